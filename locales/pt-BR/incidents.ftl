@@ -1,0 +1,100 @@
+# Mudanças de incidente, avisos e consultas — português do Brasil.
+
+format-datetime = %d/%m/%Y %H:%M %Z
+format-time = %H:%M
+
+severity-1 = SEV1 (crítico)
+severity-2 = SEV2 (alto)
+severity-3 = SEV3 (médio)
+severity-4 = SEV4 (baixo)
+
+status-investigating = investigando
+status-identified = identificado
+status-monitoring = monitorando
+status-resolved = resolvido
+
+role-commander = comandante do incidente
+role-comms = responsável pela comunicação
+role-scribe = escriba
+role-custom = { $role }
+
+duration-minutes = { $minutes } min
+duration-hours = { $hours } h { $minutes } min
+duration-days = { $days } d { $hours } h
+
+incident-declared =
+    🚨 { $id } declarado — { $severity }: { $title }
+    { $details }
+incident-declared-status = Estado: { $status } · declarado por { $actor } às { $time }
+incident-declared-next = Próximos passos: `inc atribuir comandante @nome`, `inc ciente`, `inc atualizar …`
+incident-impact = Impacto: { $impact }
+incident-severity-changed = ⚠️ { $id } mudou de severidade: { $from } → { $to }, por { $actor } ({ $title })
+incident-status-changed = 🔎 { $id } agora está { $to } (antes: { $from }) — por { $actor } ({ $title })
+incident-role-assigned = 👤 { $id }: { $person } é { $role } (definido por { $actor })
+incident-acknowledged = 👍 { $actor } está ciente do { $id } ({ $time })
+incident-update = {"["}{ $time }] { $id } — atualização de { $actor } · { $severity } · { $status }
+    { $details }
+update-text = { $text }
+update-impact = Impacto: { $impact }
+update-actions = Ações: { $actions }
+update-next-check = Próxima verificação: { $time } (em { $in })
+update-blockers = Bloqueios: { $blockers }
+incident-note-added = 📝 Nota registrada no { $id }.
+incident-follow-up-added = 📌 Pendência #{ $number } registrada no { $id }: { $text }
+incident-resolved =
+    ✅ { $id } resolvido por { $actor } após { $duration }: { $title }
+    { $details }
+incident-summary = Resumo: { $summary }
+incident-open-follow-ups = { $count ->
+    [one] 1 pendência continua aberta: `inc mostrar { $id }`
+   *[other] { $count } pendências continuam abertas: `inc mostrar { $id }`
+}
+incident-reopened =
+    ♻️ { $id } reaberto por { $actor }: { $title }
+    { $details }
+incident-reason = Motivo: { $reason }
+
+incident-list-empty = Nenhum incidente aberto. 🎉
+incident-list =
+    { $count ->
+        [one] 1 incidente aberto:
+       *[other] { $count } incidentes abertos:
+    }
+    { $items }
+incident-list-item = • { $id } · { $severity } · { $status } · { $title } · aberto há { $age }
+
+show =
+    { $id } — { $title }
+    { $lines }
+show-state = { $severity } · { $status } · declarado em { $time } por { $actor } (há { $age })
+show-no-roles = Ninguém com papel definido ainda: `inc atribuir comandante @nome`
+show-role = { $role }: { $person }
+show-acked = { $actor } ficou ciente em { $time }
+show-not-acked = Ninguém confirmou ainda: `inc ciente`
+show-next-check = Próxima verificação: { $time }
+show-resolved = Resolvido em { $time }
+show-follow-up = Pendência #{ $number }: { $text }
+show-latest = Últimos registros da linha do tempo:
+
+timeline =
+    Linha do tempo do { $id } — { $title }
+    { $entries }
+timeline-entry = { $time } · { $actor } ({ $room }) · { $what }
+event-declared = declarado { $severity }: { $title }
+event-severity-changed = severidade { $from } → { $to }
+event-status-changed = estado { $from } → { $to }
+event-role-assigned = { $role }: { $person }
+event-acknowledged = ciente
+event-updated = atualização: { $summary }
+event-note = nota: { $text }
+event-follow-up-added = pendência #{ $number }: { $text }
+event-resolved = resolvido
+event-resolved-with = resolvido: { $summary }
+event-reopened = reaberto
+event-reopened-with = reaberto: { $reason }
+
+lang-set = 🌐 Esta sala agora fala português ({ $lang }).
+
+console-welcome = console do runroom — sala “{ $room }”. Digite `inc ajuda` para ver os comandos; Ctrl-D sai.
+console-not-a-command = (Isso não é um comando: comece com `inc`, por exemplo `inc ajuda`.)
+console-other-room = ↪ para { $room } ({ $platform }, { $language }):

@@ -1,0 +1,136 @@
+//! Wiring: turns a configuration into a running engine and runs the commands of [`crate::cli`].
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use tokio::io::AsyncWriteExt;
+
+use crate::cli::{Cli, Command, ConfigCommand, IncidentsCommand};
+use crate::config::Config;
+use crate::engine::clock::{Clock, SystemClock};
+use crate::engine::command::parse_incident_ref;
+use crate::engine::{Engine, EngineSettings, reply};
+use crate::i18n::{I18n, Lang};
+use crate::platforms::console;
+use crate::store;
+
+/// Logs go to stderr, filtered by `RUNROOM_LOG` (e.g. `debug`, `runroom=trace`).
+pub fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUNROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+fn environment() -> Vec<(String, String)> {
+    std::env::vars().filter(|(k, _)| k.starts_with("RUNROOM_")).collect()
+}
+
+/// The file's configuration, or the defaults when there is none.
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    let env = environment();
+    Ok(match path {
+        Some(path) => Config::load(path, &env)?,
+        None => Config::defaults(&env)?,
+    })
+}
+
+/// Connects the store (migrating it) and builds the engine for a configuration.
+pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
+    let store = store::connect(&config.database.url)
+        .await
+        .with_context(|| format!("opening the database {}", store::redact_url(&config.database.url)))?;
+    let i18n = Arc::new(I18n::new()?);
+    let settings = EngineSettings {
+        rooms: config.rooms()?,
+        extra_roles: config.incidents.extra_roles.clone(),
+    };
+    Ok(Engine::new(store, i18n, clock, settings))
+}
+
+fn parse_locale(raw: Option<&str>) -> anyhow::Result<Option<Lang>> {
+    raw.map(|l| Lang::parse(l).with_context(|| format!("{l:?} is not a supported locale (en, pt-BR, es)")))
+        .transpose()
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = matches!(cli.command, Command::Console { .. } | Command::Incidents { .. });
+    init_tracing(if quiet { "warn" } else { "info" });
+    let tz = std::env::var("TZ").ok();
+    match cli.command {
+        Command::Serve { listen } => {
+            let mut config = load_config(cli.config.as_deref())?.with_console_room(None, tz.as_deref());
+            if let Some(listen) = listen {
+                config.server.listen = listen;
+            }
+            config.rooms()?;
+            crate::http::serve(config).await
+        }
+        Command::Console { locale } => {
+            let locale = parse_locale(locale.as_deref())?;
+            let config = load_config(cli.config.as_deref())?.with_console_room(locale, tz.as_deref());
+            let engine = Arc::new(build_engine(&config, Arc::new(SystemClock)).await?);
+            let interactive = std::io::stdin().is_terminal();
+            console::run(engine, locale, tokio::io::BufReader::new(tokio::io::stdin()), tokio::io::stdout(), interactive)
+                .await
+        }
+        Command::Migrate => {
+            let config = load_config(cli.config.as_deref())?;
+            let store = store::connect(&config.database.url).await?;
+            println!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => {
+            let config = Config::load(&file, &environment())?;
+            println!(
+                "{}: ok ({} rooms, database {})",
+                file.display(),
+                config.rooms.len(),
+                store::redact_url(&config.database.url)
+            );
+            Ok(())
+        }
+        Command::Incidents { command } => incidents(cli.config.as_deref(), command).await,
+    }
+}
+
+/// `runroom incidents list|show`: the same texts the chat commands answer with.
+async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::Result<()> {
+    let config = load_config(config)?;
+    let store = store::connect(&config.database.url).await?;
+    let i18n = I18n::new()?;
+    let now = chrono::Utc::now();
+    let (locale, msg) = match command {
+        IncidentsCommand::List { all, locale } => {
+            let incidents = if all {
+                store.recent_incidents(200).await?
+            } else {
+                store.open_incidents().await?
+            };
+            (locale, reply::list(&incidents, now))
+        }
+        IncidentsCommand::Show { id, locale } => {
+            let Some(number) = parse_incident_ref(&id).or_else(|| id.parse().ok()) else {
+                bail!("{id:?} is not an incident id such as INC-3");
+            };
+            let Some(incident) = store.incident(number).await? else {
+                bail!("there is no incident INC-{number}");
+            };
+            let timeline = store.timeline(number, 1000).await?;
+            (locale, reply::show(&incident, &timeline, now))
+        }
+    };
+    let lang = parse_locale(Some(&locale))?.unwrap_or_default();
+    let tz = std::env::var("TZ").ok().and_then(|t| t.parse().ok()).unwrap_or(chrono_tz::UTC);
+    let mut out = tokio::io::stdout();
+    out.write_all(i18n.render(lang, tz, &msg).as_bytes()).await?;
+    out.write_all(b"\n").await?;
+    Ok(())
+}

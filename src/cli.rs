@@ -1,0 +1,66 @@
+//! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "runroom", version, about = "A chat-native incident bot")]
+pub struct Cli {
+    /// Configuration file (TOML). Without one, runroom uses sqlite://runroom.db and the console room.
+    #[arg(long, global = true, env = "RUNROOM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot: the HTTP server (webhooks, /healthz, /readyz, /metrics) and the console room.
+    Serve {
+        /// Address to listen on, overriding `[server] listen`.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Talk to runroom on stdin/stdout as the local console room.
+    Console {
+        /// The console room's language: en, pt-BR or es.
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Read incidents from the database.
+    Incidents {
+        #[command(subcommand)]
+        command: IncidentsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file; a problem names the field.
+    Check { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// Open incidents (or all recent ones with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+    /// One incident with its timeline, e.g. `runroom incidents show INC-3`.
+    Show {
+        id: String,
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+}

@@ -1,0 +1,329 @@
+//! Configuration: a TOML file (see `examples/runroom.toml`), every non-secret key overridable from
+//! the environment, and validation that names the field and the problem. Secrets are never read
+//! from the file: each platform reads its own from the environment.
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::engine::room::{Platform, Room, RoomRole};
+use crate::i18n::Lang;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://runroom.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The console room's id and chat.
+pub const CONSOLE_ROOM: &str = "console";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub rooms: Vec<RoomConfig>,
+    #[serde(default)]
+    pub incidents: IncidentsConfig,
+    /// Reserved for the platform adapters (api_url, ids); each validates its own section.
+    #[serde(default)]
+    pub slack: Option<toml::Table>,
+    #[serde(default)]
+    pub whatsapp: Option<toml::Table>,
+    #[serde(default)]
+    pub telegram: Option<toml::Table>,
+    #[serde(default)]
+    pub evolution: Option<toml::Table>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(default = "default_database_url")]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoomConfig {
+    pub id: String,
+    pub platform: Platform,
+    pub chat: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default)]
+    pub role: RoomRole,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentsConfig {
+    /// Roles beyond commander, comms and scribe (e.g. "liaison", "ops").
+    #[serde(default)]
+    pub extra_roles: Vec<String>,
+}
+
+fn default_listen() -> String {
+    DEFAULT_LISTEN.to_string()
+}
+fn default_database_url() -> String {
+    DEFAULT_DATABASE_URL.to_string()
+}
+fn default_language() -> String {
+    "en".to_string()
+}
+fn default_timezone() -> String {
+    "UTC".to_string()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: default_database_url(),
+        }
+    }
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Sections whose keys the environment may override as `RUNROOM_<SECTION>_<KEY>`.
+const ENV_SECTIONS: &[&str] = &["server", "database", "slack", "whatsapp", "telegram", "evolution"];
+
+impl Config {
+    /// Reads, overrides from `env` and validates a file.
+    pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string(), env)
+    }
+
+    /// The configuration with no file: the defaults and the environment.
+    pub fn defaults(env: &[(String, String)]) -> Result<Config, ConfigError> {
+        Self::parse("", "(defaults)", env)
+    }
+
+    pub fn parse(text: &str, origin: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        apply_env(&mut table, env);
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| ConfigError::Syntax {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        config.rooms()?;
+        Ok(config)
+    }
+
+    /// The linked rooms, validated.
+    pub fn rooms(&self) -> Result<Vec<Room>, ConfigError> {
+        let mut rooms: Vec<Room> = Vec::new();
+        for (i, r) in self.rooms.iter().enumerate() {
+            let field = |name: &str| format!("rooms[{i}].{name}");
+            if r.id.trim().is_empty() {
+                return Err(invalid(field("id"), "must not be empty"));
+            }
+            if rooms.iter().any(|o| o.id == r.id) {
+                return Err(invalid(field("id"), format!("{:?} is used by another room", r.id)));
+            }
+            if r.chat.trim().is_empty() {
+                return Err(invalid(field("chat"), "must not be empty"));
+            }
+            if rooms.iter().any(|o| o.platform == r.platform && o.chat == r.chat) {
+                return Err(invalid(field("chat"), "another room has the same platform and chat"));
+            }
+            let language = Lang::ALL
+                .into_iter()
+                .find(|l| l.as_str().eq_ignore_ascii_case(&r.language))
+                .ok_or_else(|| invalid(field("language"), format!("{:?} is not one of en, pt-BR, es", r.language)))?;
+            let timezone: Tz = r
+                .timezone
+                .parse()
+                .map_err(|_| invalid(field("timezone"), format!("{:?} is not an IANA time zone", r.timezone)))?;
+            rooms.push(Room {
+                id: r.id.clone(),
+                platform: r.platform,
+                chat: r.chat.clone(),
+                language,
+                timezone,
+                role: r.role,
+            });
+        }
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "server.listen",
+                format!("{:?} is not an address such as 127.0.0.1:8080", self.server.listen),
+            ));
+        }
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Err(invalid(
+                "database.url",
+                format!("{:?} should start with sqlite:// or postgres://", crate::store::redact_url(url)),
+            ));
+        }
+        Ok(rooms)
+    }
+
+    /// Makes sure a console room exists (for `runroom console` and `serve` with no config).
+    pub fn with_console_room(mut self, language: Option<Lang>, timezone: Option<&str>) -> Config {
+        if !self.rooms.iter().any(|r| r.platform == Platform::Console) {
+            self.rooms.push(RoomConfig {
+                id: CONSOLE_ROOM.to_string(),
+                platform: Platform::Console,
+                chat: CONSOLE_ROOM.to_string(),
+                language: language.unwrap_or_default().as_str().to_string(),
+                timezone: timezone
+                    .filter(|tz| tz.parse::<Tz>().is_ok())
+                    .unwrap_or("UTC")
+                    .to_string(),
+                role: RoomRole::WarRoom,
+            });
+        }
+        self
+    }
+}
+
+fn is_secret(key: &str) -> bool {
+    key.contains("token") || key.contains("secret") || key.contains("password") || key.ends_with("apikey")
+}
+
+/// `RUNROOM_DATABASE_URL` → `[database] url`, `RUNROOM_SERVER_LISTEN` (or `RUNROOM_LISTEN`) →
+/// `[server] listen`, and so on for every section in [`ENV_SECTIONS`]. Secrets stay out of the
+/// config: the platform that needs one reads it from the environment itself.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) {
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("RUNROOM_") else { continue };
+        let rest = rest.to_ascii_lowercase();
+        let (section, key) = if rest == "listen" {
+            ("server", "listen".to_string())
+        } else {
+            let Some(section) = ENV_SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
+                continue;
+            };
+            (*section, rest[section.len() + 1..].to_string())
+        };
+        if key.is_empty() || is_secret(&key) {
+            continue;
+        }
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(t) = entry {
+            t.insert(key, toml::Value::String(value.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_and_loopback() {
+        let c = Config::defaults(&[]).unwrap();
+        assert_eq!(c.database.url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.server.listen, DEFAULT_LISTEN);
+        assert!(c.rooms.is_empty());
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../examples/runroom.toml");
+        let c = Config::parse(text, "examples/runroom.toml", &[]).unwrap();
+        let rooms = c.rooms().unwrap();
+        assert!(rooms.len() >= 3);
+        assert!(rooms.iter().any(|r| r.language == Lang::PtBr));
+    }
+
+    #[test]
+    fn environment_overrides_but_never_takes_secrets() {
+        let c = Config::parse(
+            "[database]\nurl = \"sqlite://a.db\"\n",
+            "t",
+            &env(&[
+                ("RUNROOM_DATABASE_URL", "postgres://x@h/db"),
+                ("RUNROOM_LISTEN", "0.0.0.0:9000"),
+                ("RUNROOM_SLACK_API_URL", "http://127.0.0.1:1/api"),
+                ("RUNROOM_SLACK_BOT_TOKEN", "xoxb-secret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.database.url, "postgres://x@h/db");
+        assert_eq!(c.server.listen, "0.0.0.0:9000");
+        let slack = c.slack.unwrap();
+        assert_eq!(slack["api_url"].as_str(), Some("http://127.0.0.1:1/api"));
+        assert!(!slack.contains_key("bot_token"));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let bad_tz = "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\ntimezone = \"Mars/Base\"\n";
+        let e = Config::parse(bad_tz, "t", &[]).unwrap_err().to_string();
+        assert!(e.contains("rooms[0].timezone") && e.contains("Mars/Base"), "{e}");
+
+        let bad_lang = "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\nlanguage = \"fr\"\n";
+        let e = Config::parse(bad_lang, "t", &[]).unwrap_err().to_string();
+        assert!(e.contains("rooms[0].language"), "{e}");
+
+        let typo = "[server]\nlisten_on = \"1\"\n";
+        let e = Config::parse(typo, "t", &[]).unwrap_err().to_string();
+        assert!(e.contains("listen_on"), "{e}");
+
+        let platform = "[[rooms]]\nid = \"a\"\nplatform = \"irc\"\nchat = \"C1\"\n";
+        let e = Config::parse(platform, "t", &[]).unwrap_err().to_string();
+        assert!(e.contains("irc"), "{e}");
+
+        let dup = "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\n[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C2\"\n";
+        let e = Config::parse(dup, "t", &[]).unwrap_err().to_string();
+        assert!(e.contains("rooms[1].id"), "{e}");
+
+        let url = "[database]\nurl = \"mysql://x\"\n";
+        let e = Config::parse(url, "t", &[]).unwrap_err().to_string();
+        assert!(e.contains("database.url"), "{e}");
+    }
+}

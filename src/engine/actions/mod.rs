@@ -1,0 +1,100 @@
+//! The pure decisions, one file per command family. Each takes the command and what the engine
+//! loaded for it, and returns a [`Decision`]; none of them touches storage or the network.
+
+mod assign;
+mod declare;
+mod lang;
+mod lifecycle;
+mod query;
+mod record;
+
+use chrono::{DateTime, Utc};
+
+use super::command::Command;
+use super::errors::ActionError;
+use super::incident::{Actor, Event, Incident, TimelineEntry};
+use super::reply::Msg;
+use crate::i18n::Lang;
+
+/// What the engine loaded for a decision.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub actor: &'a Actor,
+    /// The incident the command is about, when it is about one.
+    pub target: Option<&'a Incident>,
+    /// Every open incident, for `list`.
+    pub open: &'a [Incident],
+    /// The target's timeline (the latest entries for `show`, all of it for `timeline`).
+    pub timeline: &'a [TimelineEntry],
+    /// Roles a team may assign: the built-in ones and those from config.
+    pub roles: &'a [String],
+}
+
+/// A state change to commit: the incident as it is to be stored and the events to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub incident: Incident,
+    pub events: Vec<Event>,
+    /// A new incident gets its number when it is stored.
+    pub is_new: bool,
+}
+
+/// The outcome of a command, before anything is written or rendered.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decision {
+    pub change: Option<Change>,
+    /// An answer for the sender's room only (queries, help).
+    pub reply: Option<Msg>,
+    /// A new language for the sender's room.
+    pub set_language: Option<Lang>,
+}
+
+impl Decision {
+    fn change(incident: Incident, events: Vec<Event>) -> Decision {
+        Decision {
+            change: Some(Change {
+                incident,
+                events,
+                is_new: false,
+            }),
+            ..Decision::default()
+        }
+    }
+
+    fn reply(msg: Msg) -> Decision {
+        Decision {
+            reply: Some(msg),
+            ..Decision::default()
+        }
+    }
+}
+
+/// The target incident; the engine has already resolved references, so its absence is a bug in
+/// the engine's loading, reported as "no open incident" rather than a panic.
+fn target<'a>(ctx: &Context<'a>) -> Result<&'a Incident, ActionError> {
+    ctx.target.ok_or(ActionError::NoOpenIncident)
+}
+
+pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionError> {
+    match command {
+        Command::Declare {
+            title,
+            severity,
+            impact,
+        } => Ok(declare::declare(title, severity, impact, ctx)),
+        Command::Severity { severity, .. } => lifecycle::severity(severity, ctx),
+        Command::Status { status, .. } => lifecycle::status(status, ctx),
+        Command::Ack { .. } => lifecycle::ack(ctx),
+        Command::Resolve { summary, .. } => lifecycle::resolve(summary, ctx),
+        Command::Reopen { reason, .. } => lifecycle::reopen(reason, ctx),
+        Command::Assign { role, person, .. } => assign::assign(&role, person, ctx),
+        Command::Update { fields, .. } => record::update(fields, ctx),
+        Command::Note { text, .. } => record::note(text, ctx),
+        Command::FollowUp { text, .. } => record::follow_up(text, ctx),
+        Command::List => Ok(query::list(ctx)),
+        Command::Show { .. } => query::show(ctx),
+        Command::Timeline { .. } => query::timeline(ctx),
+        Command::Help { verb } => Ok(query::help(verb)),
+        Command::Lang { lang } => Ok(lang::set(lang)),
+    }
+}

@@ -1,0 +1,121 @@
+//! What went wrong, for the person who typed the command: every parse and action error as a
+//! localized message that says what was wrong and what would be right.
+
+use super::command::{Field, ParseError, Verb};
+use super::incident::TransitionError;
+use super::reply::{self, Msg, incident_id};
+
+/// A command that parsed but cannot be applied to the incidents as they stand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    #[error("no open incident")]
+    NoOpenIncident,
+    #[error("{} incidents are open", open.len())]
+    AmbiguousIncident { verb: Verb, open: Vec<i64> },
+    #[error("no incident INC-{0}")]
+    UnknownIncident(i64),
+    #[error("{0:?} needs an incident reference")]
+    WhichIncident(Verb),
+    #[error("unknown role {got:?}")]
+    UnknownRole { got: String, allowed: Vec<String> },
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+fn field(f: Field) -> Msg {
+    match f {
+        Field::Message => Msg::new("field-message"),
+        Field::Title => Msg::new("field-title"),
+        Field::Text => Msg::new("field-text"),
+    }
+}
+
+pub fn parse_error(error: &ParseError) -> Msg {
+    match error {
+        ParseError::NoVerb => Msg::new("error-no-verb"),
+        ParseError::UnknownVerb {
+            got,
+            suggestion: Some(s),
+        } => Msg::new("error-unknown-verb-suggest")
+            .text("got", got.clone())
+            .text("suggestion", *s),
+        ParseError::UnknownVerb {
+            got,
+            suggestion: None,
+        } => Msg::new("error-unknown-verb").text("got", got.clone()),
+        ParseError::UnterminatedQuote => Msg::new("error-unterminated-quote"),
+        ParseError::ControlCharacter => Msg::new("error-control-character"),
+        ParseError::TooLong { field: f, max, got } => Msg::new("error-too-long")
+            .msg("field", field(*f))
+            .number("got", *got as i64)
+            .number("max", *max as i64),
+        ParseError::MissingTitle => Msg::new("error-missing-title"),
+        ParseError::BadSeverity { got } => Msg::new("error-bad-severity").text("got", got.clone()),
+        ParseError::MissingSeverity => Msg::new("error-missing-severity"),
+        ParseError::BadStatus { got } => Msg::new("error-bad-status").text("got", got.clone()),
+        ParseError::MissingStatus => Msg::new("error-missing-status"),
+        ParseError::MissingRole => Msg::new("error-missing-role"),
+        ParseError::MissingPerson => Msg::new("error-missing-person"),
+        ParseError::MissingText { verb } => Msg::new("error-missing-text")
+            .text("verb", verb.name())
+            .msg("usage", reply::usage(*verb)),
+        ParseError::UnknownOption { verb, key } => Msg::new("error-unknown-option")
+            .text("verb", verb.name())
+            .text("key", key.chars().take(40).collect::<String>())
+            .msg("usage", reply::usage(*verb)),
+        ParseError::UnexpectedArgument { verb, got } => Msg::new("error-unexpected-argument")
+            .text("verb", verb.name())
+            .text("got", got.clone())
+            .msg("usage", reply::usage(*verb)),
+        ParseError::BadDuration { got } => Msg::new("error-bad-duration").text("got", got.clone()),
+        ParseError::BadLanguage { got } => Msg::new("error-bad-language").text("got", got.clone()),
+        ParseError::MissingLanguage => Msg::new("error-missing-language"),
+    }
+}
+
+pub fn action_error(error: &ActionError) -> Msg {
+    match error {
+        ActionError::NoOpenIncident => Msg::new("error-no-open-incident"),
+        ActionError::AmbiguousIncident { verb, open } => Msg::new("error-ambiguous-incident")
+            .number("count", open.len() as i64)
+            .text(
+                "ids",
+                open.iter().map(|n| incident_id(*n)).collect::<Vec<_>>().join(", "),
+            )
+            .text("verb", verb.name())
+            .text("example", incident_id(open.first().copied().unwrap_or(1))),
+        ActionError::UnknownIncident(n) => Msg::new("error-unknown-incident").text("id", incident_id(*n)),
+        ActionError::WhichIncident(verb) => Msg::new("error-which-incident")
+            .text("verb", verb.name())
+            .msg("usage", reply::usage(*verb)),
+        ActionError::UnknownRole { got, allowed } => Msg::new("error-unknown-role")
+            .text("got", got.clone())
+            .text("roles", allowed.join(", ")),
+        ActionError::Transition(t) => transition_error(t),
+    }
+}
+
+fn transition_error(error: &TransitionError) -> Msg {
+    match error {
+        TransitionError::AlreadyResolved(n) => Msg::new("error-already-resolved").text("id", incident_id(*n)),
+        TransitionError::NotResolved(n) => Msg::new("error-not-resolved").text("id", incident_id(*n)),
+        TransitionError::SameSeverity { number, severity } => Msg::new("error-same-severity")
+            .text("id", incident_id(*number))
+            .msg("severity", reply::severity(*severity)),
+        TransitionError::SameStatus { number, status } => Msg::new("error-same-status")
+            .text("id", incident_id(*number))
+            .msg("status", reply::status(*status)),
+        TransitionError::AlreadyAcknowledged { number, by } => Msg::new("error-already-acked")
+            .text("id", incident_id(*number))
+            .text("actor", by.clone()),
+        TransitionError::SameRoleHolder { number, role, person } => Msg::new("error-same-role-holder")
+            .text("id", incident_id(*number))
+            .msg("role", reply::role(role))
+            .text("person", person.clone()),
+    }
+}
+
+/// When storage fails: nothing was changed, try again.
+pub fn internal() -> Msg {
+    Msg::new("error-internal")
+}

@@ -1,0 +1,554 @@
+//! The incident model and its pure transitions: every change takes `now` and returns the new state
+//! plus the timeline events it causes, or a typed error when the change makes no sense.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::text::fold;
+
+/// Severity, SEV1 (critical) to SEV4 (low), as the seeds' P1–P4 / critical–low levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    Sev1 = 1,
+    Sev2 = 2,
+    Sev3 = 3,
+    Sev4 = 4,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Self::Sev1, Self::Sev2, Self::Sev3, Self::Sev4];
+
+    /// Accepts `sev1`, `SEV-1`, `1`, `P1`, `critical`, and the Portuguese and Spanish words
+    /// (`crítico`, `alta`, `média`, `baja` …). `P0` is the seeds' name for the worst level: SEV1.
+    pub fn parse(raw: &str) -> Option<Severity> {
+        let word = fold(raw);
+        let word = word.trim_start_matches("sev").trim_start_matches('-');
+        match word {
+            "1" | "p0" | "p1" | "critical" | "crit" | "critico" | "critica" => Some(Self::Sev1),
+            "2" | "p2" | "high" | "alta" | "alto" => Some(Self::Sev2),
+            "3" | "p3" | "medium" | "med" | "media" | "medio" => Some(Self::Sev3),
+            "4" | "p4" | "low" | "baixa" | "baixo" | "baja" | "bajo" => Some(Self::Sev4),
+            _ => None,
+        }
+    }
+
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_number(n: i64) -> Option<Severity> {
+        Self::ALL.into_iter().find(|s| s.number() == n)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SEV{}", self.number())
+    }
+}
+
+/// Where the response stands. `Resolved` is reached through [`Incident::resolve`] and left
+/// through [`Incident::reopen`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Self::Investigating,
+        Self::Identified,
+        Self::Monitoring,
+        Self::Resolved,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Status> {
+        match fold(raw).as_str() {
+            "investigating" | "investigando" | "investigacao" | "investigacion" | "inv" => {
+                Some(Self::Investigating)
+            }
+            "identified" | "identificado" | "identificada" | "ident" => Some(Self::Identified),
+            "monitoring" | "monitorando" | "monitoreando" | "monitorizando" | "monitor"
+            | "mon" => Some(Self::Monitoring),
+            "resolved" | "resolvido" | "resolvida" | "resuelto" | "resuelta" => {
+                Some(Self::Resolved)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Investigating => "investigating",
+            Self::Identified => "identified",
+            Self::Monitoring => "monitoring",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    pub fn from_str_opt(s: &str) -> Option<Status> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// The built-in roles; teams may configure more (stored by their own name).
+pub const BUILTIN_ROLES: [&str; 3] = ["commander", "comms", "scribe"];
+
+/// Maps a role word in any of the three languages to its canonical name; unknown words come back
+/// folded so the engine can check them against the configured extra roles.
+pub fn canonical_role(raw: &str) -> String {
+    let word = fold(raw);
+    let canonical = match word.as_str() {
+        "commander" | "ic" | "incident-commander" | "comandante" | "lider" | "coordenador"
+        | "coordinador" => "commander",
+        "comms" | "communications" | "comm" | "comunicacao" | "comunicacoes" | "comunicacion"
+        | "comunicaciones" => "comms",
+        "scribe" | "escriba" | "escrivao" | "relator" | "notas" => "scribe",
+        other => return other.to_string(),
+    };
+    canonical.to_string()
+}
+
+/// A follow-up action noted during the incident (the post-incident to-do list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub number: u32,
+    pub text: String,
+    pub added_by: String,
+    pub done: bool,
+}
+
+/// A structured update, the seeds' internal template: impact, actions, next check, blockers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateFields {
+    pub text: Option<String>,
+    pub impact: Option<String>,
+    pub actions: Option<String>,
+    /// Minutes until the next check, when the update names one.
+    pub next_check_minutes: Option<u32>,
+    pub blockers: Option<String>,
+}
+
+/// One incident. `number` is the human id (`INC-<number>`), unique per deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub impact: Option<String>,
+    /// Role name → person (a platform mention such as `@joana` or a display name).
+    pub roles: BTreeMap<String, String>,
+    pub acked_by: Option<String>,
+    pub acked_at: Option<DateTime<Utc>>,
+    pub follow_ups: Vec<FollowUp>,
+    pub declared_at: DateTime<Utc>,
+    pub declared_by: String,
+    pub declared_in: String,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub next_check_at: Option<DateTime<Utc>>,
+}
+
+/// Who did something, and from which room: stamped on every timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub room: String,
+}
+
+/// What happened, as the timeline records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Declared {
+        title: String,
+        severity: Severity,
+    },
+    SeverityChanged {
+        from: Severity,
+        to: Severity,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    RoleAssigned {
+        role: String,
+        person: String,
+        previous: Option<String>,
+    },
+    Acknowledged,
+    Updated(UpdateFields),
+    Note {
+        text: String,
+    },
+    FollowUpAdded {
+        number: u32,
+        text: String,
+    },
+    Resolved {
+        summary: Option<String>,
+    },
+    Reopened {
+        reason: Option<String>,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Declared { .. } => "declared",
+            Self::SeverityChanged { .. } => "severity_changed",
+            Self::StatusChanged { .. } => "status_changed",
+            Self::RoleAssigned { .. } => "role_assigned",
+            Self::Acknowledged => "acknowledged",
+            Self::Updated(_) => "updated",
+            Self::Note { .. } => "note",
+            Self::FollowUpAdded { .. } => "follow_up_added",
+            Self::Resolved { .. } => "resolved",
+            Self::Reopened { .. } => "reopened",
+        }
+    }
+}
+
+/// An entry of the append-only timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub incident: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub room: String,
+    pub event: Event,
+}
+
+/// A change that makes no sense for the incident as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("INC-{0} is already resolved")]
+    AlreadyResolved(i64),
+    #[error("INC-{0} is not resolved")]
+    NotResolved(i64),
+    #[error("INC-{number} is already {severity}")]
+    SameSeverity { number: i64, severity: Severity },
+    #[error("INC-{number} is already {status:?}")]
+    SameStatus { number: i64, status: Status },
+    #[error("INC-{number} was already acknowledged by {by}")]
+    AlreadyAcknowledged { number: i64, by: String },
+    #[error("{person} already holds {role} on INC-{number}")]
+    SameRoleHolder {
+        number: i64,
+        role: String,
+        person: String,
+    },
+}
+
+/// What a transition produced: the state to store and the events to append.
+pub type Transition = Result<(Incident, Vec<Event>), TransitionError>;
+
+impl Incident {
+    /// A new incident; the store gives it its number when it is committed.
+    pub fn declare(
+        title: String,
+        severity: Severity,
+        impact: Option<String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> (Incident, Vec<Event>) {
+        let incident = Incident {
+            number: 0,
+            title: title.clone(),
+            severity,
+            status: Status::Investigating,
+            impact,
+            roles: BTreeMap::new(),
+            acked_by: None,
+            acked_at: None,
+            follow_ups: Vec::new(),
+            declared_at: now,
+            declared_by: actor.name.clone(),
+            declared_in: actor.room.clone(),
+            resolved_at: None,
+            updated_at: now,
+            next_check_at: None,
+        };
+        (incident, vec![Event::Declared { title, severity }])
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.status != Status::Resolved
+    }
+
+    fn ensure_open(&self) -> Result<(), TransitionError> {
+        if self.is_open() {
+            Ok(())
+        } else {
+            Err(TransitionError::AlreadyResolved(self.number))
+        }
+    }
+
+    fn touched(&self, now: DateTime<Utc>) -> Incident {
+        Incident {
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+
+    pub fn set_severity(&self, to: Severity, now: DateTime<Utc>) -> Transition {
+        self.ensure_open()?;
+        if self.severity == to {
+            return Err(TransitionError::SameSeverity {
+                number: self.number,
+                severity: to,
+            });
+        }
+        let mut next = self.touched(now);
+        next.severity = to;
+        let event = Event::SeverityChanged {
+            from: self.severity,
+            to,
+        };
+        Ok((next, vec![event]))
+    }
+
+    /// Moves between the open statuses; `Resolved` is delegated to [`Incident::resolve`].
+    pub fn set_status(&self, to: Status, now: DateTime<Utc>) -> Transition {
+        if to == Status::Resolved {
+            return self.resolve(None, now);
+        }
+        self.ensure_open()?;
+        if self.status == to {
+            return Err(TransitionError::SameStatus {
+                number: self.number,
+                status: to,
+            });
+        }
+        let mut next = self.touched(now);
+        next.status = to;
+        let event = Event::StatusChanged {
+            from: self.status,
+            to,
+        };
+        Ok((next, vec![event]))
+    }
+
+    pub fn assign(&self, role: &str, person: &str, now: DateTime<Utc>) -> Transition {
+        self.ensure_open()?;
+        let previous = self.roles.get(role).cloned();
+        if previous.as_deref() == Some(person) {
+            return Err(TransitionError::SameRoleHolder {
+                number: self.number,
+                role: role.to_string(),
+                person: person.to_string(),
+            });
+        }
+        let mut next = self.touched(now);
+        next.roles.insert(role.to_string(), person.to_string());
+        let event = Event::RoleAssigned {
+            role: role.to_string(),
+            person: person.to_string(),
+            previous,
+        };
+        Ok((next, vec![event]))
+    }
+
+    pub fn acknowledge(&self, actor: &Actor, now: DateTime<Utc>) -> Transition {
+        self.ensure_open()?;
+        if let Some(by) = &self.acked_by {
+            return Err(TransitionError::AlreadyAcknowledged {
+                number: self.number,
+                by: by.clone(),
+            });
+        }
+        let mut next = self.touched(now);
+        next.acked_by = Some(actor.name.clone());
+        next.acked_at = Some(now);
+        Ok((next, vec![Event::Acknowledged]))
+    }
+
+    pub fn post_update(&self, fields: UpdateFields, now: DateTime<Utc>) -> Transition {
+        self.ensure_open()?;
+        let mut next = self.touched(now);
+        if let Some(impact) = &fields.impact {
+            next.impact = Some(impact.clone());
+        }
+        next.next_check_at = fields
+            .next_check_minutes
+            .map(|m| now + chrono::Duration::minutes(i64::from(m)));
+        Ok((next, vec![Event::Updated(fields)]))
+    }
+
+    /// Notes are allowed on resolved incidents too: post-incident context is worth keeping.
+    pub fn add_note(&self, text: String, now: DateTime<Utc>) -> Transition {
+        Ok((self.touched(now), vec![Event::Note { text }]))
+    }
+
+    /// Follow-ups are mostly written after the fact, so resolved incidents accept them.
+    pub fn add_follow_up(&self, text: String, actor: &Actor, now: DateTime<Utc>) -> Transition {
+        let mut next = self.touched(now);
+        let number = u32::try_from(self.follow_ups.len()).unwrap_or(u32::MAX - 1) + 1;
+        next.follow_ups.push(FollowUp {
+            number,
+            text: text.clone(),
+            added_by: actor.name.clone(),
+            done: false,
+        });
+        Ok((next, vec![Event::FollowUpAdded { number, text }]))
+    }
+
+    pub fn resolve(&self, summary: Option<String>, now: DateTime<Utc>) -> Transition {
+        self.ensure_open()?;
+        let mut next = self.touched(now);
+        next.status = Status::Resolved;
+        next.resolved_at = Some(now);
+        next.next_check_at = None;
+        Ok((next, vec![Event::Resolved { summary }]))
+    }
+
+    pub fn reopen(&self, reason: Option<String>, now: DateTime<Utc>) -> Transition {
+        if self.is_open() {
+            return Err(TransitionError::NotResolved(self.number));
+        }
+        let mut next = self.touched(now);
+        next.status = Status::Investigating;
+        next.resolved_at = None;
+        Ok((next, vec![Event::Reopened { reason }]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 10, minute, 0).unwrap()
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            name: "joana".into(),
+            room: "war-room".into(),
+        }
+    }
+
+    fn declared() -> Incident {
+        let (mut inc, events) =
+            Incident::declare("Checkout down".into(), Severity::Sev1, None, &actor(), at(0));
+        inc.number = 7;
+        assert_eq!(events.len(), 1);
+        inc
+    }
+
+    #[test]
+    fn severity_words_in_three_languages() {
+        for (raw, sev) in [
+            ("sev1", Severity::Sev1),
+            ("SEV-2", Severity::Sev2),
+            ("3", Severity::Sev3),
+            ("P4", Severity::Sev4),
+            ("P0", Severity::Sev1),
+            ("critical", Severity::Sev1),
+            ("crítico", Severity::Sev1),
+            ("Alta", Severity::Sev2),
+            ("média", Severity::Sev3),
+            ("baja", Severity::Sev4),
+        ] {
+            assert_eq!(Severity::parse(raw), Some(sev), "{raw}");
+        }
+        for bad in ["sev5", "0", "urgent", "", "sev"] {
+            assert_eq!(Severity::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn lifecycle_and_impossible_transitions() {
+        let inc = declared();
+        let (inc, ev) = inc.set_status(Status::Identified, at(5)).unwrap();
+        assert_eq!(
+            ev,
+            vec![Event::StatusChanged {
+                from: Status::Investigating,
+                to: Status::Identified
+            }]
+        );
+        assert_eq!(inc.updated_at, at(5));
+        let (resolved, _) = inc.resolve(Some("rolled back".into()), at(9)).unwrap();
+        assert_eq!(resolved.status, Status::Resolved);
+        assert_eq!(resolved.resolved_at, Some(at(9)));
+        assert_eq!(
+            resolved.resolve(None, at(10)),
+            Err(TransitionError::AlreadyResolved(7))
+        );
+        assert!(matches!(
+            resolved.set_severity(Severity::Sev2, at(10)),
+            Err(TransitionError::AlreadyResolved(7))
+        ));
+        let (reopened, ev) = resolved.reopen(None, at(11)).unwrap();
+        assert_eq!(reopened.status, Status::Investigating);
+        assert_eq!(reopened.resolved_at, None);
+        assert_eq!(ev, vec![Event::Reopened { reason: None }]);
+        assert_eq!(
+            reopened.reopen(None, at(12)),
+            Err(TransitionError::NotResolved(7))
+        );
+    }
+
+    #[test]
+    fn same_value_changes_are_refused() {
+        let inc = declared();
+        assert!(matches!(
+            inc.set_severity(Severity::Sev1, at(1)),
+            Err(TransitionError::SameSeverity { .. })
+        ));
+        let (inc, _) = inc.assign("commander", "@joana", at(1)).unwrap();
+        assert!(matches!(
+            inc.assign("commander", "@joana", at(2)),
+            Err(TransitionError::SameRoleHolder { .. })
+        ));
+        let (inc, ev) = inc.assign("commander", "@marcos", at(3)).unwrap();
+        assert_eq!(
+            ev,
+            vec![Event::RoleAssigned {
+                role: "commander".into(),
+                person: "@marcos".into(),
+                previous: Some("@joana".into())
+            }]
+        );
+        let (inc, _) = inc.acknowledge(&actor(), at(4)).unwrap();
+        assert!(matches!(
+            inc.acknowledge(&actor(), at(5)),
+            Err(TransitionError::AlreadyAcknowledged { .. })
+        ));
+    }
+
+    #[test]
+    fn update_sets_next_check_and_follow_ups_number_up() {
+        let inc = declared();
+        let fields = UpdateFields {
+            impact: Some("card payments failing".into()),
+            next_check_minutes: Some(15),
+            ..Default::default()
+        };
+        let (inc, _) = inc.post_update(fields, at(10)).unwrap();
+        assert_eq!(inc.impact.as_deref(), Some("card payments failing"));
+        assert_eq!(inc.next_check_at, Some(at(25)));
+        let (inc, _) = inc.add_follow_up("add alert".into(), &actor(), at(11)).unwrap();
+        let (inc, ev) = inc.add_follow_up("runbook".into(), &actor(), at(12)).unwrap();
+        assert_eq!(inc.follow_ups.len(), 2);
+        assert_eq!(
+            ev,
+            vec![Event::FollowUpAdded {
+                number: 2,
+                text: "runbook".into()
+            }]
+        );
+    }
+}

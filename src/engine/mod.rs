@@ -1,0 +1,336 @@
+//! The platform-neutral core: [`Engine::handle`] takes one [`Inbound`] message, parses it,
+//! decides (purely, in [`actions`]) and commits the incident, its timeline and every message it
+//! causes in one transaction. This is the only engine file that touches the store.
+
+pub mod actions;
+pub mod clock;
+pub mod command;
+pub mod errors;
+pub mod incident;
+pub mod reply;
+pub mod room;
+pub mod text;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use self::actions::{Context, Decision};
+use self::clock::Clock;
+use self::command::{Command, Verb};
+use self::errors::ActionError;
+use self::incident::{Actor, BUILTIN_ROLES, Incident, TimelineEntry};
+use self::reply::Msg;
+use self::room::{Inbound, Room, RoomRef, RoomRole};
+use crate::i18n::{I18n, Lang};
+use crate::store::{NewOutbound, Store, StoreError, StoreTx};
+
+/// How many timeline entries `show` includes, and the most `timeline` prints.
+const SHOW_LATEST: i64 = 5;
+const TIMELINE_MAX: i64 = 100;
+
+/// The engine failed to commit; nothing was changed and the platform may redeliver.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A message the engine committed to the outbox, as it was rendered for its room.
+pub type Outbound = NewOutbound;
+
+/// What became of an inbound message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Not addressed to runroom.
+    Ignored,
+    /// Seen before (a platform retry): nothing was done again.
+    Duplicate,
+    Handled {
+        verb: Option<Verb>,
+        /// Whether the command succeeded (false: the reply explains what was wrong).
+        ok: bool,
+        incident: Option<i64>,
+        messages: Vec<Outbound>,
+    },
+}
+
+/// The engine's view of configuration.
+#[derive(Debug, Clone, Default)]
+pub struct EngineSettings {
+    /// The linked rooms; every broadcast goes to each of them.
+    pub rooms: Vec<Room>,
+    /// Roles beyond commander, comms and scribe.
+    pub extra_roles: Vec<String>,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    i18n: Arc<I18n>,
+    clock: Arc<dyn Clock>,
+    rooms: Vec<Room>,
+    roles: Vec<String>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, i18n: Arc<I18n>, clock: Arc<dyn Clock>, settings: EngineSettings) -> Engine {
+        let mut roles: Vec<String> = BUILTIN_ROLES.iter().map(|r| r.to_string()).collect();
+        for extra in settings.extra_roles {
+            let role = incident::canonical_role(&extra);
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        Engine {
+            store,
+            i18n,
+            clock,
+            rooms: settings.rooms,
+            roles,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn i18n(&self) -> &Arc<I18n> {
+        &self.i18n
+    }
+
+    pub fn rooms(&self) -> &[Room] {
+        &self.rooms
+    }
+
+    /// The configured room at an address, or an unlinked ad-hoc one (English, UTC) that gets
+    /// replies but no broadcasts.
+    pub fn room_for(&self, at: &RoomRef) -> Room {
+        self.rooms
+            .iter()
+            .find(|r| r.platform == at.platform && r.chat == at.chat)
+            .cloned()
+            .unwrap_or_else(|| Room {
+                id: format!("{}:{}", at.platform.as_str(), at.chat),
+                platform: at.platform,
+                chat: at.chat.clone(),
+                language: Lang::En,
+                timezone: chrono_tz::UTC,
+                role: RoomRole::WarRoom,
+            })
+    }
+
+    /// Handles one inbound message end to end. On `Err` nothing was stored, so a redelivery of the
+    /// same event is handled afresh.
+    pub async fn handle(&self, inbound: &Inbound) -> Result<Outcome, EngineError> {
+        let Some(parsed) = command::parse(&inbound.text) else {
+            return Ok(Outcome::Ignored);
+        };
+        let now = self.clock.now();
+        let origin = self.room_for(&inbound.room);
+        let actor = Actor {
+            name: inbound.author.name.clone(),
+            room: origin.id.clone(),
+        };
+        let mut tx = self.store.begin().await?;
+        let key = inbound.dedupe_key();
+        if !tx.record_inbound(&key, now).await? {
+            metrics::counter!("runroom_inbound_duplicates_total").increment(1);
+            return Ok(Outcome::Duplicate);
+        }
+        let mut languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
+
+        let verb = parsed.as_ref().ok().map(Command::verb);
+        let decided = match parsed {
+            Err(e) => Err(errors::parse_error(&e)),
+            Ok(cmd) => self.load_and_decide(&mut *tx, cmd, &actor, now).await?.map_err(|e| errors::action_error(&e)),
+        };
+        let mut out = Outbox::new(&key, now, inbound.room.thread.clone());
+        let mut incident_number = None;
+        let ok = decided.is_ok();
+        match decided {
+            Err(msg) => out.to_room(&origin, &languages, "reply", 0, None, &msg, &self.i18n),
+            Ok(decision) => {
+                if let Some(lang) = decision.set_language {
+                    tx.set_room_language(&origin.id, lang, now).await?;
+                    languages.insert(origin.id.clone(), lang);
+                }
+                if let Some(change) = decision.change {
+                    let mut stored = change.incident;
+                    if change.is_new {
+                        stored.number = tx.insert_incident(&stored).await?;
+                    } else {
+                        tx.update_incident(&stored).await?;
+                    }
+                    incident_number = Some(stored.number);
+                    let entries: Vec<TimelineEntry> = change
+                        .events
+                        .iter()
+                        .map(|event| TimelineEntry {
+                            incident: stored.number,
+                            at: now,
+                            actor: actor.name.clone(),
+                            room: origin.id.clone(),
+                            event: event.clone(),
+                        })
+                        .collect();
+                    tx.append_timeline(&entries).await?;
+                    for event in &change.events {
+                        let msg = reply::change(&stored, event, &actor.name, now);
+                        if reply::is_broadcast(event) {
+                            out.broadcast(&origin, &self.rooms, &languages, &stored, &msg, &self.i18n);
+                        } else {
+                            out.to_room(&origin, &languages, "reply", 0, Some(stored.number), &msg, &self.i18n);
+                        }
+                    }
+                }
+                if let Some(msg) = decision.reply {
+                    out.to_room(&origin, &languages, "reply", 0, None, &msg, &self.i18n);
+                }
+            }
+        }
+        tx.enqueue(&out.messages).await?;
+        tx.commit().await?;
+        let verb_label = verb.map(Verb::name).unwrap_or("invalid");
+        metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
+            .increment(1);
+        Ok(Outcome::Handled {
+            verb,
+            ok,
+            incident: incident_number,
+            messages: out.messages,
+        })
+    }
+
+    /// Loads what the command needs (its incident, the open ones, a timeline) and decides.
+    async fn load_and_decide(
+        &self,
+        tx: &mut dyn StoreTx,
+        cmd: Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Decision, ActionError>, StoreError> {
+        let verb = cmd.verb();
+        let open: Vec<Incident> = if verb == Verb::List || matches!(incident_ref(&cmd), Some(None)) {
+            tx.open_incidents().await?
+        } else {
+            Vec::new()
+        };
+        let target = match incident_ref(&cmd) {
+            None => None,
+            Some(Some(number)) => match tx.incident(number).await? {
+                Some(found) => Some(found),
+                None => return Ok(Err(ActionError::UnknownIncident(number))),
+            },
+            // Reopening is about a resolved incident: "the open one" cannot mean it.
+            Some(None) if verb == Verb::Reopen => return Ok(Err(ActionError::WhichIncident(verb))),
+            Some(None) => match open.as_slice() {
+                [] => return Ok(Err(ActionError::NoOpenIncident)),
+                [only] => Some(only.clone()),
+                many => {
+                    return Ok(Err(ActionError::AmbiguousIncident {
+                        verb,
+                        open: many.iter().map(|i| i.number).collect(),
+                    }));
+                }
+            },
+        };
+        let timeline = match (&target, verb) {
+            (Some(t), Verb::Show) => tx.timeline(t.number, SHOW_LATEST).await?,
+            (Some(t), Verb::Timeline) => tx.timeline(t.number, TIMELINE_MAX).await?,
+            _ => Vec::new(),
+        };
+        let ctx = Context {
+            now,
+            actor,
+            target: target.as_ref(),
+            open: &open,
+            timeline: &timeline,
+            roles: &self.roles,
+        };
+        Ok(actions::decide(cmd, &ctx))
+    }
+}
+
+/// `None`: the command is not about one incident. `Some(None)`: about "the open one".
+fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
+    match cmd {
+        Command::Severity { incident, .. }
+        | Command::Status { incident, .. }
+        | Command::Assign { incident, .. }
+        | Command::Ack { incident }
+        | Command::Update { incident, .. }
+        | Command::Note { incident, .. }
+        | Command::FollowUp { incident, .. }
+        | Command::Resolve { incident, .. }
+        | Command::Reopen { incident, .. }
+        | Command::Show { incident }
+        | Command::Timeline { incident } => Some(*incident),
+        Command::Declare { .. } | Command::List | Command::Help { .. } | Command::Lang { .. } => None,
+    }
+}
+
+/// The messages one decision causes, rendered per room, with deterministic idempotency keys.
+struct Outbox {
+    key: String,
+    now: DateTime<Utc>,
+    thread: Option<String>,
+    messages: Vec<Outbound>,
+}
+
+impl Outbox {
+    fn new(key: &str, now: DateTime<Utc>, thread: Option<String>) -> Outbox {
+        Outbox {
+            key: key.to_string(),
+            now,
+            thread,
+            messages: Vec::new(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn to_room(
+        &mut self,
+        room: &Room,
+        languages: &HashMap<String, Lang>,
+        kind: &str,
+        priority: i64,
+        incident: Option<i64>,
+        msg: &Msg,
+        i18n: &I18n,
+    ) {
+        let language = languages.get(&room.id).copied().unwrap_or(room.language);
+        let is_origin_reply = kind == "reply";
+        self.messages.push(Outbound {
+            idempotency_key: format!("{}#{}", self.key, self.messages.len()),
+            room_id: room.id.clone(),
+            platform: room.platform.as_str().to_string(),
+            chat: room.chat.clone(),
+            // Replies stay in the thread the command came from; broadcasts start at the room.
+            thread: if is_origin_reply { self.thread.clone() } else { None },
+            kind: kind.to_string(),
+            language,
+            text: i18n.render(language, room.timezone, msg),
+            incident,
+            priority,
+            created_at: self.now,
+        });
+    }
+
+    /// The origin room gets the change as its reply; every other linked room a broadcast.
+    fn broadcast(
+        &mut self,
+        origin: &Room,
+        rooms: &[Room],
+        languages: &HashMap<String, Lang>,
+        incident: &Incident,
+        msg: &Msg,
+        i18n: &I18n,
+    ) {
+        let priority = incident.severity.number();
+        self.to_room(origin, languages, "reply", 0, Some(incident.number), msg, i18n);
+        for room in rooms.iter().filter(|r| r.id != origin.id) {
+            self.to_room(room, languages, "broadcast", priority, Some(incident.number), msg, i18n);
+        }
+    }
+}

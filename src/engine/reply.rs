@@ -1,0 +1,413 @@
+//! Every outgoing text as a Fluent id plus arguments, never a literal sentence. The constructors
+//! here name each message the engine can send; `i18n` renders them per room language and zone.
+
+use chrono::{DateTime, Utc};
+
+use super::command::Verb;
+use super::incident::{BUILTIN_ROLES, Event, Incident, Severity, Status, TimelineEntry, UpdateFields};
+
+/// A message to render: a Fluent id and its named arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, Arg)>,
+}
+
+/// An argument; times are rendered in the receiving room's zone, nested messages in its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(String),
+    Number(i64),
+    /// Date and time, with the locale's `format-datetime` pattern.
+    Time(DateTime<Utc>),
+    /// Time of day only, with the locale's `format-time` pattern.
+    Clock(DateTime<Utc>),
+    Msg(Msg),
+    Lines(Vec<Msg>),
+}
+
+impl Msg {
+    pub fn new(id: &'static str) -> Msg {
+        Msg {
+            id,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Msg {
+        self.args.push((name, Arg::Text(value.into())));
+        self
+    }
+
+    pub fn number(mut self, name: &'static str, value: i64) -> Msg {
+        self.args.push((name, Arg::Number(value)));
+        self
+    }
+
+    pub fn time(mut self, name: &'static str, value: DateTime<Utc>) -> Msg {
+        self.args.push((name, Arg::Time(value)));
+        self
+    }
+
+    pub fn clock(mut self, name: &'static str, value: DateTime<Utc>) -> Msg {
+        self.args.push((name, Arg::Clock(value)));
+        self
+    }
+
+    pub fn msg(mut self, name: &'static str, value: Msg) -> Msg {
+        self.args.push((name, Arg::Msg(value)));
+        self
+    }
+
+    pub fn lines(mut self, name: &'static str, value: Vec<Msg>) -> Msg {
+        self.args.push((name, Arg::Lines(value)));
+        self
+    }
+}
+
+/// `INC-7`: the human id, the same in every language.
+pub fn incident_id(number: i64) -> String {
+    format!("INC-{number}")
+}
+
+pub fn severity(sev: Severity) -> Msg {
+    match sev {
+        Severity::Sev1 => Msg::new("severity-1"),
+        Severity::Sev2 => Msg::new("severity-2"),
+        Severity::Sev3 => Msg::new("severity-3"),
+        Severity::Sev4 => Msg::new("severity-4"),
+    }
+}
+
+pub fn status(status: Status) -> Msg {
+    match status {
+        Status::Investigating => Msg::new("status-investigating"),
+        Status::Identified => Msg::new("status-identified"),
+        Status::Monitoring => Msg::new("status-monitoring"),
+        Status::Resolved => Msg::new("status-resolved"),
+    }
+}
+
+/// Built-in roles are translated; configured ones keep the team's own word.
+pub fn role(name: &str) -> Msg {
+    match name {
+        "commander" => Msg::new("role-commander"),
+        "comms" => Msg::new("role-comms"),
+        "scribe" => Msg::new("role-scribe"),
+        other => Msg::new("role-custom").text("role", other),
+    }
+}
+
+/// A duration such as `1h 5min`, from whole minutes.
+pub fn duration(minutes: i64) -> Msg {
+    let minutes = minutes.max(0);
+    if minutes < 60 {
+        Msg::new("duration-minutes").number("minutes", minutes)
+    } else if minutes < 24 * 60 {
+        Msg::new("duration-hours")
+            .number("hours", minutes / 60)
+            .number("minutes", minutes % 60)
+    } else {
+        Msg::new("duration-days")
+            .number("days", minutes / (24 * 60))
+            .number("hours", minutes % (24 * 60) / 60)
+    }
+}
+
+fn age(from: DateTime<Utc>, to: DateTime<Utc>) -> Msg {
+    duration((to - from).num_minutes())
+}
+
+/// The message announcing a change: broadcast to every linked room, or only answered to the sender
+/// for notes and follow-ups (see [`is_broadcast`]).
+pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc>) -> Msg {
+    let id = incident_id(incident.number);
+    match event {
+        Event::Declared { title, severity: sev } => {
+            let mut details = vec![
+                Msg::new("incident-declared-status")
+                    .msg("status", status(incident.status))
+                    .text("actor", actor)
+                    .time("time", now),
+            ];
+            if let Some(impact) = &incident.impact {
+                details.push(Msg::new("incident-impact").text("impact", impact.clone()));
+            }
+            details.push(Msg::new("incident-declared-next").text("id", id.clone()));
+            Msg::new("incident-declared")
+                .text("id", id)
+                .msg("severity", severity(*sev))
+                .text("title", title.clone())
+                .lines("details", details)
+        }
+        Event::SeverityChanged { from, to } => Msg::new("incident-severity-changed")
+            .text("id", id)
+            .msg("from", severity(*from))
+            .msg("to", severity(*to))
+            .text("actor", actor)
+            .text("title", incident.title.clone()),
+        Event::StatusChanged { from, to } => Msg::new("incident-status-changed")
+            .text("id", id)
+            .msg("from", status(*from))
+            .msg("to", status(*to))
+            .text("actor", actor)
+            .text("title", incident.title.clone()),
+        Event::RoleAssigned { role: r, person, .. } => Msg::new("incident-role-assigned")
+            .text("id", id)
+            .text("person", person.clone())
+            .msg("role", role(r))
+            .text("actor", actor),
+        Event::Acknowledged => Msg::new("incident-acknowledged")
+            .text("id", id)
+            .text("actor", actor)
+            .time("time", now),
+        Event::Updated(fields) => Msg::new("incident-update")
+            .clock("time", now)
+            .text("id", id)
+            .text("actor", actor)
+            .msg("severity", severity(incident.severity))
+            .msg("status", status(incident.status))
+            .lines("details", update_lines(fields, now)),
+        Event::Note { .. } => Msg::new("incident-note-added").text("id", id),
+        Event::FollowUpAdded { number, text } => Msg::new("incident-follow-up-added")
+            .text("id", id)
+            .number("number", i64::from(*number))
+            .text("text", text.clone()),
+        Event::Resolved { summary } => {
+            let mut details = Vec::new();
+            if let Some(summary) = summary {
+                details.push(Msg::new("incident-summary").text("summary", summary.clone()));
+            }
+            let open = incident.follow_ups.iter().filter(|f| !f.done).count();
+            if open > 0 {
+                details.push(
+                    Msg::new("incident-open-follow-ups")
+                        .number("count", open as i64)
+                        .text("id", id.clone()),
+                );
+            }
+            Msg::new("incident-resolved")
+                .text("id", id)
+                .text("title", incident.title.clone())
+                .text("actor", actor)
+                .msg("duration", age(incident.declared_at, now))
+                .lines("details", details)
+        }
+        Event::Reopened { reason } => {
+            let details = reason
+                .iter()
+                .map(|r| Msg::new("incident-reason").text("reason", r.clone()))
+                .collect();
+            Msg::new("incident-reopened")
+                .text("id", id)
+                .text("title", incident.title.clone())
+                .text("actor", actor)
+                .lines("details", details)
+        }
+    }
+}
+
+/// Whether the other linked rooms hear about this change. Notes and follow-ups stay in the room
+/// that wrote them; everything that changes the picture of the incident is broadcast.
+pub fn is_broadcast(event: &Event) -> bool {
+    !matches!(event, Event::Note { .. } | Event::FollowUpAdded { .. })
+}
+
+fn update_lines(fields: &UpdateFields, now: DateTime<Utc>) -> Vec<Msg> {
+    let mut lines = Vec::new();
+    if let Some(text) = &fields.text {
+        lines.push(Msg::new("update-text").text("text", text.clone()));
+    }
+    if let Some(impact) = &fields.impact {
+        lines.push(Msg::new("update-impact").text("impact", impact.clone()));
+    }
+    if let Some(actions) = &fields.actions {
+        lines.push(Msg::new("update-actions").text("actions", actions.clone()));
+    }
+    if let Some(minutes) = fields.next_check_minutes {
+        let at = now + chrono::Duration::minutes(i64::from(minutes));
+        lines.push(
+            Msg::new("update-next-check")
+                .clock("time", at)
+                .msg("in", duration(i64::from(minutes))),
+        );
+    }
+    if let Some(blockers) = &fields.blockers {
+        lines.push(Msg::new("update-blockers").text("blockers", blockers.clone()));
+    }
+    lines
+}
+
+/// One line of the `list` answer.
+pub fn list_item(incident: &Incident, now: DateTime<Utc>) -> Msg {
+    Msg::new("incident-list-item")
+        .text("id", incident_id(incident.number))
+        .msg("severity", severity(incident.severity))
+        .msg("status", status(incident.status))
+        .text("title", incident.title.clone())
+        .msg("age", age(incident.declared_at, now))
+}
+
+pub fn list(open: &[Incident], now: DateTime<Utc>) -> Msg {
+    if open.is_empty() {
+        return Msg::new("incident-list-empty");
+    }
+    Msg::new("incident-list")
+        .number("count", open.len() as i64)
+        .lines("items", open.iter().map(|i| list_item(i, now)).collect())
+}
+
+/// What a timeline entry says happened.
+pub fn event_summary(event: &Event) -> Msg {
+    match event {
+        Event::Declared { title, severity: s } => Msg::new("event-declared")
+            .msg("severity", severity(*s))
+            .text("title", title.clone()),
+        Event::SeverityChanged { from, to } => Msg::new("event-severity-changed")
+            .msg("from", severity(*from))
+            .msg("to", severity(*to)),
+        Event::StatusChanged { from, to } => Msg::new("event-status-changed")
+            .msg("from", status(*from))
+            .msg("to", status(*to)),
+        Event::RoleAssigned { role: r, person, .. } => Msg::new("event-role-assigned")
+            .msg("role", role(r))
+            .text("person", person.clone()),
+        Event::Acknowledged => Msg::new("event-acknowledged"),
+        Event::Updated(fields) => {
+            let parts: Vec<&str> = [&fields.text, &fields.impact, &fields.actions, &fields.blockers]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            Msg::new("event-updated").text("summary", parts.join(" · "))
+        }
+        Event::Note { text } => Msg::new("event-note").text("text", text.clone()),
+        Event::FollowUpAdded { number, text } => Msg::new("event-follow-up-added")
+            .number("number", i64::from(*number))
+            .text("text", text.clone()),
+        Event::Resolved { summary: None } => Msg::new("event-resolved"),
+        Event::Resolved { summary: Some(s) } => Msg::new("event-resolved-with").text("summary", s.clone()),
+        Event::Reopened { reason: None } => Msg::new("event-reopened"),
+        Event::Reopened { reason: Some(r) } => Msg::new("event-reopened-with").text("reason", r.clone()),
+    }
+}
+
+pub fn timeline_entry(entry: &TimelineEntry) -> Msg {
+    Msg::new("timeline-entry")
+        .time("time", entry.at)
+        .text("actor", entry.actor.clone())
+        .text("room", entry.room.clone())
+        .msg("what", event_summary(&entry.event))
+}
+
+pub fn timeline(incident: &Incident, entries: &[TimelineEntry]) -> Msg {
+    Msg::new("timeline")
+        .text("id", incident_id(incident.number))
+        .text("title", incident.title.clone())
+        .lines("entries", entries.iter().map(timeline_entry).collect())
+}
+
+/// The `show` answer: the incident's whole state and its latest timeline entries.
+pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -> Msg {
+    let mut lines = vec![
+        Msg::new("show-state")
+            .msg("severity", severity(incident.severity))
+            .msg("status", status(incident.status))
+            .time("time", incident.declared_at)
+            .text("actor", incident.declared_by.clone())
+            .msg("age", age(incident.declared_at, incident.resolved_at.unwrap_or(now))),
+    ];
+    if let Some(impact) = &incident.impact {
+        lines.push(Msg::new("incident-impact").text("impact", impact.clone()));
+    }
+    if incident.roles.is_empty() {
+        lines.push(Msg::new("show-no-roles"));
+    }
+    // Built-in roles first, in their usual order, then the team's own.
+    let mut roles: Vec<(&String, &String)> = incident.roles.iter().collect();
+    roles.sort_by_key(|(name, _)| BUILTIN_ROLES.iter().position(|b| b == name).unwrap_or(BUILTIN_ROLES.len()));
+    for (name, person) in roles {
+        lines.push(Msg::new("show-role").msg("role", role(name)).text("person", person.clone()));
+    }
+    match (&incident.acked_by, incident.acked_at) {
+        (Some(by), Some(at)) => lines.push(Msg::new("show-acked").text("actor", by.clone()).time("time", at)),
+        _ => lines.push(Msg::new("show-not-acked")),
+    }
+    if let Some(at) = incident.next_check_at {
+        lines.push(Msg::new("show-next-check").time("time", at));
+    }
+    if let Some(at) = incident.resolved_at {
+        lines.push(Msg::new("show-resolved").time("time", at));
+    }
+    for f in &incident.follow_ups {
+        lines.push(
+            Msg::new("show-follow-up")
+                .number("number", i64::from(f.number))
+                .text("text", f.text.clone()),
+        );
+    }
+    if !latest.is_empty() {
+        lines.push(Msg::new("show-latest"));
+        lines.extend(latest.iter().map(timeline_entry));
+    }
+    Msg::new("show")
+        .text("id", incident_id(incident.number))
+        .text("title", incident.title.clone())
+        .lines("lines", lines)
+}
+
+/// `help` alone: every verb's one-line usage. `help VERB`: that verb's usage and description.
+pub fn help(verb: Option<Verb>) -> Msg {
+    match verb {
+        Some(v) => Msg::new("help-verb").msg("usage", usage(v)).msg("about", about(v)),
+        None => Msg::new("help").lines(
+            "verbs",
+            super::command::VERBS.iter().map(|(v, _)| usage(*v)).collect(),
+        ),
+    }
+}
+
+/// The one-line usage of a verb, in the room's language (`usage-declare` …).
+pub fn usage(verb: Verb) -> Msg {
+    match verb {
+        Verb::Declare => Msg::new("usage-declare"),
+        Verb::Sev => Msg::new("usage-sev"),
+        Verb::Status => Msg::new("usage-status"),
+        Verb::Assign => Msg::new("usage-assign"),
+        Verb::Ack => Msg::new("usage-ack"),
+        Verb::Update => Msg::new("usage-update"),
+        Verb::Note => Msg::new("usage-note"),
+        Verb::FollowUp => Msg::new("usage-follow-up"),
+        Verb::Resolve => Msg::new("usage-resolve"),
+        Verb::Reopen => Msg::new("usage-reopen"),
+        Verb::List => Msg::new("usage-list"),
+        Verb::Show => Msg::new("usage-show"),
+        Verb::Timeline => Msg::new("usage-timeline"),
+        Verb::Help => Msg::new("usage-help"),
+        Verb::Lang => Msg::new("usage-lang"),
+    }
+}
+
+fn about(verb: Verb) -> Msg {
+    match verb {
+        Verb::Declare => Msg::new("about-declare"),
+        Verb::Sev => Msg::new("about-sev"),
+        Verb::Status => Msg::new("about-status"),
+        Verb::Assign => Msg::new("about-assign"),
+        Verb::Ack => Msg::new("about-ack"),
+        Verb::Update => Msg::new("about-update"),
+        Verb::Note => Msg::new("about-note"),
+        Verb::FollowUp => Msg::new("about-follow-up"),
+        Verb::Resolve => Msg::new("about-resolve"),
+        Verb::Reopen => Msg::new("about-reopen"),
+        Verb::List => Msg::new("about-list"),
+        Verb::Show => Msg::new("about-show"),
+        Verb::Timeline => Msg::new("about-timeline"),
+        Verb::Help => Msg::new("about-help"),
+        Verb::Lang => Msg::new("about-lang"),
+    }
+}
+
+pub fn language_set(lang: crate::i18n::Lang) -> Msg {
+    Msg::new("lang-set").text("lang", lang.as_str())
+}

@@ -1,0 +1,82 @@
+//! Rooms and inbound messages as the engine sees them: platform-neutral values.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+
+/// A chat platform runroom speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Console,
+    Slack,
+    Whatsapp,
+    Telegram,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Console => "console",
+            Platform::Slack => "slack",
+            Platform::Whatsapp => "whatsapp",
+            Platform::Telegram => "telegram",
+        }
+    }
+}
+
+/// What a room is for: a war room hears everything, an announce room the customer-safe part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoomRole {
+    #[default]
+    WarRoom,
+    Announce,
+}
+
+/// Where a message came from or goes to, on its platform.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoomRef {
+    pub platform: Platform,
+    pub chat: String,
+    pub thread: Option<String>,
+}
+
+/// A linked room, from config: its name, address, language, zone and role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    pub id: String,
+    pub platform: Platform,
+    pub chat: String,
+    pub language: Lang,
+    pub timezone: Tz,
+    pub role: RoomRole,
+}
+
+/// Who wrote a message: the platform's user id and a name to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub id: String,
+    pub name: String,
+}
+
+/// One message from a room, normalised by its platform's inbound adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// The platform's own event id (Slack `event_id`, WhatsApp `wamid`, Telegram `update_id`):
+    /// a redelivery with the same id is recognised and ignored.
+    pub event_id: String,
+    pub room: RoomRef,
+    pub author: Author,
+    pub text: String,
+    pub received_at: DateTime<Utc>,
+}
+
+impl Inbound {
+    /// The dedupe key, namespaced so two platforms' ids never collide.
+    pub fn dedupe_key(&self) -> String {
+        format!("{}:{}", self.room.platform.as_str(), self.event_id)
+    }
+}

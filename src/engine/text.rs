@@ -1,0 +1,192 @@
+//! Text helpers shared by the parser and the model: accent folding, tokenising with quotes, and
+//! the caps on how much text one command may carry.
+
+/// The longest command message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// The longest incident title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The longest free-text field (impact, note, update part, follow-up), in characters.
+pub const MAX_FIELD_CHARS: usize = 2000;
+
+/// Lower-cases and strips the Portuguese and Spanish diacritics so `Atualização`, `atualizacao`
+/// and `ATUALIZAÇÃO` compare equal. Phones add or drop accents at will; commands must not care.
+pub fn fold(raw: &str) -> String {
+    raw.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+            'é' | 'ê' | 'è' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            other => other,
+        })
+        .collect()
+}
+
+/// Characters a command must not contain: C0/C1 controls other than line breaks and tabs, and the
+/// bidirectional overrides that can make a message read differently from what it says.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One token of a command line: a bare or quoted word, or a `key=value` option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    Word { text: String, quoted: bool },
+    Option { key: String, value: String },
+}
+
+/// The only way tokenising fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnterminatedQuote;
+
+fn closing_quote(open: char) -> Option<char> {
+    match open {
+        '"' => Some('"'),
+        '\'' => Some('\''),
+        '“' => Some('”'),
+        '”' => Some('”'),
+        '‘' => Some('’'),
+        '«' => Some('»'),
+        _ => None,
+    }
+}
+
+/// Splits on white space, keeping "quoted strings" (straight, curly and « » quotes, as phone
+/// keyboards type them) whole, and recognising `key=value` / `key="quoted value"`.
+pub fn tokenize(input: &str) -> Result<Vec<Token>, UnterminatedQuote> {
+    let mut tokens = Vec::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let Some(&first) = chars.peek() else { break };
+        if let Some(close) = closing_quote(first) {
+            chars.next();
+            let text = read_quoted(&mut chars, close)?;
+            tokens.push(Token::Word { text, quoted: true });
+            continue;
+        }
+        let mut word = String::new();
+        let mut option_value = None;
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            if c == '=' && option_value.is_none() && !word.is_empty() {
+                let value = match chars.peek().copied().and_then(closing_quote) {
+                    Some(close) => {
+                        chars.next();
+                        read_quoted(&mut chars, close)?
+                    }
+                    None => {
+                        let mut v = String::new();
+                        while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                            v.push(c);
+                        }
+                        v
+                    }
+                };
+                option_value = Some(value);
+                break;
+            }
+            word.push(c);
+        }
+        match option_value {
+            Some(value) => tokens.push(Token::Option { key: word, value }),
+            None => tokens.push(Token::Word {
+                text: word,
+                quoted: false,
+            }),
+        }
+    }
+    Ok(tokens)
+}
+
+fn read_quoted(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    close: char,
+) -> Result<String, UnterminatedQuote> {
+    let mut text = String::new();
+    for c in chars.by_ref() {
+        // A phone may close a straight quote with a curly one; accept either ending.
+        if c == close || (close == '”' && c == '"') || (close == '"' && c == '”') {
+            return Ok(text);
+        }
+        text.push(c);
+    }
+    Err(UnterminatedQuote)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(t: &str) -> Token {
+        Token::Word {
+            text: t.into(),
+            quoted: false,
+        }
+    }
+
+    #[test]
+    fn folds_accents_and_case() {
+        assert_eq!(fold("ATUALIZAÇÃO"), "atualizacao");
+        assert_eq!(fold("Cronología"), "cronologia");
+        assert_eq!(fold("año"), "ano");
+    }
+
+    #[test]
+    fn tokenizes_quotes_and_options() {
+        let t = tokenize(r#"declare sev1 "Checkout down" impact="cards failing" next=15m"#).unwrap();
+        assert_eq!(t[0], word("declare"));
+        assert_eq!(t[1], word("sev1"));
+        assert_eq!(
+            t[2],
+            Token::Word {
+                text: "Checkout down".into(),
+                quoted: true
+            }
+        );
+        assert_eq!(
+            t[3],
+            Token::Option {
+                key: "impact".into(),
+                value: "cards failing".into()
+            }
+        );
+        assert_eq!(
+            t[4],
+            Token::Option {
+                key: "next".into(),
+                value: "15m".into()
+            }
+        );
+    }
+
+    #[test]
+    fn curly_quotes_from_phones() {
+        let t = tokenize("declarar “Rastreio fora do ar”").unwrap();
+        assert_eq!(
+            t[1],
+            Token::Word {
+                text: "Rastreio fora do ar".into(),
+                quoted: true
+            }
+        );
+        assert_eq!(tokenize("note \"open"), Err(UnterminatedQuote));
+        assert_eq!(tokenize("note impact=\"open"), Err(UnterminatedQuote));
+    }
+
+    #[test]
+    fn forbidden_chars() {
+        assert!(is_forbidden_char('\u{0007}'));
+        assert!(is_forbidden_char('\u{202E}'));
+        assert!(!is_forbidden_char('\n'));
+        assert!(!is_forbidden_char('é'));
+    }
+}

@@ -1,0 +1,273 @@
+//! Localisation: the Fluent bundles for en, pt-BR and es (embedded in the binary), language
+//! negotiation, fallback to English, and rendering of [`Msg`] values in a room's language and zone.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::{Deserialize, Serialize};
+use unic_langid::LanguageIdentifier;
+
+use crate::engine::reply::{Arg, Msg};
+use crate::engine::text::fold;
+
+/// A language runroom speaks. `en` is the fallback and the master list of message ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "pt-BR")]
+    PtBr,
+    #[serde(rename = "es")]
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::PtBr, Lang::Es];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::PtBr => "pt-BR",
+            Lang::Es => "es",
+        }
+    }
+
+    fn langid(self) -> LanguageIdentifier {
+        match self {
+            Lang::En => unic_langid::langid!("en"),
+            Lang::PtBr => unic_langid::langid!("pt-BR"),
+            Lang::Es => unic_langid::langid!("es"),
+        }
+    }
+
+    /// Accepts tags (`pt`, `pt_BR`, `pt-PT`, `es-MX`, `en-GB`) negotiated against the three
+    /// locales, and the languages' own names (`português`, `español`, `english`).
+    pub fn parse(raw: &str) -> Option<Lang> {
+        match fold(raw).as_str() {
+            "english" | "ingles" => return Some(Lang::En),
+            "portugues" | "portuguese" | "portugues-br" => return Some(Lang::PtBr),
+            "espanol" | "spanish" | "espanhol" | "castellano" => return Some(Lang::Es),
+            _ => {}
+        }
+        let requested: LanguageIdentifier = raw.replace('_', "-").parse().ok()?;
+        let available: Vec<LanguageIdentifier> = Lang::ALL.iter().map(|l| l.langid()).collect();
+        let chosen = fluent_langneg::negotiate_languages(
+            &[requested],
+            &available,
+            None,
+            fluent_langneg::NegotiationStrategy::Filtering,
+        );
+        let first = chosen.first()?;
+        Lang::ALL.into_iter().find(|l| &l.langid() == *first)
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The Fluent files of one locale, embedded so the binary runs from anywhere.
+macro_rules! locale_files {
+    ($dir:literal) => {
+        [
+            include_str!(concat!("../locales/", $dir, "/incidents.ftl")),
+            include_str!(concat!("../locales/", $dir, "/commands.ftl")),
+            include_str!(concat!("../locales/", $dir, "/errors.ftl")),
+        ]
+    };
+}
+
+/// The embedded Fluent sources of a language, for the parity test and for loading.
+pub fn sources(lang: Lang) -> [&'static str; 3] {
+    match lang {
+        Lang::En => locale_files!("en"),
+        Lang::PtBr => locale_files!("pt-BR"),
+        Lang::Es => locale_files!("es"),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("locale {lang}: {problem}")]
+pub struct I18nError {
+    lang: Lang,
+    problem: String,
+}
+
+/// All bundles, shareable across tasks.
+pub struct I18n {
+    bundles: HashMap<Lang, FluentBundle<FluentResource>>,
+}
+
+impl std::fmt::Debug for I18n {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("I18n").finish_non_exhaustive()
+    }
+}
+
+impl I18n {
+    pub fn new() -> Result<I18n, I18nError> {
+        let mut bundles = HashMap::new();
+        for lang in Lang::ALL {
+            let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
+            // Chat clients show the isolation marks as boxes or keep them in copied text.
+            bundle.set_use_isolating(false);
+            for source in sources(lang) {
+                let resource = FluentResource::try_new(source.to_string()).map_err(|(_, errors)| {
+                    I18nError {
+                        lang,
+                        problem: format!("syntax: {errors:?}"),
+                    }
+                })?;
+                bundle.add_resource(resource).map_err(|errors| I18nError {
+                    lang,
+                    problem: format!("{errors:?}"),
+                })?;
+            }
+            bundles.insert(lang, bundle);
+        }
+        Ok(I18n { bundles })
+    }
+
+    /// Renders a message in `lang`, with times in `tz`. A message missing in `lang` falls back to
+    /// English; one missing everywhere renders as its id (and the parity tests keep that from
+    /// shipping).
+    pub fn render(&self, lang: Lang, tz: Tz, msg: &Msg) -> String {
+        let mut args = FluentArgs::new();
+        for (name, arg) in &msg.args {
+            let value = match arg {
+                Arg::Text(s) => FluentValue::from(s.clone()),
+                Arg::Number(n) => FluentValue::from(*n),
+                Arg::Time(t) => FluentValue::from(self.format_time(lang, tz, *t, "format-datetime")),
+                Arg::Clock(t) => FluentValue::from(self.format_time(lang, tz, *t, "format-time")),
+                Arg::Msg(inner) => FluentValue::from(self.render(lang, tz, inner)),
+                Arg::Lines(lines) => FluentValue::from(
+                    lines
+                        .iter()
+                        .map(|m| self.render(lang, tz, m))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+            };
+            args.set(*name, value);
+        }
+        let text = self
+            .format(lang, msg.id, Some(&args))
+            .or_else(|| self.format(Lang::En, msg.id, Some(&args)))
+            .unwrap_or_else(|| {
+                tracing::error!(id = msg.id, "message id missing from every locale");
+                msg.id.to_string()
+            });
+        // Optional trailing parts (`{ $details }`) may be empty: no dangling blank line.
+        text.trim_end().to_string()
+    }
+
+    fn format(&self, lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
+        let bundle = self.bundles.get(&lang)?;
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, args, &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(id, ?errors, lang = lang.as_str(), "fluent formatting problems");
+        }
+        Some(text.into_owned())
+    }
+
+    /// Times are stored in UTC and shown in the room's zone with the locale's own pattern.
+    fn format_time(&self, lang: Lang, tz: Tz, at: DateTime<Utc>, pattern_id: &str) -> String {
+        let pattern = self
+            .format(lang, pattern_id, None)
+            .unwrap_or_else(|| "%Y-%m-%d %H:%M %Z".to_string());
+        at.with_timezone(&tz).format(&pattern).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn ids(lang: Lang) -> BTreeSet<String> {
+        let mut ids = BTreeSet::new();
+        for source in sources(lang) {
+            let resource = FluentResource::try_new(source.to_string())
+                .unwrap_or_else(|_| panic!("{lang} does not parse"));
+            for entry in resource.entries() {
+                if let fluent_syntax::ast::Entry::Message(m) = entry {
+                    ids.insert(m.id.name.to_string());
+                }
+            }
+        }
+        ids
+    }
+
+    #[test]
+    fn every_locale_has_every_message() {
+        let master = ids(Lang::En);
+        assert!(master.len() > 50, "en has {} messages", master.len());
+        for lang in [Lang::PtBr, Lang::Es] {
+            let other = ids(lang);
+            let missing: Vec<_> = master.difference(&other).collect();
+            let extra: Vec<_> = other.difference(&master).collect();
+            assert!(missing.is_empty(), "{lang} lacks {missing:?}");
+            assert!(extra.is_empty(), "{lang} has ids en lacks: {extra:?}");
+        }
+    }
+
+    #[test]
+    fn every_id_the_code_uses_exists_in_english() {
+        let master = ids(Lang::En);
+        let mut used = BTreeSet::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let code = std::fs::read_to_string(&path).unwrap();
+                    for piece in code.split("Msg::new(\"").skip(1) {
+                        let id = piece.split('"').next().unwrap();
+                        used.insert(id.to_string());
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 40, "found only {} ids in the code", used.len());
+        let missing: Vec<_> = used.difference(&master).collect();
+        assert!(missing.is_empty(), "used in code but not in locales/en: {missing:?}");
+    }
+
+    #[test]
+    fn negotiates_tags_and_names() {
+        assert_eq!(Lang::parse("pt"), Some(Lang::PtBr));
+        assert_eq!(Lang::parse("pt_BR"), Some(Lang::PtBr));
+        assert_eq!(Lang::parse("pt-PT"), Some(Lang::PtBr));
+        assert_eq!(Lang::parse("es-MX"), Some(Lang::Es));
+        assert_eq!(Lang::parse("en-GB"), Some(Lang::En));
+        assert_eq!(Lang::parse("Português"), Some(Lang::PtBr));
+        assert_eq!(Lang::parse("fr"), None);
+        assert_eq!(Lang::parse("klingon!"), None);
+    }
+
+    #[test]
+    fn no_isolation_marks_and_zone_aware_times() {
+        use chrono::TimeZone;
+        let i18n = I18n::new().unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 13, 5, 0).unwrap();
+        let msg = Msg::new("show-acked")
+            .text("actor", "joana")
+            .time("time", at);
+        let en = i18n.render(Lang::En, chrono_tz::UTC, &msg);
+        let pt = i18n.render(Lang::PtBr, chrono_tz::America::Sao_Paulo, &msg);
+        assert!(!en.contains('\u{2068}') && !en.contains('\u{2069}'), "{en:?}");
+        assert!(en.contains("13:05"), "{en}");
+        assert!(pt.contains("10:05"), "São Paulo is UTC-3: {pt}");
+        assert!(pt.contains("22/11/2026"), "{pt}");
+    }
+}

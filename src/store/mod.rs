@@ -1,0 +1,138 @@
+//! Durable state behind one trait: incidents, their timeline, the outbox, inbound dedupe keys and
+//! room settings. [`sqlite`] is the zero-setup default, [`postgres`] serves several replicas; both
+//! run the same SQL (see [`sql`]) and the same conformance tests.
+
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::engine::incident::{Incident, TimelineEntry};
+use crate::i18n::Lang;
+
+/// A failure of the database or of the data in it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A message to deliver, written in the same transaction as the decision that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutbound {
+    /// Unique per message: a retried decision can never enqueue it twice.
+    pub idempotency_key: String,
+    pub room_id: String,
+    pub platform: String,
+    pub chat: String,
+    pub thread: Option<String>,
+    /// `reply` (to the room a command came from) or `broadcast`.
+    pub kind: String,
+    pub language: Lang,
+    pub text: String,
+    pub incident: Option<i64>,
+    /// Lower is sooner: replies 0, then by severity.
+    pub priority: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored outbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub message: NewOutbound,
+    pub state: String,
+}
+
+/// The database. Reads outside a decision go straight to the pool; decisions use [`StoreTx`].
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Applies the backend's migrations (idempotent).
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Opens the transaction one decision is committed in. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`) so two writers queue instead of failing halfway.
+    async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
+    /// Whether the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    async fn incident(&self, number: i64) -> StoreResult<Option<Incident>>;
+    async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
+    /// Every incident, newest first, at most `limit`.
+    async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
+    /// The latest `limit` entries, oldest first.
+    async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
+    /// Pending messages for one platform, most urgent first.
+    async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>>;
+    async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// One decision's transaction. Dropping it without [`StoreTx::commit`] rolls everything back.
+#[async_trait]
+pub trait StoreTx: Send {
+    /// Records an inbound event id; `false` when it was seen before (a platform retry).
+    async fn record_inbound(&mut self, key: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>>;
+    async fn set_room_language(&mut self, room: &str, lang: Lang, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Loads an incident for change (row-locked on Postgres).
+    async fn incident(&mut self, number: i64) -> StoreResult<Option<Incident>>;
+    async fn open_incidents(&mut self) -> StoreResult<Vec<Incident>>;
+    async fn timeline(&mut self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
+    /// Stores a new incident under the next number (`INC-n`) and returns that number.
+    async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64>;
+    async fn update_incident(&mut self, incident: &Incident) -> StoreResult<()>;
+    async fn append_timeline(&mut self, entries: &[TimelineEntry]) -> StoreResult<()>;
+    /// Enqueues messages; one whose idempotency key exists already is skipped.
+    async fn enqueue(&mut self, messages: &[NewOutbound]) -> StoreResult<()>;
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// Opens (and migrates) the store a URL names: `sqlite://FILE` (created on first run) or
+/// `postgres://…`.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(sqlite::SqliteStore::connect(url).await?)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Arc::new(postgres::PgStore::connect(url).await?)
+    } else {
+        return Err(StoreError::UnsupportedUrl(redact_url(url)));
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// A database URL without its password, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://bot:s3cret@db/runroom"),
+            "postgres://bot:***@db/runroom"
+        );
+        assert_eq!(super::redact_url("sqlite://runroom.db"), "sqlite://runroom.db");
+    }
+}
