@@ -25,7 +25,7 @@ duration-days = { $days } d { $hours } h
 incident-declared =
     🚨 { $id } declarado — { $severity }: { $title }
     { $details }
-incident-declared-status = Estado: { $status } · declarado por { $actor } a las { $time }
+incident-declared-status = Estado: { $status } · declarado por { $actor } el { $time }
 incident-declared-next = Siguientes pasos: `inc asignar comandante @nombre`, `inc entendido`, `inc actualizar …`
 incident-impact = Impacto: { $impact }
 incident-severity-changed = ⚠️ { $id } cambió de severidad: { $from } → { $to }, por { $actor } ({ $title })

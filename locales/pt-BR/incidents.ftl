@@ -25,7 +25,7 @@ duration-days = { $days } d { $hours } h
 incident-declared =
     🚨 { $id } declarado — { $severity }: { $title }
     { $details }
-incident-declared-status = Estado: { $status } · declarado por { $actor } às { $time }
+incident-declared-status = Estado: { $status } · declarado por { $actor } em { $time }
 incident-declared-next = Próximos passos: `inc atribuir comandante @nome`, `inc ciente`, `inc atualizar …`
 incident-impact = Impacto: { $impact }
 incident-severity-changed = ⚠️ { $id } mudou de severidade: { $from } → { $to }, por { $actor } ({ $title })

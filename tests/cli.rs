@@ -1,0 +1,184 @@
+//! The `runroom` binary as a user runs it: the console on piped input, `config check`, `migrate`,
+//! `incidents list|show`, and `serve` answering `/healthz` and stopping cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runroom"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUNROOM_CONFIG")
+            .env_remove("RUNROOM_DATABASE_URL")
+            .env_remove("RUNROOM_LISTEN")
+            .env("USER", "joana")
+            .env("TZ", "America/Sao_Paulo");
+        cmd
+    }
+
+    /// Runs `runroom ARGS` with `input` on stdin.
+    fn run(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn console_reads_piped_input_and_state_persists_between_runs() {
+    let s = Sandbox::new();
+    let first = s.run(&["console"], "inc declare sev1 \"Checkout down\"\ninc list\n");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(out.contains("🚨 INC-1 declared — SEV1 (critical): Checkout down"), "{out}");
+    assert!(out.contains("declared by joana"), "{out}");
+    assert!(out.contains("1 open incident:"), "{out}");
+    assert!(s.dir.path().join("runroom.db").exists(), "the default database is sqlite://runroom.db");
+
+    let second = s.run(&["console", "--locale", "pt-BR"], "inc declarar sev2 Rastreio lento\ninc listar\n");
+    assert!(second.status.success(), "{}", stderr(&second));
+    let out = stdout(&second);
+    assert!(out.contains("INC-2 declarado — SEV2 (alto): Rastreio lento"), "{out}");
+    assert!(out.contains("2 incidentes abertos"), "{out}");
+    assert!(out.contains("INC-1 · SEV1 (crítico)"), "{out}");
+
+    let list = s.run(&["incidents", "list"], "");
+    assert!(list.status.success());
+    assert!(stdout(&list).contains("2 open incidents:"), "{}", stdout(&list));
+    let show = s.run(&["incidents", "show", "INC-1", "--locale", "es"], "");
+    assert!(show.status.success());
+    assert!(stdout(&show).contains("INC-1 — Checkout down"), "{}", stdout(&show));
+    assert!(stdout(&show).contains("declarado SEV1 (crítico): Checkout down"), "{}", stdout(&show));
+    let missing = s.run(&["incidents", "show", "INC-9"], "");
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("no incident INC-9"), "{}", stderr(&missing));
+}
+
+#[test]
+fn console_broadcasts_preview_other_rooms_and_answers_every_line() {
+    let s = Sandbox::new();
+    let config = s.write(
+        "runroom.toml",
+        r#"
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+chat = "120363025246125486@g.us"
+language = "pt-BR"
+timezone = "America/Sao_Paulo"
+"#,
+    );
+    let out = s.run(
+        &["--config", &config, "console"],
+        "inc declare sev2 Tracking stale\nhello there\ninc nope\n\ninc declare \"unterminated\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("↪ to campo (whatsapp, pt-BR):"), "{text}");
+    assert!(text.contains("    🚨 INC-1 declarado — SEV2 (alto): Tracking stale"), "{text}");
+    assert!(text.contains("Not a command"), "{text}");
+    assert!(text.contains("I don't know the command “nope”"), "{text}");
+    assert!(text.contains("A quote is not closed"), "{text}");
+}
+
+#[test]
+fn config_check_names_the_field_and_the_problem() {
+    let s = Sandbox::new();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/runroom.toml");
+    let ok = s.run(&["config", "check", example], "");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("ok (4 rooms"), "{}", stdout(&ok));
+
+    let bad = s.write(
+        "bad.toml",
+        "[[rooms]]\nid = \"ops\"\nplatform = \"slack\"\nchat = \"C1\"\ntimezone = \"America/Sao Paulo\"\n",
+    );
+    let out = s.run(&["config", "check", &bad], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("rooms[0].timezone") && err.contains("not an IANA time zone"), "{err}");
+
+    let missing = s.run(&["config", "check", "nowhere.toml"], "");
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("cannot read nowhere.toml"), "{}", stderr(&missing));
+}
+
+#[test]
+fn migrate_creates_the_database() {
+    let s = Sandbox::new();
+    let out = s.run(&["migrate"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("migrations applied (sqlite)"));
+    assert!(s.dir.path().join("runroom.db").exists());
+}
+
+#[test]
+fn serve_answers_health_checks_and_stops_on_sigterm() {
+    let s = Sandbox::new();
+    let mut child = s
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("runroom listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+        assert_eq!(health.status(), 200);
+        let ready = reqwest::get(format!("{url}/readyz")).await.unwrap();
+        assert_eq!(ready.status(), 200);
+    });
+
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop within 20 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}

@@ -1,0 +1,180 @@
+//! Shared test setup: a fresh store per test (a temp SQLite file, or a fresh Postgres schema when
+//! `RUNROOM_TEST_POSTGRES_URL` is set), an engine on a hand-moved clock, and `spawn_app()`.
+#![allow(dead_code)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+use runroom::engine::clock::ManualClock;
+use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::{Engine, EngineSettings};
+use runroom::i18n::{I18n, Lang};
+use runroom::store::postgres::PgStore;
+use runroom::store::Store;
+
+/// A store under test and what keeps it alive (the temp dir).
+pub struct TestStore {
+    pub name: &'static str,
+    pub store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+    let store = runroom::store::connect(&url).await.expect("sqlite store");
+    TestStore {
+        name: "sqlite",
+        store,
+        _dir: Some(dir),
+    }
+}
+
+static SCHEMA: AtomicU64 = AtomicU64::new(0);
+
+/// A Postgres store in a schema of its own, or `None` (said on stderr) without the variable.
+pub async fn postgres() -> Option<TestStore> {
+    let Ok(url) = std::env::var("RUNROOM_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED the Postgres run: set RUNROOM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)");
+        return None;
+    };
+    let schema = format!(
+        "runroom_test_{}_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros(),
+        SCHEMA.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("RUNROOM_TEST_POSTGRES_URL is set but Postgres is unreachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .expect("postgres url")
+        .options([("search_path", schema.as_str())]);
+    let pg = PgStore::connect_with(options).await.expect("postgres store");
+    pg.migrate().await.expect("migrate");
+    Some(TestStore {
+        name: "postgres",
+        store: Arc::new(pg),
+        _dir: None,
+    })
+}
+
+/// SQLite always, and Postgres when configured.
+pub async fn backends() -> Vec<TestStore> {
+    let mut all = vec![sqlite().await];
+    all.extend(postgres().await);
+    all
+}
+
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 13, 0, 0).unwrap()
+}
+
+/// Four linked rooms in three languages and three zones.
+pub fn rooms() -> Vec<Room> {
+    vec![
+        Room {
+            id: "console".into(),
+            platform: Platform::Console,
+            chat: "console".into(),
+            language: Lang::En,
+            timezone: chrono_tz::UTC,
+            role: RoomRole::WarRoom,
+        },
+        Room {
+            id: "runroom".into(),
+            platform: Platform::Slack,
+            chat: "C0123456".into(),
+            language: Lang::En,
+            timezone: chrono_tz::America::New_York,
+            role: RoomRole::WarRoom,
+        },
+        Room {
+            id: "campo".into(),
+            platform: Platform::Whatsapp,
+            chat: "120363025246125486@g.us".into(),
+            language: Lang::PtBr,
+            timezone: chrono_tz::America::Sao_Paulo,
+            role: RoomRole::WarRoom,
+        },
+        Room {
+            id: "soporte".into(),
+            platform: Platform::Telegram,
+            chat: "-1001234567890".into(),
+            language: Lang::Es,
+            timezone: chrono_tz::America::Bogota,
+            role: RoomRole::Announce,
+        },
+    ]
+}
+
+pub struct TestEngine {
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+    pub backend: &'static str,
+    next_event: AtomicU64,
+}
+
+pub fn engine_on(store: &TestStore) -> TestEngine {
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let engine = Engine::new(
+        store.store.clone(),
+        Arc::new(I18n::new().expect("locales load")),
+        clock.clone(),
+        EngineSettings {
+            rooms: rooms(),
+            extra_roles: vec!["liaison".into()],
+        },
+    );
+    TestEngine {
+        engine,
+        clock,
+        backend: store.name,
+        next_event: AtomicU64::new(1),
+    }
+}
+
+impl TestEngine {
+    /// A message from `room` (a room id from [`rooms`]) with a fresh event id.
+    pub fn inbound(&self, room: &str, author: &str, text: &str) -> Inbound {
+        let n = self.next_event.fetch_add(1, Ordering::SeqCst);
+        let room = rooms().into_iter().find(|r| r.id == room).expect("known room");
+        Inbound {
+            event_id: format!("evt-{n}"),
+            room: RoomRef {
+                platform: room.platform,
+                chat: room.chat,
+                thread: None,
+            },
+            author: Author {
+                id: format!("U-{author}"),
+                name: author.into(),
+            },
+            text: text.into(),
+            received_at: self.clock_now(),
+        }
+    }
+
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use runroom::engine::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Sends a message and returns the outcome, failing the test on a store error.
+    pub async fn say(&self, room: &str, author: &str, text: &str) -> runroom::engine::Outcome {
+        let inbound = self.inbound(room, author, text);
+        self.engine
+            .handle(&inbound)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {text}: {e}", self.backend))
+    }
+}
