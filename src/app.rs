@@ -28,7 +28,9 @@ pub fn init_tracing(default: &str) {
 }
 
 fn environment() -> Vec<(String, String)> {
-    std::env::vars().filter(|(k, _)| k.starts_with("RUNROOM_")).collect()
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("RUNROOM_"))
+        .collect()
 }
 
 /// The file's configuration, or the defaults when there is none.
@@ -44,7 +46,12 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
     let store = store::connect(&config.database.url)
         .await
-        .with_context(|| format!("opening the database {}", store::redact_url(&config.database.url)))?;
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                store::redact_url(&config.database.url)
+            )
+        })?;
     let i18n = Arc::new(I18n::new()?);
     let settings = EngineSettings {
         rooms: config.rooms()?,
@@ -54,17 +61,23 @@ pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Res
 }
 
 fn parse_locale(raw: Option<&str>) -> anyhow::Result<Option<Lang>> {
-    raw.map(|l| Lang::parse(l).with_context(|| format!("{l:?} is not a supported locale (en, pt-BR, es)")))
-        .transpose()
+    raw.map(|l| {
+        Lang::parse(l).with_context(|| format!("{l:?} is not a supported locale (en, pt-BR, es)"))
+    })
+    .transpose()
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let quiet = matches!(cli.command, Command::Console { .. } | Command::Incidents { .. });
+    let quiet = matches!(
+        cli.command,
+        Command::Console { .. } | Command::Incidents { .. }
+    );
     init_tracing(if quiet { "warn" } else { "info" });
     let tz = std::env::var("TZ").ok();
     match cli.command {
         Command::Serve { listen } => {
-            let mut config = load_config(cli.config.as_deref())?.with_console_room(None, tz.as_deref());
+            let mut config =
+                load_config(cli.config.as_deref())?.with_console_room(None, tz.as_deref());
             if let Some(listen) = listen {
                 config.server.listen = listen;
             }
@@ -73,11 +86,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Console { locale } => {
             let locale = parse_locale(locale.as_deref())?;
-            let config = load_config(cli.config.as_deref())?.with_console_room(locale, tz.as_deref());
+            let config =
+                load_config(cli.config.as_deref())?.with_console_room(locale, tz.as_deref());
             let engine = Arc::new(build_engine(&config, Arc::new(SystemClock)).await?);
             let interactive = std::io::stdin().is_terminal();
-            console::run(engine, locale, tokio::io::BufReader::new(tokio::io::stdin()), tokio::io::stdout(), interactive)
-                .await
+            console::run(
+                engine,
+                locale,
+                tokio::io::BufReader::new(tokio::io::stdin()),
+                tokio::io::stdout(),
+                interactive,
+            )
+            .await
         }
         Command::Migrate => {
             let config = load_config(cli.config.as_deref())?;
@@ -128,9 +148,13 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
         }
     };
     let lang = parse_locale(Some(&locale))?.unwrap_or_default();
-    let tz = std::env::var("TZ").ok().and_then(|t| t.parse().ok()).unwrap_or(chrono_tz::UTC);
+    let tz = std::env::var("TZ")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
     let mut out = tokio::io::stdout();
-    out.write_all(i18n.render(lang, tz, &msg).as_bytes()).await?;
+    out.write_all(i18n.render(lang, tz, &msg).as_bytes())
+        .await?;
     out.write_all(b"\n").await?;
     Ok(())
 }

@@ -124,7 +124,14 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ConfigError 
 }
 
 /// Sections whose keys the environment may override as `RUNROOM_<SECTION>_<KEY>`.
-const ENV_SECTIONS: &[&str] = &["server", "database", "slack", "whatsapp", "telegram", "evolution"];
+const ENV_SECTIONS: &[&str] = &[
+    "server",
+    "database",
+    "slack",
+    "whatsapp",
+    "telegram",
+    "evolution",
+];
 
 impl Config {
     /// Reads, overrides from `env` and validates a file.
@@ -141,16 +148,23 @@ impl Config {
         Self::parse("", "(defaults)", env)
     }
 
-    pub fn parse(text: &str, origin: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: origin.to_string(),
             message: e.to_string(),
         })?;
         apply_env(&mut table, env);
-        let config: Config = table.try_into().map_err(|e: toml::de::Error| ConfigError::Syntax {
-            path: origin.to_string(),
-            message: e.to_string(),
-        })?;
+        let config: Config =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: origin.to_string(),
+                    message: e.to_string(),
+                })?;
         config.rooms()?;
         Ok(config)
     }
@@ -164,22 +178,38 @@ impl Config {
                 return Err(invalid(field("id"), "must not be empty"));
             }
             if rooms.iter().any(|o| o.id == r.id) {
-                return Err(invalid(field("id"), format!("{:?} is used by another room", r.id)));
+                return Err(invalid(
+                    field("id"),
+                    format!("{:?} is used by another room", r.id),
+                ));
             }
             if r.chat.trim().is_empty() {
                 return Err(invalid(field("chat"), "must not be empty"));
             }
-            if rooms.iter().any(|o| o.platform == r.platform && o.chat == r.chat) {
-                return Err(invalid(field("chat"), "another room has the same platform and chat"));
+            if rooms
+                .iter()
+                .any(|o| o.platform == r.platform && o.chat == r.chat)
+            {
+                return Err(invalid(
+                    field("chat"),
+                    "another room has the same platform and chat",
+                ));
             }
             let language = Lang::ALL
                 .into_iter()
                 .find(|l| l.as_str().eq_ignore_ascii_case(&r.language))
-                .ok_or_else(|| invalid(field("language"), format!("{:?} is not one of en, pt-BR, es", r.language)))?;
-            let timezone: Tz = r
-                .timezone
-                .parse()
-                .map_err(|_| invalid(field("timezone"), format!("{:?} is not an IANA time zone", r.timezone)))?;
+                .ok_or_else(|| {
+                    invalid(
+                        field("language"),
+                        format!("{:?} is not one of en, pt-BR, es", r.language),
+                    )
+                })?;
+            let timezone: Tz = r.timezone.parse().map_err(|_| {
+                invalid(
+                    field("timezone"),
+                    format!("{:?} is not an IANA time zone", r.timezone),
+                )
+            })?;
             rooms.push(Room {
                 id: r.id.clone(),
                 platform: r.platform,
@@ -192,14 +222,23 @@ impl Config {
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
                 "server.listen",
-                format!("{:?} is not an address such as 127.0.0.1:8080", self.server.listen),
+                format!(
+                    "{:?} is not an address such as 127.0.0.1:8080",
+                    self.server.listen
+                ),
             ));
         }
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
             return Err(invalid(
                 "database.url",
-                format!("{:?} should start with sqlite:// or postgres://", crate::store::redact_url(url)),
+                format!(
+                    "{:?} should start with sqlite:// or postgres://",
+                    crate::store::redact_url(url)
+                ),
             ));
         }
         Ok(rooms)
@@ -225,7 +264,10 @@ impl Config {
 }
 
 fn is_secret(key: &str) -> bool {
-    key.contains("token") || key.contains("secret") || key.contains("password") || key.ends_with("apikey")
+    key.contains("token")
+        || key.contains("secret")
+        || key.contains("password")
+        || key.ends_with("apikey")
 }
 
 /// `RUNROOM_DATABASE_URL` → `[database] url`, `RUNROOM_SERVER_LISTEN` (or `RUNROOM_LISTEN`) →
@@ -233,12 +275,17 @@ fn is_secret(key: &str) -> bool {
 /// config: the platform that needs one reads it from the environment itself.
 fn apply_env(table: &mut toml::Table, env: &[(String, String)]) {
     for (name, value) in env {
-        let Some(rest) = name.strip_prefix("RUNROOM_") else { continue };
+        let Some(rest) = name.strip_prefix("RUNROOM_") else {
+            continue;
+        };
         let rest = rest.to_ascii_lowercase();
         let (section, key) = if rest == "listen" {
             ("server", "listen".to_string())
         } else {
-            let Some(section) = ENV_SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
+            let Some(section) = ENV_SECTIONS
+                .iter()
+                .find(|s| rest.starts_with(&format!("{s}_")))
+            else {
                 continue;
             };
             (*section, rest[section.len() + 1..].to_string())
@@ -260,7 +307,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -304,9 +354,13 @@ mod tests {
     fn errors_name_the_field() {
         let bad_tz = "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\ntimezone = \"Mars/Base\"\n";
         let e = Config::parse(bad_tz, "t", &[]).unwrap_err().to_string();
-        assert!(e.contains("rooms[0].timezone") && e.contains("Mars/Base"), "{e}");
+        assert!(
+            e.contains("rooms[0].timezone") && e.contains("Mars/Base"),
+            "{e}"
+        );
 
-        let bad_lang = "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\nlanguage = \"fr\"\n";
+        let bad_lang =
+            "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\nlanguage = \"fr\"\n";
         let e = Config::parse(bad_lang, "t", &[]).unwrap_err().to_string();
         assert!(e.contains("rooms[0].language"), "{e}");
 

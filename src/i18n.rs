@@ -118,12 +118,13 @@ impl I18n {
             // Chat clients show the isolation marks as boxes or keep them in copied text.
             bundle.set_use_isolating(false);
             for source in sources(lang) {
-                let resource = FluentResource::try_new(source.to_string()).map_err(|(_, errors)| {
-                    I18nError {
-                        lang,
-                        problem: format!("syntax: {errors:?}"),
-                    }
-                })?;
+                let resource =
+                    FluentResource::try_new(source.to_string()).map_err(|(_, errors)| {
+                        I18nError {
+                            lang,
+                            problem: format!("syntax: {errors:?}"),
+                        }
+                    })?;
                 bundle.add_resource(resource).map_err(|errors| I18nError {
                     lang,
                     problem: format!("{errors:?}"),
@@ -143,7 +144,9 @@ impl I18n {
             let value = match arg {
                 Arg::Text(s) => FluentValue::from(s.clone()),
                 Arg::Number(n) => FluentValue::from(*n),
-                Arg::Time(t) => FluentValue::from(self.format_time(lang, tz, *t, "format-datetime")),
+                Arg::Time(t) => {
+                    FluentValue::from(self.format_time(lang, tz, *t, "format-datetime"))
+                }
                 Arg::Clock(t) => FluentValue::from(self.format_time(lang, tz, *t, "format-time")),
                 Arg::Msg(inner) => FluentValue::from(self.render(lang, tz, inner)),
                 Arg::Lines(lines) => FluentValue::from(
@@ -173,7 +176,12 @@ impl I18n {
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, args, &mut errors);
         if !errors.is_empty() {
-            tracing::warn!(id, ?errors, lang = lang.as_str(), "fluent formatting problems");
+            tracing::warn!(
+                id,
+                ?errors,
+                lang = lang.as_str(),
+                "fluent formatting problems"
+            );
         }
         Some(text.into_owned())
     }
@@ -223,7 +231,10 @@ mod tests {
     fn every_id_the_code_uses_exists_in_english() {
         let master = ids(Lang::En);
         let mut used = BTreeSet::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -240,7 +251,10 @@ mod tests {
         }
         assert!(used.len() > 40, "found only {} ids in the code", used.len());
         let missing: Vec<_> = used.difference(&master).collect();
-        assert!(missing.is_empty(), "used in code but not in locales/en: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "used in code but not in locales/en: {missing:?}"
+        );
     }
 
     #[test]
@@ -265,7 +279,10 @@ mod tests {
             .time("time", at);
         let en = i18n.render(Lang::En, chrono_tz::UTC, &msg);
         let pt = i18n.render(Lang::PtBr, chrono_tz::America::Sao_Paulo, &msg);
-        assert!(!en.contains('\u{2068}') && !en.contains('\u{2069}'), "{en:?}");
+        assert!(
+            !en.contains('\u{2068}') && !en.contains('\u{2069}'),
+            "{en:?}"
+        );
         assert!(en.contains("13:05"), "{en}");
         assert!(pt.contains("10:05"), "São Paulo is UTC-3: {pt}");
         assert!(pt.contains("22/11/2026"), "{pt}");

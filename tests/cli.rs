@@ -37,7 +37,12 @@ impl Sandbox {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 
@@ -59,31 +64,62 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn console_reads_piped_input_and_state_persists_between_runs() {
     let s = Sandbox::new();
-    let first = s.run(&["console"], "inc declare sev1 \"Checkout down\"\ninc list\n");
+    let first = s.run(
+        &["console"],
+        "inc declare sev1 \"Checkout down\"\ninc list\n",
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     let out = stdout(&first);
-    assert!(out.contains("🚨 INC-1 declared — SEV1 (critical): Checkout down"), "{out}");
+    assert!(
+        out.contains("🚨 INC-1 declared — SEV1 (critical): Checkout down"),
+        "{out}"
+    );
     assert!(out.contains("declared by joana"), "{out}");
     assert!(out.contains("1 open incident:"), "{out}");
-    assert!(s.dir.path().join("runroom.db").exists(), "the default database is sqlite://runroom.db");
+    assert!(
+        s.dir.path().join("runroom.db").exists(),
+        "the default database is sqlite://runroom.db"
+    );
 
-    let second = s.run(&["console", "--locale", "pt-BR"], "inc declarar sev2 Rastreio lento\ninc listar\n");
+    let second = s.run(
+        &["console", "--locale", "pt-BR"],
+        "inc declarar sev2 Rastreio lento\ninc listar\n",
+    );
     assert!(second.status.success(), "{}", stderr(&second));
     let out = stdout(&second);
-    assert!(out.contains("INC-2 declarado — SEV2 (alto): Rastreio lento"), "{out}");
+    assert!(
+        out.contains("INC-2 declarado — SEV2 (alto): Rastreio lento"),
+        "{out}"
+    );
     assert!(out.contains("2 incidentes abertos"), "{out}");
     assert!(out.contains("INC-1 · SEV1 (crítico)"), "{out}");
 
     let list = s.run(&["incidents", "list"], "");
     assert!(list.status.success());
-    assert!(stdout(&list).contains("2 open incidents:"), "{}", stdout(&list));
+    assert!(
+        stdout(&list).contains("2 open incidents:"),
+        "{}",
+        stdout(&list)
+    );
     let show = s.run(&["incidents", "show", "INC-1", "--locale", "es"], "");
     assert!(show.status.success());
-    assert!(stdout(&show).contains("INC-1 — Checkout down"), "{}", stdout(&show));
-    assert!(stdout(&show).contains("declarado SEV1 (crítico): Checkout down"), "{}", stdout(&show));
+    assert!(
+        stdout(&show).contains("INC-1 — Checkout down"),
+        "{}",
+        stdout(&show)
+    );
+    assert!(
+        stdout(&show).contains("declarado SEV1 (crítico): Checkout down"),
+        "{}",
+        stdout(&show)
+    );
     let missing = s.run(&["incidents", "show", "INC-9"], "");
     assert!(!missing.status.success());
-    assert!(stderr(&missing).contains("no incident INC-9"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no incident INC-9"),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]
@@ -107,7 +143,10 @@ timezone = "America/Sao_Paulo"
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("↪ to campo (whatsapp, pt-BR):"), "{text}");
-    assert!(text.contains("    🚨 INC-1 declarado — SEV2 (alto): Tracking stale"), "{text}");
+    assert!(
+        text.contains("    🚨 INC-1 declarado — SEV2 (alto): Tracking stale"),
+        "{text}"
+    );
     assert!(text.contains("Not a command"), "{text}");
     assert!(text.contains("I don't know the command “nope”"), "{text}");
     assert!(text.contains("A quote is not closed"), "{text}");
@@ -128,11 +167,18 @@ fn config_check_names_the_field_and_the_problem() {
     let out = s.run(&["config", "check", &bad], "");
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("rooms[0].timezone") && err.contains("not an IANA time zone"), "{err}");
+    assert!(
+        err.contains("rooms[0].timezone") && err.contains("not an IANA time zone"),
+        "{err}"
+    );
 
     let missing = s.run(&["config", "check", "nowhere.toml"], "");
     assert!(!missing.status.success());
-    assert!(stderr(&missing).contains("cannot read nowhere.toml"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("cannot read nowhere.toml"),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]
@@ -155,14 +201,19 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line
         .trim()
         .strip_prefix("runroom listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
         assert_eq!(health.status(), 200);
@@ -170,14 +221,20 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
         assert_eq!(ready.status(), 200);
     });
 
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "serve did not stop within 20 s of SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop within 20 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "graceful shutdown exits 0, got {status}");

@@ -29,7 +29,12 @@ fn to_room<'a>(outcome: &'a Outcome, room: &str) -> &'a NewOutbound {
 }
 
 async fn pending_count(t: &TestEngine, platform: &str) -> usize {
-    t.engine.store().pending_outbox(platform, 1000).await.unwrap().len()
+    t.engine
+        .store()
+        .pending_outbox(platform, 1000)
+        .await
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]
@@ -37,7 +42,11 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
     for backend in backends().await {
         let t = engine_on(&backend);
         let out = t
-            .say("console", "joana", r#"inc declare sev1 "Checkout down" impact="cards failing""#)
+            .say(
+                "console",
+                "joana",
+                r#"inc declare sev1 "Checkout down" impact="cards failing""#,
+            )
             .await;
         assert!(ok(&out), "[{}] {out:?}", t.backend);
         let msgs = messages(&out);
@@ -45,9 +54,19 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
 
         let reply = to_room(&out, "console");
         assert_eq!(reply.kind, "reply");
-        assert!(reply.text.contains("INC-1 declared — SEV1 (critical): Checkout down"), "{}", reply.text);
+        assert!(
+            reply
+                .text
+                .contains("INC-1 declared — SEV1 (critical): Checkout down"),
+            "{}",
+            reply.text
+        );
         assert!(reply.text.contains("Impact: cards failing"));
-        assert!(reply.text.contains("13:00 UTC"), "console is UTC: {}", reply.text);
+        assert!(
+            reply.text.contains("13:00 UTC"),
+            "console is UTC: {}",
+            reply.text
+        );
 
         let slack = to_room(&out, "runroom");
         assert_eq!(slack.kind, "broadcast");
@@ -56,16 +75,37 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
 
         let whatsapp = to_room(&out, "campo");
         assert_eq!(whatsapp.language, Lang::PtBr);
-        assert!(whatsapp.text.contains("INC-1 declarado — SEV1 (crítico): Checkout down"), "{}", whatsapp.text);
-        assert!(whatsapp.text.contains("02/03/2026 10:00"), "São Paulo: {}", whatsapp.text);
+        assert!(
+            whatsapp
+                .text
+                .contains("INC-1 declarado — SEV1 (crítico): Checkout down"),
+            "{}",
+            whatsapp.text
+        );
+        assert!(
+            whatsapp.text.contains("02/03/2026 10:00"),
+            "São Paulo: {}",
+            whatsapp.text
+        );
 
         let telegram = to_room(&out, "soporte");
         assert_eq!(telegram.language, Lang::Es);
-        assert!(telegram.text.contains("INC-1 declarado — SEV1 (crítico)"), "{}", telegram.text);
-        assert!(telegram.text.contains("02/03/2026 08:00"), "Bogotá: {}", telegram.text);
+        assert!(
+            telegram.text.contains("INC-1 declarado — SEV1 (crítico)"),
+            "{}",
+            telegram.text
+        );
+        assert!(
+            telegram.text.contains("02/03/2026 08:00"),
+            "Bogotá: {}",
+            telegram.text
+        );
 
         for m in msgs {
-            assert!(!m.text.contains('\u{2068}') && !m.text.contains('\u{2069}'), "isolation marks");
+            assert!(
+                !m.text.contains('\u{2068}') && !m.text.contains('\u{2069}'),
+                "isolation marks"
+            );
         }
         // Committed, not just returned: each platform's queue holds its row.
         assert_eq!(pending_count(&t, "slack").await, 1);
@@ -82,7 +122,11 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
 async fn a_redelivered_event_acts_once() {
     for backend in backends().await {
         let t = engine_on(&backend);
-        let inbound = t.inbound("campo", "felipe", "incidente declarar sev2 Rastreio fora do ar");
+        let inbound = t.inbound(
+            "campo",
+            "felipe",
+            "incidente declarar sev2 Rastreio fora do ar",
+        );
         let first = t.engine.handle(&inbound).await.unwrap();
         assert!(ok(&first));
         let again = t.engine.handle(&inbound).await.unwrap();
@@ -96,59 +140,114 @@ async fn a_redelivered_event_acts_once() {
 async fn a_whole_incident_lifecycle_in_three_languages() {
     for backend in backends().await {
         let t = engine_on(&backend);
-        assert!(ok(&t.say("console", "joana", "inc declare Checkout slow").await));
+        assert!(ok(&t
+            .say("console", "joana", "inc declare Checkout slow")
+            .await));
         let inc = t.engine.store().incident(1).await.unwrap().unwrap();
         assert_eq!(inc.severity, Severity::Sev3, "default severity");
 
         t.clock.advance(Duration::minutes(3));
         let sev = t.say("campo", "felipe", "inc severidade crítico").await;
-        assert!(to_room(&sev, "campo").text.contains("SEV3 (médio) → SEV1 (crítico)"), "{sev:?}");
-        assert!(to_room(&sev, "runroom").text.contains("SEV3 (medium) → SEV1 (critical)"));
+        assert!(
+            to_room(&sev, "campo")
+                .text
+                .contains("SEV3 (médio) → SEV1 (crítico)"),
+            "{sev:?}"
+        );
+        assert!(
+            to_room(&sev, "runroom")
+                .text
+                .contains("SEV3 (medium) → SEV1 (critical)")
+        );
 
-        let assign = t.say("soporte", "ana", "inc asignar comandante @joana").await;
-        assert!(to_room(&assign, "soporte").text.contains("@joana es comandante del incidente"), "{assign:?}");
+        let assign = t
+            .say("soporte", "ana", "inc asignar comandante @joana")
+            .await;
+        assert!(
+            to_room(&assign, "soporte")
+                .text
+                .contains("@joana es comandante del incidente"),
+            "{assign:?}"
+        );
 
         let ack = t.say("campo", "marcos", "inc ciente").await;
         assert!(ok(&ack));
         let again = t.say("console", "joana", "inc ack").await;
         assert!(!ok(&again));
-        assert!(to_room(&again, "console").text.contains("already acknowledged by marcos"));
+        assert!(
+            to_room(&again, "console")
+                .text
+                .contains("already acknowledged by marcos")
+        );
         assert_eq!(messages(&again).len(), 1, "errors go to the sender only");
 
         t.clock.advance(Duration::minutes(7));
         let update = t
-            .say("console", "joana", r#"inc update impact="30% of orders" actions="rollback" next=15m blockers=none"#)
+            .say(
+                "console",
+                "joana",
+                r#"inc update impact="30% of orders" actions="rollback" next=15m blockers=none"#,
+            )
             .await;
         let en = &to_room(&update, "console").text;
         assert!(en.starts_with("[13:10] INC-1 — update from joana"), "{en}");
         assert!(en.contains("Next check: 13:25 (in 15 min)"), "{en}");
         let pt = &to_room(&update, "campo").text;
-        assert!(pt.starts_with("[10:10] INC-1 — atualização de joana"), "{pt}");
+        assert!(
+            pt.starts_with("[10:10] INC-1 — atualização de joana"),
+            "{pt}"
+        );
         assert!(pt.contains("Bloqueios: none"), "{pt}");
 
-        let note = t.say("console", "joana", "inc note DB failover started").await;
+        let note = t
+            .say("console", "joana", "inc note DB failover started")
+            .await;
         assert_eq!(messages(&note).len(), 1, "notes stay in their room");
-        let fu = t.say("console", "joana", "inc follow-up add alert on checkout errors").await;
+        let fu = t
+            .say(
+                "console",
+                "joana",
+                "inc follow-up add alert on checkout errors",
+            )
+            .await;
         assert!(to_room(&fu, "console").text.contains("Follow-up #1"));
 
         let status = t.say("console", "joana", "inc status identified").await;
         assert!(ok(&status));
-        let resolve = t.say("soporte", "ana", "inc resolver rollback completo").await;
+        let resolve = t
+            .say("soporte", "ana", "inc resolver rollback completo")
+            .await;
         let es = &to_room(&resolve, "soporte").text;
-        assert!(es.contains("INC-1 resuelto por ana después de 10 min"), "{es}");
+        assert!(
+            es.contains("INC-1 resuelto por ana después de 10 min"),
+            "{es}"
+        );
         assert!(es.contains("Resumen: rollback completo"), "{es}");
         assert!(es.contains("Queda 1 seguimiento abierto"), "{es}");
 
         let twice = t.say("console", "joana", "inc resolve INC-1").await;
-        assert!(to_room(&twice, "console").text.contains("INC-1 is already resolved"));
+        assert!(
+            to_room(&twice, "console")
+                .text
+                .contains("INC-1 is already resolved")
+        );
 
         let stored = t.engine.store().incident(1).await.unwrap().unwrap();
         assert_eq!(stored.status, Status::Resolved);
-        assert_eq!(stored.roles.get("commander").map(String::as_str), Some("@joana"));
+        assert_eq!(
+            stored.roles.get("commander").map(String::as_str),
+            Some("@joana")
+        );
         assert_eq!(stored.acked_by.as_deref(), Some("marcos"));
 
-        let reopen = t.say("console", "joana", "inc reopen INC-1 errors are back").await;
-        assert!(to_room(&reopen, "runroom").text.contains("INC-1 reopened by joana"));
+        let reopen = t
+            .say("console", "joana", "inc reopen INC-1 errors are back")
+            .await;
+        assert!(
+            to_room(&reopen, "runroom")
+                .text
+                .contains("INC-1 reopened by joana")
+        );
 
         let timeline = t.engine.store().timeline(1, 100).await.unwrap();
         let kinds: Vec<&str> = timeline.iter().map(|e| e.event.kind()).collect();
@@ -176,9 +275,16 @@ async fn a_whole_incident_lifecycle_in_three_languages() {
         let show = t.say("console", "joana", "inc show").await;
         let text = &to_room(&show, "console").text;
         assert!(text.contains("incident commander: @joana"), "{text}");
-        assert!(text.contains("Follow-up #1: add alert on checkout errors"), "{text}");
+        assert!(
+            text.contains("Follow-up #1: add alert on checkout errors"),
+            "{text}"
+        );
         let tl = t.say("campo", "felipe", "inc historico INC-1").await;
-        assert!(to_room(&tl, "campo").text.contains("Linha do tempo do INC-1"));
+        assert!(
+            to_room(&tl, "campo")
+                .text
+                .contains("Linha do tempo do INC-1")
+        );
     }
 }
 
@@ -189,8 +295,16 @@ async fn bad_commands_store_nothing_but_a_localized_answer() {
         let cases = [
             ("console", "inc declre sev1 x", "did you mean `inc declare`"),
             ("console", "inc declare sev1", "An incident needs a title"),
-            ("campo", "inc declarar sev=9 Fora", "“9” não é uma severidade"),
-            ("soporte", "inc entendido", "No hay ningún incidente abierto"),
+            (
+                "campo",
+                "inc declarar sev=9 Fora",
+                "“9” não é uma severidade",
+            ),
+            (
+                "soporte",
+                "inc entendido",
+                "No hay ningún incidente abierto",
+            ),
             ("console", "inc note \u{7}beep", "control characters"),
             ("console", "inc show INC-42", "There is no incident INC-42"),
             ("campo", "inc reabrir", "Qual incidente?"),
@@ -199,13 +313,33 @@ async fn bad_commands_store_nothing_but_a_localized_answer() {
             let out = t.say(room, "joana", text).await;
             assert!(!ok(&out), "[{}] {text} should fail", t.backend);
             let answer = &to_room(&out, room).text;
-            assert!(answer.contains(expected), "[{}] {text}: {answer}", t.backend);
+            assert!(
+                answer.contains(expected),
+                "[{}] {text}: {answer}",
+                t.backend
+            );
         }
         let huge = format!("inc declare {}", "x".repeat(300));
         let out = t.say("console", "joana", &huge).await;
-        assert!(to_room(&out, "console").text.contains("The title is too long: 300 characters, at most 200"));
-        assert!(t.engine.store().recent_incidents(10).await.unwrap().is_empty(), "nothing stored half-way");
-        assert_eq!(pending_count(&t, "slack").await, 0, "no broadcast for a bad command");
+        assert!(
+            to_room(&out, "console")
+                .text
+                .contains("The title is too long: 300 characters, at most 200")
+        );
+        assert!(
+            t.engine
+                .store()
+                .recent_incidents(10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing stored half-way"
+        );
+        assert_eq!(
+            pending_count(&t, "slack").await,
+            0,
+            "no broadcast for a bad command"
+        );
     }
 }
 
@@ -213,20 +347,35 @@ async fn bad_commands_store_nothing_but_a_localized_answer() {
 async fn the_reference_is_needed_only_when_several_are_open() {
     for backend in backends().await {
         let t = engine_on(&backend);
-        t.say("console", "joana", "inc declare sev2 Checkout slow").await;
-        t.say("console", "joana", "inc declare sev3 Tracking stale").await;
+        t.say("console", "joana", "inc declare sev2 Checkout slow")
+            .await;
+        t.say("console", "joana", "inc declare sev3 Tracking stale")
+            .await;
         let out = t.say("console", "joana", "inc ack").await;
         let text = &to_room(&out, "console").text;
-        assert!(text.contains("2 incidents are open (INC-1, INC-2)"), "{text}");
+        assert!(
+            text.contains("2 incidents are open (INC-1, INC-2)"),
+            "{text}"
+        );
         assert!(ok(&t.say("console", "joana", "inc ack INC-2").await));
-        let role = t.say("console", "joana", "inc assign INC-2 janitor @x").await;
+        let role = t
+            .say("console", "joana", "inc assign INC-2 janitor @x")
+            .await;
         let text = &to_room(&role, "console").text;
-        assert!(text.contains("“janitor” is not a role here. Roles: commander, comms, scribe, liaison"), "{text}");
-        assert!(ok(&t.say("console", "joana", "inc assign INC-2 liaison @ana").await));
+        assert!(
+            text.contains("“janitor” is not a role here. Roles: commander, comms, scribe, liaison"),
+            "{text}"
+        );
+        assert!(ok(&t
+            .say("console", "joana", "inc assign INC-2 liaison @ana")
+            .await));
         let list = t.say("campo", "felipe", "inc listar").await;
         let text = &to_room(&list, "campo").text;
         assert!(text.contains("2 incidentes abertos"), "{text}");
-        assert!(text.contains("INC-2 · SEV3 (médio) · investigando · Tracking stale"), "{text}");
+        assert!(
+            text.contains("INC-2 · SEV3 (médio) · investigando · Tracking stale"),
+            "{text}"
+        );
     }
 }
 
@@ -235,10 +384,25 @@ async fn a_room_can_change_its_language() {
     for backend in backends().await {
         let t = engine_on(&backend);
         let out = t.say("runroom", "joana", "inc lang es").await;
-        assert!(to_room(&out, "runroom").text.contains("Esta sala ahora habla español"));
-        let declare = t.say("console", "joana", "inc declare sev4 Typo on status page").await;
-        assert!(to_room(&declare, "runroom").text.contains("declarado — SEV4 (bajo)"), "{declare:?}");
-        assert!(to_room(&declare, "console").text.contains("declared — SEV4 (low)"));
+        assert!(
+            to_room(&out, "runroom")
+                .text
+                .contains("Esta sala ahora habla español")
+        );
+        let declare = t
+            .say("console", "joana", "inc declare sev4 Typo on status page")
+            .await;
+        assert!(
+            to_room(&declare, "runroom")
+                .text
+                .contains("declarado — SEV4 (bajo)"),
+            "{declare:?}"
+        );
+        assert!(
+            to_room(&declare, "console")
+                .text
+                .contains("declared — SEV4 (low)")
+        );
     }
 }
 
@@ -246,6 +410,9 @@ async fn a_room_can_change_its_language() {
 async fn ordinary_chat_is_ignored() {
     let backend = common::sqlite().await;
     let t = engine_on(&backend);
-    assert_eq!(t.say("campo", "felipe", "bom dia, pessoal").await, Outcome::Ignored);
+    assert_eq!(
+        t.say("campo", "felipe", "bom dia, pessoal").await,
+        Outcome::Ignored
+    );
     assert_eq!(pending_count(&t, "whatsapp").await, 0);
 }

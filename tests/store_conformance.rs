@@ -54,13 +54,24 @@ async fn incidents_are_numbered_in_order_and_round_trip() {
         let mut loaded = store.incident(2).await.unwrap().expect("stored");
         assert_eq!(loaded.number, 2);
         assert_eq!(loaded.title, "second");
-        loaded = loaded.resolve(Some("done".into()), start_time() + Duration::minutes(5)).unwrap().0;
+        loaded = loaded
+            .resolve(Some("done".into()), start_time() + Duration::minutes(5))
+            .unwrap()
+            .0;
         let mut tx = store.begin().await.unwrap();
         tx.update_incident(&loaded).await.unwrap();
         tx.commit().await.unwrap();
         let open = store.open_incidents().await.unwrap();
-        assert_eq!(open.iter().map(|i| i.number).collect::<Vec<_>>(), [1], "[{name}]");
-        assert_eq!(store.incident(2).await.unwrap().unwrap(), loaded, "[{name}] exact round trip");
+        assert_eq!(
+            open.iter().map(|i| i.number).collect::<Vec<_>>(),
+            [1],
+            "[{name}]"
+        );
+        assert_eq!(
+            store.incident(2).await.unwrap().unwrap(),
+            loaded,
+            "[{name}] exact round trip"
+        );
         let recent = store.recent_incidents(10).await.unwrap();
         assert_eq!(recent.iter().map(|i| i.number).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(store.incident(99).await.unwrap(), None);
@@ -77,12 +88,25 @@ async fn a_dropped_transaction_leaves_nothing() {
             tx.enqueue(&[outbound("k1", "slack", 1)]).await.unwrap();
             // dropped without commit
         }
-        assert!(store.recent_incidents(10).await.unwrap().is_empty(), "[{name}]");
-        assert!(store.pending_outbox("slack", 10).await.unwrap().is_empty(), "[{name}]");
+        assert!(
+            store.recent_incidents(10).await.unwrap().is_empty(),
+            "[{name}]"
+        );
+        assert!(
+            store.pending_outbox("slack", 10).await.unwrap().is_empty(),
+            "[{name}]"
+        );
         let mut tx = store.begin().await.unwrap();
-        assert!(tx.record_inbound("slack:Ev1", start_time()).await.unwrap(), "[{name}] key was rolled back");
+        assert!(
+            tx.record_inbound("slack:Ev1", start_time()).await.unwrap(),
+            "[{name}] key was rolled back"
+        );
         // The numbering did not advance either: the next incident is still INC-1.
-        assert_eq!(tx.insert_incident(&new_incident("whole")).await.unwrap(), 1, "[{name}]");
+        assert_eq!(
+            tx.insert_incident(&new_incident("whole")).await.unwrap(),
+            1,
+            "[{name}]"
+        );
         tx.commit().await.unwrap();
     }
 }
@@ -91,21 +115,51 @@ async fn a_dropped_transaction_leaves_nothing() {
 async fn inbound_keys_and_outbox_keys_are_idempotent() {
     for TestStore { name, store, .. } in backends().await {
         let mut tx = store.begin().await.unwrap();
-        assert!(tx.record_inbound("whatsapp:wamid.1", start_time()).await.unwrap());
-        assert!(!tx.record_inbound("whatsapp:wamid.1", start_time()).await.unwrap(), "[{name}]");
-        tx.enqueue(&[outbound("a", "slack", 3), outbound("b", "slack", 1), outbound("a", "slack", 3)])
-            .await
-            .unwrap();
+        assert!(
+            tx.record_inbound("whatsapp:wamid.1", start_time())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !tx.record_inbound("whatsapp:wamid.1", start_time())
+                .await
+                .unwrap(),
+            "[{name}]"
+        );
+        tx.enqueue(&[
+            outbound("a", "slack", 3),
+            outbound("b", "slack", 1),
+            outbound("a", "slack", 3),
+        ])
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         let mut tx = store.begin().await.unwrap();
         tx.enqueue(&[outbound("b", "slack", 1)]).await.unwrap();
         tx.commit().await.unwrap();
 
         let pending = store.pending_outbox("slack", 10).await.unwrap();
-        let keys: Vec<&str> = pending.iter().map(|r| r.message.idempotency_key.as_str()).collect();
-        assert_eq!(keys, ["b", "a"], "[{name}] one row per key, most urgent first");
-        assert_eq!(pending[0].message, outbound("b", "slack", 1), "[{name}] round trip");
-        assert!(store.pending_outbox("telegram", 10).await.unwrap().is_empty());
+        let keys: Vec<&str> = pending
+            .iter()
+            .map(|r| r.message.idempotency_key.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["b", "a"],
+            "[{name}] one row per key, most urgent first"
+        );
+        assert_eq!(
+            pending[0].message,
+            outbound("b", "slack", 1),
+            "[{name}] round trip"
+        );
+        assert!(
+            store
+                .pending_outbox("telegram", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         store.mark_sent(pending[0].id, start_time()).await.unwrap();
         let left = store.pending_outbox("slack", 10).await.unwrap();
@@ -124,15 +178,25 @@ async fn timeline_is_append_only_and_ordered() {
                 at: start_time() + Duration::minutes(i),
                 actor: "joana".into(),
                 room: "console".into(),
-                event: Event::Note { text: format!("note {i}") },
+                event: Event::Note {
+                    text: format!("note {i}"),
+                },
             })
             .collect();
         let mut tx = store.begin().await.unwrap();
         tx.append_timeline(&entries[..4]).await.unwrap();
         tx.append_timeline(&entries[4..]).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(store.timeline(number, 100).await.unwrap(), entries, "[{name}]");
-        assert_eq!(store.timeline(number, 3).await.unwrap(), entries[4..].to_vec(), "[{name}] latest three");
+        assert_eq!(
+            store.timeline(number, 100).await.unwrap(),
+            entries,
+            "[{name}]"
+        );
+        assert_eq!(
+            store.timeline(number, 3).await.unwrap(),
+            entries[4..].to_vec(),
+            "[{name}] latest three"
+        );
     }
 }
 
@@ -140,16 +204,25 @@ async fn timeline_is_append_only_and_ordered() {
 async fn room_languages_persist() {
     for TestStore { name, store, .. } in backends().await {
         let mut tx = store.begin().await.unwrap();
-        tx.set_room_language("campo", Lang::Es, start_time()).await.unwrap();
-        tx.set_room_language("campo", Lang::PtBr, start_time()).await.unwrap();
-        tx.set_room_language("runroom", Lang::En, start_time()).await.unwrap();
+        tx.set_room_language("campo", Lang::Es, start_time())
+            .await
+            .unwrap();
+        tx.set_room_language("campo", Lang::PtBr, start_time())
+            .await
+            .unwrap();
+        tx.set_room_language("runroom", Lang::En, start_time())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let mut tx = store.begin().await.unwrap();
         let mut langs = tx.room_languages().await.unwrap();
         langs.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             langs,
-            vec![("campo".to_string(), Lang::PtBr), ("runroom".to_string(), Lang::En)],
+            vec![
+                ("campo".to_string(), Lang::PtBr),
+                ("runroom".to_string(), Lang::En)
+            ],
             "[{name}]"
         );
     }
@@ -176,7 +249,10 @@ async fn concurrent_declarations_get_distinct_numbers() {
 #[tokio::test]
 async fn migrations_are_idempotent_and_ping_works() {
     for TestStore { name, store, .. } in backends().await {
-        store.migrate().await.unwrap_or_else(|e| panic!("[{name}] second migrate: {e}"));
+        store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("[{name}] second migrate: {e}"));
         store.ping().await.unwrap();
     }
 }

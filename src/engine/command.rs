@@ -29,25 +29,83 @@ pub enum Verb {
 
 /// Every verb with its aliases; the first alias is the canonical English name.
 pub const VERBS: &[(Verb, &[&str])] = &[
-    (Verb::Declare, &["declare", "declarar", "open", "abrir", "new", "novo", "nuevo"]),
+    (
+        Verb::Declare,
+        &[
+            "declare", "declarar", "open", "abrir", "new", "novo", "nuevo",
+        ],
+    ),
     (Verb::Sev, &["sev", "severity", "severidade", "severidad"]),
     (Verb::Status, &["status", "estado", "situacao"]),
-    (Verb::Assign, &["assign", "role", "atribuir", "asignar", "papel", "rol"]),
-    (Verb::Ack, &["ack", "acknowledge", "ciente", "entendido", "recibido", "visto"]),
-    (Verb::Update, &["update", "atualizar", "actualizar", "atualizacao", "actualizacion"]),
+    (
+        Verb::Assign,
+        &["assign", "role", "atribuir", "asignar", "papel", "rol"],
+    ),
+    (
+        Verb::Ack,
+        &[
+            "ack",
+            "acknowledge",
+            "ciente",
+            "entendido",
+            "recibido",
+            "visto",
+        ],
+    ),
+    (
+        Verb::Update,
+        &[
+            "update",
+            "atualizar",
+            "actualizar",
+            "atualizacao",
+            "actualizacion",
+        ],
+    ),
     (Verb::Note, &["note", "nota", "anotar"]),
-    (Verb::FollowUp, &["follow-up", "followup", "acompanhamento", "pendencia", "seguimiento", "pendiente"]),
-    (Verb::Resolve, &["resolve", "resolver", "close", "fechar", "cerrar"]),
+    (
+        Verb::FollowUp,
+        &[
+            "follow-up",
+            "followup",
+            "acompanhamento",
+            "pendencia",
+            "seguimiento",
+            "pendiente",
+        ],
+    ),
+    (
+        Verb::Resolve,
+        &["resolve", "resolver", "close", "fechar", "cerrar"],
+    ),
     (Verb::Reopen, &["reopen", "reabrir"]),
     (Verb::List, &["list", "listar", "lista", "ls"]),
     (Verb::Show, &["show", "mostrar", "ver", "info"]),
-    (Verb::Timeline, &["timeline", "linha-do-tempo", "historico", "cronologia", "historial"]),
+    (
+        Verb::Timeline,
+        &[
+            "timeline",
+            "linha-do-tempo",
+            "historico",
+            "cronologia",
+            "historial",
+        ],
+    ),
     (Verb::Help, &["help", "ajuda", "ayuda", "?"]),
     (Verb::Lang, &["lang", "language", "idioma", "lingua"]),
 ];
 
 /// Words that address the bot at the start of a message.
-const PREFIXES: &[&str] = &["/inc", "inc", "!inc", "/incidente", "incidente", "!incidente", "/incident", "incident"];
+const PREFIXES: &[&str] = &[
+    "/inc",
+    "inc",
+    "!inc",
+    "/incidente",
+    "incidente",
+    "!incidente",
+    "/incident",
+    "incident",
+];
 
 const SEVERITY_KEYS: &[&str] = &["sev", "severity", "severidade", "severidad"];
 const IMPACT_KEYS: &[&str] = &["impact", "impacto"];
@@ -192,7 +250,11 @@ pub enum ParseError {
     #[error("control characters are not accepted")]
     ControlCharacter,
     #[error("{field:?} too long: {got} characters, at most {max}")]
-    TooLong { field: Field, max: usize, got: usize },
+    TooLong {
+        field: Field,
+        max: usize,
+        got: usize,
+    },
     #[error("declare needs a title")]
     MissingTitle,
     #[error("{got:?} is not a severity")]
@@ -330,8 +392,9 @@ fn parse_declare(args: &str) -> Result<Command, ParseError> {
             Token::Option { key, value } => {
                 let key_folded = fold(&key);
                 if SEVERITY_KEYS.contains(&key_folded.as_str()) {
-                    severity =
-                        Some(Severity::parse(&value).ok_or(ParseError::BadSeverity { got: value })?);
+                    severity = Some(
+                        Severity::parse(&value).ok_or(ParseError::BadSeverity { got: value })?,
+                    );
                 } else if IMPACT_KEYS.contains(&key_folded.as_str()) {
                     impact = Some(capped(&value, MAX_FIELD_CHARS, Field::Text)?);
                 } else {
@@ -343,11 +406,13 @@ fn parse_declare(args: &str) -> Result<Command, ParseError> {
             }
             Token::Word { text, quoted } => {
                 // A leading unquoted severity word is the severity, not part of the title.
-                if !quoted && title_words.is_empty() && severity.is_none() {
-                    if let Some(sev) = Severity::parse(&text) {
-                        severity = Some(sev);
-                        continue;
-                    }
+                if !quoted
+                    && title_words.is_empty()
+                    && severity.is_none()
+                    && let Some(sev) = Severity::parse(&text)
+                {
+                    severity = Some(sev);
+                    continue;
                 }
                 title_words.push(text);
             }
@@ -597,7 +662,9 @@ mod tests {
     #[test]
     fn structured_update() {
         assert_eq!(
-            ok(r#"inc atualizar impacto="30% dos pedidos" ações="rollback" próxima=15m bloqueios=nenhum"#),
+            ok(
+                r#"inc atualizar impacto="30% dos pedidos" ações="rollback" próxima=15m bloqueios=nenhum"#
+            ),
             Command::Update {
                 incident: None,
                 fields: UpdateFields {

@@ -80,11 +80,16 @@ pub fn action_error(error: &ActionError) -> Msg {
             .number("count", open.len() as i64)
             .text(
                 "ids",
-                open.iter().map(|n| incident_id(*n)).collect::<Vec<_>>().join(", "),
+                open.iter()
+                    .map(|n| incident_id(*n))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             )
             .text("verb", verb.name())
             .text("example", incident_id(open.first().copied().unwrap_or(1))),
-        ActionError::UnknownIncident(n) => Msg::new("error-unknown-incident").text("id", incident_id(*n)),
+        ActionError::UnknownIncident(n) => {
+            Msg::new("error-unknown-incident").text("id", incident_id(*n))
+        }
         ActionError::WhichIncident(verb) => Msg::new("error-which-incident")
             .text("verb", verb.name())
             .msg("usage", reply::usage(*verb)),
@@ -97,8 +102,12 @@ pub fn action_error(error: &ActionError) -> Msg {
 
 fn transition_error(error: &TransitionError) -> Msg {
     match error {
-        TransitionError::AlreadyResolved(n) => Msg::new("error-already-resolved").text("id", incident_id(*n)),
-        TransitionError::NotResolved(n) => Msg::new("error-not-resolved").text("id", incident_id(*n)),
+        TransitionError::AlreadyResolved(n) => {
+            Msg::new("error-already-resolved").text("id", incident_id(*n))
+        }
+        TransitionError::NotResolved(n) => {
+            Msg::new("error-not-resolved").text("id", incident_id(*n))
+        }
         TransitionError::SameSeverity { number, severity } => Msg::new("error-same-severity")
             .text("id", incident_id(*number))
             .msg("severity", reply::severity(*severity)),
@@ -108,7 +117,11 @@ fn transition_error(error: &TransitionError) -> Msg {
         TransitionError::AlreadyAcknowledged { number, by } => Msg::new("error-already-acked")
             .text("id", incident_id(*number))
             .text("actor", by.clone()),
-        TransitionError::SameRoleHolder { number, role, person } => Msg::new("error-same-role-holder")
+        TransitionError::SameRoleHolder {
+            number,
+            role,
+            person,
+        } => Msg::new("error-same-role-holder")
             .text("id", incident_id(*number))
             .msg("role", reply::role(role))
             .text("person", person.clone()),

@@ -75,8 +75,9 @@ impl Status {
                 Some(Self::Investigating)
             }
             "identified" | "identificado" | "identificada" | "ident" => Some(Self::Identified),
-            "monitoring" | "monitorando" | "monitoreando" | "monitorizando" | "monitor"
-            | "mon" => Some(Self::Monitoring),
+            "monitoring" | "monitorando" | "monitoreando" | "monitorizando" | "monitor" | "mon" => {
+                Some(Self::Monitoring)
+            }
             "resolved" | "resolvido" | "resolvida" | "resuelto" | "resuelta" => {
                 Some(Self::Resolved)
             }
@@ -440,8 +441,13 @@ mod tests {
     }
 
     fn declared() -> Incident {
-        let (mut inc, events) =
-            Incident::declare("Checkout down".into(), Severity::Sev1, None, &actor(), at(0));
+        let (mut inc, events) = Incident::declare(
+            "Checkout down".into(),
+            Severity::Sev1,
+            None,
+            &actor(),
+            at(0),
+        );
         inc.number = 7;
         assert_eq!(events.len(), 1);
         inc
@@ -540,8 +546,12 @@ mod tests {
         let (inc, _) = inc.post_update(fields, at(10)).unwrap();
         assert_eq!(inc.impact.as_deref(), Some("card payments failing"));
         assert_eq!(inc.next_check_at, Some(at(25)));
-        let (inc, _) = inc.add_follow_up("add alert".into(), &actor(), at(11)).unwrap();
-        let (inc, ev) = inc.add_follow_up("runbook".into(), &actor(), at(12)).unwrap();
+        let (inc, _) = inc
+            .add_follow_up("add alert".into(), &actor(), at(11))
+            .unwrap();
+        let (inc, ev) = inc
+            .add_follow_up("runbook".into(), &actor(), at(12))
+            .unwrap();
         assert_eq!(inc.follow_ups.len(), 2);
         assert_eq!(
             ev,

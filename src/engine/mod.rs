@@ -74,7 +74,12 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, i18n: Arc<I18n>, clock: Arc<dyn Clock>, settings: EngineSettings) -> Engine {
+    pub fn new(
+        store: Arc<dyn Store>,
+        i18n: Arc<I18n>,
+        clock: Arc<dyn Clock>,
+        settings: EngineSettings,
+    ) -> Engine {
         let mut roles: Vec<String> = BUILTIN_ROLES.iter().map(|r| r.to_string()).collect();
         for extra in settings.extra_roles {
             let role = incident::canonical_role(&extra);
@@ -143,18 +148,32 @@ impl Engine {
         let verb = parsed.as_ref().ok().map(Command::verb);
         let decided = match parsed {
             Err(e) => Err(errors::parse_error(&e)),
-            Ok(cmd) => self.load_and_decide(&mut *tx, cmd, &actor, now).await?.map_err(|e| errors::action_error(&e)),
+            Ok(cmd) => self
+                .load_and_decide(&mut *tx, cmd, &actor, now)
+                .await?
+                .map_err(|e| errors::action_error(&e)),
         };
-        let mut out = Outbox::new(&key, now, inbound.room.thread.clone());
-        let mut incident_number = None;
         let ok = decided.is_ok();
+        if let Ok(Decision {
+            set_language: Some(lang),
+            ..
+        }) = &decided
+        {
+            tx.set_room_language(&origin.id, *lang, now).await?;
+            languages.insert(origin.id.clone(), *lang);
+        }
+        let mut out = Outbox {
+            key: &key,
+            now,
+            thread: inbound.room.thread.clone(),
+            languages: &languages,
+            i18n: &self.i18n,
+            messages: Vec::new(),
+        };
+        let mut incident_number = None;
         match decided {
-            Err(msg) => out.to_room(&origin, &languages, "reply", 0, None, &msg, &self.i18n),
+            Err(msg) => out.reply(&origin, None, &msg),
             Ok(decision) => {
-                if let Some(lang) = decision.set_language {
-                    tx.set_room_language(&origin.id, lang, now).await?;
-                    languages.insert(origin.id.clone(), lang);
-                }
                 if let Some(change) = decision.change {
                     let mut stored = change.incident;
                     if change.is_new {
@@ -178,18 +197,19 @@ impl Engine {
                     for event in &change.events {
                         let msg = reply::change(&stored, event, &actor.name, now);
                         if reply::is_broadcast(event) {
-                            out.broadcast(&origin, &self.rooms, &languages, &stored, &msg, &self.i18n);
+                            out.broadcast(&origin, &self.rooms, &stored, &msg);
                         } else {
-                            out.to_room(&origin, &languages, "reply", 0, Some(stored.number), &msg, &self.i18n);
+                            out.reply(&origin, Some(stored.number), &msg);
                         }
                     }
                 }
                 if let Some(msg) = decision.reply {
-                    out.to_room(&origin, &languages, "reply", 0, None, &msg, &self.i18n);
+                    out.reply(&origin, None, &msg);
                 }
             }
         }
-        tx.enqueue(&out.messages).await?;
+        let messages = out.messages;
+        tx.enqueue(&messages).await?;
         tx.commit().await?;
         let verb_label = verb.map(Verb::name).unwrap_or("invalid");
         metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
@@ -198,7 +218,7 @@ impl Engine {
             verb,
             ok,
             incident: incident_number,
-            messages: out.messages,
+            messages,
         })
     }
 
@@ -211,7 +231,8 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Result<Decision, ActionError>, StoreError> {
         let verb = cmd.verb();
-        let open: Vec<Incident> = if verb == Verb::List || matches!(incident_ref(&cmd), Some(None)) {
+        let open: Vec<Incident> = if verb == Verb::List || matches!(incident_ref(&cmd), Some(None))
+        {
             tx.open_incidents().await?
         } else {
             Vec::new()
@@ -266,71 +287,67 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Reopen { incident, .. }
         | Command::Show { incident }
         | Command::Timeline { incident } => Some(*incident),
-        Command::Declare { .. } | Command::List | Command::Help { .. } | Command::Lang { .. } => None,
+        Command::Declare { .. } | Command::List | Command::Help { .. } | Command::Lang { .. } => {
+            None
+        }
     }
 }
 
-/// The messages one decision causes, rendered per room, with deterministic idempotency keys.
-struct Outbox {
-    key: String,
+/// The messages one decision causes, rendered per room, with deterministic idempotency keys
+/// (the inbound key plus a sequence), so the same decision can never enqueue a message twice.
+struct Outbox<'a> {
+    key: &'a str,
     now: DateTime<Utc>,
     thread: Option<String>,
+    languages: &'a HashMap<String, Lang>,
+    i18n: &'a I18n,
     messages: Vec<Outbound>,
 }
 
-impl Outbox {
-    fn new(key: &str, now: DateTime<Utc>, thread: Option<String>) -> Outbox {
-        Outbox {
-            key: key.to_string(),
-            now,
-            thread,
-            messages: Vec::new(),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn to_room(
-        &mut self,
-        room: &Room,
-        languages: &HashMap<String, Lang>,
-        kind: &str,
-        priority: i64,
-        incident: Option<i64>,
-        msg: &Msg,
-        i18n: &I18n,
-    ) {
-        let language = languages.get(&room.id).copied().unwrap_or(room.language);
-        let is_origin_reply = kind == "reply";
+impl Outbox<'_> {
+    fn push(&mut self, room: &Room, kind: &str, priority: i64, incident: Option<i64>, msg: &Msg) {
+        let language = self
+            .languages
+            .get(&room.id)
+            .copied()
+            .unwrap_or(room.language);
         self.messages.push(Outbound {
             idempotency_key: format!("{}#{}", self.key, self.messages.len()),
             room_id: room.id.clone(),
             platform: room.platform.as_str().to_string(),
             chat: room.chat.clone(),
             // Replies stay in the thread the command came from; broadcasts start at the room.
-            thread: if is_origin_reply { self.thread.clone() } else { None },
+            thread: if kind == "reply" {
+                self.thread.clone()
+            } else {
+                None
+            },
             kind: kind.to_string(),
             language,
-            text: i18n.render(language, room.timezone, msg),
+            text: self.i18n.render(language, room.timezone, msg),
             incident,
             priority,
             created_at: self.now,
         });
     }
 
-    /// The origin room gets the change as its reply; every other linked room a broadcast.
-    fn broadcast(
-        &mut self,
-        origin: &Room,
-        rooms: &[Room],
-        languages: &HashMap<String, Lang>,
-        incident: &Incident,
-        msg: &Msg,
-        i18n: &I18n,
-    ) {
-        let priority = incident.severity.number();
-        self.to_room(origin, languages, "reply", 0, Some(incident.number), msg, i18n);
+    /// To the sender's room; replies go first (priority 0): someone is waiting for them.
+    fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
+        self.push(origin, "reply", 0, incident, msg);
+    }
+
+    /// The origin room gets the change as its reply; every other linked room a broadcast,
+    /// more urgent the higher the severity.
+    fn broadcast(&mut self, origin: &Room, rooms: &[Room], incident: &Incident, msg: &Msg) {
+        self.reply(origin, Some(incident.number), msg);
         for room in rooms.iter().filter(|r| r.id != origin.id) {
-            self.to_room(room, languages, "broadcast", priority, Some(incident.number), msg, i18n);
+            self.push(
+                room,
+                "broadcast",
+                incident.severity.number(),
+                Some(incident.number),
+                msg,
+            );
         }
     }
 }

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::command::Verb;
-use super::incident::{BUILTIN_ROLES, Event, Incident, Severity, Status, TimelineEntry, UpdateFields};
+use super::incident::{
+    BUILTIN_ROLES, Event, Incident, Severity, Status, TimelineEntry, UpdateFields,
+};
 
 /// A message to render: a Fluent id and its named arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +125,10 @@ fn age(from: DateTime<Utc>, to: DateTime<Utc>) -> Msg {
 pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc>) -> Msg {
     let id = incident_id(incident.number);
     match event {
-        Event::Declared { title, severity: sev } => {
+        Event::Declared {
+            title,
+            severity: sev,
+        } => {
             let mut details = vec![
                 Msg::new("incident-declared-status")
                     .msg("status", status(incident.status))
@@ -152,7 +157,9 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
             .msg("to", status(*to))
             .text("actor", actor)
             .text("title", incident.title.clone()),
-        Event::RoleAssigned { role: r, person, .. } => Msg::new("incident-role-assigned")
+        Event::RoleAssigned {
+            role: r, person, ..
+        } => Msg::new("incident-role-assigned")
             .text("id", id)
             .text("person", person.clone())
             .msg("role", role(r))
@@ -269,16 +276,23 @@ pub fn event_summary(event: &Event) -> Msg {
         Event::StatusChanged { from, to } => Msg::new("event-status-changed")
             .msg("from", status(*from))
             .msg("to", status(*to)),
-        Event::RoleAssigned { role: r, person, .. } => Msg::new("event-role-assigned")
+        Event::RoleAssigned {
+            role: r, person, ..
+        } => Msg::new("event-role-assigned")
             .msg("role", role(r))
             .text("person", person.clone()),
         Event::Acknowledged => Msg::new("event-acknowledged"),
         Event::Updated(fields) => {
-            let parts: Vec<&str> = [&fields.text, &fields.impact, &fields.actions, &fields.blockers]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect();
+            let parts: Vec<&str> = [
+                &fields.text,
+                &fields.impact,
+                &fields.actions,
+                &fields.blockers,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
             Msg::new("event-updated").text("summary", parts.join(" · "))
         }
         Event::Note { text } => Msg::new("event-note").text("text", text.clone()),
@@ -286,9 +300,13 @@ pub fn event_summary(event: &Event) -> Msg {
             .number("number", i64::from(*number))
             .text("text", text.clone()),
         Event::Resolved { summary: None } => Msg::new("event-resolved"),
-        Event::Resolved { summary: Some(s) } => Msg::new("event-resolved-with").text("summary", s.clone()),
+        Event::Resolved { summary: Some(s) } => {
+            Msg::new("event-resolved-with").text("summary", s.clone())
+        }
         Event::Reopened { reason: None } => Msg::new("event-reopened"),
-        Event::Reopened { reason: Some(r) } => Msg::new("event-reopened-with").text("reason", r.clone()),
+        Event::Reopened { reason: Some(r) } => {
+            Msg::new("event-reopened-with").text("reason", r.clone())
+        }
     }
 }
 
@@ -315,7 +333,10 @@ pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -
             .msg("status", status(incident.status))
             .time("time", incident.declared_at)
             .text("actor", incident.declared_by.clone())
-            .msg("age", age(incident.declared_at, incident.resolved_at.unwrap_or(now))),
+            .msg(
+                "age",
+                age(incident.declared_at, incident.resolved_at.unwrap_or(now)),
+            ),
     ];
     if let Some(impact) = &incident.impact {
         lines.push(Msg::new("incident-impact").text("impact", impact.clone()));
@@ -325,12 +346,25 @@ pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -
     }
     // Built-in roles first, in their usual order, then the team's own.
     let mut roles: Vec<(&String, &String)> = incident.roles.iter().collect();
-    roles.sort_by_key(|(name, _)| BUILTIN_ROLES.iter().position(|b| b == name).unwrap_or(BUILTIN_ROLES.len()));
+    roles.sort_by_key(|(name, _)| {
+        BUILTIN_ROLES
+            .iter()
+            .position(|b| b == name)
+            .unwrap_or(BUILTIN_ROLES.len())
+    });
     for (name, person) in roles {
-        lines.push(Msg::new("show-role").msg("role", role(name)).text("person", person.clone()));
+        lines.push(
+            Msg::new("show-role")
+                .msg("role", role(name))
+                .text("person", person.clone()),
+        );
     }
     match (&incident.acked_by, incident.acked_at) {
-        (Some(by), Some(at)) => lines.push(Msg::new("show-acked").text("actor", by.clone()).time("time", at)),
+        (Some(by), Some(at)) => lines.push(
+            Msg::new("show-acked")
+                .text("actor", by.clone())
+                .time("time", at),
+        ),
         _ => lines.push(Msg::new("show-not-acked")),
     }
     if let Some(at) = incident.next_check_at {
@@ -359,10 +393,15 @@ pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -
 /// `help` alone: every verb's one-line usage. `help VERB`: that verb's usage and description.
 pub fn help(verb: Option<Verb>) -> Msg {
     match verb {
-        Some(v) => Msg::new("help-verb").msg("usage", usage(v)).msg("about", about(v)),
+        Some(v) => Msg::new("help-verb")
+            .msg("usage", usage(v))
+            .msg("about", about(v)),
         None => Msg::new("help").lines(
             "verbs",
-            super::command::VERBS.iter().map(|(v, _)| usage(*v)).collect(),
+            super::command::VERBS
+                .iter()
+                .map(|(v, _)| usage(*v))
+                .collect(),
         ),
     }
 }

@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn tokenizes_quotes_and_options() {
-        let t = tokenize(r#"declare sev1 "Checkout down" impact="cards failing" next=15m"#).unwrap();
+        let t =
+            tokenize(r#"declare sev1 "Checkout down" impact="cards failing" next=15m"#).unwrap();
         assert_eq!(t[0], word("declare"));
         assert_eq!(t[1], word("sev1"));
         assert_eq!(

@@ -84,7 +84,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let console_engine = engine.clone();
     tokio::spawn(async move {
         let input = tokio::io::BufReader::new(tokio::io::stdin());
-        if let Err(error) = console::run(console_engine, None, input, tokio::io::stdout(), false).await {
+        if let Err(error) =
+            console::run(console_engine, None, input, tokio::io::stdout(), false).await
+        {
             tracing::warn!(%error, "console room stopped");
         }
     });

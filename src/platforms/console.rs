@@ -28,14 +28,23 @@ fn console_room(engine: &Engine) -> Room {
 
 /// Runs the console until the input ends. `locale`, when given, becomes the room's language
 /// (as `inc lang` would set it).
-pub async fn run<R, W>(engine: Arc<Engine>, locale: Option<Lang>, input: R, mut output: W, interactive: bool) -> anyhow::Result<()>
+pub async fn run<R, W>(
+    engine: Arc<Engine>,
+    locale: Option<Lang>,
+    input: R,
+    mut output: W,
+    interactive: bool,
+) -> anyhow::Result<()>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let room = console_room(&engine);
     let author = Author {
-        id: format!("console:{}", std::env::var("USER").unwrap_or_else(|_| "local".into())),
+        id: format!(
+            "console:{}",
+            std::env::var("USER").unwrap_or_else(|_| "local".into())
+        ),
         name: std::env::var("USER").unwrap_or_else(|_| "console".into()),
     };
     // Unique per run, so each line's dedupe key is new while a replay of the same run is not.
@@ -48,7 +57,11 @@ where
     let lang = locale.unwrap_or(room.language);
     if interactive {
         let welcome = Msg::new("console-welcome").text("room", room.id.clone());
-        write_line(&mut output, &engine.i18n().render(lang, room.timezone, &welcome)).await?;
+        write_line(
+            &mut output,
+            &engine.i18n().render(lang, room.timezone, &welcome),
+        )
+        .await?;
     }
     deliver(&engine, &mut output).await?;
 
@@ -73,26 +86,39 @@ where
         match engine.handle(&inbound).await {
             Ok(Outcome::Handled { messages, .. }) => {
                 deliver(&engine, &mut output).await?;
-                for m in messages.iter().filter(|m| m.platform != Platform::Console.as_str()) {
+                for m in messages
+                    .iter()
+                    .filter(|m| m.platform != Platform::Console.as_str())
+                {
                     let header = Msg::new("console-other-room")
                         .text("room", m.room_id.clone())
                         .text("platform", m.platform.clone())
                         .text("language", m.language.as_str());
                     let lang = current_language(&engine, &room).await;
-                    write_line(&mut output, &engine.i18n().render(lang, room.timezone, &header)).await?;
+                    write_line(
+                        &mut output,
+                        &engine.i18n().render(lang, room.timezone, &header),
+                    )
+                    .await?;
                     write_line(&mut output, &indent(&m.text)).await?;
                 }
             }
             Ok(Outcome::Ignored) => {
                 let lang = current_language(&engine, &room).await;
-                let hint = engine.i18n().render(lang, room.timezone, &Msg::new("console-not-a-command"));
+                let hint =
+                    engine
+                        .i18n()
+                        .render(lang, room.timezone, &Msg::new("console-not-a-command"));
                 write_line(&mut output, &hint).await?;
             }
             Ok(Outcome::Duplicate) => {}
             Err(error) => {
                 tracing::error!(%error, "console command failed");
                 let lang = current_language(&engine, &room).await;
-                let text = engine.i18n().render(lang, room.timezone, &crate::engine::errors::internal());
+                let text =
+                    engine
+                        .i18n()
+                        .render(lang, room.timezone, &crate::engine::errors::internal());
                 write_line(&mut output, &text).await?;
             }
         }
@@ -108,13 +134,23 @@ async fn current_language(engine: &Engine, room: &Room) -> Lang {
     }
     .await;
     stored
-        .and_then(|all| all.into_iter().find(|(id, _)| *id == room.id).map(|(_, l)| l))
+        .and_then(|all| {
+            all.into_iter()
+                .find(|(id, _)| *id == room.id)
+                .map(|(_, l)| l)
+        })
         .unwrap_or(room.language)
 }
 
 /// Prints and marks sent every pending message addressed to the console.
-pub async fn deliver<W: AsyncWrite + Unpin>(engine: &Engine, output: &mut W) -> anyhow::Result<usize> {
-    let pending = engine.store().pending_outbox(Platform::Console.as_str(), DELIVERY_BATCH).await?;
+pub async fn deliver<W: AsyncWrite + Unpin>(
+    engine: &Engine,
+    output: &mut W,
+) -> anyhow::Result<usize> {
+    let pending = engine
+        .store()
+        .pending_outbox(Platform::Console.as_str(), DELIVERY_BATCH)
+        .await?;
     for row in &pending {
         write_line(output, &row.message.text).await?;
         // Printed first, then marked: a crash in between prints it again rather than never.
@@ -125,7 +161,10 @@ pub async fn deliver<W: AsyncWrite + Unpin>(engine: &Engine, output: &mut W) -> 
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 async fn write_line<W: AsyncWrite + Unpin>(output: &mut W, text: &str) -> std::io::Result<()> {

@@ -85,7 +85,12 @@ pub trait StoreTx: Send {
     /// Records an inbound event id; `false` when it was seen before (a platform retry).
     async fn record_inbound(&mut self, key: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>>;
-    async fn set_room_language(&mut self, room: &str, lang: Lang, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn set_room_language(
+        &mut self,
+        room: &str,
+        lang: Lang,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Loads an incident for change (row-locked on Postgres).
     async fn incident(&mut self, number: i64) -> StoreResult<Option<Incident>>;
     async fn open_incidents(&mut self) -> StoreResult<Vec<Incident>>;
@@ -133,6 +138,9 @@ mod tests {
             super::redact_url("postgres://bot:s3cret@db/runroom"),
             "postgres://bot:***@db/runroom"
         );
-        assert_eq!(super::redact_url("sqlite://runroom.db"), "sqlite://runroom.db");
+        assert_eq!(
+            super::redact_url("sqlite://runroom.db"),
+            "sqlite://runroom.db"
+        );
     }
 }

@@ -44,5 +44,10 @@ impl PgStore {
     }
 }
 
-sql_store!(PgStore, PgTx, sqlx::Postgres, backend = "postgres", lock = " FOR UPDATE");
-
+sql_store!(
+    PgStore,
+    PgTx,
+    sqlx::Postgres,
+    backend = "postgres",
+    lock = " FOR UPDATE"
+);

@@ -14,7 +14,8 @@ pub(super) fn millis(at: DateTime<Utc>) -> i64 {
 }
 
 pub(super) fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
 }
 
 pub(super) fn decode_incident(state: &str) -> StoreResult<Incident> {
@@ -60,8 +61,21 @@ pub(super) type OutboxTuple = (
 );
 
 pub(super) fn decode_outbox(row: OutboxTuple) -> StoreResult<super::OutboxRow> {
-    let (id, key, room_id, platform, chat, thread, kind, language, text, incident, priority, created, state) =
-        row;
+    let (
+        id,
+        key,
+        room_id,
+        platform,
+        chat,
+        thread,
+        kind,
+        language,
+        text,
+        incident,
+        priority,
+        created,
+        state,
+    ) = row;
     Ok(super::OutboxRow {
         id,
         message: super::NewOutbound {

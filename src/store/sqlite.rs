@@ -5,7 +5,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use super::sql::{self, embedded_migrations, sql_store};
 use super::{NewOutbound, OutboxRow, Store, StoreResult, StoreTx};
@@ -52,5 +54,10 @@ impl SqliteStore {
     }
 }
 
-sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite, backend = "sqlite", lock = "");
-
+sql_store!(
+    SqliteStore,
+    SqliteTx,
+    sqlx::Sqlite,
+    backend = "sqlite",
+    lock = ""
+);

@@ -11,14 +11,25 @@ use runroom::engine::clock::ManualClock;
 use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
-use runroom::store::postgres::PgStore;
 use runroom::store::Store;
+use runroom::store::postgres::PgStore;
 
 /// A store under test and what keeps it alive (the temp dir).
 pub struct TestStore {
     pub name: &'static str,
     pub store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl TestStore {
+    /// Wraps a store the test built itself.
+    pub fn from_store(name: &'static str, store: Arc<dyn Store>) -> TestStore {
+        TestStore {
+            name,
+            store,
+            _dir: None,
+        }
+    }
 }
 
 pub async fn sqlite() -> TestStore {
@@ -37,7 +48,9 @@ static SCHEMA: AtomicU64 = AtomicU64::new(0);
 /// A Postgres store in a schema of its own, or `None` (said on stderr) without the variable.
 pub async fn postgres() -> Option<TestStore> {
     let Ok(url) = std::env::var("RUNROOM_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED the Postgres run: set RUNROOM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)");
+        eprintln!(
+            "SKIPPED the Postgres run: set RUNROOM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
         return None;
     };
     let schema = format!(
@@ -59,7 +72,9 @@ pub async fn postgres() -> Option<TestStore> {
     let options = sqlx::postgres::PgConnectOptions::from_str(&url)
         .expect("postgres url")
         .options([("search_path", schema.as_str())]);
-    let pg = PgStore::connect_with(options).await.expect("postgres store");
+    let pg = PgStore::connect_with(options)
+        .await
+        .expect("postgres store");
     pg.migrate().await.expect("migrate");
     Some(TestStore {
         name: "postgres",
@@ -147,7 +162,10 @@ impl TestEngine {
     /// A message from `room` (a room id from [`rooms`]) with a fresh event id.
     pub fn inbound(&self, room: &str, author: &str, text: &str) -> Inbound {
         let n = self.next_event.fetch_add(1, Ordering::SeqCst);
-        let room = rooms().into_iter().find(|r| r.id == room).expect("known room");
+        let room = rooms()
+            .into_iter()
+            .find(|r| r.id == room)
+            .expect("known room");
         Inbound {
             event_id: format!("evt-{n}"),
             room: RoomRef {

@@ -6,7 +6,7 @@ use crate::engine::incident::canonical_role;
 
 pub fn assign(role_word: &str, person: String, ctx: &Context<'_>) -> Result<Decision, ActionError> {
     let role = canonical_role(role_word);
-    if !ctx.roles.iter().any(|r| *r == role) {
+    if !ctx.roles.contains(&role) {
         return Err(ActionError::UnknownRole {
             got: role_word.chars().take(40).collect(),
             allowed: ctx.roles.to_vec(),

@@ -10,7 +10,11 @@ pub fn list(ctx: &Context<'_>) -> Decision {
 }
 
 pub fn show(ctx: &Context<'_>) -> Result<Decision, ActionError> {
-    Ok(Decision::reply(reply::show(target(ctx)?, ctx.timeline, ctx.now)))
+    Ok(Decision::reply(reply::show(
+        target(ctx)?,
+        ctx.timeline,
+        ctx.now,
+    )))
 }
 
 pub fn timeline(ctx: &Context<'_>) -> Result<Decision, ActionError> {
