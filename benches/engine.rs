@@ -34,8 +34,12 @@ fn rooms() -> Vec<Room> {
 fn script() -> Vec<String> {
     let mut lines = Vec::new();
     for i in 1..=INCIDENTS {
-        lines.push(format!("inc declare sev2 \"Checkout latency {i}\" impact=\"card payments slow\""));
-        lines.push(format!("inc note INC-{i} \"DB failover started on replica {i}\""));
+        lines.push(format!(
+            "inc declare sev2 \"Checkout latency {i}\" impact=\"card payments slow\""
+        ));
+        lines.push(format!(
+            "inc note INC-{i} \"DB failover started on replica {i}\""
+        ));
         lines.push(format!(
             "inc update INC-{i} impact=\"30% of orders\" actions=\"rollback\" next=15m blockers=none"
         ));
@@ -102,7 +106,9 @@ async fn run_engine(dir: &tempfile::TempDir) -> (Stats, Vec<usize>) {
         let outcome = engine.handle(&inbound).await.unwrap();
         samples.push(t.elapsed());
         match outcome {
-            Outcome::Handled { ok: true, messages, .. } => rows.push(messages.len()),
+            Outcome::Handled {
+                ok: true, messages, ..
+            } => rows.push(messages.len()),
             other => panic!("bench command failed: {other:?}"),
         }
     }
@@ -175,11 +181,18 @@ fn idle_serve_rss_kib() -> Option<u64> {
         .spawn()
         .ok()?;
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take()?).read_line(&mut line).ok()?;
-    let addr = line.trim().strip_prefix("runroom listening on http://")?.to_string();
+    std::io::BufReader::new(child.stdout.take()?)
+        .read_line(&mut line)
+        .ok()?;
+    let addr = line
+        .trim()
+        .strip_prefix("runroom listening on http://")?
+        .to_string();
     let mut stream = std::net::TcpStream::connect(&addr).ok()?;
     use std::io::{Read, Write};
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
@@ -204,7 +217,10 @@ fn show(name: &str, s: &Stats) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     runtime.block_on(async {
         // Warm up both paths (page cache, statement caches) on throwaway databases.
@@ -214,7 +230,11 @@ fn main() {
 
         let (engine, rows) = run_engine(&dir).await;
         let baseline = run_baseline(&dir, &rows).await;
-        println!("{} commands, {} outbox rows (SQLite, WAL, synchronous=NORMAL)", rows.len(), rows.iter().sum::<usize>());
+        println!(
+            "{} commands, {} outbox rows (SQLite, WAL, synchronous=NORMAL)",
+            rows.len(),
+            rows.iter().sum::<usize>()
+        );
         show("engine (parse→decide→commit)", &engine);
         show("baseline (bare inserts)", &baseline);
         println!(

@@ -86,6 +86,7 @@ where
         match engine.handle(&inbound).await {
             Ok(Outcome::Handled { messages, .. }) => {
                 deliver(&engine, &mut output).await?;
+                let lang = current_language(&engine, &room).await;
                 for m in messages
                     .iter()
                     .filter(|m| m.platform != Platform::Console.as_str())
@@ -94,7 +95,6 @@ where
                         .text("room", m.room_id.clone())
                         .text("platform", m.platform.clone())
                         .text("language", m.language.as_str());
-                    let lang = current_language(&engine, &room).await;
                     write_line(
                         &mut output,
                         &engine.i18n().render(lang, room.timezone, &header),

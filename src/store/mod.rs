@@ -70,6 +70,8 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     async fn incident(&self, number: i64) -> StoreResult<Option<Incident>>;
     async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
+    /// Languages rooms chose from chat (`inc lang`), overriding config.
+    async fn room_languages(&self) -> StoreResult<Vec<(String, Lang)>>;
     /// Every incident, newest first, at most `limit`.
     async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
     /// The latest `limit` entries, oldest first.

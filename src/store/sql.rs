@@ -134,6 +134,15 @@ macro_rules! sql_store {
             rows.into_iter().rev().map(sql::decode_entry).collect()
         }
 
+        async fn load_room_languages(conn: &mut Conn) -> StoreResult<Vec<(String, Lang)>> {
+            let rows: Vec<(String, String)> = sqlx::query_as("SELECT room_id, language FROM room_settings")
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter()
+                .map(|(room, lang)| Ok((room, sql::decode_lang(&lang)?)))
+                .collect()
+        }
+
         async fn write_incident(conn: &mut Conn, incident: &Incident) -> StoreResult<()> {
             sqlx::query(
                 "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state) \
@@ -168,12 +177,7 @@ macro_rules! sql_store {
             }
 
             async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>> {
-                let rows: Vec<(String, String)> = sqlx::query_as("SELECT room_id, language FROM room_settings")
-                    .fetch_all(&mut *self.0)
-                    .await?;
-                rows.into_iter()
-                    .map(|(room, lang)| Ok((room, sql::decode_lang(&lang)?)))
-                    .collect()
+                load_room_languages(&mut self.0).await
             }
 
             async fn set_room_language(&mut self, room: &str, lang: Lang, at: DateTime<Utc>) -> StoreResult<()> {
@@ -294,6 +298,10 @@ macro_rules! sql_store {
 
             async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
                 load_open(&mut *self.pool.acquire().await?).await
+            }
+
+            async fn room_languages(&self) -> StoreResult<Vec<(String, Lang)>> {
+                load_room_languages(&mut *self.pool.acquire().await?).await
             }
 
             async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>> {
