@@ -116,7 +116,8 @@ async fn run_engine(dir: &tempfile::TempDir) -> (Stats, Vec<usize>) {
 }
 
 /// The baseline: the same rows (inbound key, incident upsert, timeline entry, outbox rows) with
-/// bare statements in one `BEGIN IMMEDIATE` transaction per command.
+/// bare statements (the outbox rows as one multi-row INSERT, as the store writes them) in one
+/// `BEGIN IMMEDIATE` transaction per command.
 async fn run_baseline(dir: &tempfile::TempDir, outbox_rows: &[usize]) -> Stats {
     let store = store_in(dir, "baseline.db").await;
     let pool = store.pool();
@@ -150,16 +151,24 @@ async fn run_baseline(dir: &tempfile::TempDir, outbox_rows: &[usize]) -> Stats {
             .execute(&mut *tx)
             .await
             .unwrap();
-        for r in 0..*rows {
-            sqlx::query(
+        if *rows > 0 {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO outbox (idempotency_key, room_id, platform, chat, kind, language, text, priority, \
-                 next_attempt_at, created_at) VALUES ($1, 'r', 'slack', 'c', 'broadcast', 'en', $2, 1, 0, 0)",
-            )
-            .bind(format!("bench-{n}#{r}"))
-            .bind(&text)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+                 next_attempt_at, created_at) ",
+            );
+            insert.push_values(0..*rows, |mut row, r| {
+                row.push_bind(format!("bench-{n}#{r}"))
+                    .push_bind("r")
+                    .push_bind("slack")
+                    .push_bind("c")
+                    .push_bind("broadcast")
+                    .push_bind("en")
+                    .push_bind(text.clone())
+                    .push_bind(1i64)
+                    .push_bind(0i64)
+                    .push_bind(0i64);
+            });
+            insert.build().execute(&mut *tx).await.unwrap();
         }
         tx.commit().await.unwrap();
         samples.push(t.elapsed());

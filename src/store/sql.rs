@@ -43,6 +43,9 @@ pub(super) fn decode_lang(raw: &str) -> StoreResult<Lang> {
     Lang::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("language {raw:?}")))
 }
 
+/// How many outbox rows one INSERT carries (12 parameters each).
+pub(super) const ENQUEUE_CHUNK: usize = 500;
+
 /// Outbox columns, in the order [`decode_outbox`] reads them.
 pub(super) type OutboxTuple = (
     i64,
@@ -242,26 +245,29 @@ macro_rules! sql_store {
             }
 
             async fn enqueue(&mut self, messages: &[NewOutbound]) -> StoreResult<()> {
-                for m in messages {
-                    sqlx::query(
+                // One statement per chunk: a broadcast to many rooms is one round trip, and a
+                // chunk stays far below SQLite's limit on bound parameters.
+                for chunk in messages.chunks(sql::ENQUEUE_CHUNK) {
+                    let mut insert = sqlx::QueryBuilder::<$Db>::new(
                         "INSERT INTO outbox (idempotency_key, room_id, platform, chat, thread, kind, language, text, \
-                         incident, priority, next_attempt_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-                         ON CONFLICT (idempotency_key) DO NOTHING",
-                    )
-                    .bind(&m.idempotency_key)
-                    .bind(&m.room_id)
-                    .bind(&m.platform)
-                    .bind(&m.chat)
-                    .bind(&m.thread)
-                    .bind(&m.kind)
-                    .bind(m.language.as_str())
-                    .bind(&m.text)
-                    .bind(m.incident)
-                    .bind(m.priority)
-                    .bind(sql::millis(m.created_at))
-                    .execute(&mut *self.0)
-                    .await?;
+                         incident, priority, next_attempt_at, created_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, m| {
+                        row.push_bind(m.idempotency_key.clone())
+                            .push_bind(m.room_id.clone())
+                            .push_bind(m.platform.clone())
+                            .push_bind(m.chat.clone())
+                            .push_bind(m.thread.clone())
+                            .push_bind(m.kind.clone())
+                            .push_bind(m.language.as_str())
+                            .push_bind(m.text.clone())
+                            .push_bind(m.incident)
+                            .push_bind(m.priority)
+                            .push_bind(sql::millis(m.created_at))
+                            .push_bind(sql::millis(m.created_at));
+                    });
+                    insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+                    insert.build().execute(&mut *self.0).await?;
                 }
                 Ok(())
             }
