@@ -42,7 +42,7 @@ async fn health_readiness_and_metrics() {
         let t = common::engine_on(&app._store);
         t.say("console", "joana", "inc declare sev2 Metrics check")
             .await;
-        t.say("console", "joana", "inc frobnicate").await;
+        t.say("console", "joana", "/inc frobnicate").await;
         let metrics = reqwest::get(format!("{}/metrics", app.url)).await.unwrap();
         assert_eq!(metrics.status(), 200);
         let body = metrics.text().await.unwrap();

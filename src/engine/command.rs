@@ -95,17 +95,18 @@ pub const VERBS: &[(Verb, &[&str])] = &[
     (Verb::Lang, &["lang", "language", "idioma", "lingua"]),
 ];
 
-/// Words that address the bot at the start of a message.
-const PREFIXES: &[&str] = &[
+/// Prefixes that can only mean runroom: whatever follows gets an answer, even "unknown command".
+const EXPLICIT_PREFIXES: &[&str] = &[
     "/inc",
-    "inc",
     "!inc",
     "/incidente",
-    "incidente",
     "!incidente",
     "/incident",
-    "incident",
+    "!incident",
 ];
+/// Keyword prefixes are also ordinary words ("Incidente resolvido, pessoal!"): a message that
+/// starts with one is a command only when a verb, or a likely typo of one, follows.
+const KEYWORD_PREFIXES: &[&str] = &["inc", "incidente", "incident"];
 
 const SEVERITY_KEYS: &[&str] = &["sev", "severity", "severidade", "severidad"];
 const IMPACT_KEYS: &[&str] = &["impact", "impacto"];
@@ -287,10 +288,21 @@ pub enum ParseError {
 pub fn parse(input: &str) -> Option<Result<Command, ParseError>> {
     let trimmed = input.trim();
     let (prefix, rest) = split_first_word(trimmed);
-    if !PREFIXES.contains(&fold(prefix).as_str()) {
+    let prefix = fold(prefix);
+    if EXPLICIT_PREFIXES.contains(&prefix.as_str()) {
+        return Some(parse_addressed(trimmed, rest));
+    }
+    if !KEYWORD_PREFIXES.contains(&prefix.as_str()) {
         return None;
     }
-    Some(parse_addressed(trimmed, rest))
+    match parse_addressed(trimmed, rest) {
+        // Plain prose that happens to start with the keyword: not ours to answer.
+        Err(ParseError::UnknownVerb {
+            suggestion: None, ..
+        }) => None,
+        Err(ParseError::NoVerb) if prefix != "inc" => None,
+        other => Some(other),
+    }
 }
 
 fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
@@ -609,6 +621,34 @@ mod tests {
         assert_eq!(parse("incoming traffic looks fine"), None);
         assert_eq!(parse("hello"), None);
         assert_eq!(parse(""), None);
+        assert_eq!(parse("Incidente resolvido, pessoal!"), None);
+        assert_eq!(parse("incident report attached"), None);
+        assert_eq!(parse("Incidente"), None);
+    }
+
+    #[test]
+    fn explicit_prefixes_always_get_an_answer() {
+        assert!(matches!(
+            parse("/inc report"),
+            Some(Err(ParseError::UnknownVerb {
+                suggestion: None,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parse("!incidente relatório"),
+            Some(Err(ParseError::UnknownVerb { .. }))
+        ));
+        assert_eq!(parse("/inc"), Some(Err(ParseError::NoVerb)));
+        assert_eq!(parse("inc"), Some(Err(ParseError::NoVerb)));
+        // A keyword followed by a likely typo is answered: the person meant a command.
+        assert!(matches!(
+            parse("inc declre x"),
+            Some(Err(ParseError::UnknownVerb {
+                suggestion: Some("declare"),
+                ..
+            }))
+        ));
     }
 
     #[test]
