@@ -416,3 +416,38 @@ async fn ordinary_chat_is_ignored() {
     );
     assert_eq!(pending_count(&t, "whatsapp").await, 0);
 }
+
+#[tokio::test]
+async fn concurrent_changes_to_one_incident_are_all_kept() {
+    for backend in backends().await {
+        let t = std::sync::Arc::new(engine_on(&backend));
+        assert!(ok(&t
+            .say("console", "joana", "inc declare sev2 Queue backlog")
+            .await));
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let t = t.clone();
+                // Half name the incident, half rely on it being the only open one.
+                let text = if i % 2 == 0 {
+                    format!("inc follow-up INC-1 action {i}")
+                } else {
+                    format!("inc follow-up action {i}")
+                };
+                tokio::spawn(async move { t.say("console", "joana", &text).await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(ok(&task.await.unwrap()));
+        }
+        let stored = t.engine.store().incident(1).await.unwrap().unwrap();
+        let mut numbers: Vec<u32> = stored.follow_ups.iter().map(|f| f.number).collect();
+        numbers.sort();
+        assert_eq!(
+            numbers,
+            (1..=12).collect::<Vec<u32>>(),
+            "[{}] no change lost",
+            t.backend
+        );
+        assert_eq!(t.engine.store().timeline(1, 100).await.unwrap().len(), 13);
+    }
+}

@@ -247,7 +247,9 @@ impl Engine {
             Some(None) if verb == Verb::Reopen => return Ok(Err(ActionError::WhichIncident(verb))),
             Some(None) => match open.as_slice() {
                 [] => return Ok(Err(ActionError::NoOpenIncident)),
-                [only] => Some(only.clone()),
+                // Read it again under the row lock: the list was read without one, and deciding
+                // on that copy could overwrite a change another replica committed meanwhile.
+                [only] => tx.incident(only.number).await?,
                 many => {
                     return Ok(Err(ActionError::AmbiguousIncident {
                         verb,
