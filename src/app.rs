@@ -13,7 +13,9 @@ use crate::engine::clock::{Clock, SystemClock};
 use crate::engine::command::parse_incident_ref;
 use crate::engine::{Engine, EngineSettings, reply};
 use crate::i18n::{I18n, Lang};
-use crate::platforms::console;
+use crate::outbox::{Sender, Worker};
+use crate::platforms::console::{self, SharedOutput};
+use crate::platforms::whatsapp;
 use crate::store;
 
 /// Logs go to stderr, filtered by `RUNROOM_LOG` (e.g. `debug`, `runroom=trace`).
@@ -60,6 +62,32 @@ pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Res
     Ok(Engine::new(store, i18n, clock, settings))
 }
 
+/// A sender for every platform this process can reach: the console always; WhatsApp when
+/// `[whatsapp]` names a phone number id and `RUNROOM_WHATSAPP_TOKEN` is set. Messages for a
+/// platform without a sender wait in the outbox (nothing is dropped).
+pub fn senders(config: &Config, console: SharedOutput) -> anyhow::Result<Vec<Arc<dyn Sender>>> {
+    let mut senders: Vec<Arc<dyn Sender>> = vec![Arc::new(console::ConsoleSender::new(console))];
+    if let Some(wa) = config
+        .whatsapp
+        .as_ref()
+        .filter(|w| !w.phone_number_id.is_empty())
+    {
+        match std::env::var(whatsapp::TOKEN_ENV) {
+            Ok(token) if !token.is_empty() => {
+                senders.push(Arc::new(
+                    whatsapp::outbound::WhatsappSender::new(wa, token)
+                        .context("building the WhatsApp client")?,
+                ));
+            }
+            _ => tracing::warn!(
+                "[whatsapp] is configured but {} is not set: WhatsApp messages will wait",
+                whatsapp::TOKEN_ENV
+            ),
+        }
+    }
+    Ok(senders)
+}
+
 fn parse_locale(raw: Option<&str>) -> anyhow::Result<Option<Lang>> {
     raw.map(|l| {
         Lang::parse(l).with_context(|| format!("{l:?} is not a supported locale (en, pt-BR, es)"))
@@ -88,14 +116,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let locale = parse_locale(locale.as_deref())?;
             let config =
                 load_config(cli.config.as_deref())?.with_console_room(locale, tz.as_deref());
-            let engine = Arc::new(build_engine(&config, Arc::new(SystemClock)).await?);
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let engine = Arc::new(build_engine(&config, clock.clone()).await?);
             let interactive = std::io::stdin().is_terminal();
+            let output = console::shared_output(tokio::io::stdout());
+            // The console delivers only its own room; other platforms' messages wait for `serve`.
+            let worker = Worker::new(
+                engine.store().clone(),
+                vec![Arc::new(console::ConsoleSender::new(output.clone()))],
+                clock,
+                config.outbox.clone(),
+                format!("console-{}", std::process::id()),
+            );
             console::run(
                 engine,
                 locale,
                 tokio::io::BufReader::new(tokio::io::stdin()),
-                tokio::io::stdout(),
+                output,
                 interactive,
+                Some(&worker),
             )
             .await
         }

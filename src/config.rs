@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::engine::room::{Platform, Room, RoomRole};
 use crate::i18n::Lang;
+use crate::outbox::OutboxConfig;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://runroom.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -26,11 +27,13 @@ pub struct Config {
     pub rooms: Vec<RoomConfig>,
     #[serde(default)]
     pub incidents: IncidentsConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
     /// Reserved for the platform adapters (api_url, ids); each validates its own section.
     #[serde(default)]
     pub slack: Option<toml::Table>,
     #[serde(default)]
-    pub whatsapp: Option<toml::Table>,
+    pub whatsapp: Option<crate::platforms::whatsapp::WhatsappConfig>,
     #[serde(default)]
     pub telegram: Option<toml::Table>,
     #[serde(default)]
@@ -127,6 +130,7 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ConfigError 
 const ENV_SECTIONS: &[&str] = &[
     "server",
     "database",
+    "outbox",
     "slack",
     "whatsapp",
     "telegram",
@@ -219,6 +223,9 @@ impl Config {
                 role: r.role,
             });
         }
+        self.outbox
+            .validate()
+            .map_err(|(field, problem)| invalid(field, problem))?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
                 "server.listen",
@@ -263,6 +270,29 @@ impl Config {
     }
 }
 
+/// Ids are digits but strings: accept `123` as well as `"123"` (an environment override of an
+/// all-digit id arrives as a number).
+pub fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match Id::deserialize(d)? {
+        Id::Text(s) => s,
+        Id::Number(n) => n.to_string(),
+    })
+}
+
+/// An environment value as TOML (`30`, `true`, `2.5`, `"x"`), or else as a plain string.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
 fn is_secret(key: &str) -> bool {
     key.contains("token")
         || key.contains("secret")
@@ -297,7 +327,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) {
             .entry(section.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let toml::Value::Table(t) = entry {
-            t.insert(key, toml::Value::String(value.clone()));
+            t.insert(key, env_value(value));
         }
     }
 }

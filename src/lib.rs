@@ -9,6 +9,9 @@
 //!   [`engine::actions`] decides (purely) what changes, [`engine::Engine::handle`] commits the
 //!   change, its timeline and every message it causes in one transaction.
 //! - [`store`]: the [`store::Store`] trait with SQLite (default) and Postgres backends.
+//! - [`outbox`]: the durable send queue: workers claim due rows under a lease, pace them per
+//!   platform and destination, send through each platform's [`outbox::Sender`], retry or
+//!   dead-letter, behind the sending-mode and send-limit switches.
 //! - [`i18n`]: Fluent bundles for en, pt-BR and es; every user-visible text is rendered here.
 //! - [`http`]: the axum server (`/healthz`, `/readyz`, `/metrics`; webhooks as platforms arrive).
 //! - [`config`] and [`cli`]: the configuration file, environment overrides and the commands.
@@ -20,5 +23,6 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod i18n;
+pub mod outbox;
 pub mod platforms;
 pub mod store;

@@ -88,18 +88,43 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
             whatsapp.text
         );
 
+        // An announce room gets the customer-safe form: what is affected, no names, no card.
         let telegram = to_room(&out, "soporte");
         assert_eq!(telegram.language, Lang::Es);
+        assert_eq!(
+            telegram.text,
+            "⚠️ Estamos investigando un problema que afecta cards failing (INC-1). Publicaremos novedades aquí."
+        );
+        assert_eq!(telegram.rich, None);
+
+        // War rooms get the incident card in their own language, with its buttons.
+        let card = whatsapp.rich.as_ref().expect("war rooms get the card");
+        assert_eq!(card.title, "INC-1 · SEV1 (crítico) · Checkout down");
         assert!(
-            telegram.text.contains("INC-1 declarado — SEV1 (crítico)"),
-            "{}",
-            telegram.text
+            card.fields
+                .iter()
+                .any(|f| f.label == "Estado" && f.value == "investigando")
         );
         assert!(
-            telegram.text.contains("02/03/2026 08:00"),
-            "Bogotá: {}",
-            telegram.text
+            card.fields
+                .iter()
+                .any(|f| f.label == "Comandante" && f.value == "ninguém ainda")
         );
+        let buttons: Vec<(&str, &str)> = card
+            .buttons
+            .iter()
+            .map(|b| (b.id.as_str(), b.label.as_str()))
+            .collect();
+        assert_eq!(
+            buttons,
+            [
+                ("ack:1", "Ciente"),
+                ("update:1", "Atualizar"),
+                ("escalate:1", "Escalar"),
+                ("resolve:1", "Resolver")
+            ]
+        );
+        assert_eq!(slack.rich.as_ref().map(|r| r.buttons.len()), Some(4));
 
         for m in msgs {
             assert!(
@@ -450,4 +475,38 @@ async fn concurrent_changes_to_one_incident_are_all_kept() {
         );
         assert_eq!(t.engine.store().timeline(1, 100).await.unwrap().len(), 13);
     }
+}
+
+#[tokio::test]
+async fn announce_rooms_hear_only_the_customer_safe_part() {
+    let backend = common::sqlite().await;
+    let t = engine_on(&backend);
+    t.say("console", "joana", "inc declare sev2 \"Tracking stale\"")
+        .await;
+    for internal in [
+        "inc ack",
+        "inc assign commander @joana",
+        "inc status identified",
+        "inc note db failover",
+    ] {
+        let out = t.say("console", "joana", internal).await;
+        assert!(
+            messages(&out).iter().all(|m| m.room_id != "soporte"),
+            "{internal} must not reach the announce room"
+        );
+    }
+    let update = t
+        .say("console", "joana", r#"inc update "Couriers see positions again" actions="restart gps-ingest" blockers="vendor ticket" next=30m"#)
+        .await;
+    let public = &to_room(&update, "soporte").text;
+    assert!(public.contains("Couriers see positions again"), "{public}");
+    assert!(
+        public.contains("Próxima actualización alrededor de las 08:30"),
+        "Bogotá time: {public}"
+    );
+    for secret in ["restart gps-ingest", "vendor ticket", "joana"] {
+        assert!(!public.contains(secret), "{secret} leaked: {public}");
+    }
+    let resolved = t.say("console", "joana", "inc resolve").await;
+    assert!(to_room(&resolved, "soporte").text.contains("está resuelto"));
 }

@@ -9,7 +9,8 @@ use chrono::Duration;
 use common::{TestStore, backends, start_time};
 use runroom::engine::incident::{Actor, Event, Incident, Severity, TimelineEntry};
 use runroom::i18n::Lang;
-use runroom::store::{NewOutbound, Store};
+use runroom::outbox::{Rich, RichButton, RichField};
+use runroom::store::{Completion, NewOutbound, Store};
 
 fn actor() -> Actor {
     Actor {
@@ -32,6 +33,17 @@ fn outbound(key: &str, platform: &str, priority: i64) -> NewOutbound {
         kind: "broadcast".into(),
         language: Lang::PtBr,
         text: format!("message {key}"),
+        rich: (priority == 1).then(|| Rich {
+            title: "INC-1 · SEV1".into(),
+            fields: vec![RichField {
+                label: "Status".into(),
+                value: "investigating".into(),
+            }],
+            buttons: vec![RichButton {
+                id: "ack:1".into(),
+                label: "Ack".into(),
+            }],
+        }),
         incident: Some(1),
         priority,
         created_at: start_time(),
@@ -161,10 +173,33 @@ async fn inbound_keys_and_outbox_keys_are_idempotent() {
                 .is_empty()
         );
 
-        store.mark_sent(pending[0].id, start_time()).await.unwrap();
+        let claimed = store
+            .claim_outbox(
+                "slack",
+                "w1",
+                start_time(),
+                std::time::Duration::from_secs(30),
+                1,
+            )
+            .await
+            .unwrap();
+        assert_eq!(claimed[0].id, pending[0].id);
+        let sent = Completion::Sent {
+            platform_message_id: Some("m1".into()),
+        };
+        assert!(
+            store
+                .finish_outbox(claimed[0].id, "w1", &sent, start_time())
+                .await
+                .unwrap()
+        );
         let left = store.pending_outbox("slack", 10).await.unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].message.idempotency_key, "a");
+        let row = store.outbox_row(claimed[0].id).await.unwrap().unwrap();
+        assert_eq!(row.state, "sent");
+        assert_eq!(row.platform_message_id.as_deref(), Some("m1"));
+        assert_eq!(row.attempts, 1);
     }
 }
 
@@ -254,5 +289,265 @@ async fn migrations_are_idempotent_and_ping_works() {
             .await
             .unwrap_or_else(|e| panic!("[{name}] second migrate: {e}"));
         store.ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn claims_are_exclusive_leased_and_fenced() {
+    let lease = std::time::Duration::from_secs(30);
+    for TestStore { name, store, .. } in backends().await {
+        let later = NewOutbound {
+            created_at: start_time() + Duration::minutes(5),
+            ..outbound("later", "whatsapp", 2)
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.enqueue(&[
+            outbound("a", "whatsapp", 2),
+            outbound("b", "whatsapp", 2),
+            later,
+        ])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let now = start_time();
+        // "later" is not due yet (next_attempt_at = its created_at).
+        let first = store
+            .claim_outbox("whatsapp", "w1", now, lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2, "[{name}]");
+        assert!(
+            first
+                .iter()
+                .all(|r| r.state == "sending" && r.attempts == 1)
+        );
+        let second = store
+            .claim_outbox("whatsapp", "w2", now, lease, 10)
+            .await
+            .unwrap();
+        assert!(
+            second.is_empty(),
+            "[{name}] claimed rows are not claimed twice"
+        );
+
+        // w1 dies; after its lease w2 takes the rows over, and w1's late result is refused.
+        let after_lease = now + Duration::seconds(31);
+        let taken = store
+            .claim_outbox("whatsapp", "w2", after_lease, lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 2, "[{name}] expired leases are reclaimed");
+        assert_eq!(taken[0].attempts, 2);
+        let done = Completion::Sent {
+            platform_message_id: None,
+        };
+        assert!(
+            !store
+                .finish_outbox(taken[0].id, "w1", &done, after_lease)
+                .await
+                .unwrap(),
+            "[{name}] fenced"
+        );
+        assert!(
+            store
+                .finish_outbox(taken[0].id, "w2", &done, after_lease)
+                .await
+                .unwrap()
+        );
+
+        let retry = Completion::Retry {
+            at: after_lease + Duration::seconds(10),
+            error: "whatsapp error 130429".into(),
+        };
+        assert!(
+            store
+                .finish_outbox(taken[1].id, "w2", &retry, after_lease)
+                .await
+                .unwrap()
+        );
+        let row = store.outbox_row(taken[1].id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state.as_str(), row.last_error.as_deref()),
+            ("pending", Some("whatsapp error 130429"))
+        );
+        assert_eq!(
+            store.next_due("whatsapp").await.unwrap(),
+            Some(start_time() + Duration::minutes(5))
+        );
+
+        // Released rows do not count an attempt; dead rows can be retried.
+        let again = store
+            .claim_outbox(
+                "whatsapp",
+                "w3",
+                after_lease + Duration::minutes(10),
+                lease,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 2);
+        let release = Completion::Release {
+            at: after_lease + Duration::minutes(20),
+        };
+        assert!(
+            store
+                .finish_outbox(again[0].id, "w3", &release, after_lease)
+                .await
+                .unwrap()
+        );
+        let dead = Completion::Dead {
+            reason: "whatsapp error 131026".into(),
+        };
+        assert!(
+            store
+                .finish_outbox(again[1].id, "w3", &dead, after_lease)
+                .await
+                .unwrap()
+        );
+        let released = store.outbox_row(again[0].id).await.unwrap().unwrap();
+        assert_eq!(released.attempts, again[0].attempts - 1, "[{name}]");
+        let dead_rows = store.outbox_in_state("dead", 10).await.unwrap();
+        assert_eq!(dead_rows.len(), 1);
+        assert_eq!(
+            dead_rows[0].last_error.as_deref(),
+            Some("whatsapp error 131026")
+        );
+        assert!(
+            store
+                .retry_dead(dead_rows[0].id, after_lease)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .retry_dead(dead_rows[0].id, after_lease)
+                .await
+                .unwrap(),
+            "only dead rows"
+        );
+        assert_eq!(
+            store
+                .outbox_row(dead_rows[0].id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+            "pending"
+        );
+
+        assert_eq!(store.sent_since("whatsapp", start_time()).await.unwrap(), 1);
+        let stats = store.outbox_stats().await.unwrap();
+        let count = |state: &str| {
+            stats
+                .iter()
+                .find(|s| s.state == state)
+                .map_or(0, |s| s.count)
+        };
+        assert_eq!(
+            (count("sent"), count("pending")),
+            (1, 2),
+            "[{name}] {stats:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn holds_count_each_message_once_and_settings_persist() {
+    for TestStore { name, store, .. } in backends().await {
+        let mut tx = store.begin().await.unwrap();
+        tx.enqueue(&[outbound("a", "telegram", 2), outbound("b", "telegram", 2)])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store
+                .hold_outbox("telegram", start_time(), "mode_off")
+                .await
+                .unwrap(),
+            2,
+            "[{name}]"
+        );
+        assert_eq!(
+            store
+                .hold_outbox("telegram", start_time(), "mode_off")
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .hold_outbox("telegram", start_time(), "daily_limit")
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store.pending_outbox("telegram", 10).await.unwrap().len(),
+            2,
+            "held, not dropped"
+        );
+
+        assert_eq!(store.setting("sending_mode").await.unwrap(), None);
+        store
+            .set_setting("sending_mode", "off", start_time())
+            .await
+            .unwrap();
+        store
+            .set_setting("sending_mode", "dry-run", start_time())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.setting("sending_mode").await.unwrap().as_deref(),
+            Some("dry-run")
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_share_a_row() {
+    for TestStore { name, store, .. } in backends().await {
+        let rows: Vec<NewOutbound> = (0..300)
+            .map(|i| outbound(&format!("m{i}"), "slack", 2))
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        tx.enqueue(&rows).await.unwrap();
+        tx.commit().await.unwrap();
+        let tasks: Vec<_> = (0..6)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let got = store
+                            .claim_outbox(
+                                "slack",
+                                &format!("w{w}"),
+                                start_time(),
+                                std::time::Duration::from_secs(30),
+                                7,
+                            )
+                            .await
+                            .unwrap();
+                        if got.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(got.into_iter().map(|r| r.id));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        let total = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(
+            (total, all.len()),
+            (300, 300),
+            "[{name}] every row claimed exactly once"
+        );
     }
 }

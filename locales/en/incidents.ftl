@@ -98,3 +98,25 @@ lang-set = 🌐 This room now speaks English ({ $lang }).
 console-welcome = runroom console — room “{ $room }”. Type `inc help` for the commands; Ctrl-D quits.
 console-not-a-command = (Not a command: start with `inc`, e.g. `inc help`.)
 console-other-room = ↪ to { $room } ({ $platform }, { $language }):
+
+card-title = { $id } · { $severity } · { $title }
+card-status = Status
+card-commander = Commander
+card-acknowledged = Acknowledged by
+card-impact = Impact
+card-next-update = Next update due
+card-nobody = nobody yet
+card-person = { $person }
+card-time = { $time }
+button-ack = Ack
+button-update = Update
+button-escalate = Escalate
+button-resolve = Resolve
+
+announce-declared = ⚠️ We are investigating a problem affecting { $what } ({ $id }). Updates will follow here.
+announce-severity = ⚠️ Update on { $id }: the problem affecting { $what } is now rated { $severity }.
+announce-update =
+    🔄 Update on { $id } ({ $what }): we are working on it.
+    { $details }
+announce-next = Next update around { $time }.
+announce-resolved = ✅ The problem affecting { $what } ({ $id }) is resolved. Thank you for your patience.

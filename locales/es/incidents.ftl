@@ -98,3 +98,25 @@ lang-set = 🌐 Esta sala ahora habla español ({ $lang }).
 console-welcome = consola de runroom — sala “{ $room }”. Escribe `inc ayuda` para ver los comandos; Ctrl-D para salir.
 console-not-a-command = (Eso no es un comando: empieza con `inc`, por ejemplo `inc ayuda`.)
 console-other-room = ↪ para { $room } ({ $platform }, { $language }):
+
+card-title = { $id } · { $severity } · { $title }
+card-status = Estado
+card-commander = Comandante
+card-acknowledged = Tomado por
+card-impact = Impacto
+card-next-update = Próxima actualización
+card-nobody = nadie todavía
+card-person = { $person }
+card-time = { $time }
+button-ack = Tomar
+button-update = Actualizar
+button-escalate = Escalar
+button-resolve = Resolver
+
+announce-declared = ⚠️ Estamos investigando un problema que afecta { $what } ({ $id }). Publicaremos novedades aquí.
+announce-severity = ⚠️ Novedades del { $id }: el problema que afecta { $what } ahora se clasifica como { $severity }.
+announce-update =
+    🔄 Novedades del { $id } ({ $what }): seguimos trabajando en la solución.
+    { $details }
+announce-next = Próxima actualización alrededor de las { $time }.
+announce-resolved = ✅ El problema que afectaba { $what } ({ $id }) está resuelto. Gracias por su paciencia.

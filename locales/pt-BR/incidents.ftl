@@ -98,3 +98,25 @@ lang-set = 🌐 Esta sala agora fala português ({ $lang }).
 console-welcome = console do runroom — sala “{ $room }”. Digite `inc ajuda` para ver os comandos; Ctrl-D sai.
 console-not-a-command = (Isso não é um comando: comece com `inc`, por exemplo `inc ajuda`.)
 console-other-room = ↪ para { $room } ({ $platform }, { $language }):
+
+card-title = { $id } · { $severity } · { $title }
+card-status = Estado
+card-commander = Comandante
+card-acknowledged = Ciente
+card-impact = Impacto
+card-next-update = Próxima atualização
+card-nobody = ninguém ainda
+card-person = { $person }
+card-time = { $time }
+button-ack = Ciente
+button-update = Atualizar
+button-escalate = Escalar
+button-resolve = Resolver
+
+announce-declared = ⚠️ Estamos investigando um problema que afeta { $what } ({ $id }). Novas atualizações virão por aqui.
+announce-severity = ⚠️ Atualização do { $id }: o problema que afeta { $what } agora está classificado como { $severity }.
+announce-update =
+    🔄 Atualização do { $id } ({ $what }): seguimos trabalhando na solução.
+    { $details }
+announce-next = Próxima atualização por volta das { $time }.
+announce-resolved = ✅ O problema que afetava { $what } ({ $id }) foi resolvido. Obrigado pela paciência.

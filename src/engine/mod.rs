@@ -20,10 +20,11 @@ use self::actions::{Context, Decision};
 use self::clock::Clock;
 use self::command::{Command, Verb};
 use self::errors::ActionError;
-use self::incident::{Actor, BUILTIN_ROLES, Incident, TimelineEntry};
-use self::reply::Msg;
+use self::incident::{Actor, BUILTIN_ROLES, Event, Incident, TimelineEntry};
+use self::reply::{Card, Msg};
 use self::room::{Inbound, Room, RoomRef, RoomRole};
 use crate::i18n::{I18n, Lang};
+use crate::outbox::{Rich, RichButton, RichField};
 use crate::store::{NewOutbound, Store, StoreError, StoreTx};
 
 /// How many timeline entries `show` includes, and the most `timeline` prints.
@@ -71,6 +72,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     rooms: Vec<Room>,
     roles: Vec<String>,
+    /// Rung after each commit that queued messages, so this process's outbox workers start at once.
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Engine {
@@ -93,7 +96,14 @@ impl Engine {
             clock,
             rooms: settings.rooms,
             roles,
+            wake: None,
         }
+    }
+
+    /// Wakes the outbox workers of this process whenever a decision queues messages.
+    pub fn with_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Engine {
+        self.wake = Some(wake);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -197,7 +207,7 @@ impl Engine {
                     for event in &change.events {
                         let msg = reply::change(&stored, event, &actor.name, now);
                         if reply::is_broadcast(event) {
-                            out.broadcast(&origin, &self.rooms, &stored, &msg);
+                            out.broadcast(&origin, &self.rooms, &stored, event, &msg);
                         } else {
                             out.reply(&origin, Some(stored.number), &msg);
                         }
@@ -211,6 +221,9 @@ impl Engine {
         let messages = out.messages;
         tx.enqueue(&messages).await?;
         tx.commit().await?;
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
         let verb_label = verb.map(Verb::name).unwrap_or("invalid");
         metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
             .increment(1);
@@ -307,12 +320,40 @@ struct Outbox<'a> {
 }
 
 impl Outbox<'_> {
-    fn push(&mut self, room: &Room, kind: &str, priority: i64, incident: Option<i64>, msg: &Msg) {
+    fn push(
+        &mut self,
+        room: &Room,
+        kind: &str,
+        priority: i64,
+        incident: Option<i64>,
+        msg: &Msg,
+        card: Option<&Card>,
+    ) {
         let language = self
             .languages
             .get(&room.id)
             .copied()
             .unwrap_or(room.language);
+        let render = |m: &Msg| self.i18n.render(language, room.timezone, m);
+        let rich = card.map(|c| Rich {
+            title: render(&c.title),
+            fields: c
+                .fields
+                .iter()
+                .map(|(label, value)| RichField {
+                    label: render(label),
+                    value: render(value),
+                })
+                .collect(),
+            buttons: c
+                .buttons
+                .iter()
+                .map(|(id, label)| RichButton {
+                    id: id.clone(),
+                    label: render(label),
+                })
+                .collect(),
+        });
         self.messages.push(Outbound {
             idempotency_key: format!("{}#{}", self.key, self.messages.len()),
             room_id: room.id.clone(),
@@ -326,7 +367,8 @@ impl Outbox<'_> {
             },
             kind: kind.to_string(),
             language,
-            text: self.i18n.render(language, room.timezone, msg),
+            text: render(msg),
+            rich,
             incident,
             priority,
             created_at: self.now,
@@ -335,21 +377,35 @@ impl Outbox<'_> {
 
     /// To the sender's room; replies go first (priority 0): someone is waiting for them.
     fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
-        self.push(origin, "reply", 0, incident, msg);
+        self.push(origin, "reply", 0, incident, msg, None);
     }
 
-    /// The origin room gets the change as its reply; every other linked room a broadcast,
-    /// more urgent the higher the severity.
-    fn broadcast(&mut self, origin: &Room, rooms: &[Room], incident: &Incident, msg: &Msg) {
-        self.reply(origin, Some(incident.number), msg);
+    /// The origin room gets the change as its reply; every other war room the same as a
+    /// broadcast, more urgent the higher the severity; announce rooms the customer-safe form of
+    /// the changes they hear about. War rooms' messages carry the incident card.
+    fn broadcast(
+        &mut self,
+        origin: &Room,
+        rooms: &[Room],
+        incident: &Incident,
+        event: &Event,
+        msg: &Msg,
+    ) {
+        let card = reply::card(incident);
+        let priority = incident.severity.number();
+        let number = Some(incident.number);
+        self.push(origin, "reply", 0, number, msg, Some(&card));
         for room in rooms.iter().filter(|r| r.id != origin.id) {
-            self.push(
-                room,
-                "broadcast",
-                incident.severity.number(),
-                Some(incident.number),
-                msg,
-            );
+            match room.role {
+                RoomRole::WarRoom => {
+                    self.push(room, "broadcast", priority, number, msg, Some(&card))
+                }
+                RoomRole::Announce => {
+                    if let Some(public) = reply::announcement(incident, event, self.now) {
+                        self.push(room, "broadcast", priority, number, &public, None);
+                    }
+                }
+            }
         }
     }
 }

@@ -450,3 +450,110 @@ fn about(verb: Verb) -> Msg {
 pub fn language_set(lang: crate::i18n::Lang) -> Msg {
     Msg::new("lang-set").text("lang", lang.as_str())
 }
+
+/// The incident card: a title, labelled fields and buttons, rendered per room into the
+/// platform-neutral rich form each platform draws natively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub title: Msg,
+    pub fields: Vec<(Msg, Msg)>,
+    /// Button id (`ack:7`) and label.
+    pub buttons: Vec<(String, Msg)>,
+}
+
+pub fn card(incident: &Incident) -> Card {
+    let id = incident_id(incident.number);
+    let nobody = || Msg::new("card-nobody");
+    let person = |p: Option<&String>| {
+        p.map_or_else(nobody, |p| {
+            Msg::new("card-person").text("person", p.clone())
+        })
+    };
+    let mut fields = vec![
+        (Msg::new("card-status"), status(incident.status)),
+        (
+            Msg::new("card-commander"),
+            person(incident.roles.get("commander")),
+        ),
+        (
+            Msg::new("card-acknowledged"),
+            person(incident.acked_by.as_ref()),
+        ),
+    ];
+    if let Some(impact) = &incident.impact {
+        fields.push((
+            Msg::new("card-impact"),
+            Msg::new("card-person").text("person", impact.clone()),
+        ));
+    }
+    if let Some(at) = incident.next_check_at {
+        fields.push((
+            Msg::new("card-next-update"),
+            Msg::new("card-time").time("time", at),
+        ));
+    }
+    let n = incident.number;
+    let mut buttons = Vec::new();
+    if incident.is_open() {
+        if incident.acked_by.is_none() {
+            buttons.push((format!("ack:{n}"), Msg::new("button-ack")));
+        }
+        buttons.push((format!("update:{n}"), Msg::new("button-update")));
+        buttons.push((format!("escalate:{n}"), Msg::new("button-escalate")));
+        buttons.push((format!("resolve:{n}"), Msg::new("button-resolve")));
+    }
+    Card {
+        title: Msg::new("card-title")
+            .text("id", id)
+            .msg("severity", severity(incident.severity))
+            .text("title", incident.title.clone()),
+        fields,
+        buttons,
+    }
+}
+
+/// The customer-safe form of a change for `announce` rooms (the seeds' external updates): what
+/// is affected and whether it is fixed, never who did what or the internal actions and blockers.
+/// `None`: announce rooms do not hear about this change.
+pub fn announcement(incident: &Incident, event: &Event, now: DateTime<Utc>) -> Option<Msg> {
+    let what = incident
+        .impact
+        .clone()
+        .unwrap_or_else(|| incident.title.clone());
+    let id = incident_id(incident.number);
+    match event {
+        Event::Declared { .. } => Some(
+            Msg::new("announce-declared")
+                .text("id", id)
+                .text("what", what),
+        ),
+        Event::SeverityChanged { to, .. } => Some(
+            Msg::new("announce-severity")
+                .text("id", id)
+                .text("what", what)
+                .msg("severity", severity(*to)),
+        ),
+        Event::Updated(fields) => {
+            let mut lines = Vec::new();
+            if let Some(text) = &fields.text {
+                lines.push(Msg::new("update-text").text("text", text.clone()));
+            }
+            if let Some(minutes) = fields.next_check_minutes {
+                let at = now + chrono::Duration::minutes(i64::from(minutes));
+                lines.push(Msg::new("announce-next").clock("time", at));
+            }
+            Some(
+                Msg::new("announce-update")
+                    .text("id", id)
+                    .text("what", what)
+                    .lines("details", lines),
+            )
+        }
+        Event::Resolved { .. } => Some(
+            Msg::new("announce-resolved")
+                .text("id", id)
+                .text("what", what),
+        ),
+        _ => None,
+    }
+}

@@ -13,7 +13,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::engine::clock::SystemClock;
+use crate::engine::clock::{Clock, SystemClock};
+use crate::outbox::Worker;
 use crate::platforms::console;
 
 /// What the handlers share.
@@ -69,10 +70,30 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// `runroom serve`: the server plus the console room on stdin, until SIGTERM or Ctrl-C.
+/// `runroom serve`: the server, the outbox workers and the console room on stdin, until SIGTERM
+/// or Ctrl-C; then the workers finish the sends they started and stop.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let metrics = metrics_handle();
-    let engine = Arc::new(crate::app::build_engine(&config, Arc::new(SystemClock)).await?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let output = console::shared_output(tokio::io::stdout());
+    let engine = crate::app::build_engine(&config, clock.clone()).await?;
+    let first = Worker::new(
+        engine.store().clone(),
+        crate::app::senders(&config, output.clone())?,
+        clock,
+        config.outbox.clone(),
+        worker_id(0),
+    );
+    let engine = Arc::new(engine.with_wake(first.wake_handle()));
+    let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    let siblings: Vec<Worker> = (1..config.outbox.workers)
+        .map(|n| first.sibling(worker_id(n)))
+        .collect();
+    for worker in std::iter::once(first).chain(siblings) {
+        let stopped = stopped.clone();
+        workers.spawn(async move { worker.run(stopped).await });
+    }
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
@@ -84,9 +105,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let console_engine = engine.clone();
     tokio::spawn(async move {
         let input = tokio::io::BufReader::new(tokio::io::stdin());
-        if let Err(error) =
-            console::run(console_engine, None, input, tokio::io::stdout(), false).await
-        {
+        if let Err(error) = console::run(console_engine, None, input, output, false, None).await {
             tracing::warn!(%error, "console room stopped");
         }
     });
@@ -96,8 +115,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    let _ = stop_workers.send(true);
+    while workers.join_next().await.is_some() {}
     tracing::info!("runroom stopped");
     Ok(())
+}
+
+/// Unique across processes and restarts, so a restarted process never mistakes an old claim
+/// for its own.
+fn worker_id(n: u32) -> String {
+    format!(
+        "{}-{}-{n}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    )
 }
 
 async fn shutdown_signal() {

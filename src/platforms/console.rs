@@ -1,22 +1,58 @@
 //! The console room: each line on stdin is a message from the local user; the bot's replies
 //! print on stdout as the room receives them, and broadcasts to the other linked rooms print as
-//! previews of what those rooms will get. It is the console's own sender: it delivers the outbox
-//! rows addressed to the console, so a reply committed before a crash prints on the next start.
+//! previews of what those rooms will get. Replies reach the terminal like any platform's
+//! messages: through the outbox and a [`ConsoleSender`], so a reply committed before a crash
+//! prints on the next start.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use async_trait::async_trait;
 use chrono::Utc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Mutex;
 
 use crate::config::CONSOLE_ROOM;
 use crate::engine::reply::Msg;
 use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
 use crate::engine::{Engine, Outcome};
 use crate::i18n::Lang;
+use crate::outbox::{Delivered, SendError, Sender, Worker};
+use crate::store::OutboxRow;
 
-/// How many pending console messages one delivery round prints at most.
-const DELIVERY_BATCH: i64 = 500;
+/// Where the console writes: shared by the room's own lines and its sender.
+pub type SharedOutput = Arc<Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
+
+pub fn shared_output(output: impl AsyncWrite + Send + Unpin + 'static) -> SharedOutput {
+    Arc::new(Mutex::new(Box::new(output)))
+}
+
+/// Delivers the console room's outbox rows to the terminal.
+pub struct ConsoleSender {
+    output: SharedOutput,
+}
+
+impl ConsoleSender {
+    pub fn new(output: SharedOutput) -> ConsoleSender {
+        ConsoleSender { output }
+    }
+}
+
+#[async_trait]
+impl Sender for ConsoleSender {
+    fn platform(&self) -> &'static str {
+        Platform::Console.as_str()
+    }
+
+    async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
+        let mut out = self.output.lock().await;
+        write_line(&mut *out, &row.message.text)
+            .await
+            .and(out.flush().await)
+            .map_err(|e| SendError::retryable(format!("terminal: {e}")))?;
+        Ok(Delivered::default())
+    }
+}
 
 fn console_room(engine: &Engine) -> Room {
     engine.room_for(&RoomRef {
@@ -27,17 +63,18 @@ fn console_room(engine: &Engine) -> Room {
 }
 
 /// Runs the console until the input ends. `locale`, when given, becomes the room's language
-/// (as `inc lang` would set it).
-pub async fn run<R, W>(
+/// (as `inc lang` would set it). With `worker`, the console delivers its own replies after each
+/// line; without one (under `serve`) the server's workers do.
+pub async fn run<R>(
     engine: Arc<Engine>,
     locale: Option<Lang>,
     input: R,
-    mut output: W,
+    output: SharedOutput,
     interactive: bool,
+    worker: Option<&Worker>,
 ) -> anyhow::Result<()>
 where
     R: AsyncBufRead + Unpin,
-    W: AsyncWrite + Unpin,
 {
     let room = console_room(&engine);
     let author = Author {
@@ -57,13 +94,13 @@ where
     let lang = locale.unwrap_or(room.language);
     if interactive {
         let welcome = Msg::new("console-welcome").text("room", room.id.clone());
-        write_line(
-            &mut output,
+        say(
+            &output,
             &engine.i18n().render(lang, room.timezone, &welcome),
         )
         .await?;
     }
-    deliver(&engine, &mut output).await?;
+    deliver(worker).await?;
 
     let mut lines = input.lines();
     let mut number = 0u64;
@@ -85,7 +122,7 @@ where
         };
         match engine.handle(&inbound).await {
             Ok(Outcome::Handled { messages, .. }) => {
-                deliver(&engine, &mut output).await?;
+                deliver(worker).await?;
                 let lang = current_language(&engine, &room).await;
                 for m in messages
                     .iter()
@@ -95,12 +132,8 @@ where
                         .text("room", m.room_id.clone())
                         .text("platform", m.platform.clone())
                         .text("language", m.language.as_str());
-                    write_line(
-                        &mut output,
-                        &engine.i18n().render(lang, room.timezone, &header),
-                    )
-                    .await?;
-                    write_line(&mut output, &indent(&m.text)).await?;
+                    say(&output, &engine.i18n().render(lang, room.timezone, &header)).await?;
+                    say(&output, &indent(&m.text)).await?;
                 }
             }
             Ok(Outcome::Ignored) => {
@@ -109,7 +142,7 @@ where
                     engine
                         .i18n()
                         .render(lang, room.timezone, &Msg::new("console-not-a-command"));
-                write_line(&mut output, &hint).await?;
+                say(&output, &hint).await?;
             }
             Ok(Outcome::Duplicate) => {}
             Err(error) => {
@@ -119,45 +152,43 @@ where
                     engine
                         .i18n()
                         .render(lang, room.timezone, &crate::engine::errors::internal());
-                write_line(&mut output, &text).await?;
+                say(&output, &text).await?;
             }
         }
     }
-    output.flush().await?;
+    output.lock().await.flush().await?;
     Ok(())
 }
 
+/// The room's language as chat last set it (`inc lang`), else as configured.
 async fn current_language(engine: &Engine, room: &Room) -> Lang {
-    let stored = async {
-        let mut tx = engine.store().begin().await.ok()?;
-        tx.room_languages().await.ok()
+    match engine.store().room_languages().await {
+        Ok(all) => all
+            .into_iter()
+            .find(|(id, _)| *id == room.id)
+            .map_or(room.language, |(_, l)| l),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read room languages");
+            room.language
+        }
     }
-    .await;
-    stored
-        .and_then(|all| {
-            all.into_iter()
-                .find(|(id, _)| *id == room.id)
-                .map(|(_, l)| l)
-        })
-        .unwrap_or(room.language)
 }
 
-/// Prints and marks sent every pending message addressed to the console.
-pub async fn deliver<W: AsyncWrite + Unpin>(
-    engine: &Engine,
-    output: &mut W,
-) -> anyhow::Result<usize> {
-    let pending = engine
-        .store()
-        .pending_outbox(Platform::Console.as_str(), DELIVERY_BATCH)
-        .await?;
-    for row in &pending {
-        write_line(output, &row.message.text).await?;
-        // Printed first, then marked: a crash in between prints it again rather than never.
-        engine.store().mark_sent(row.id, Utc::now()).await?;
+/// Delivers whatever the console's outbox holds (nothing without a worker of its own).
+async fn deliver(worker: Option<&Worker>) -> anyhow::Result<()> {
+    if let Some(worker) = worker {
+        worker
+            .drain()
+            .await
+            .context("delivering console messages")?;
     }
-    output.flush().await?;
-    Ok(pending.len())
+    Ok(())
+}
+
+async fn say(output: &SharedOutput, text: &str) -> std::io::Result<()> {
+    let mut out = output.lock().await;
+    write_line(&mut *out, text).await?;
+    out.flush().await
 }
 
 fn indent(text: &str) -> String {
@@ -167,7 +198,10 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-async fn write_line<W: AsyncWrite + Unpin>(output: &mut W, text: &str) -> std::io::Result<()> {
+async fn write_line<W: AsyncWrite + Unpin + ?Sized>(
+    output: &mut W,
+    text: &str,
+) -> std::io::Result<()> {
     output.write_all(text.as_bytes()).await?;
     output.write_all(b"\n").await
 }

@@ -3,5 +3,6 @@
 //! with their own modules (`slack/`, `whatsapp/`, `telegram/`).
 
 pub mod console;
+pub mod whatsapp;
 
 pub use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};

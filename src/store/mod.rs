@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
+use crate::outbox::Rich;
 
 /// A failure of the database or of the data in it.
 #[derive(Debug, thiserror::Error)]
@@ -42,18 +43,56 @@ pub struct NewOutbound {
     pub kind: String,
     pub language: Lang,
     pub text: String,
+    /// The platform-neutral rich form (card title, fields, buttons), when the message has one.
+    pub rich: Option<Rich>,
     pub incident: Option<i64>,
     /// Lower is sooner: replies 0, then by severity.
     pub priority: i64,
     pub created_at: DateTime<Utc>,
 }
 
-/// A stored outbox row.
+/// A stored outbox row: the message and its delivery bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
     pub message: NewOutbound,
+    /// `pending`, `sending` (claimed under a lease), `sent`, `dead` or `dry_run`.
     pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub platform_message_id: Option<String>,
+}
+
+/// How a claimed row ends its attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    Sent {
+        platform_message_id: Option<String>,
+    },
+    /// Try again at `at`; `error` says why it failed.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    Dead {
+        reason: String,
+    },
+    /// Not attempted (pacing, a pause): back to pending without counting an attempt.
+    Release {
+        at: DateTime<Utc>,
+    },
+    /// Dry-run mode: recorded as what would have been sent.
+    DryRun,
+}
+
+/// Rows per platform and state, and the oldest one's age.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxStat {
+    pub platform: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest_created_at: Option<DateTime<Utc>>,
 }
 
 /// The database. Reads outside a decision go straight to the pool; decisions use [`StoreTx`].
@@ -78,7 +117,45 @@ pub trait Store: Send + Sync {
     async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
     /// Pending messages for one platform, most urgent first.
     async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>>;
-    async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Claims up to `limit` due rows of a platform for `worker` until `now + lease`: pending rows
+    /// whose time has come and rows whose lease expired (their worker died). Most urgent first.
+    async fn claim_outbox(
+        &self,
+        platform: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRow>>;
+    /// Records the end of an attempt; `false` when `worker` no longer holds the row (its lease
+    /// expired and another worker took it).
+    async fn finish_outbox(
+        &self,
+        id: i64,
+        worker: &str,
+        completion: &Completion,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Marks a platform's due pending rows as held for `reason` (a safety switch); returns how
+    /// many were not marked so before, so each held message is counted once per reason.
+    async fn hold_outbox(
+        &self,
+        platform: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> StoreResult<u64>;
+    /// Messages of a platform sent since `since` (for the daily and per-minute limits).
+    async fn sent_since(&self, platform: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    /// When the next row of a platform falls due (a pending row's time or a lease's end).
+    async fn next_due(&self, platform: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn outbox_stats(&self) -> StoreResult<Vec<OutboxStat>>;
+    /// Rows in one state (e.g. `dead`), newest first.
+    async fn outbox_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<OutboxRow>>;
+    async fn outbox_row(&self, id: i64) -> StoreResult<Option<OutboxRow>>;
+    /// Puts a dead message back in the queue; `false` when it is not dead.
+    async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// One decision's transaction. Dropping it without [`StoreTx::commit`] rolls everything back.

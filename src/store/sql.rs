@@ -43,70 +43,64 @@ pub(super) fn decode_lang(raw: &str) -> StoreResult<Lang> {
     Lang::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("language {raw:?}")))
 }
 
-/// How many outbox rows one INSERT carries (12 parameters each).
+/// How many outbox rows one INSERT carries (13 parameters each).
 pub(super) const ENQUEUE_CHUNK: usize = 500;
 
-/// Outbox columns, in the order [`decode_outbox`] reads them.
-pub(super) type OutboxTuple = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<i64>,
-    i64,
-    i64,
-    String,
-);
-
-pub(super) fn decode_outbox(row: OutboxTuple) -> StoreResult<super::OutboxRow> {
-    let (
-        id,
-        key,
-        room_id,
-        platform,
-        chat,
-        thread,
-        kind,
-        language,
-        text,
-        incident,
-        priority,
-        created,
-        state,
-    ) = row;
-    Ok(super::OutboxRow {
-        id,
-        message: super::NewOutbound {
-            idempotency_key: key,
-            room_id,
-            platform,
-            chat,
-            thread,
-            kind,
-            language: decode_lang(&language)?,
-            text,
-            incident,
-            priority,
-            created_at: from_millis(created)?,
-        },
-        state,
+pub(super) fn decode_rich(raw: Option<String>) -> StoreResult<Option<crate::outbox::Rich>> {
+    raw.map(|r| {
+        serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("rich form: {e}")))
     })
+    .transpose()
 }
+
+/// The outbox columns every read selects, in the order the decoder reads them by name.
+macro_rules! outbox_columns {
+    () => {
+        "id, idempotency_key, room_id, platform, chat, thread, kind, language, text, rich, incident, \
+         priority, created_at, state, attempts, next_attempt_at, last_error, platform_message_id"
+    };
+}
+pub(super) use outbox_columns;
 
 /// Implements [`super::Store`] and [`super::StoreTx`] for one backend. The backend supplies
 /// `pool`, `begin_tx()` and `migrator()`; `$lock` is appended to the read of an incident that is
-/// about to change (`FOR UPDATE` on Postgres; SQLite's writer already holds the database lock).
+/// about to change (`FOR UPDATE` on Postgres; SQLite's writer already holds the database lock),
+/// and `$skip_locked` to the choice of outbox rows to claim (`FOR UPDATE SKIP LOCKED` on
+/// Postgres, so concurrent workers take different rows; on SQLite the single UPDATE statement is
+/// atomic by itself).
 macro_rules! sql_store {
-    ($Store:ident, $Tx:ident, $Db:ty, backend = $name:literal, lock = $lock:literal) => {
+    ($Store:ident, $Tx:ident, $Db:ty, backend = $name:literal, lock = $lock:literal, skip_locked = $skip_locked:literal) => {
         /// One decision's transaction on this backend.
         pub struct $Tx(sqlx::Transaction<'static, $Db>);
 
         type Conn = <$Db as sqlx::Database>::Connection;
+        type DbRow = <$Db as sqlx::Database>::Row;
+
+        fn decode_outbox(row: &DbRow) -> StoreResult<OutboxRow> {
+            use sqlx::Row;
+            Ok(OutboxRow {
+                id: row.try_get("id")?,
+                message: NewOutbound {
+                    idempotency_key: row.try_get("idempotency_key")?,
+                    room_id: row.try_get("room_id")?,
+                    platform: row.try_get("platform")?,
+                    chat: row.try_get("chat")?,
+                    thread: row.try_get("thread")?,
+                    kind: row.try_get("kind")?,
+                    language: sql::decode_lang(&row.try_get::<String, _>("language")?)?,
+                    text: row.try_get("text")?,
+                    rich: sql::decode_rich(row.try_get("rich")?)?,
+                    incident: row.try_get("incident")?,
+                    priority: row.try_get("priority")?,
+                    created_at: sql::from_millis(row.try_get("created_at")?)?,
+                },
+                state: row.try_get("state")?,
+                attempts: row.try_get("attempts")?,
+                next_attempt_at: sql::from_millis(row.try_get("next_attempt_at")?)?,
+                last_error: row.try_get("last_error")?,
+                platform_message_id: row.try_get("platform_message_id")?,
+            })
+        }
 
         async fn load_incident(conn: &mut Conn, number: i64, lock: bool) -> StoreResult<Option<Incident>> {
             let sql = if lock {
@@ -250,9 +244,13 @@ macro_rules! sql_store {
                 for chunk in messages.chunks(sql::ENQUEUE_CHUNK) {
                     let mut insert = sqlx::QueryBuilder::<$Db>::new(
                         "INSERT INTO outbox (idempotency_key, room_id, platform, chat, thread, kind, language, text, \
-                         incident, priority, next_attempt_at, created_at) ",
+                         rich, incident, priority, next_attempt_at, created_at) ",
                     );
-                    insert.push_values(chunk, |mut row, m| {
+                    let rich = chunk
+                        .iter()
+                        .map(|m| m.rich.as_ref().map(sql::encode).transpose())
+                        .collect::<StoreResult<Vec<Option<String>>>>()?;
+                    insert.push_values(chunk.iter().enumerate(), |mut row, (i, m)| {
                         row.push_bind(m.idempotency_key.clone())
                             .push_bind(m.room_id.clone())
                             .push_bind(m.platform.clone())
@@ -261,6 +259,7 @@ macro_rules! sql_store {
                             .push_bind(m.kind.clone())
                             .push_bind(m.language.as_str())
                             .push_bind(m.text.clone())
+                            .push_bind(rich[i].clone())
                             .push_bind(m.incident)
                             .push_bind(m.priority)
                             .push_bind(sql::millis(m.created_at))
@@ -324,24 +323,174 @@ macro_rules! sql_store {
             }
 
             async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
-                let rows: Vec<sql::OutboxTuple> = sqlx::query_as(
-                    "SELECT id, idempotency_key, room_id, platform, chat, thread, kind, language, text, incident, \
-                     priority, created_at, state FROM outbox WHERE platform = $1 AND state = 'pending' \
-                     ORDER BY priority, id LIMIT $2",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT ", sql::outbox_columns!(), " FROM outbox WHERE platform = $1 AND state = 'pending' \
+                     ORDER BY priority, id LIMIT $2"
+                ))
                 .bind(platform)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.into_iter().map(sql::decode_outbox).collect()
+                rows.iter().map(decode_outbox).collect()
             }
 
-            async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
-                sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $2, attempts = attempts + 1 WHERE id = $1")
+            async fn claim_outbox(
+                &self,
+                platform: &str,
+                worker: &str,
+                now: DateTime<Utc>,
+                lease: std::time::Duration,
+                limit: i64,
+            ) -> StoreResult<Vec<OutboxRow>> {
+                let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+                let rows = sqlx::query(concat!(
+                    "UPDATE outbox SET state = 'sending', lease_until = $3, claimed_by = $2, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox WHERE platform = $1 \
+                     AND ((state = 'pending' AND next_attempt_at <= $4) OR (state = 'sending' AND lease_until < $4)) \
+                     ORDER BY priority, id LIMIT $5", $skip_locked, ") RETURNING ", sql::outbox_columns!()
+                ))
+                .bind(platform)
+                .bind(worker)
+                .bind(sql::millis(until))
+                .bind(sql::millis(now))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut claimed = rows.iter().map(decode_outbox).collect::<StoreResult<Vec<_>>>()?;
+                claimed.sort_by_key(|r| (r.message.priority, r.id));
+                Ok(claimed)
+            }
+
+            async fn finish_outbox(&self, id: i64, worker: &str, completion: &Completion, now: DateTime<Utc>) -> StoreResult<bool> {
+                let (state, at, error, message_id, sent_at, attempt_delta) = match completion {
+                    Completion::Sent { platform_message_id } => ("sent", None, None, platform_message_id.clone(), Some(now), 0i64),
+                    Completion::Retry { at, error } => ("pending", Some(*at), Some(error.clone()), None, None, 0),
+                    Completion::Dead { reason } => ("dead", None, Some(reason.clone()), None, None, 0),
+                    Completion::Release { at } => ("pending", Some(*at), None, None, None, -1),
+                    Completion::DryRun => ("dry_run", None, None, None, Some(now), 0),
+                };
+                let done = sqlx::query(
+                    "UPDATE outbox SET state = $3, next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5, \
+                     platform_message_id = COALESCE($6, platform_message_id), sent_at = $7, \
+                     attempts = attempts + $8, lease_until = NULL \
+                     WHERE id = $1 AND claimed_by = $2 AND state = 'sending'",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(state)
+                .bind(at.map(sql::millis))
+                .bind(error)
+                .bind(message_id)
+                .bind(sent_at.map(sql::millis))
+                .bind(attempt_delta)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn hold_outbox(&self, platform: &str, now: DateTime<Utc>, reason: &str) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE outbox SET last_error = $3 WHERE platform = $1 AND state = 'pending' \
+                     AND next_attempt_at <= $2 AND (last_error IS NULL OR last_error <> $3)",
+                )
+                .bind(platform)
+                .bind(sql::millis(now))
+                .bind(reason)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn sent_since(&self, platform: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+                let (count,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM outbox WHERE platform = $1 AND state = 'sent' AND sent_at >= $2",
+                )
+                .bind(platform)
+                .bind(sql::millis(since))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(count)
+            }
+
+            async fn next_due(&self, platform: &str) -> StoreResult<Option<DateTime<Utc>>> {
+                let (at,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at ELSE lease_until END) \
+                     FROM outbox WHERE platform = $1 AND state IN ('pending', 'sending')",
+                )
+                .bind(platform)
+                .fetch_one(&self.pool)
+                .await?;
+                at.map(sql::from_millis).transpose()
+            }
+
+            async fn outbox_stats(&self) -> StoreResult<Vec<OutboxStat>> {
+                let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT platform, state, COUNT(*), MIN(created_at) FROM outbox GROUP BY platform, state \
+                     ORDER BY platform, state",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(platform, state, count, oldest)| {
+                        Ok(OutboxStat {
+                            platform,
+                            state,
+                            count,
+                            oldest_created_at: oldest.map(sql::from_millis).transpose()?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn outbox_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", sql::outbox_columns!(), " FROM outbox WHERE state = $1 ORDER BY id DESC LIMIT $2"
+                ))
+                .bind(state)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(decode_outbox).collect()
+            }
+
+            async fn outbox_row(&self, id: i64) -> StoreResult<Option<OutboxRow>> {
+                let row = sqlx::query(concat!("SELECT ", sql::outbox_columns!(), " FROM outbox WHERE id = $1"))
                     .bind(id)
-                    .bind(sql::millis(at))
-                    .execute(&self.pool)
+                    .fetch_optional(&self.pool)
                     .await?;
+                row.as_ref().map(decode_outbox).transpose()
+            }
+
+            async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = $2, attempts = 0, last_error = NULL, \
+                     claimed_by = NULL WHERE id = $1 AND state = 'dead'",
+                )
+                .bind(id)
+                .bind(sql::millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(v,)| v))
+            }
+
+            async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
+                )
+                .bind(key)
+                .bind(value)
+                .bind(sql::millis(now))
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
         }

@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::sql::{self, embedded_migrations, sql_store};
-use super::{NewOutbound, OutboxRow, Store, StoreResult, StoreTx};
+use super::{Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
 
@@ -21,7 +21,7 @@ pub struct SqliteStore {
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init")
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery")
 }
 
 impl SqliteStore {
@@ -59,5 +59,6 @@ sql_store!(
     SqliteTx,
     sqlx::Sqlite,
     backend = "sqlite",
-    lock = ""
+    lock = "",
+    skip_locked = ""
 );

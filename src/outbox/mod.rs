@@ -1,0 +1,89 @@
+//! The durable send queue. Every outbound message is an outbox row written with the decision that
+//! caused it; workers claim due rows under a lease, pace them per platform and destination, send
+//! them through the platform's [`Sender`], and record the result: sent, retry later (backoff with
+//! jitter, or the platform's Retry-After), or dead with the reason. Safety switches (sending mode,
+//! daily and per-minute limits) hold messages back without ever dropping them.
+
+pub mod backoff;
+pub mod breaker;
+pub mod config;
+pub mod pacing;
+pub mod worker;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use self::config::{OutboxConfig, PlatformLimits, SendingMode};
+pub use self::worker::Worker;
+use crate::store::OutboxRow;
+
+/// A platform-neutral rich form of a message, which each platform renders natively (a Block Kit
+/// card, WhatsApp reply buttons, a Telegram inline keyboard); the plain `text` is the fallback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Rich {
+    pub title: String,
+    pub fields: Vec<RichField>,
+    pub buttons: Vec<RichButton>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RichField {
+    pub label: String,
+    pub value: String,
+}
+
+/// A button: `id` comes back in the platform's interaction payload (`ack:7`, `resolve:7`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RichButton {
+    pub id: String,
+    pub label: String,
+}
+
+/// What the platform said when it accepted a message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delivered {
+    /// The platform's id for the message (Slack `ts`, WhatsApp `wamid`, Telegram `message_id`).
+    pub platform_message_id: Option<String>,
+}
+
+/// Why a send failed, as the worker must treat it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again: rate limits, 5xx, timeouts, transient platform codes. `retry_after`
+    /// is the platform's own instruction when it gave one.
+    #[error("retryable: {reason}")]
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Will fail the same way every time (bad recipient, revoked token, rejected template):
+    /// straight to `dead`, with the reason kept on the row.
+    #[error("permanent: {reason}")]
+    Permanent { reason: String },
+}
+
+impl SendError {
+    pub fn retryable(reason: impl Into<String>) -> SendError {
+        SendError::Retryable {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> SendError {
+        SendError::Permanent {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Delivers outbox rows to one platform. Implementations speak the platform's wire format and
+/// classify its errors; pacing, retries and bookkeeping are the worker's.
+#[async_trait]
+pub trait Sender: Send + Sync {
+    /// The platform name the rows carry (`slack`, `whatsapp`, `telegram`, `console`).
+    fn platform(&self) -> &'static str;
+    async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError>;
+}

@@ -1,0 +1,422 @@
+//! The outbox worker: claim due rows under a lease, hold them to their pacing slot, send them
+//! through the platform's [`Sender`], record what happened. Several workers (tasks or processes)
+//! can share one database: a row is claimed by one worker at a time, and a crashed worker's rows
+//! are reclaimed when their lease ends.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+
+use super::backoff;
+use super::breaker::Breaker;
+use super::config::{OutboxConfig, SendingMode};
+use super::pacing::Pacer;
+use super::{SendError, Sender};
+use crate::engine::clock::Clock;
+use crate::store::{Completion, OutboxRow, Store, StoreError};
+
+/// The settings key under which the sending mode is stored (shared by every replica).
+pub const MODE_KEY: &str = "sending_mode";
+
+/// What one round did, per outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+    pub dry_run: usize,
+    /// Held back by a safety switch (counted once per message and reason).
+    pub held: u64,
+    /// Claimed but put back for a later pacing slot or a platform's pause.
+    pub released: usize,
+    /// Finished after the lease had passed to another worker.
+    pub lost: usize,
+}
+
+impl Round {
+    fn add(&mut self, other: &Round) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.dead += other.dead;
+        self.dry_run += other.dry_run;
+        self.held += other.held;
+        self.released += other.released;
+        self.lost += other.lost;
+    }
+
+    /// Whether anything was claimed (so more may be due right away).
+    pub fn claimed_any(&self) -> bool {
+        self.sent + self.retried + self.dead + self.dry_run + self.released + self.lost > 0
+    }
+}
+
+/// Pacers and breakers, shared by the workers of one process.
+#[derive(Default)]
+pub struct Shared {
+    platforms: Mutex<HashMap<&'static str, PlatformState>>,
+}
+
+struct PlatformState {
+    pacer: Pacer,
+    breaker: Breaker,
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    senders: Vec<Arc<dyn Sender>>,
+    clock: Arc<dyn Clock>,
+    config: OutboxConfig,
+    id: String,
+    shared: Arc<Shared>,
+    wake: Arc<Notify>,
+}
+
+enum Sent {
+    Done(Completion),
+    Released(DateTime<Utc>),
+}
+
+impl Worker {
+    /// A worker with its own pacing state; use [`Worker::sibling`] for more workers that share it.
+    pub fn new(
+        store: Arc<dyn Store>,
+        senders: Vec<Arc<dyn Sender>>,
+        clock: Arc<dyn Clock>,
+        config: OutboxConfig,
+        id: impl Into<String>,
+    ) -> Worker {
+        Worker {
+            store,
+            senders,
+            clock,
+            config,
+            id: id.into(),
+            shared: Arc::new(Shared::default()),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Another worker of the same process: same senders, pacing, breakers and wake-up signal.
+    pub fn sibling(&self, id: impl Into<String>) -> Worker {
+        Worker {
+            store: self.store.clone(),
+            senders: self.senders.clone(),
+            clock: self.clock.clone(),
+            config: self.config.clone(),
+            id: id.into(),
+            shared: self.shared.clone(),
+            wake: self.wake.clone(),
+        }
+    }
+
+    /// Notified when new rows are committed, so an idle worker starts at once.
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// The sending mode in force: the stored one, or the configured default.
+    pub async fn mode(&self) -> Result<SendingMode, StoreError> {
+        Ok(self
+            .store
+            .setting(MODE_KEY)
+            .await?
+            .and_then(|m| SendingMode::parse(&m))
+            .unwrap_or(self.config.mode))
+    }
+
+    /// One pass over every platform this worker can send to.
+    pub async fn run_once(&self) -> Result<Round, StoreError> {
+        let mode = self.mode().await?;
+        let mut round = Round::default();
+        for sender in &self.senders {
+            round.add(&self.platform_round(sender.as_ref(), mode).await?);
+        }
+        Ok(round)
+    }
+
+    /// Rounds until one claims nothing (everything due is done or scheduled for later).
+    pub async fn drain(&self) -> Result<Round, StoreError> {
+        let mut total = Round::default();
+        loop {
+            let round = self.run_once().await?;
+            total.add(&round);
+            if !round.claimed_any() {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true, sleeping while nothing is due.
+    pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.config.poll_ms.max(10));
+        while !*shutdown.borrow() {
+            let round = match self.run_once().await {
+                Ok(round) => round,
+                Err(error) => {
+                    tracing::warn!(%error, worker = %self.id, "outbox round failed");
+                    Round::default()
+                }
+            };
+            if round.claimed_any() {
+                continue;
+            }
+            let wait = self.idle_wait(poll).await;
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    async fn idle_wait(&self, poll: Duration) -> Duration {
+        let now = self.clock.now();
+        let mut wait = poll;
+        for sender in &self.senders {
+            if let Ok(Some(due)) = self.store.next_due(sender.platform()).await {
+                wait = wait.min((due - now).to_std().unwrap_or(Duration::ZERO));
+            }
+        }
+        wait.max(Duration::from_millis(5))
+    }
+
+    fn with_state<T>(&self, platform: &'static str, f: impl FnOnce(&mut PlatformState) -> T) -> T {
+        let mut all = self
+            .shared
+            .platforms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let state = all.entry(platform).or_insert_with(|| PlatformState {
+            pacer: Pacer::new(&self.config.limits_for(platform)),
+            breaker: Breaker::new(
+                self.config.breaker_threshold,
+                Duration::from_secs(self.config.breaker_cool_down_seconds),
+            ),
+        });
+        f(state)
+    }
+
+    async fn hold(
+        &self,
+        platform: &'static str,
+        now: DateTime<Utc>,
+        reason: &'static str,
+    ) -> Result<Round, StoreError> {
+        let held = self.store.hold_outbox(platform, now, reason).await?;
+        if held > 0 {
+            metrics::counter!("runroom_outbox_skipped_total", "platform" => platform, "reason" => reason).increment(held);
+            tracing::info!(platform, reason, held, "outbox messages held back");
+        }
+        Ok(Round {
+            held,
+            ..Round::default()
+        })
+    }
+
+    /// How many rows the send limits still allow now (`None`: held, with the reason).
+    async fn allowance(
+        &self,
+        platform: &'static str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<i64, &'static str>, StoreError> {
+        let limits = self.config.limits_for(platform);
+        let mut allowed = i64::from(self.config.batch);
+        if limits.daily_limit > 0 {
+            let midnight = now
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now);
+            let left =
+                i64::from(limits.daily_limit) - self.store.sent_since(platform, midnight).await?;
+            if left <= 0 {
+                return Ok(Err("daily_limit"));
+            }
+            allowed = allowed.min(left);
+        }
+        if limits.minute_limit > 0 {
+            let since = now - chrono::Duration::seconds(60);
+            let left =
+                i64::from(limits.minute_limit) - self.store.sent_since(platform, since).await?;
+            if left <= 0 {
+                return Ok(Err("minute_limit"));
+            }
+            allowed = allowed.min(left);
+        }
+        Ok(Ok(allowed))
+    }
+
+    async fn platform_round(
+        &self,
+        sender: &dyn Sender,
+        mode: SendingMode,
+    ) -> Result<Round, StoreError> {
+        let platform = sender.platform();
+        let now = self.clock.now();
+        // The switches guard the chat platforms; the local terminal always gets its answers.
+        let mode = if platform == "console" {
+            SendingMode::Live
+        } else {
+            mode
+        };
+        if mode == SendingMode::Off {
+            return self.hold(platform, now, "mode_off").await;
+        }
+        let limit = match self.allowance(platform, now).await? {
+            Ok(limit) => limit,
+            Err(reason) => return self.hold(platform, now, reason).await,
+        };
+        if !self.with_state(platform, |s| s.breaker.allows(now)) {
+            return Ok(Round::default());
+        }
+        let rows = self
+            .store
+            .claim_outbox(platform, &self.id, now, self.config.lease(), limit)
+            .await?;
+        let mut round = Round::default();
+        if rows.is_empty() {
+            return Ok(round);
+        }
+        if mode == SendingMode::DryRun {
+            for row in rows {
+                self.finish(&row, Completion::DryRun, &mut round).await?;
+                metrics::counter!("runroom_outbox_dry_run_total", "platform" => platform)
+                    .increment(1);
+            }
+            return Ok(round);
+        }
+
+        // Hold each row to its pacing slot if that comes within half the lease; later slots go
+        // back to the queue, so one slow destination never holds up the others.
+        let max_wait = self.config.lease() / 2;
+        let mut scheduled = Vec::new();
+        for row in rows {
+            match self.with_state(platform, |s| {
+                s.pacer.reserve(&row.message.chat, now, max_wait)
+            }) {
+                Ok(slot) => scheduled.push((row, slot)),
+                Err(slot) => {
+                    self.finish(&row, Completion::Release { at: slot }, &mut round)
+                        .await?;
+                }
+            }
+        }
+        let results: Vec<(OutboxRow, Sent)> = futures_util::stream::iter(scheduled)
+            .map(|(row, slot)| async move {
+                let sent = self.deliver(sender, &row, slot).await;
+                (row, sent)
+            })
+            .buffer_unordered(self.config.in_flight.max(1) as usize)
+            .collect()
+            .await;
+        for (row, sent) in results {
+            let completion = match sent {
+                Sent::Done(c) => c,
+                Sent::Released(at) => Completion::Release { at },
+            };
+            self.finish(&row, completion, &mut round).await?;
+        }
+        Ok(round)
+    }
+
+    /// Waits for the slot, sends, and decides what the attempt comes to.
+    async fn deliver(&self, sender: &dyn Sender, row: &OutboxRow, slot: DateTime<Utc>) -> Sent {
+        let platform = sender.platform();
+        if let Ok(wait) = (slot - self.clock.now()).to_std() {
+            tokio::time::sleep(wait).await;
+        }
+        let now = self.clock.now();
+        // A pause that began after this slot was reserved (a 429) still applies.
+        if let Some(until) = self.with_state(platform, |s| s.pacer.paused_until(now)) {
+            return Sent::Released(until);
+        }
+        let started = Instant::now();
+        let result = sender.send(row).await;
+        metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform)
+            .record(started.elapsed().as_secs_f64());
+        let now = self.clock.now();
+        Sent::Done(match result {
+            Ok(delivered) => {
+                self.with_state(platform, |s| s.breaker.record_success());
+                Completion::Sent {
+                    platform_message_id: delivered.platform_message_id,
+                }
+            }
+            Err(SendError::Permanent { reason }) => Completion::Dead { reason },
+            Err(SendError::Retryable {
+                reason,
+                retry_after,
+            }) => {
+                self.with_state(platform, |s| {
+                    s.breaker.record_failure(now);
+                    if let Some(after) = retry_after {
+                        s.pacer
+                            .pause(now + chrono::Duration::from_std(after).unwrap_or_default());
+                    }
+                });
+                let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+                if attempts >= self.config.max_attempts {
+                    Completion::Dead {
+                        reason: format!("gave up after {attempts} attempts: {reason}"),
+                    }
+                } else {
+                    let delay = backoff::delay(
+                        attempts,
+                        Duration::from_millis(self.config.backoff_base_ms),
+                        Duration::from_secs(self.config.backoff_cap_seconds),
+                        retry_after,
+                    );
+                    Completion::Retry {
+                        at: now + chrono::Duration::from_std(delay).unwrap_or_default(),
+                        error: reason,
+                    }
+                }
+            }
+        })
+    }
+
+    async fn finish(
+        &self,
+        row: &OutboxRow,
+        completion: Completion,
+        round: &mut Round,
+    ) -> Result<(), StoreError> {
+        let platform = row.message.platform.clone();
+        let held = self
+            .store
+            .finish_outbox(row.id, &self.id, &completion, self.clock.now())
+            .await?;
+        if !held {
+            // Our lease ran out and another worker took the row: its result stands.
+            tracing::warn!(id = row.id, worker = %self.id, "outbox row finished after its lease passed on");
+            metrics::counter!("runroom_outbox_lease_lost_total", "platform" => platform)
+                .increment(1);
+            round.lost += 1;
+            return Ok(());
+        }
+        match &completion {
+            Completion::Sent { .. } => {
+                round.sent += 1;
+                metrics::counter!("runroom_outbox_sent_total", "platform" => platform).increment(1);
+            }
+            Completion::Retry { error, .. } => {
+                round.retried += 1;
+                tracing::info!(id = row.id, attempts = row.attempts, %error, "outbox send will be retried");
+                metrics::counter!("runroom_outbox_retried_total", "platform" => platform)
+                    .increment(1);
+            }
+            Completion::Dead { reason } => {
+                round.dead += 1;
+                tracing::warn!(id = row.id, %reason, "outbox message is dead");
+                metrics::counter!("runroom_outbox_dead_total", "platform" => platform).increment(1);
+            }
+            Completion::Release { .. } => round.released += 1,
+            Completion::DryRun => round.dry_run += 1,
+        }
+        Ok(())
+    }
+}
