@@ -50,6 +50,14 @@ impl Breaker {
         self.state
     }
 
+    /// When an open breaker lets a probe through.
+    pub fn open_until(&self) -> Option<DateTime<Utc>> {
+        match self.state {
+            BreakerState::Open { until } => Some(until),
+            _ => None,
+        }
+    }
+
     pub fn record_success(&mut self) {
         self.failures = 0;
         self.state = BreakerState::Closed;

@@ -330,9 +330,15 @@ impl Worker {
             tokio::time::sleep(wait).await;
         }
         let now = self.clock.now();
-        // A pause that began after this slot was reserved (a 429) still applies.
+        // A pause that began after this slot was reserved (a 429) still applies, and so does a
+        // breaker that opened meanwhile.
         if let Some(until) = self.with_state(platform, |s| s.pacer.paused_until(now)) {
             return Sent::Released(until);
+        }
+        if let Some(until) = self.with_state(platform, |s| {
+            (!s.breaker.allows(now)).then(|| s.breaker.open_until())
+        }) {
+            return Sent::Released(until.unwrap_or(now));
         }
         let started = Instant::now();
         let result = sender.send(row).await;

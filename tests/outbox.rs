@@ -1,0 +1,629 @@
+//! Delivery through the outbox to a fake WhatsApp Cloud API on loopback: fan-out in three
+//! languages, retries and Retry-After, dead letters, the kill switch, dry-run, leases, the circuit
+//! breaker and pacing against a rate-limiting platform.
+
+mod common;
+mod fakes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use common::{TestStore, backends, start_time};
+use fakes::graph::{FakeGraph, Reply};
+use runroom::engine::clock::{Clock, ManualClock, SystemClock};
+use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::{Engine, EngineSettings};
+use runroom::i18n::{I18n, Lang};
+use runroom::outbox::worker::MODE_KEY;
+use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
+use runroom::platforms::whatsapp::WhatsappConfig;
+use runroom::platforms::whatsapp::outbound::WhatsappSender;
+use runroom::store::{NewOutbound, Store};
+
+fn room(id: &str, chat: &str, language: Lang, timezone: chrono_tz::Tz) -> Room {
+    Room {
+        id: id.into(),
+        platform: Platform::Whatsapp,
+        chat: chat.into(),
+        language,
+        timezone,
+        role: RoomRole::WarRoom,
+    }
+}
+
+/// Three WhatsApp war rooms in three languages, and the console.
+fn rooms() -> Vec<Room> {
+    vec![
+        Room {
+            id: "console".into(),
+            platform: Platform::Console,
+            chat: "console".into(),
+            language: Lang::En,
+            timezone: chrono_tz::UTC,
+            role: RoomRole::WarRoom,
+        },
+        room(
+            "campo",
+            "5511987654321",
+            Lang::PtBr,
+            chrono_tz::America::Sao_Paulo,
+        ),
+        room(
+            "obra",
+            "5491122334455",
+            Lang::Es,
+            chrono_tz::America::Argentina::Buenos_Aires,
+        ),
+        room("ops", "15551230000", Lang::En, chrono_tz::America::New_York),
+    ]
+}
+
+/// Limits high enough that pacing never interferes, unless a test sets its own.
+fn config() -> OutboxConfig {
+    let mut config = OutboxConfig {
+        backoff_base_ms: 1000,
+        breaker_threshold: 100,
+        ..OutboxConfig::default()
+    };
+    config.limits.insert(
+        "whatsapp".into(),
+        PlatformLimits {
+            rate: 10_000.0,
+            burst: 10_000,
+            per_chat_rate: 10_000.0,
+            per_chat_burst: 10_000,
+            ..PlatformLimits::default()
+        },
+    );
+    config
+}
+
+fn sender(fake: &FakeGraph) -> Arc<WhatsappSender> {
+    let wa = WhatsappConfig {
+        api_url: fake.url.clone(),
+        phone_number_id: "1098765".into(),
+        timeout_seconds: 2,
+        ..WhatsappConfig::default()
+    };
+    Arc::new(WhatsappSender::new(&wa, fake.token.clone()).unwrap())
+}
+
+fn worker(
+    store: &TestStore,
+    fake: &FakeGraph,
+    clock: Arc<dyn Clock>,
+    config: OutboxConfig,
+) -> Worker {
+    Worker::new(store.store.clone(), vec![sender(fake)], clock, config, "w1")
+}
+
+fn message(key: &str, chat: &str, created: chrono::DateTime<Utc>) -> NewOutbound {
+    NewOutbound {
+        idempotency_key: key.into(),
+        room_id: "campo".into(),
+        platform: "whatsapp".into(),
+        chat: chat.into(),
+        thread: None,
+        kind: "broadcast".into(),
+        language: Lang::PtBr,
+        text: format!("mensagem {key}"),
+        rich: None,
+        incident: None,
+        priority: 2,
+        created_at: created,
+    }
+}
+
+async fn enqueue(store: &Arc<dyn Store>, messages: &[NewOutbound]) {
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(messages).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn assert_each_once(accepted: &[fakes::graph::Received], expected: usize) {
+    let mut bodies: Vec<&str> = accepted.iter().map(|r| r.body.as_str()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(
+        (accepted.len(), bodies.len()),
+        (expected, expected),
+        "each message exactly once"
+    );
+}
+
+#[tokio::test]
+async fn a_declaration_reaches_every_room_in_its_language() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let engine = Engine::new(
+            backend.store.clone(),
+            Arc::new(I18n::new().unwrap()),
+            clock.clone(),
+            EngineSettings {
+                rooms: rooms(),
+                extra_roles: vec![],
+            },
+        );
+        let inbound = Inbound {
+            event_id: "1".into(),
+            room: RoomRef {
+                platform: Platform::Console,
+                chat: "console".into(),
+                thread: None,
+            },
+            author: Author {
+                id: "u".into(),
+                name: "joana".into(),
+            },
+            text: "inc declare sev1 \"Checkout down\"".into(),
+            received_at: start_time(),
+        };
+        engine.handle(&inbound).await.unwrap();
+        let round = worker(&backend, &fake, clock, config())
+            .drain()
+            .await
+            .unwrap();
+        assert_eq!(round.sent, 3, "[{}] {round:?}", backend.name);
+        let accepted = fake.accepted();
+        let to = |chat: &str| {
+            accepted
+                .iter()
+                .find(|r| r.to == chat)
+                .map(|r| r.body.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            to("5511987654321").starts_with("🚨 INC-1 declarado — SEV1 (crítico): Checkout down")
+        );
+        assert!(
+            to("5491122334455").contains("declarado por joana el 02/03/2026 10:00"),
+            "{}",
+            to("5491122334455")
+        );
+        assert!(
+            to("15551230000").contains("declared by joana at 2026-03-02 08:00 EST"),
+            "{}",
+            to("15551230000")
+        );
+        assert!(accepted.iter().all(|r| r.phone_number_id == "1098765"));
+        // The platform's id is kept on each row; nothing is left to send.
+        for row in backend.store.outbox_in_state("sent", 10).await.unwrap() {
+            assert!(
+                row.platform_message_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("wamid."))
+            );
+        }
+        assert!(
+            backend
+                .store
+                .pending_outbox("whatsapp", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            worker(&backend, &fake, Arc::new(SystemClock), config())
+                .drain()
+                .await
+                .unwrap()
+                .sent,
+            0
+        );
+        assert_eq!(fake.accepted().len(), 3, "nothing sent twice");
+    }
+}
+
+#[tokio::test]
+async fn errors_take_their_documented_path() {
+    let permanent = [131026, 131047, 131048, 131049, 132000, 132001, 190];
+    let retryable = [130429, 131056, 1, 2];
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let w = worker(&backend, &fake, clock.clone(), config());
+    for code in permanent.iter().chain(retryable.iter()) {
+        let status = if *code == 130429 { 429 } else { 400 };
+        fake.script([Reply::Error {
+            status,
+            code: *code,
+        }]);
+        enqueue(
+            &backend.store,
+            &[message(
+                &format!("code-{code}"),
+                "5511900000001",
+                start_time(),
+            )],
+        )
+        .await;
+        w.drain().await.unwrap();
+    }
+    fake.script([Reply::ServerError]);
+    enqueue(
+        &backend.store,
+        &[message("http-500", "5511900000001", start_time())],
+    )
+    .await;
+    w.drain().await.unwrap();
+
+    let dead = backend.store.outbox_in_state("dead", 50).await.unwrap();
+    let mut dead_codes: Vec<String> = dead
+        .iter()
+        .map(|r| r.message.idempotency_key.clone())
+        .collect();
+    dead_codes.sort();
+    let mut expected: Vec<String> = permanent.iter().map(|c| format!("code-{c}")).collect();
+    expected.sort();
+    assert_eq!(dead_codes, expected, "never retried blindly");
+    for row in &dead {
+        let code = row.message.idempotency_key.trim_start_matches("code-");
+        assert!(
+            row.last_error.as_deref().is_some_and(|e| e.contains(code)),
+            "the reason is kept: {row:?}"
+        );
+        assert_eq!(row.attempts, 1);
+    }
+    let pending = backend.store.pending_outbox("whatsapp", 50).await.unwrap();
+    assert_eq!(
+        pending.len(),
+        retryable.len() + 1,
+        "retryable codes and 5xx wait for a retry"
+    );
+    assert!(
+        pending
+            .iter()
+            .all(|r| r.next_attempt_at > start_time() && r.last_error.is_some())
+    );
+
+    // When their time comes, they go.
+    clock.advance(chrono::Duration::seconds(5));
+    let round = w.drain().await.unwrap();
+    assert_eq!(round.sent, retryable.len() + 1, "{round:?}");
+
+    // A dead message can be retried by hand, and then it is delivered.
+    let id = dead[0].id;
+    assert!(backend.store.retry_dead(id, clock.now()).await.unwrap());
+    assert_eq!(w.drain().await.unwrap().sent, 1);
+    assert_eq!(
+        backend.store.outbox_row(id).await.unwrap().unwrap().state,
+        "sent"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let w = worker(&backend, &fake, clock.clone(), config());
+    fake.script([Reply::RateLimited { retry_after: 3 }]);
+    enqueue(
+        &backend.store,
+        &[
+            message("a", "5511900000001", start_time()),
+            message("b", "5511900000002", start_time()),
+        ],
+    )
+    .await;
+    let mut config_one_at_a_time = config();
+    config_one_at_a_time.in_flight = 1;
+    let w1 = Worker::new(
+        backend.store.clone(),
+        vec![sender(&fake)],
+        clock.clone(),
+        config_one_at_a_time,
+        "w1",
+    );
+    let first = w1.drain().await.unwrap();
+    assert_eq!(
+        (first.retried, first.sent),
+        (1, 0),
+        "the second message waits for the pause: {first:?}"
+    );
+    assert_eq!(fake.received().len(), 1);
+
+    clock.advance(chrono::Duration::seconds(2));
+    assert_eq!(
+        w1.drain().await.unwrap().sent,
+        0,
+        "still inside Retry-After"
+    );
+    assert_eq!(fake.received().len(), 1, "no request during the pause");
+
+    clock.advance(chrono::Duration::seconds(2));
+    assert_eq!(w1.drain().await.unwrap().sent, 2);
+    assert_each_once(&fake.accepted(), 2);
+    drop(w);
+}
+
+#[tokio::test]
+async fn the_kill_switch_holds_and_dry_run_records() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let w = worker(&backend, &fake, clock.clone(), config());
+        let store = &backend.store;
+        enqueue(
+            store,
+            &[
+                message("a", "5511900000001", start_time()),
+                message("b", "5511900000002", start_time()),
+            ],
+        )
+        .await;
+
+        store
+            .set_setting(MODE_KEY, "off", start_time())
+            .await
+            .unwrap();
+        let held = w.drain().await.unwrap();
+        assert_eq!((held.held, held.sent), (2, 0), "[{}]", backend.name);
+        assert_eq!(w.drain().await.unwrap().held, 0, "counted once");
+        assert!(fake.received().is_empty());
+        let pending = store.pending_outbox("whatsapp", 10).await.unwrap();
+        assert_eq!(pending.len(), 2, "held, never dropped");
+        assert!(
+            pending
+                .iter()
+                .all(|r| r.last_error.as_deref() == Some("mode_off"))
+        );
+
+        store
+            .set_setting(MODE_KEY, "dry-run", start_time())
+            .await
+            .unwrap();
+        assert_eq!(w.drain().await.unwrap().dry_run, 2);
+        assert!(fake.received().is_empty(), "dry-run sends nothing");
+        let recorded = store.outbox_in_state("dry_run", 10).await.unwrap();
+        assert_eq!(recorded.len(), 2, "what would have been sent is recorded");
+
+        store
+            .set_setting(MODE_KEY, "live", start_time())
+            .await
+            .unwrap();
+        enqueue(store, &[message("c", "5511900000003", start_time())]).await;
+        assert_eq!(w.drain().await.unwrap().sent, 1);
+        assert_eq!(fake.accepted().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn send_limits_hold_the_excess_until_allowed() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let mut config = config();
+    let limits = config.limits.get_mut("whatsapp").unwrap();
+    limits.minute_limit = 3;
+    limits.daily_limit = 5;
+    let w = worker(&backend, &fake, clock.clone(), config);
+    let messages: Vec<NewOutbound> = (0..8)
+        .map(|i| {
+            message(
+                &format!("m{i}"),
+                &format!("55119000000{i:02}"),
+                start_time(),
+            )
+        })
+        .collect();
+    enqueue(&backend.store, &messages).await;
+
+    assert_eq!(w.drain().await.unwrap().sent, 3, "per-minute limit");
+    clock.advance(chrono::Duration::seconds(61));
+    let second = w.drain().await.unwrap();
+    assert_eq!(
+        (second.sent, second.held),
+        (2, 3),
+        "daily limit: the rest is held"
+    );
+    clock.advance(chrono::Duration::seconds(61));
+    let third = w.drain().await.unwrap();
+    assert_eq!(
+        (third.sent, third.held),
+        (0, 0),
+        "held messages are counted once"
+    );
+    assert_eq!(
+        backend
+            .store
+            .pending_outbox("whatsapp", 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    clock.advance(chrono::Duration::days(1));
+    assert_eq!(w.drain().await.unwrap().sent, 3, "a new day");
+    assert_each_once(&fake.accepted(), 8);
+}
+
+#[tokio::test]
+async fn a_crashed_workers_lease_is_reclaimed() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        enqueue(
+            &backend.store,
+            &[message("a", "5511900000001", start_time())],
+        )
+        .await;
+        // A worker claims the row and dies before sending.
+        let lease = Duration::from_secs(30);
+        let claimed = backend
+            .store
+            .claim_outbox("whatsapp", "crashed", start_time(), lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let w = worker(&backend, &fake, clock.clone(), config());
+        assert_eq!(
+            w.drain().await.unwrap().sent,
+            0,
+            "[{}] the lease still holds",
+            backend.name
+        );
+        clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(w.drain().await.unwrap().sent, 1);
+        assert_each_once(&fake.accepted(), 1);
+    }
+}
+
+#[tokio::test]
+async fn the_circuit_breaker_stops_hammering_a_platform_that_is_down() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let mut config = config();
+    config.breaker_threshold = 3;
+    config.breaker_cool_down_seconds = 60;
+    config.in_flight = 1;
+    let w = worker(&backend, &fake, clock.clone(), config);
+    fake.script(std::iter::repeat_n(Reply::ServerError, 3));
+    let messages: Vec<NewOutbound> = (0..6)
+        .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), start_time()))
+        .collect();
+    enqueue(&backend.store, &messages).await;
+
+    let round = w.drain().await.unwrap();
+    assert_eq!(
+        fake.received().len(),
+        3,
+        "the breaker opens after 3 failures: {round:?}"
+    );
+    assert_eq!(
+        (round.retried, round.released),
+        (3, 3),
+        "the rest of the batch waits"
+    );
+    clock.advance(chrono::Duration::seconds(30));
+    w.drain().await.unwrap();
+    assert_eq!(
+        fake.received().len(),
+        3,
+        "open: no requests during the cool-down"
+    );
+
+    // After the cool-down a probe goes; the platform is back, so everything follows.
+    clock.advance(chrono::Duration::seconds(31));
+    let round = w.drain().await.unwrap();
+    assert_eq!(round.sent, 6, "{round:?}");
+    assert_each_once(&fake.accepted(), 6);
+}
+
+#[tokio::test]
+async fn pacing_keeps_a_rate_limited_platform_free_of_429s() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    fake.limit(5, 20.0);
+    let mut config = config();
+    config.limits.insert(
+        "whatsapp".into(),
+        PlatformLimits {
+            rate: 20.0,
+            burst: 5,
+            per_chat_rate: 1000.0,
+            per_chat_burst: 1000,
+            ..PlatformLimits::default()
+        },
+    );
+    let messages: Vec<NewOutbound> = (0..40)
+        .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+        .collect();
+    enqueue(&backend.store, &messages).await;
+    let w = Arc::new(worker(&backend, &fake, Arc::new(SystemClock), config));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn({
+        let w = w.clone();
+        async move { w.run(stopped).await }
+    });
+    let accepted = fake.wait_for_accepted(40, Duration::from_secs(30)).await;
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    let rec = fake.received();
+    let t0 = rec[0].at;
+    let trace: Vec<String> = rec
+        .iter()
+        .map(|r| format!("{}:{}", r.at.duration_since(t0).as_millis(), r.status))
+        .collect();
+    assert_eq!(
+        fake.count_status(429),
+        0,
+        "paced within the platform's limit {trace:?}"
+    );
+    assert_each_once(&accepted, 40);
+}
+
+#[tokio::test]
+async fn when_pacing_is_too_fast_retry_after_is_honoured_and_nothing_is_lost() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    fake.limit(5, 20.0);
+    let mut config = config();
+    config.in_flight = 1;
+    config.backoff_base_ms = 50;
+    let messages: Vec<NewOutbound> = (0..30)
+        .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+        .collect();
+    enqueue(&backend.store, &messages).await;
+    let w = Arc::new(worker(&backend, &fake, Arc::new(SystemClock), config));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn({
+        let w = w.clone();
+        async move { w.run(stopped).await }
+    });
+    let accepted = fake.wait_for_accepted(30, Duration::from_secs(60)).await;
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    assert_each_once(&accepted, 30);
+    let received = fake.received();
+    assert!(
+        fake.count_status(429) > 0,
+        "the worker was configured faster than the platform"
+    );
+    for (i, r) in received.iter().enumerate() {
+        if r.status == 429
+            && let Some(next) = received.get(i + 1)
+        {
+            let gap = next.at.duration_since(r.at);
+            assert!(
+                gap >= Duration::from_millis(990),
+                "a request {gap:?} after a 429 with Retry-After: 1"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn workers_on_one_database_never_send_a_message_twice() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        let messages: Vec<NewOutbound> = (0..120)
+            .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), start_time()))
+            .collect();
+        enqueue(&backend.store, &messages).await;
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(start_time()));
+        let tasks: Vec<_> = (0..4)
+            .map(|n| {
+                let mut config = config();
+                config.batch = 7;
+                let w = Worker::new(
+                    backend.store.clone(),
+                    vec![sender(&fake)],
+                    clock.clone(),
+                    config,
+                    format!("w{n}"),
+                );
+                tokio::spawn(async move { w.drain().await.unwrap() })
+            })
+            .collect();
+        let mut sent = 0;
+        for t in tasks {
+            sent += t.await.unwrap().sent;
+        }
+        assert_eq!(sent, 120, "[{}]", backend.name);
+        assert_each_once(&fake.accepted(), 120);
+    }
+}
