@@ -7,13 +7,14 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use tokio::io::AsyncWriteExt;
 
-use crate::cli::{Cli, Command, ConfigCommand, IncidentsCommand};
+use crate::cli::{Cli, Command, ConfigCommand, IncidentsCommand, OutboxCommand};
 use crate::config::Config;
 use crate::engine::clock::{Clock, SystemClock};
 use crate::engine::command::parse_incident_ref;
 use crate::engine::{Engine, EngineSettings, reply};
 use crate::i18n::{I18n, Lang};
-use crate::outbox::{Sender, Worker};
+use crate::outbox::worker::MODE_KEY;
+use crate::outbox::{Sender, SendingMode, Worker};
 use crate::platforms::console::{self, SharedOutput};
 use crate::platforms::whatsapp;
 use crate::store;
@@ -98,7 +99,7 @@ fn parse_locale(raw: Option<&str>) -> anyhow::Result<Option<Lang>> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let quiet = matches!(
         cli.command,
-        Command::Console { .. } | Command::Incidents { .. }
+        Command::Console { .. } | Command::Incidents { .. } | Command::Outbox { .. }
     );
     init_tracing(if quiet { "warn" } else { "info" });
     let tz = std::env::var("TZ").ok();
@@ -157,7 +158,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Incidents { command } => incidents(cli.config.as_deref(), command).await,
+        Command::Outbox { command } => outbox(cli.config.as_deref(), command).await,
     }
+}
+
+/// `runroom outbox …`: operator output, in English like the logs.
+async fn outbox(config: Option<&Path>, command: OutboxCommand) -> anyhow::Result<()> {
+    let config = load_config(config)?;
+    let store = store::connect(&config.database.url).await?;
+    let mode = store
+        .setting(MODE_KEY)
+        .await?
+        .and_then(|m| SendingMode::parse(&m))
+        .unwrap_or(config.outbox.mode);
+    match command {
+        OutboxCommand::Stats => {
+            println!("sending mode: {}", mode.as_str());
+            println!("{:<10} {:<9} {:>7}  oldest", "platform", "state", "count");
+            for s in store.outbox_stats().await? {
+                let oldest = s
+                    .oldest_created_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                println!("{:<10} {:<9} {:>7}  {oldest}", s.platform, s.state, s.count);
+            }
+        }
+        OutboxCommand::Dead { limit } => {
+            for row in store.outbox_in_state("dead", limit).await? {
+                println!(
+                    "{}\t{}\t{}\tattempts={}\t{}",
+                    row.id,
+                    row.message.platform,
+                    row.message.room_id,
+                    row.attempts,
+                    row.last_error.unwrap_or_default()
+                );
+            }
+        }
+        OutboxCommand::Retry { id } => {
+            if !store.retry_dead(id, chrono::Utc::now()).await? {
+                match store.outbox_row(id).await? {
+                    None => bail!("there is no message {id}"),
+                    Some(row) => bail!("message {id} is {}, not dead", row.state),
+                }
+            }
+            println!("message {id} is queued again");
+        }
+        OutboxCommand::Mode { mode: None } => println!("{}", mode.as_str()),
+        OutboxCommand::Mode { mode: Some(raw) } => {
+            let Some(new) = SendingMode::parse(&raw) else {
+                bail!("{raw:?} is not a mode: use live, dry-run or off");
+            };
+            store
+                .set_setting(MODE_KEY, new.as_str(), chrono::Utc::now())
+                .await?;
+            println!("sending mode: {}", new.as_str());
+        }
+    }
+    Ok(())
 }
 
 /// `runroom incidents list|show`: the same texts the chat commands answer with.

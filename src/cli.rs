@@ -40,6 +40,26 @@ pub enum Command {
         #[command(subcommand)]
         command: IncidentsCommand,
     },
+    /// Inspect and steer message delivery (the same as the admin API).
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Messages per platform and state, and the sending mode.
+    Stats,
+    /// Dead messages with the reason each failed.
+    Dead {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put a dead message back in the queue.
+    Retry { id: i64 },
+    /// Show the sending mode, or set it: live, dry-run or off.
+    Mode { mode: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]

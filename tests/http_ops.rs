@@ -5,6 +5,9 @@ mod common;
 use std::sync::Arc;
 
 use runroom::http::{AppState, metrics_handle, router};
+use runroom::outbox::SendingMode;
+use runroom::store::Completion;
+use serde_json::{Value, json};
 
 struct App {
     url: String,
@@ -13,13 +16,21 @@ struct App {
 }
 
 async fn spawn_app(store: common::TestStore) -> App {
+    spawn_app_with_token(store, None).await
+}
+
+async fn spawn_app_with_token(store: common::TestStore, token: Option<&str>) -> App {
     let engine = Arc::new(common::engine_on(&store).engine);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(AppState {
-        engine: engine.clone(),
-        metrics: metrics_handle(),
-    });
+    let app = router(
+        AppState {
+            engine: engine.clone(),
+            metrics: metrics_handle(),
+            default_mode: SendingMode::Live,
+        },
+        token.map(String::from),
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
     App {
         url,
@@ -79,4 +90,154 @@ async fn readiness_fails_when_the_database_is_gone() {
     let ready = reqwest::get(format!("{}/readyz", app.url)).await.unwrap();
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.text().await.unwrap(), "database unreachable");
+}
+
+const TOKEN: &str = "s3cret-admin-token";
+
+#[tokio::test]
+async fn the_admin_api_is_off_without_a_token() {
+    let app = spawn_app(common::sqlite().await).await;
+    let res = reqwest::get(format!("{}/api/outbox/stats", app.url))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn the_admin_api_wants_the_right_bearer_token() {
+    let app = spawn_app_with_token(common::sqlite().await, Some(TOKEN)).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/sending-mode", app.url);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(&TOKEN[..5])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "a prefix of the token is not the token"
+    );
+    let ok = client.get(&url).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<Value>().await.unwrap(), json!({ "mode": "live" }));
+}
+
+#[tokio::test]
+async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
+    for store in common::backends().await {
+        let name = store.name;
+        let app = spawn_app_with_token(store, Some(TOKEN)).await;
+        let t = common::engine_on(&app._store);
+        t.say("console", "joana", "inc declare sev1 Checkout down")
+            .await;
+        let client = reqwest::Client::new();
+        let get = |path: &str| {
+            client
+                .get(format!("{}{path}", app.url))
+                .bearer_auth(TOKEN)
+                .send()
+        };
+
+        let list: Value = get("/api/incidents").await.unwrap().json().await.unwrap();
+        assert_eq!(list[0]["number"], 1, "[{name}] {list}");
+        assert_eq!(list[0]["severity"], "Sev1");
+        let one: Value = get("/api/incidents/1").await.unwrap().json().await.unwrap();
+        assert_eq!(one["timeline"][0]["event"]["kind"], "declared");
+        assert_eq!(get("/api/incidents/9").await.unwrap().status(), 404);
+
+        let stats: Value = get("/api/outbox/stats")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let pending_slack = stats["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["platform"] == "slack" && s["state"] == "pending")
+            .map(|s| s["count"].clone());
+        assert_eq!(pending_slack, Some(json!(1)), "[{name}] {stats}");
+
+        // Kill a message by hand, then retry it through the API.
+        let rows = app
+            .engine
+            .store()
+            .claim_outbox(
+                "slack",
+                "w",
+                chrono::Utc::now(),
+                std::time::Duration::from_secs(30),
+                1,
+            )
+            .await
+            .unwrap();
+        let dead = Completion::Dead {
+            reason: "slack error: channel_not_found".into(),
+        };
+        assert!(
+            app.engine
+                .store()
+                .finish_outbox(rows[0].id, "w", &dead, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let letters: Value = get("/api/outbox/dead").await.unwrap().json().await.unwrap();
+        assert_eq!(letters[0]["last_error"], "slack error: channel_not_found");
+        let retry = |id: i64| {
+            client
+                .post(format!("{}/api/outbox/{id}/retry", app.url))
+                .bearer_auth(TOKEN)
+                .send()
+        };
+        assert_eq!(retry(rows[0].id).await.unwrap().status(), 200);
+        assert_eq!(
+            retry(rows[0].id).await.unwrap().status(),
+            409,
+            "no longer dead"
+        );
+        assert_eq!(retry(999_999).await.unwrap().status(), 404);
+
+        let put = |mode: &str| {
+            client
+                .put(format!("{}/api/sending-mode", app.url))
+                .bearer_auth(TOKEN)
+                .json(&json!({ "mode": mode }))
+                .send()
+        };
+        assert_eq!(put("dry-run").await.unwrap().status(), 200);
+        assert_eq!(put("sideways").await.unwrap().status(), 400);
+        let mode: Value = get("/api/sending-mode")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(mode["mode"], "dry-run", "[{name}]");
+
+        let metrics = reqwest::get(format!("{}/metrics", app.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(r#"runroom_outbox_messages{platform="slack",state="pending"} 1"#),
+            "[{name}] {metrics}"
+        );
+        assert!(metrics.contains("runroom_outbox_oldest_pending_seconds"));
+    }
 }

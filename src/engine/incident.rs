@@ -221,7 +221,7 @@ impl Event {
 }
 
 /// An entry of the append-only timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimelineEntry {
     pub incident: i64,
     pub at: DateTime<Utc>,

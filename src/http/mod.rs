@@ -11,6 +11,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+pub mod admin;
+
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::clock::{Clock, SystemClock};
@@ -22,6 +24,8 @@ use crate::platforms::console;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub metrics: PrometheusHandle,
+    /// The sending mode when none was set through the API or the CLI.
+    pub default_mode: crate::outbox::SendingMode,
 }
 
 /// The process-wide Prometheus recorder (installed once, however many servers a test starts).
@@ -39,12 +43,17 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The operations endpoints, plus the admin API when `admin_token` is set.
+pub fn router(state: AppState, admin_token: Option<String>) -> Router {
+    let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))
-        .with_state(state)
+        .with_state(state.clone());
+    match admin::router(state, admin_token) {
+        Some(api) => ops.merge(api),
+        None => ops,
+    }
 }
 
 /// The process is up.
@@ -64,6 +73,23 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // Queue depth and age are read at scrape time, so every replica reports the shared queue.
+    match state.engine.store().outbox_stats().await {
+        Ok(stats) => {
+            let now = chrono::Utc::now();
+            for s in &stats {
+                let labels = [("platform", s.platform.clone()), ("state", s.state.clone())];
+                metrics::gauge!("runroom_outbox_messages", &labels).set(s.count as f64);
+                if s.state == "pending" {
+                    let age = s
+                        .oldest_created_at
+                        .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+                    metrics::gauge!("runroom_outbox_oldest_pending_seconds", "platform" => s.platform.clone()).set(age);
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "cannot read outbox stats for /metrics"),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
@@ -110,7 +136,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     });
 
-    let app = router(AppState { engine, metrics });
+    let app = router(
+        AppState {
+            engine,
+            metrics,
+            default_mode: config.outbox.mode,
+        },
+        std::env::var(admin::TOKEN_ENV).ok(),
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

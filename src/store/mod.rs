@@ -31,7 +31,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A message to deliver, written in the same transaction as the decision that caused it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewOutbound {
     /// Unique per message: a retried decision can never enqueue it twice.
     pub idempotency_key: String,
@@ -52,7 +52,7 @@ pub struct NewOutbound {
 }
 
 /// A stored outbox row: the message and its delivery bookkeeping.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxRow {
     pub id: i64,
     pub message: NewOutbound,

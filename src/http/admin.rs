@@ -1,0 +1,183 @@
+//! The admin API under `/api/`, behind `Authorization: Bearer $RUNROOM_ADMIN_TOKEN` (compared in
+//! constant time). Without the variable the API is not mounted at all.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use crate::outbox::SendingMode;
+use crate::outbox::worker::MODE_KEY;
+use crate::store::StoreError;
+
+pub const TOKEN_ENV: &str = "RUNROOM_ADMIN_TOKEN";
+
+/// What an admin request can come to, besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            AdminError::NotFound => StatusCode::NOT_FOUND,
+            AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Store(error) => {
+                tracing::error!(%error, "admin API: database error");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({ "error": "database error" })),
+                )
+                    .into_response();
+            }
+        };
+        (status, Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+/// The admin routes, or `None` when no token is configured.
+pub fn router(state: AppState, token: Option<String>) -> Option<Router> {
+    let token: Arc<str> = Arc::from(token.filter(|t| !t.is_empty())?);
+    Some(
+        Router::new()
+            .route("/api/incidents", get(list_incidents))
+            .route("/api/incidents/{number}", get(show_incident))
+            .route("/api/outbox/stats", get(outbox_stats))
+            .route("/api/outbox/dead", get(dead_letters))
+            .route("/api/outbox/{id}/retry", post(retry))
+            .route("/api/sending-mode", get(get_mode).put(set_mode))
+            .layer(middleware::from_fn_with_state(token, require_token))
+            .with_state(state),
+    )
+}
+
+async fn require_token(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(presented.as_bytes().ct_eq(token.as_bytes())) {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            Json(json!({ "error": "a valid admin bearer token is required" })),
+        )
+            .into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn list_incidents(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AdminError> {
+    let store = state.engine.store();
+    let incidents = if q.all {
+        store.recent_incidents(500).await?
+    } else {
+        store.open_incidents().await?
+    };
+    Ok(Json(incidents).into_response())
+}
+
+async fn show_incident(
+    State(state): State<AppState>,
+    Path(number): Path<i64>,
+) -> Result<Response, AdminError> {
+    let store = state.engine.store();
+    let incident = store.incident(number).await?.ok_or(AdminError::NotFound)?;
+    let timeline = store.timeline(number, 1000).await?;
+    Ok(Json(json!({ "incident": incident, "timeline": timeline })).into_response())
+}
+
+async fn outbox_stats(State(state): State<AppState>) -> Result<Response, AdminError> {
+    let store = state.engine.store();
+    let mode = current_mode(&state).await?;
+    let stats = store.outbox_stats().await?;
+    Ok(Json(json!({ "mode": mode.as_str(), "stats": stats })).into_response())
+}
+
+async fn dead_letters(State(state): State<AppState>) -> Result<Response, AdminError> {
+    Ok(Json(state.engine.store().outbox_in_state("dead", 500).await?).into_response())
+}
+
+async fn retry(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AdminError> {
+    let store = state.engine.store();
+    if store.retry_dead(id, chrono::Utc::now()).await? {
+        return Ok(Json(json!({ "id": id, "state": "pending" })).into_response());
+    }
+    match store.outbox_row(id).await? {
+        None => Err(AdminError::NotFound),
+        Some(row) => Err(AdminError::Conflict(format!(
+            "message {id} is {}, not dead",
+            row.state
+        ))),
+    }
+}
+
+async fn current_mode(state: &AppState) -> Result<SendingMode, AdminError> {
+    Ok(state
+        .engine
+        .store()
+        .setting(MODE_KEY)
+        .await?
+        .and_then(|m| SendingMode::parse(&m))
+        .unwrap_or(state.default_mode))
+}
+
+async fn get_mode(State(state): State<AppState>) -> Result<Response, AdminError> {
+    Ok(Json(json!({ "mode": current_mode(&state).await?.as_str() })).into_response())
+}
+
+#[derive(Deserialize)]
+struct ModeBody {
+    mode: String,
+}
+
+async fn set_mode(
+    State(state): State<AppState>,
+    Json(body): Json<ModeBody>,
+) -> Result<Response, AdminError> {
+    let mode = SendingMode::parse(&body.mode).ok_or_else(|| {
+        AdminError::BadRequest(format!(
+            "{:?} is not a mode: use live, dry-run or off",
+            body.mode
+        ))
+    })?;
+    state
+        .engine
+        .store()
+        .set_setting(MODE_KEY, mode.as_str(), chrono::Utc::now())
+        .await?;
+    tracing::warn!(
+        mode = mode.as_str(),
+        "sending mode changed through the admin API"
+    );
+    Ok(Json(json!({ "mode": mode.as_str() })).into_response())
+}
