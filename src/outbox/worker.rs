@@ -75,11 +75,6 @@ pub struct Worker {
     wake: Arc<Notify>,
 }
 
-enum Sent {
-    Done(Completion),
-    Released(DateTime<Utc>),
-}
-
 impl Worker {
     /// A worker with its own pacing state; use [`Worker::sibling`] for more workers that share it.
     pub fn new(
@@ -283,7 +278,7 @@ impl Worker {
         }
         if mode == SendingMode::DryRun {
             for row in rows {
-                self.finish(&row, Completion::DryRun, &mut round).await?;
+                round.add(&self.finish(&row, Completion::DryRun).await?);
                 metrics::counter!("runroom_outbox_dry_run_total", "platform" => platform)
                     .increment(1);
             }
@@ -299,32 +294,32 @@ impl Worker {
                 s.pacer.reserve(&row.message.chat, now, max_wait)
             }) {
                 Ok(slot) => scheduled.push((row, slot)),
-                Err(slot) => {
-                    self.finish(&row, Completion::Release { at: slot }, &mut round)
-                        .await?;
-                }
+                Err(slot) => round.add(&self.finish(&row, Completion::Release { at: slot }).await?),
             }
         }
-        let results: Vec<(OutboxRow, Sent)> = futures_util::stream::iter(scheduled)
+        // Each result is recorded as soon as its send ends: a slow request never delays the
+        // bookkeeping of the others, and a crash loses no completed send's record.
+        let results: Vec<Result<Round, StoreError>> = futures_util::stream::iter(scheduled)
             .map(|(row, slot)| async move {
-                let sent = self.deliver(sender, &row, slot).await;
-                (row, sent)
+                let completion = self.deliver(sender, &row, slot).await;
+                self.finish(&row, completion).await
             })
             .buffer_unordered(self.config.in_flight.max(1) as usize)
             .collect()
             .await;
-        for (row, sent) in results {
-            let completion = match sent {
-                Sent::Done(c) => c,
-                Sent::Released(at) => Completion::Release { at },
-            };
-            self.finish(&row, completion, &mut round).await?;
+        for result in results {
+            round.add(&result?);
         }
         Ok(round)
     }
 
     /// Waits for the slot, sends, and decides what the attempt comes to.
-    async fn deliver(&self, sender: &dyn Sender, row: &OutboxRow, slot: DateTime<Utc>) -> Sent {
+    async fn deliver(
+        &self,
+        sender: &dyn Sender,
+        row: &OutboxRow,
+        slot: DateTime<Utc>,
+    ) -> Completion {
         let platform = sender.platform();
         if let Ok(wait) = (slot - self.clock.now()).to_std() {
             tokio::time::sleep(wait).await;
@@ -333,19 +328,21 @@ impl Worker {
         // A pause that began after this slot was reserved (a 429) still applies, and so does a
         // breaker that opened meanwhile.
         if let Some(until) = self.with_state(platform, |s| s.pacer.paused_until(now)) {
-            return Sent::Released(until);
+            return Completion::Release { at: until };
         }
         if let Some(until) = self.with_state(platform, |s| {
             (!s.breaker.allows(now)).then(|| s.breaker.open_until())
         }) {
-            return Sent::Released(until.unwrap_or(now));
+            return Completion::Release {
+                at: until.unwrap_or(now),
+            };
         }
         let started = Instant::now();
         let result = sender.send(row).await;
         metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform)
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
-        Sent::Done(match result {
+        match result {
             Ok(delivered) => {
                 self.with_state(platform, |s| s.breaker.record_success());
                 Completion::Sent {
@@ -382,15 +379,12 @@ impl Worker {
                     }
                 }
             }
-        })
+        }
     }
 
-    async fn finish(
-        &self,
-        row: &OutboxRow,
-        completion: Completion,
-        round: &mut Round,
-    ) -> Result<(), StoreError> {
+    /// Records how an attempt ended; the returned round counts this one row.
+    async fn finish(&self, row: &OutboxRow, completion: Completion) -> Result<Round, StoreError> {
+        let mut round = Round::default();
         let platform = row.message.platform.clone();
         let held = self
             .store
@@ -402,7 +396,7 @@ impl Worker {
             metrics::counter!("runroom_outbox_lease_lost_total", "platform" => platform)
                 .increment(1);
             round.lost += 1;
-            return Ok(());
+            return Ok(round);
         }
         match &completion {
             Completion::Sent { .. } => {
@@ -423,6 +417,6 @@ impl Worker {
             Completion::Release { .. } => round.released += 1,
             Completion::DryRun => round.dry_run += 1,
         }
-        Ok(())
+        Ok(round)
     }
 }

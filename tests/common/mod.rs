@@ -18,6 +18,8 @@ use runroom::store::postgres::PgStore;
 pub struct TestStore {
     pub name: &'static str,
     pub store: Arc<dyn Store>,
+    /// The Postgres schema this test owns, and a pool into it.
+    pub schema: Option<(String, sqlx::PgPool)>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -27,6 +29,7 @@ impl TestStore {
         TestStore {
             name,
             store,
+            schema: None,
             _dir: None,
         }
     }
@@ -39,6 +42,7 @@ pub async fn sqlite() -> TestStore {
     TestStore {
         name: "sqlite",
         store,
+        schema: None,
         _dir: Some(dir),
     }
 }
@@ -76,9 +80,11 @@ pub async fn postgres() -> Option<TestStore> {
         .await
         .expect("postgres store");
     pg.migrate().await.expect("migrate");
+    let pool = pg.pool().clone();
     Some(TestStore {
         name: "postgres",
         store: Arc::new(pg),
+        schema: Some((schema, pool)),
         _dir: None,
     })
 }

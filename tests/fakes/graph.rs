@@ -102,6 +102,10 @@ impl FakeGraph {
         self.lock().hang_after = Some(accepted);
     }
 
+    pub fn stop_hanging(&self) {
+        self.lock().hang_after = None;
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
     }
