@@ -627,3 +627,74 @@ async fn workers_on_one_database_never_send_a_message_twice() {
         assert_each_once(&fake.accepted(), 120);
     }
 }
+
+#[tokio::test]
+async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let mut config = config();
+    config.in_flight = 1;
+    config.limits.insert(
+        "whatsapp".into(),
+        PlatformLimits {
+            rate: 1000.0,
+            burst: 1000,
+            // One message per minute to one recipient, no burst to speak of.
+            per_chat_rate: 1.0 / 60.0,
+            per_chat_burst: 1,
+            ..PlatformLimits::default()
+        },
+    );
+    let w = worker(&backend, &fake, clock.clone(), config);
+    let mut routine: Vec<NewOutbound> = (0..4)
+        .map(|i| NewOutbound {
+            priority: 4,
+            ..message(&format!("routine-{i}"), "5511900000001", start_time())
+        })
+        .collect();
+    routine.push(NewOutbound {
+        priority: 0,
+        ..message("sev1-page", "5511900000001", start_time())
+    });
+    let others: Vec<NewOutbound> = (0..3)
+        .map(|i| {
+            message(
+                &format!("other-{i}"),
+                &format!("551190000{:04}", 100 + i),
+                start_time(),
+            )
+        })
+        .collect();
+    enqueue(&backend.store, &routine).await;
+    enqueue(&backend.store, &others).await;
+
+    let round = w.drain().await.unwrap();
+    let accepted = fake.accepted();
+    assert_eq!(
+        accepted[0].body, "mensagem sev1-page",
+        "the urgent message takes the first slot"
+    );
+    assert_eq!(
+        round.sent, 4,
+        "one to the busy recipient, and every other recipient at once: {round:?}"
+    );
+    assert_eq!(
+        accepted.iter().filter(|r| r.to == "5511900000001").count(),
+        1
+    );
+    assert_eq!(
+        round.released, 4,
+        "the busy recipient's others wait for their slots"
+    );
+    let waiting = backend.store.pending_outbox("whatsapp", 10).await.unwrap();
+    assert!(
+        waiting
+            .iter()
+            .all(|r| r.next_attempt_at >= start_time() + chrono::Duration::seconds(59))
+    );
+    assert!(
+        waiting.iter().all(|r| r.attempts == 0),
+        "a pacing wait is not a failed attempt"
+    );
+}
