@@ -698,3 +698,43 @@ async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
         "a pacing wait is not a failed attempt"
     );
 }
+
+#[tokio::test]
+async fn a_send_that_times_out_is_retried() {
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let wa = WhatsappConfig {
+        api_url: fake.url.clone(),
+        phone_number_id: "1098765".into(),
+        timeout_seconds: 1,
+        ..WhatsappConfig::default()
+    };
+    let sender = Arc::new(WhatsappSender::new(&wa, fake.token.clone()).unwrap());
+    let w = Worker::new(
+        backend.store.clone(),
+        vec![sender],
+        clock.clone(),
+        config(),
+        "w1",
+    );
+    fake.script([Reply::Hang]);
+    enqueue(
+        &backend.store,
+        &[message("slow", "5511900000001", start_time())],
+    )
+    .await;
+    let first = w.drain().await.unwrap();
+    assert_eq!(first.retried, 1, "{first:?}");
+    let row = &backend.store.pending_outbox("whatsapp", 1).await.unwrap()[0];
+    assert_eq!(row.state, "failed");
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("request failed")),
+        "{row:?}"
+    );
+    clock.advance(chrono::Duration::seconds(5));
+    assert_eq!(w.drain().await.unwrap().sent, 1);
+    assert_each_once(&fake.accepted(), 1);
+}

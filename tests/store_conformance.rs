@@ -368,11 +368,12 @@ async fn claims_are_exclusive_leased_and_fenced() {
         let row = store.outbox_row(taken[1].id).await.unwrap().unwrap();
         assert_eq!(
             (row.state.as_str(), row.last_error.as_deref()),
-            ("pending", Some("whatsapp error 130429"))
+            ("failed", Some("whatsapp error 130429"))
         );
         assert_eq!(
             store.next_due("whatsapp").await.unwrap(),
-            Some(start_time() + Duration::minutes(5))
+            Some(after_lease + Duration::seconds(10)),
+            "[{name}] the failed row's retry is the next thing due"
         );
 
         // Released rows do not count an attempt; dead rows can be retried.

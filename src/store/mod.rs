@@ -56,7 +56,8 @@ pub struct NewOutbound {
 pub struct OutboxRow {
     pub id: i64,
     pub message: NewOutbound,
-    /// `pending`, `sending` (claimed under a lease), `sent`, `dead` or `dry_run`.
+    /// `pending`, `sending` (claimed under a lease), `sent`, `failed` (an attempt failed; waits
+    /// for its retry), `dead` or `dry_run`.
     pub state: String,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
@@ -70,7 +71,7 @@ pub enum Completion {
     Sent {
         platform_message_id: Option<String>,
     },
-    /// Try again at `at`; `error` says why it failed.
+    /// Failed; try again at `at`. `error` says why.
     Retry {
         at: DateTime<Utc>,
         error: String,
@@ -115,7 +116,8 @@ pub trait Store: Send + Sync {
     async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
     /// The latest `limit` entries, oldest first.
     async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
-    /// Pending messages for one platform, most urgent first.
+    /// Messages of one platform waiting to be sent (pending, or failed and waiting for a retry),
+    /// most urgent first.
     async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>>;
     /// Claims up to `limit` due rows of a platform for `worker` until `now + lease`: pending rows
     /// whose time has come and rows whose lease expired (their worker died). Most urgent first.

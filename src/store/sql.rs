@@ -324,7 +324,7 @@ macro_rules! sql_store {
 
             async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
                 let rows = sqlx::query(concat!(
-                    "SELECT ", sql::outbox_columns!(), " FROM outbox WHERE platform = $1 AND state = 'pending' \
+                    "SELECT ", sql::outbox_columns!(), " FROM outbox WHERE platform = $1 AND state IN ('pending', 'failed') \
                      ORDER BY priority, id LIMIT $2"
                 ))
                 .bind(platform)
@@ -346,7 +346,7 @@ macro_rules! sql_store {
                 let rows = sqlx::query(concat!(
                     "UPDATE outbox SET state = 'sending', lease_until = $3, claimed_by = $2, attempts = attempts + 1 \
                      WHERE id IN (SELECT id FROM outbox WHERE platform = $1 \
-                     AND ((state = 'pending' AND next_attempt_at <= $4) OR (state = 'sending' AND lease_until < $4)) \
+                     AND ((state IN ('pending', 'failed') AND next_attempt_at <= $4) OR (state = 'sending' AND lease_until < $4)) \
                      ORDER BY priority, id LIMIT $5", $skip_locked, ") RETURNING ", sql::outbox_columns!()
                 ))
                 .bind(platform)
@@ -364,7 +364,7 @@ macro_rules! sql_store {
             async fn finish_outbox(&self, id: i64, worker: &str, completion: &Completion, now: DateTime<Utc>) -> StoreResult<bool> {
                 let (state, at, error, message_id, sent_at, attempt_delta) = match completion {
                     Completion::Sent { platform_message_id } => ("sent", None, None, platform_message_id.clone(), Some(now), 0i64),
-                    Completion::Retry { at, error } => ("pending", Some(*at), Some(error.clone()), None, None, 0),
+                    Completion::Retry { at, error } => ("failed", Some(*at), Some(error.clone()), None, None, 0),
                     Completion::Dead { reason } => ("dead", None, Some(reason.clone()), None, None, 0),
                     Completion::Release { at } => ("pending", Some(*at), None, None, None, -1),
                     Completion::DryRun => ("dry_run", None, None, None, Some(now), 0),
@@ -390,7 +390,7 @@ macro_rules! sql_store {
 
             async fn hold_outbox(&self, platform: &str, now: DateTime<Utc>, reason: &str) -> StoreResult<u64> {
                 let done = sqlx::query(
-                    "UPDATE outbox SET last_error = $3 WHERE platform = $1 AND state = 'pending' \
+                    "UPDATE outbox SET last_error = $3 WHERE platform = $1 AND state IN ('pending', 'failed') \
                      AND next_attempt_at <= $2 AND (last_error IS NULL OR last_error <> $3)",
                 )
                 .bind(platform)
@@ -414,8 +414,8 @@ macro_rules! sql_store {
 
             async fn next_due(&self, platform: &str) -> StoreResult<Option<DateTime<Utc>>> {
                 let (at,): (Option<i64>,) = sqlx::query_as(
-                    "SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at ELSE lease_until END) \
-                     FROM outbox WHERE platform = $1 AND state IN ('pending', 'sending')",
+                    "SELECT MIN(CASE WHEN state IN ('pending', 'failed') THEN next_attempt_at ELSE lease_until END) \
+                     FROM outbox WHERE platform = $1 AND state IN ('pending', 'failed', 'sending')",
                 )
                 .bind(platform)
                 .fetch_one(&self.pool)
