@@ -1,9 +1,10 @@
 //! The `runroom` binary as a user runs it: the console on piped input, `config check`, `migrate`,
 //! `incidents list|show`, and `serve` answering `/healthz` and stopping cleanly on SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 struct Sandbox {
     dir: tempfile::TempDir,
@@ -221,21 +222,6 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
         assert_eq!(ready.status(), 200);
     });
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not stop within 20 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = common::process::terminate(&mut child);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }

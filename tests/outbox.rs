@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{TestStore, backends, start_time};
-use fakes::graph::{FakeGraph, Reply};
+use fakes::graph::{FakeGraph, Reply, assert_each_once};
 use runroom::engine::clock::{Clock, ManualClock, SystemClock};
 use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
@@ -35,14 +35,7 @@ fn room(id: &str, chat: &str, language: Lang, timezone: chrono_tz::Tz) -> Room {
 /// Three WhatsApp war rooms in three languages, and the console.
 fn rooms() -> Vec<Room> {
     vec![
-        Room {
-            id: "console".into(),
-            platform: Platform::Console,
-            chat: "console".into(),
-            language: Lang::En,
-            timezone: chrono_tz::UTC,
-            role: RoomRole::WarRoom,
-        },
+        common::console_room(),
         room(
             "campo",
             "5511987654321",
@@ -121,15 +114,19 @@ async fn enqueue(store: &Arc<dyn Store>, messages: &[NewOutbound]) {
     tx.commit().await.unwrap();
 }
 
-fn assert_each_once(accepted: &[fakes::graph::Received], expected: usize) {
-    let mut bodies: Vec<&str> = accepted.iter().map(|r| r.body.as_str()).collect();
-    bodies.sort();
-    bodies.dedup();
-    assert_eq!(
-        (accepted.len(), bodies.len()),
-        (expected, expected),
-        "each message exactly once"
-    );
+/// Runs the worker's real-time loop until the fake accepted `n` messages, then stops it.
+async fn run_until_accepted(
+    w: Worker,
+    fake: &FakeGraph,
+    n: usize,
+    within: Duration,
+) -> Vec<fakes::graph::Received> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(async move { w.run(stopped).await });
+    let accepted = fake.wait_for_accepted(n, within).await;
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    accepted
 }
 
 #[tokio::test]
@@ -533,15 +530,8 @@ async fn pacing_keeps_a_rate_limited_platform_free_of_429s() {
         .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
         .collect();
     enqueue(&backend.store, &messages).await;
-    let w = Arc::new(worker(&backend, &fake, Arc::new(SystemClock), config));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn({
-        let w = w.clone();
-        async move { w.run(stopped).await }
-    });
-    let accepted = fake.wait_for_accepted(40, Duration::from_secs(30)).await;
-    stop.send(true).unwrap();
-    running.await.unwrap();
+    let w = worker(&backend, &fake, Arc::new(SystemClock), config);
+    let accepted = run_until_accepted(w, &fake, 40, Duration::from_secs(30)).await;
     let rec = fake.received();
     let t0 = rec[0].at;
     let trace: Vec<String> = rec
@@ -568,15 +558,8 @@ async fn when_pacing_is_too_fast_retry_after_is_honoured_and_nothing_is_lost() {
         .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
         .collect();
     enqueue(&backend.store, &messages).await;
-    let w = Arc::new(worker(&backend, &fake, Arc::new(SystemClock), config));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn({
-        let w = w.clone();
-        async move { w.run(stopped).await }
-    });
-    let accepted = fake.wait_for_accepted(30, Duration::from_secs(60)).await;
-    stop.send(true).unwrap();
-    running.await.unwrap();
+    let w = worker(&backend, &fake, Arc::new(SystemClock), config);
+    let accepted = run_until_accepted(w, &fake, 30, Duration::from_secs(60)).await;
     assert_each_once(&accepted, 30);
     let received = fake.received();
     assert!(

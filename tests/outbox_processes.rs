@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use fakes::graph::FakeGraph;
+use fakes::graph::{FakeGraph, assert_each_once};
 use runroom::i18n::Lang;
 use runroom::store::{NewOutbound, Store};
 
@@ -70,14 +70,11 @@ fn serve(config: &str, fake: &FakeGraph) -> Child {
 }
 
 fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let status = common::process::terminate(&mut child);
+    assert!(
+        status.success(),
+        "serve stops cleanly on SIGTERM, got {status}"
+    );
 }
 
 fn messages(n: usize) -> Vec<NewOutbound> {
@@ -103,17 +100,6 @@ async fn enqueue(store: &Arc<dyn Store>, n: usize) {
     let mut tx = store.begin().await.unwrap();
     tx.enqueue(&messages(n)).await.unwrap();
     tx.commit().await.unwrap();
-}
-
-fn assert_each_once(accepted: &[fakes::graph::Received], expected: usize) {
-    let mut bodies: Vec<&str> = accepted.iter().map(|r| r.body.as_str()).collect();
-    bodies.sort();
-    bodies.dedup();
-    assert_eq!(
-        (accepted.len(), bodies.len()),
-        (expected, expected),
-        "each message exactly once"
-    );
 }
 
 async fn wait_until<F: AsyncFnMut() -> bool>(within: Duration, what: &str, mut check: F) {

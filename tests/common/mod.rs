@@ -2,6 +2,8 @@
 //! `RUNROOM_TEST_POSTGRES_URL` is set), an engine on a hand-moved clock, and `spawn_app()`.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,17 +102,22 @@ pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 13, 0, 0).unwrap()
 }
 
+/// The local console room (English, UTC).
+pub fn console_room() -> Room {
+    Room {
+        id: "console".into(),
+        platform: Platform::Console,
+        chat: "console".into(),
+        language: Lang::En,
+        timezone: chrono_tz::UTC,
+        role: RoomRole::WarRoom,
+    }
+}
+
 /// Four linked rooms in three languages and three zones.
 pub fn rooms() -> Vec<Room> {
     vec![
-        Room {
-            id: "console".into(),
-            platform: Platform::Console,
-            chat: "console".into(),
-            language: Lang::En,
-            timezone: chrono_tz::UTC,
-            role: RoomRole::WarRoom,
-        },
+        console_room(),
         Room {
             id: "runroom".into(),
             platform: Platform::Slack,

@@ -263,3 +263,15 @@ async fn messages(
     }
     response
 }
+
+/// Every accepted message is a different one, and there are `expected` of them.
+pub fn assert_each_once(accepted: &[Received], expected: usize) {
+    let mut bodies: Vec<&str> = accepted.iter().map(|r| r.body.as_str()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(
+        (accepted.len(), bodies.len()),
+        (expected, expected),
+        "each message exactly once"
+    );
+}
