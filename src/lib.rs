@@ -13,7 +13,8 @@
 //!   platform and destination, send through each platform's [`outbox::Sender`], retry or
 //!   dead-letter, behind the sending-mode and send-limit switches.
 //! - [`i18n`]: Fluent bundles for en, pt-BR and es; every user-visible text is rendered here.
-//! - [`http`]: the axum server (`/healthz`, `/readyz`, `/metrics`; webhooks as platforms arrive).
+//! - [`http`]: the axum server (`/healthz`, `/readyz`, `/metrics`, the admin API under `/api/`;
+//!   webhooks as platforms arrive).
 //! - [`config`] and [`cli`]: the configuration file, environment overrides and the commands.
 //! - [`app`]: wiring: builds the engine from a config and runs `serve` / `console`.
 

@@ -1,5 +1,8 @@
 //! The HTTP server: operations endpoints now (`/healthz`, `/readyz`, `/metrics`); the platforms'
-//! webhooks mount here as they arrive. Shuts down gracefully on SIGTERM or Ctrl-C.
+//! webhooks mount here as they arrive; the admin API under `/api/`. Shuts down gracefully on
+//! SIGTERM or Ctrl-C.
+
+pub mod admin;
 
 use std::sync::{Arc, OnceLock};
 
@@ -10,8 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-pub mod admin;
 
 use crate::config::Config;
 use crate::engine::Engine;
