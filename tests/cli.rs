@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 struct Sandbox {
@@ -194,22 +194,8 @@ fn migrate_creates_the_database() {
 #[test]
 fn serve_answers_health_checks_and_stops_on_sigterm() {
     let s = Sandbox::new();
-    let mut child = s
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("runroom listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let (mut child, url) =
+        common::process::spawn_serve(&mut s.command(&["serve", "--listen", "127.0.0.1:0"]));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -4,8 +4,7 @@
 mod common;
 mod fakes;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,25 +47,13 @@ timeout_seconds = 60
 }
 
 fn serve(config: &str, fake: &FakeGraph) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runroom"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_runroom"));
+    command
         .args(["--config", config, "serve"])
         .env("RUNROOM_WHATSAPP_TOKEN", &fake.token)
         .env_remove("RUNROOM_DATABASE_URL")
-        .env_remove("RUNROOM_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("runroom listening on "),
-        "serve did not start: {line:?}"
-    );
-    child
+        .env_remove("RUNROOM_CONFIG");
+    common::process::spawn_serve(&mut command).0
 }
 
 fn stop(mut child: Child) {

@@ -1,6 +1,7 @@
 //! Child processes of the `runroom` binary.
 
-use std::process::{Child, Command, ExitStatus};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Sends SIGTERM and waits (polling, at most 20 s) for the process to exit.
@@ -21,4 +22,25 @@ pub fn terminate(child: &mut Child) -> ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Starts `runroom serve` from a prepared command and returns it with the base URL it printed
+/// once listening (`runroom listening on http://…`).
+pub fn spawn_serve(command: &mut Command) -> (Child, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn runroom serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("read the first line");
+    let url = line
+        .trim()
+        .strip_prefix("runroom listening on ")
+        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+        .to_string();
+    (child, url)
 }
