@@ -101,6 +101,7 @@ async fn run_engine(dir: &tempfile::TempDir) -> (Stats, Vec<usize>) {
             },
             text,
             received_at: chrono::Utc::now(),
+            private_replies: false,
         };
         let t = Instant::now();
         let outcome = engine.handle(&inbound).await.unwrap();

@@ -35,6 +35,7 @@ fn messages(n: usize, tag: &str) -> Vec<NewOutbound> {
             incident: Some(1),
             priority: 1,
             created_at: Utc::now(),
+            recipient: None,
         })
         .collect()
 }

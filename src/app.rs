@@ -11,11 +11,13 @@ use crate::cli::{Cli, Command, ConfigCommand, IncidentsCommand, OutboxCommand};
 use crate::config::Config;
 use crate::engine::clock::{Clock, SystemClock};
 use crate::engine::command::parse_incident_ref;
+use crate::engine::room::Platform;
 use crate::engine::{Engine, EngineSettings, reply};
 use crate::i18n::{I18n, Lang};
 use crate::outbox::worker::MODE_KEY;
 use crate::outbox::{Sender, SendingMode, Worker};
 use crate::platforms::console::{self, SharedOutput};
+use crate::platforms::slack::{self, SlackApp};
 use crate::platforms::whatsapp;
 use crate::store;
 
@@ -63,11 +65,25 @@ pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Res
     Ok(Engine::new(store, i18n, clock, settings))
 }
 
-/// A sender for every platform this process can reach: the console always; WhatsApp when
-/// `[whatsapp]` names a phone number id and `RUNROOM_WHATSAPP_TOKEN` is set. Messages for a
-/// platform without a sender wait in the outbox (nothing is dropped).
-pub fn senders(config: &Config, console: SharedOutput) -> anyhow::Result<Vec<Arc<dyn Sender>>> {
+/// A sender for every platform this process can reach: the console always; Slack when
+/// `RUNROOM_SLACK_BOT_TOKEN` is set; WhatsApp when `[whatsapp]` names a phone number id and
+/// `RUNROOM_WHATSAPP_TOKEN` is set. Messages for a platform without a sender wait in the outbox
+/// (nothing is dropped).
+pub fn senders(
+    config: &Config,
+    console: SharedOutput,
+    store: &Arc<dyn store::Store>,
+    slack: Option<&SlackApp>,
+) -> anyhow::Result<Vec<Arc<dyn Sender>>> {
     let mut senders: Vec<Arc<dyn Sender>> = vec![Arc::new(console::ConsoleSender::new(console))];
+    match slack {
+        Some(slack) => senders.push(Arc::new(slack.sender(store.clone()))),
+        None if config.rooms.iter().any(|r| r.platform == Platform::Slack) => tracing::warn!(
+            "a room is on Slack but {} is not set: Slack messages will wait",
+            slack::BOT_TOKEN_ENV
+        ),
+        None => {}
+    }
     if let Some(wa) = config
         .whatsapp
         .as_ref()

@@ -29,9 +29,9 @@ pub struct Config {
     pub incidents: IncidentsConfig,
     #[serde(default)]
     pub outbox: OutboxConfig,
-    /// Reserved for the platform adapters (api_url, ids); each validates its own section.
     #[serde(default)]
-    pub slack: Option<toml::Table>,
+    pub slack: Option<crate::platforms::slack::SlackConfig>,
+    /// Reserved for the platform adapters still to come; each will validate its own section.
     #[serde(default)]
     pub whatsapp: Option<crate::platforms::whatsapp::WhatsappConfig>,
     #[serde(default)]
@@ -376,8 +376,15 @@ mod tests {
         assert_eq!(c.database.url, "postgres://x@h/db");
         assert_eq!(c.server.listen, "0.0.0.0:9000");
         let slack = c.slack.unwrap();
-        assert_eq!(slack["api_url"].as_str(), Some("http://127.0.0.1:1/api"));
-        assert!(!slack.contains_key("bot_token"));
+        assert_eq!(slack.api_url, "http://127.0.0.1:1/api");
+        // `[slack]` denies unknown keys: had the token been copied in, parsing would have failed.
+        assert_eq!(
+            slack,
+            crate::platforms::slack::SlackConfig {
+                api_url: "http://127.0.0.1:1/api".into(),
+                ..Default::default()
+            }
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ fn message(key: &str, chat: &str, created: chrono::DateTime<Utc>) -> NewOutbound
         incident: None,
         priority: 2,
         created_at: created,
+        recipient: None,
     }
 }
 
@@ -156,6 +157,7 @@ async fn a_declaration_reaches_every_room_in_its_language() {
             },
             text: "inc declare sev1 \"Checkout down\"".into(),
             received_at: start_time(),
+            private_replies: false,
         };
         engine.handle(&inbound).await.unwrap();
         let round = worker(&backend, &fake, clock, config())

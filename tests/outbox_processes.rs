@@ -79,6 +79,7 @@ fn messages(n: usize) -> Vec<NewOutbound> {
             incident: None,
             priority: 2,
             created_at: Utc::now(),
+            recipient: None,
         })
         .collect()
 }

@@ -10,7 +10,7 @@ use common::{TestStore, backends, start_time};
 use runroom::engine::incident::{Actor, Event, Incident, Severity, TimelineEntry};
 use runroom::i18n::Lang;
 use runroom::outbox::{Rich, RichButton, RichField};
-use runroom::store::{Completion, NewOutbound, Store};
+use runroom::store::{CardRef, Completion, NewOutbound, Store};
 
 fn actor() -> Actor {
     Actor {
@@ -47,6 +47,7 @@ fn outbound(key: &str, platform: &str, priority: i64) -> NewOutbound {
         incident: Some(1),
         priority,
         created_at: start_time(),
+        recipient: None,
     }
 }
 
@@ -550,5 +551,66 @@ async fn concurrent_claims_never_share_a_row() {
             (300, 300),
             "[{name}] every row claimed exactly once"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_card_keeps_its_message_and_only_moves_forward() {
+    for TestStore { name, store, .. } in backends().await {
+        assert_eq!(store.card("slack", "C1", 7).await.unwrap(), None, "{name}");
+        let first = CardRef {
+            message_id: "1700000000.000100".into(),
+            outbox_id: 10,
+        };
+        store
+            .save_card("slack", "C1", 7, &first, start_time())
+            .await
+            .unwrap();
+        let newer = CardRef {
+            message_id: "1700000000.000999".into(),
+            outbox_id: 12,
+        };
+        store
+            .save_card("slack", "C1", 7, &newer, start_time())
+            .await
+            .unwrap();
+        let older = CardRef {
+            message_id: "ignored".into(),
+            outbox_id: 11,
+        };
+        store
+            .save_card("slack", "C1", 7, &older, start_time())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.card("slack", "C1", 7).await.unwrap(),
+            Some(CardRef {
+                message_id: "1700000000.000100".into(),
+                outbox_id: 12,
+            }),
+            "{name}: the first message stays, the newest row wins"
+        );
+        assert_eq!(store.card("slack", "C2", 7).await.unwrap(), None, "{name}");
+
+        assert_eq!(store.person_name("slack", "U1").await.unwrap(), None);
+        store
+            .save_person("slack", "U1", "Ana", start_time())
+            .await
+            .unwrap();
+        store
+            .save_person("slack", "U1", "Ana Lima", start_time())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.person_name("slack", "U1").await.unwrap().as_deref(),
+            Some("Ana Lima"),
+            "{name}"
+        );
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.person_name("slack", "U1").await.unwrap().as_deref(),
+            Some("Ana Lima")
+        );
+        assert_eq!(tx.person_name("telegram", "U1").await.unwrap(), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod room;
 pub mod text;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -174,6 +175,7 @@ impl Engine {
         }
         let mut out = Outbox {
             key: &key,
+            author: &inbound.author.id,
             now,
             thread: inbound.room.thread.clone(),
             languages: &languages,
@@ -182,7 +184,7 @@ impl Engine {
         };
         let mut incident_number = None;
         match decided {
-            Err(msg) => out.reply(&origin, None, &msg),
+            Err(msg) => out.answer(&origin, &msg, true),
             Ok(decision) => {
                 if let Some(change) = decision.change {
                     let mut stored = change.incident;
@@ -214,11 +216,12 @@ impl Engine {
                     }
                 }
                 if let Some(msg) = decision.reply {
-                    out.reply(&origin, None, &msg);
+                    out.answer(&origin, &msg, inbound.private_replies);
                 }
             }
         }
-        let messages = out.messages;
+        let mut messages = out.messages;
+        name_mentions(&mut *tx, &mut messages).await?;
         tx.enqueue(&messages).await?;
         tx.commit().await?;
         if let Some(wake) = &self.wake {
@@ -308,10 +311,21 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
     }
 }
 
+/// What a message carries besides its text.
+enum Form<'c> {
+    Plain,
+    /// The incident card (war rooms).
+    Card(&'c Card),
+    /// Only this user (a platform user id) sees it.
+    Private(String),
+}
+
 /// The messages one decision causes, rendered per room, with deterministic idempotency keys
 /// (the inbound key plus a sequence), so the same decision can never enqueue a message twice.
 struct Outbox<'a> {
     key: &'a str,
+    /// The platform id of who sent the command, for answers only they should see.
+    author: &'a str,
     now: DateTime<Utc>,
     thread: Option<String>,
     languages: &'a HashMap<String, Lang>,
@@ -327,8 +341,13 @@ impl Outbox<'_> {
         priority: i64,
         incident: Option<i64>,
         msg: &Msg,
-        card: Option<&Card>,
+        form: Form<'_>,
     ) {
+        let (card, recipient) = match form {
+            Form::Plain => (None, None),
+            Form::Card(card) => (Some(card), None),
+            Form::Private(user) => (None, Some(user)),
+        };
         let language = self
             .languages
             .get(&room.id)
@@ -372,12 +391,24 @@ impl Outbox<'_> {
             incident,
             priority,
             created_at: self.now,
+            recipient,
         });
     }
 
     /// To the sender's room; replies go first (priority 0): someone is waiting for them.
     fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
-        self.push(origin, "reply", 0, incident, msg, None);
+        self.push(origin, "reply", 0, incident, msg, Form::Plain);
+    }
+
+    /// An answer that changes nothing; `private`: only the author sees it, where the platform
+    /// allows (an error, or the answer to a slash command).
+    fn answer(&mut self, origin: &Room, msg: &Msg, private: bool) {
+        let form = if private && !self.author.is_empty() {
+            Form::Private(self.author.to_string())
+        } else {
+            Form::Plain
+        };
+        self.push(origin, "reply", 0, None, msg, form);
     }
 
     /// The origin room gets the change as its reply; every other war room the same as a
@@ -394,18 +425,48 @@ impl Outbox<'_> {
         let card = reply::card(incident);
         let priority = incident.severity.number();
         let number = Some(incident.number);
-        self.push(origin, "reply", 0, number, msg, Some(&card));
+        self.push(origin, "reply", 0, number, msg, Form::Card(&card));
         for room in rooms.iter().filter(|r| r.id != origin.id) {
             match room.role {
                 RoomRole::WarRoom => {
-                    self.push(room, "broadcast", priority, number, msg, Some(&card))
+                    self.push(room, "broadcast", priority, number, msg, Form::Card(&card))
                 }
                 RoomRole::Announce => {
                     if let Some(public) = reply::announcement(incident, event, self.now) {
-                        self.push(room, "broadcast", priority, number, &public, None);
+                        self.push(room, "broadcast", priority, number, &public, Form::Plain);
                     }
                 }
             }
         }
     }
+}
+
+/// Mentions travel as Slack writes them (`<@U0123>`): Slack rooms render them natively, every
+/// other room gets `@name`, from the names the Slack adapter remembered.
+async fn name_mentions(tx: &mut dyn StoreTx, messages: &mut [Outbound]) -> Result<(), StoreError> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for m in messages.iter_mut().filter(|m| m.platform != "slack") {
+        let mut ids: Vec<String> = text::mention_ids(&m.text);
+        if let Some(rich) = &m.rich {
+            ids.extend(text::mention_ids(&rich.title));
+            for field in &rich.fields {
+                ids.extend(text::mention_ids(&field.value));
+            }
+        }
+        for id in ids {
+            if let Entry::Vacant(slot) = names.entry(id)
+                && let Some(name) = tx.person_name("slack", slot.key()).await?
+            {
+                slot.insert(name);
+            }
+        }
+        m.text = text::name_mentions(&m.text, &names);
+        if let Some(rich) = &mut m.rich {
+            rich.title = text::name_mentions(&rich.title, &names);
+            for field in &mut rich.fields {
+                field.value = text::name_mentions(&field.value, &names);
+            }
+        }
+    }
+    Ok(())
 }

@@ -72,6 +72,10 @@ pub struct Inbound {
     pub author: Author,
     pub text: String,
     pub received_at: DateTime<Utc>,
+    /// Answers that change nothing (help, show, list) go only to the author where the platform
+    /// can do that: a Slack slash command or button press is private, a typed message is not.
+    /// Errors always go only to the author.
+    pub private_replies: bool,
 }
 
 impl Inbound {

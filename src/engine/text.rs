@@ -1,5 +1,5 @@
-//! Text helpers shared by the parser and the model: accent folding, tokenising with quotes, and
-//! the caps on how much text one command may carry.
+//! Text helpers shared by the parser and the model: accent folding, tokenising with quotes, the
+//! caps on how much text one command may carry, and person mentions (`<@U0123>`).
 
 /// The longest command message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
@@ -122,8 +122,64 @@ fn read_quoted(
     Err(UnterminatedQuote)
 }
 
+/// One `<@ID>` or `<@ID|label>` mention in a text: the byte range and its parts.
+fn mentions(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str, Option<&str>)> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(found) = text[from..].find("<@") {
+            let start = from + found;
+            let rest = &text[start + 2..];
+            let end = rest.find('>')?;
+            let inner = &rest[..end];
+            let (id, label) = match inner.split_once('|') {
+                Some((id, label)) => (id, Some(label)),
+                None => (inner, None),
+            };
+            from = start + 2;
+            if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                let range = start..start + 2 + end + 1;
+                from = range.end;
+                return Some((range, id, label));
+            }
+        }
+        None
+    })
+}
+
+/// The user ids mentioned in a text, in order.
+pub fn mention_ids(text: &str) -> Vec<String> {
+    mentions(text).map(|(_, id, _)| id.to_string()).collect()
+}
+
+/// Rewrites each mention as `@name` (known names first, then the mention's own label, then the
+/// bare id) for rooms whose platform does not render Slack mentions.
+pub fn name_mentions(text: &str, names: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (range, id, label) in mentions(text) {
+        out.push_str(&text[last..range.start]);
+        out.push('@');
+        out.push_str(names.get(id).map(String::as_str).or(label).unwrap_or(id));
+        last = range.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mentions_become_names_outside_slack() {
+        let names = std::collections::HashMap::from([("U01ANA".to_string(), "Ana".to_string())]);
+        let text = "commander <@U01ANA>, ack by <@U02BEN|ben>, <@W3> and <@not an id> < 5%";
+        assert_eq!(mention_ids(text), vec!["U01ANA", "U02BEN", "W3"]);
+        assert_eq!(
+            name_mentions(text, &names),
+            "commander @Ana, ack by @ben, @W3 and <@not an id> < 5%"
+        );
+        assert_eq!(name_mentions("no mentions <@", &names), "no mentions <@");
+    }
+
     use super::*;
 
     fn word(t: &str) -> Token {

@@ -1,5 +1,5 @@
-//! The HTTP server: operations endpoints now (`/healthz`, `/readyz`, `/metrics`); the platforms'
-//! webhooks mount here as they arrive; the admin API under `/api/`. Shuts down gracefully on
+//! The HTTP server: operations endpoints (`/healthz`, `/readyz`, `/metrics`), the platforms'
+//! webhooks (Slack's under `/webhooks/slack/`), and the admin API under `/api/`. Shuts down gracefully on
 //! SIGTERM or Ctrl-C.
 
 pub mod admin;
@@ -19,6 +19,7 @@ use crate::engine::Engine;
 use crate::engine::clock::{Clock, SystemClock};
 use crate::outbox::Worker;
 use crate::platforms::console;
+use crate::platforms::slack::{self, SlackApp, SlackMode};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -114,10 +115,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let output = console::shared_output(tokio::io::stdout());
     let engine = crate::app::build_engine(&config, clock.clone()).await?;
+    let slack = SlackApp::from_env(config.slack.as_ref())?;
     let first = Worker::new(
         engine.store().clone(),
-        crate::app::senders(&config, output.clone())?,
-        clock,
+        crate::app::senders(&config, output.clone(), engine.store(), slack.as_ref())?,
+        clock.clone(),
         config.outbox.clone(),
         worker_id(0),
     );
@@ -147,19 +149,60 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     });
 
-    let app = router(
+    let mut app = router(
         AppState {
-            engine,
+            engine: engine.clone(),
             metrics,
             default_mode: config.outbox.mode,
         },
         std::env::var(admin::TOKEN_ENV).ok(),
     );
+    let mut socket_mode = None;
+    if let Some(slack) = &slack {
+        let inbox = slack.inbox(engine.clone());
+        match slack.config.mode {
+            SlackMode::Http => match slack::secret(slack::SIGNING_SECRET_ENV) {
+                Some(secret) => {
+                    app = app.merge(slack::webhooks::router(slack::webhooks::SlackHttp {
+                        verifier: Arc::new(slack::signature::Verifier::new(&secret)),
+                        inbox,
+                        clock,
+                    }));
+                }
+                None => tracing::warn!(
+                    "{} is not set: Slack's requests cannot be verified, so /webhooks/slack/* are off",
+                    slack::SIGNING_SECRET_ENV
+                ),
+            },
+            SlackMode::Socket => match slack::secret(slack::APP_TOKEN_ENV) {
+                Some(app_token) => {
+                    let run = slack::socket::run(
+                        slack.client.clone(),
+                        slack::token(app_token),
+                        inbox,
+                        stopped.clone(),
+                    );
+                    socket_mode = Some(tokio::spawn(async move {
+                        if let Err(error) = run.await {
+                            tracing::error!("Slack Socket Mode stopped: {error:#}");
+                        }
+                    }));
+                }
+                None => tracing::warn!(
+                    "[slack] mode = \"socket\" but {} is not set: no Slack events will arrive",
+                    slack::APP_TOKEN_ENV
+                ),
+            },
+        }
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
     let _ = stop_workers.send(true);
+    if let Some(socket_mode) = socket_mode {
+        let _ = socket_mode.await;
+    }
     while workers.join_next().await.is_some() {}
     tracing::info!("runroom stopped");
     Ok(())

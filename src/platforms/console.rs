@@ -119,6 +119,7 @@ where
             author: author.clone(),
             text: line,
             received_at: Utc::now(),
+            private_replies: false,
         };
         match engine.handle(&inbound).await {
             Ok(Outcome::Handled { messages, .. }) => {

@@ -49,6 +49,18 @@ pub struct NewOutbound {
     /// Lower is sooner: replies 0, then by severity.
     pub priority: i64,
     pub created_at: DateTime<Utc>,
+    /// Show only to this user (the platform's user id): a Slack ephemeral message. Platforms
+    /// without private messages in a room deliver it to the room.
+    pub recipient: Option<String>,
+}
+
+/// The message that carries an incident's card in one chat (edited in place on later changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRef {
+    /// The platform's id of the card message (Slack `ts`).
+    pub message_id: String,
+    /// The outbox row whose content the card shows now.
+    pub outbox_id: i64,
 }
 
 /// A stored outbox row: the message and its delivery bookkeeping.
@@ -158,6 +170,28 @@ pub trait Store: Send + Sync {
     async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The card message of an incident in a chat, once one was posted.
+    async fn card(&self, platform: &str, chat: &str, incident: i64)
+    -> StoreResult<Option<CardRef>>;
+    /// Records the card message (the first one stays) and the row it now shows; a row older than
+    /// the one recorded changes nothing.
+    async fn save_card(
+        &self,
+        platform: &str,
+        chat: &str,
+        incident: i64,
+        card: &CardRef,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The display name remembered for a platform user id.
+    async fn person_name(&self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
+    async fn save_person(
+        &self,
+        platform: &str,
+        user_id: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 }
 
 /// One decision's transaction. Dropping it without [`StoreTx::commit`] rolls everything back.
@@ -182,6 +216,8 @@ pub trait StoreTx: Send {
     async fn append_timeline(&mut self, entries: &[TimelineEntry]) -> StoreResult<()>;
     /// Enqueues messages; one whose idempotency key exists already is skipped.
     async fn enqueue(&mut self, messages: &[NewOutbound]) -> StoreResult<()>;
+    /// The display name remembered for a platform user id (to render mentions for other rooms).
+    async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::sql::{self, embedded_migrations, sql_store};
-use super::{Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
+use super::{CardRef, Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
 
@@ -18,7 +18,7 @@ pub struct PgStore {
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery")
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people")
 }
 
 impl PgStore {

@@ -43,7 +43,7 @@ pub(super) fn decode_lang(raw: &str) -> StoreResult<Lang> {
     Lang::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("language {raw:?}")))
 }
 
-/// How many outbox rows one INSERT carries (13 parameters each).
+/// How many outbox rows one INSERT carries (14 parameters each).
 pub(super) const ENQUEUE_CHUNK: usize = 500;
 
 pub(super) fn decode_rich(raw: Option<String>) -> StoreResult<Option<crate::outbox::Rich>> {
@@ -57,7 +57,7 @@ pub(super) fn decode_rich(raw: Option<String>) -> StoreResult<Option<crate::outb
 macro_rules! outbox_columns {
     () => {
         "id, idempotency_key, room_id, platform, chat, thread, kind, language, text, rich, incident, \
-         priority, created_at, state, attempts, next_attempt_at, last_error, platform_message_id"
+         priority, created_at, state, attempts, next_attempt_at, last_error, platform_message_id, recipient"
     };
 }
 pub(super) use outbox_columns;
@@ -93,6 +93,7 @@ macro_rules! sql_store {
                     incident: row.try_get("incident")?,
                     priority: row.try_get("priority")?,
                     created_at: sql::from_millis(row.try_get("created_at")?)?,
+                    recipient: row.try_get("recipient")?,
                 },
                 state: row.try_get("state")?,
                 attempts: row.try_get("attempts")?,
@@ -129,6 +130,16 @@ macro_rules! sql_store {
             .fetch_all(&mut *conn)
             .await?;
             rows.into_iter().rev().map(sql::decode_entry).collect()
+        }
+
+        async fn load_person(conn: &mut Conn, platform: &str, user_id: &str) -> StoreResult<Option<String>> {
+            let row: Option<(String,)> =
+                sqlx::query_as("SELECT name FROM people WHERE platform = $1 AND user_id = $2")
+                    .bind(platform)
+                    .bind(user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            Ok(row.map(|(name,)| name))
         }
 
         async fn load_room_languages(conn: &mut Conn) -> StoreResult<Vec<(String, Lang)>> {
@@ -244,7 +255,7 @@ macro_rules! sql_store {
                 for chunk in messages.chunks(sql::ENQUEUE_CHUNK) {
                     let mut insert = sqlx::QueryBuilder::<$Db>::new(
                         "INSERT INTO outbox (idempotency_key, room_id, platform, chat, thread, kind, language, text, \
-                         rich, incident, priority, next_attempt_at, created_at) ",
+                         rich, incident, priority, next_attempt_at, created_at, recipient) ",
                     );
                     let rich = chunk
                         .iter()
@@ -263,12 +274,17 @@ macro_rules! sql_store {
                             .push_bind(m.incident)
                             .push_bind(m.priority)
                             .push_bind(sql::millis(m.created_at))
-                            .push_bind(sql::millis(m.created_at));
+                            .push_bind(sql::millis(m.created_at))
+                            .push_bind(m.recipient.clone());
                     });
                     insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
                     insert.build().execute(&mut *self.0).await?;
                 }
                 Ok(())
+            }
+
+            async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>> {
+                load_person(&mut *self.0, platform, user_id).await
             }
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
@@ -479,6 +495,56 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.map(|(v,)| v))
+            }
+
+            async fn card(&self, platform: &str, chat: &str, incident: i64) -> StoreResult<Option<CardRef>> {
+                let row: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT message_id, outbox_id FROM cards WHERE platform = $1 AND chat = $2 AND incident = $3",
+                )
+                .bind(platform)
+                .bind(chat)
+                .bind(incident)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(message_id, outbox_id)| CardRef { message_id, outbox_id }))
+            }
+
+            async fn save_card(&self, platform: &str, chat: &str, incident: i64, card: &CardRef, now: DateTime<Utc>) -> StoreResult<()> {
+                // The first message stays the card; later rows only move `outbox_id` forward.
+                sqlx::query(
+                    "INSERT INTO cards (platform, chat, incident, message_id, outbox_id, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (platform, chat, incident) DO UPDATE SET outbox_id = $5, updated_at = $6 \
+                     WHERE cards.outbox_id < $5",
+                )
+                .bind(platform)
+                .bind(chat)
+                .bind(incident)
+                .bind(&card.message_id)
+                .bind(card.outbox_id)
+                .bind(sql::millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn person_name(&self, platform: &str, user_id: &str) -> StoreResult<Option<String>> {
+                let mut conn = self.pool.acquire().await?;
+                load_person(&mut conn, platform, user_id).await
+            }
+
+            async fn save_person(&self, platform: &str, user_id: &str, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO people (platform, user_id, name, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (platform, user_id) DO UPDATE SET name = $3, updated_at = $4",
+                )
+                .bind(platform)
+                .bind(user_id)
+                .bind(name)
+                .bind(sql::millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {

@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::sql::{self, embedded_migrations, sql_store};
-use super::{Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
+use super::{CardRef, Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
 
@@ -21,7 +21,7 @@ pub struct SqliteStore {
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init", 2 "delivery")
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people")
 }
 
 impl SqliteStore {

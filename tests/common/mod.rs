@@ -192,6 +192,7 @@ impl TestEngine {
             },
             text: text.into(),
             received_at: self.clock_now(),
+            private_replies: false,
         }
     }
 

@@ -1,0 +1,145 @@
+//! Block Kit for the incident card (a header, the fields, the Ack / Update / Escalate / Resolve
+//! buttons) and Slack's text escaping.
+
+use slack_morphism::prelude::{
+    SlackActionBlockElement, SlackActionId, SlackActionsBlock, SlackBlock, SlackBlockButtonElement,
+    SlackBlockButtonStyle, SlackBlockMarkDownText, SlackBlockText, SlackHeaderBlock,
+    SlackSectionBlock,
+};
+
+use crate::outbox::Rich;
+
+/// Block Kit's limits: header text, one section field, a button's label, fields per section.
+const HEADER_MAX: usize = 150;
+const FIELD_MAX: usize = 2000;
+const BUTTON_MAX: usize = 75;
+const FIELDS_PER_SECTION: usize = 10;
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut clipped: String = text.chars().take(max - 1).collect();
+        clipped.push('…');
+        clipped
+    }
+}
+
+/// Escapes `&`, `<` and `>` as Slack requires, except in the control sequences runroom means:
+/// user mentions `<@U…>`, channel links `<#C…>` and `<!here>`-style broadcasts.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            if let Some(end) = rest.find('>') {
+                let inner = &rest[1..end];
+                let control =
+                    (inner.starts_with('@') || inner.starts_with('#') || inner.starts_with('!'))
+                        && inner.len() > 1
+                        && !inner.contains(['<', ' ', '\n']);
+                if control {
+                    out.push_str(&rest[..=end]);
+                    rest = &rest[end + 1..];
+                    continue;
+                }
+            }
+            out.push_str("&lt;");
+        } else if c == '>' {
+            out.push_str("&gt;");
+        } else if c == '&' {
+            out.push_str("&amp;");
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+fn markdown(text: String) -> SlackBlockText {
+    SlackBlockText::MarkDown(SlackBlockMarkDownText::new(text))
+}
+
+/// The card: the title as a header, each field as `*label*` over its value, and a row of
+/// buttons whose `action_id` is the button's id (`ack:7`), which comes back when pressed.
+pub fn card(rich: &Rich) -> Vec<SlackBlock> {
+    let mut blocks = vec![SlackBlock::Header(SlackHeaderBlock::new(
+        clip(&rich.title, HEADER_MAX).into(),
+    ))];
+    for chunk in rich.fields.chunks(FIELDS_PER_SECTION) {
+        let fields = chunk
+            .iter()
+            .map(|f| {
+                let label = escape(&f.label);
+                let value = escape(&f.value);
+                markdown(clip(&format!("*{label}*\n{value}"), FIELD_MAX))
+            })
+            .collect();
+        blocks.push(SlackBlock::Section(
+            SlackSectionBlock::new().with_fields(fields),
+        ));
+    }
+    if !rich.buttons.is_empty() {
+        let buttons = rich
+            .buttons
+            .iter()
+            .map(|b| {
+                let mut button = SlackBlockButtonElement::new(clip(&b.label, BUTTON_MAX).into())
+                    .with_action_id(SlackActionId(b.id.clone()))
+                    .with_value(b.id.clone());
+                if b.id.starts_with("ack:") {
+                    button = button.with_style(SlackBlockButtonStyle::Primary);
+                } else if b.id.starts_with("resolve:") {
+                    button = button.with_style(SlackBlockButtonStyle::Danger);
+                }
+                SlackActionBlockElement::Button(button)
+            })
+            .collect();
+        blocks.push(SlackBlock::Actions(SlackActionsBlock::new(buttons)));
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::{RichButton, RichField};
+
+    #[test]
+    fn escapes_text_but_keeps_mentions() {
+        assert_eq!(
+            escape("p99 < 5s & <@U01ANA> said <!here> > ok <#C01|runroom> <b>"),
+            "p99 &lt; 5s &amp; <@U01ANA> said <!here> &gt; ok <#C01|runroom> &lt;b&gt;"
+        );
+        assert_eq!(escape("a <@ b"), "a &lt;@ b");
+    }
+
+    #[test]
+    fn card_has_header_fields_and_buttons() {
+        let rich = Rich {
+            title: "INC-7 · SEV1 · Checkout down".into(),
+            fields: vec![RichField {
+                label: "Commander".into(),
+                value: "<@U01ANA>".into(),
+            }],
+            buttons: vec![
+                RichButton {
+                    id: "ack:7".into(),
+                    label: "Ack".into(),
+                },
+                RichButton {
+                    id: "resolve:7".into(),
+                    label: "Resolve".into(),
+                },
+            ],
+        };
+        let json = serde_json::to_value(card(&rich)).expect("blocks serialise");
+        assert_eq!(json[0]["type"], "header");
+        assert_eq!(json[0]["text"]["text"], "INC-7 · SEV1 · Checkout down");
+        assert_eq!(json[1]["fields"][0]["text"], "*Commander*\n<@U01ANA>");
+        assert_eq!(json[2]["elements"][0]["action_id"], "ack:7");
+        assert_eq!(json[2]["elements"][0]["style"], "primary");
+        assert_eq!(json[2]["elements"][1]["style"], "danger");
+    }
+}

@@ -1,0 +1,190 @@
+//! Slack's payloads as the engine's [`Inbound`] messages: channel messages (keyword commands
+//! work in plain text), messages that mention the bot, slash commands and the card's buttons.
+//! Bot messages and message subtypes (edits, joins, bot posts) are ignored, so runroom never
+//! answers itself. Pure functions: both transports (HTTP and Socket Mode) use them.
+
+use chrono::{DateTime, Utc};
+use slack_morphism::prelude::{
+    SlackCommandEvent, SlackEventCallbackBody, SlackInteractionActionContainer,
+    SlackInteractionBlockActionsEvent, SlackPushEventCallback,
+};
+
+use crate::engine::command;
+use crate::engine::room::{Author, Inbound, Platform, RoomRef};
+
+/// Slack escapes these three in message text; commands must see what the user typed.
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// How a Slack user appears in incident text: a mention, which Slack renders with the current
+/// name and other rooms show as `@name`.
+pub fn mention(user_id: &str) -> String {
+    format!("<@{user_id}>")
+}
+
+fn author(user_id: &str) -> Author {
+    Author {
+        id: user_id.to_string(),
+        name: mention(user_id),
+    }
+}
+
+/// A message event or a mention of the bot. Both events of one message (Slack sends `message`
+/// and `app_mention` for "inc ack @runroom") share the dedupe id `msg:{channel}:{ts}`, so the
+/// command acts once; a redelivered event has the same id too.
+pub fn from_event(callback: &SlackPushEventCallback, now: DateTime<Utc>) -> Option<Inbound> {
+    match &callback.event {
+        SlackEventCallbackBody::Message(message) => {
+            if message.subtype.is_some() || message.sender.bot_id.is_some() {
+                return None;
+            }
+            let user = message.sender.user.as_ref()?;
+            let channel = message.origin.channel.as_ref()?;
+            let text = message.content.as_ref()?.text.as_deref()?;
+            Some(Inbound {
+                event_id: format!("msg:{}:{}", channel.0, message.origin.ts.0),
+                room: RoomRef {
+                    platform: Platform::Slack,
+                    chat: channel.0.clone(),
+                    thread: message.origin.thread_ts.as_ref().map(|t| t.0.clone()),
+                },
+                author: author(&user.0),
+                text: unescape(text),
+                received_at: now,
+                private_replies: false,
+            })
+        }
+        SlackEventCallbackBody::AppMention(event) => {
+            let text = unescape(event.content.text.as_deref()?);
+            Some(Inbound {
+                event_id: format!("msg:{}:{}", event.channel.0, event.origin.ts.0),
+                room: RoomRef {
+                    platform: Platform::Slack,
+                    chat: event.channel.0.clone(),
+                    thread: event.origin.thread_ts.as_ref().map(|t| t.0.clone()),
+                },
+                author: author(&event.user.0),
+                text: addressed_command(&text),
+                received_at: now,
+                private_replies: false,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// "@runroom ack 7" means "/inc ack 7": the leading mention is dropped and, unless the rest
+/// already is a command, the explicit prefix is added.
+fn addressed_command(text: &str) -> String {
+    let trimmed = text.trim_start();
+    let rest = match trimmed.strip_prefix("<@").and_then(|r| r.split_once('>')) {
+        Some((_, rest)) => rest.trim_start(),
+        None => trimmed,
+    };
+    if command::parse(rest).is_some() {
+        rest.to_string()
+    } else {
+        format!("/inc {rest}")
+    }
+}
+
+/// A slash command, whatever its configured name: the text after it is an `/inc` command.
+/// Answers that change nothing are private to the person who typed it, as Slack users expect.
+pub fn from_command(event: &SlackCommandEvent, now: DateTime<Utc>) -> Inbound {
+    let text = event.text.as_deref().map(unescape).unwrap_or_default();
+    Inbound {
+        event_id: format!("cmd:{}", event.trigger_id.0),
+        room: RoomRef {
+            platform: Platform::Slack,
+            chat: event.channel_id.0.clone(),
+            thread: None,
+        },
+        author: author(&event.user_id.0),
+        text: format!("/inc {}", text.trim()),
+        received_at: now,
+        private_replies: true,
+    }
+}
+
+/// A card button (`ack:7`, `resolve:7`, `update:7`, `escalate:7`) as the command it stands for.
+/// Update needs words only a person can give, so it answers with how to post one; escalating
+/// means raising the severity until escalation policies arrive.
+fn button_command(action_id: &str) -> Option<String> {
+    let (verb, number) = action_id.split_once(':')?;
+    let number: i64 = number.parse().ok()?;
+    Some(match verb {
+        "ack" => format!("/inc ack INC-{number}"),
+        "resolve" => format!("/inc resolve INC-{number}"),
+        "update" => "/inc help update".to_string(),
+        "escalate" => "/inc help sev".to_string(),
+        _ => return None,
+    })
+}
+
+/// A press of one of the card's buttons.
+pub fn from_actions(
+    event: &SlackInteractionBlockActionsEvent,
+    now: DateTime<Utc>,
+) -> Option<Inbound> {
+    let user = event.user.as_ref()?;
+    let channel =
+        event
+            .channel
+            .as_ref()
+            .map(|c| c.id.0.clone())
+            .or_else(|| match &event.container {
+                SlackInteractionActionContainer::Message(m) => {
+                    m.channel_id.as_ref().map(|c| c.0.clone())
+                }
+                _ => None,
+            })?;
+    let action = event.actions.as_ref()?.first()?;
+    let text = button_command(&action.action_id.0)?;
+    Some(Inbound {
+        event_id: format!("action:{}", event.trigger_id.0),
+        room: RoomRef {
+            platform: Platform::Slack,
+            chat: channel,
+            thread: None,
+        },
+        author: author(&user.id.0),
+        text,
+        received_at: now,
+        private_replies: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_of_the_bot_become_commands() {
+        assert_eq!(addressed_command("<@U0BOT> ack 7"), "/inc ack 7");
+        assert_eq!(addressed_command("<@U0BOT> inc ack 7"), "inc ack 7");
+        assert_eq!(addressed_command("inc ack <@U0BOT>"), "inc ack <@U0BOT>");
+    }
+
+    #[test]
+    fn buttons_map_to_commands() {
+        assert_eq!(button_command("ack:7").as_deref(), Some("/inc ack INC-7"));
+        assert_eq!(
+            button_command("resolve:12").as_deref(),
+            Some("/inc resolve INC-12")
+        );
+        assert_eq!(
+            button_command("update:7").as_deref(),
+            Some("/inc help update")
+        );
+        assert_eq!(button_command("delete:7"), None);
+        assert_eq!(button_command("ack:x"), None);
+    }
+
+    #[test]
+    fn slack_escapes_are_undone() {
+        assert_eq!(unescape("p99 &lt; 5s &amp;&amp; &gt;1%"), "p99 < 5s && >1%");
+    }
+}

@@ -1,0 +1,150 @@
+//! Slack: slash commands, channel messages and the card's buttons come in over signed HTTP
+//! ([`webhooks`]) or Socket Mode ([`socket`]); [`inbound`] turns them into the engine's messages
+//! and [`inbox`] hands those over within Slack's ack deadline. The incident card and every other
+//! message go out through the Web API ([`outbound`], rendered by [`blocks`]); [`people`] learns
+//! the names behind user ids so mentions read well in other rooms.
+
+pub mod blocks;
+pub mod inbound;
+pub mod inbox;
+pub mod outbound;
+pub mod people;
+pub mod signature;
+pub mod socket;
+pub mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use slack_morphism::prelude::{
+    SlackApiToken, SlackApiTokenValue, SlackClient, SlackClientHyperConnector,
+    SlackClientHyperHttpsConnector,
+};
+
+/// The bot token (`xoxb-…`) for the Web API, read from the environment only.
+pub const BOT_TOKEN_ENV: &str = "RUNROOM_SLACK_BOT_TOKEN";
+/// The signing secret that proves an HTTP request came from Slack.
+pub const SIGNING_SECRET_ENV: &str = "RUNROOM_SLACK_SIGNING_SECRET";
+/// The app-level token (`xapp-…`, scope `connections:write`) for Socket Mode.
+pub const APP_TOKEN_ENV: &str = "RUNROOM_SLACK_APP_TOKEN";
+
+/// How Slack's events reach runroom.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackMode {
+    /// Slack posts to `/webhooks/slack/*` (needs a public HTTPS URL).
+    #[default]
+    Http,
+    /// runroom opens a WebSocket to Slack (no public URL needed).
+    Socket,
+}
+
+/// `[slack]` in the config file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlackConfig {
+    /// The Web API's base URL (a fake on loopback in tests and staging).
+    pub api_url: String,
+    pub mode: SlackMode,
+    /// How long an inbound request may wait for the engine before it is acknowledged anyway
+    /// (Slack gives up after 3 s); the work goes on after the ack.
+    pub ack_budget_ms: u64,
+    /// Seconds before a Web API call without an answer counts as failed (and is retried).
+    pub timeout_seconds: u64,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        SlackConfig {
+            api_url: "https://slack.com/api".into(),
+            mode: SlackMode::Http,
+            ack_budget_ms: 2000,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+impl SlackConfig {
+    pub fn ack_budget(&self) -> Duration {
+        Duration::from_millis(self.ack_budget_ms.clamp(1, 2800))
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds.max(1))
+    }
+}
+
+pub type SlackHttpClient = SlackClient<SlackClientHyperHttpsConnector>;
+
+/// A Web API client for `config.api_url`. It speaks http as well as https, so tests and staging
+/// can point it at a fake on loopback; no rate control of its own: the outbox paces.
+pub fn client(config: &SlackConfig) -> anyhow::Result<Arc<SlackHttpClient>> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .context("loading the system's TLS root certificates for Slack")?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .build();
+    let connector = SlackClientHyperConnector::with_connector(connector)
+        .with_slack_api_url(config.api_url.trim_end_matches('/'));
+    Ok(Arc::new(SlackClient::new(connector)))
+}
+
+/// A Web API token from its secret value.
+pub fn token(value: String) -> SlackApiToken {
+    SlackApiToken::new(SlackApiTokenValue(value))
+}
+
+/// What a process needs to speak to Slack, when `RUNROOM_SLACK_BOT_TOKEN` is set.
+pub struct SlackApp {
+    pub config: SlackConfig,
+    pub client: Arc<SlackHttpClient>,
+    pub bot_token: SlackApiToken,
+}
+
+impl SlackApp {
+    /// `None` when no bot token is set (Slack messages then wait in the outbox).
+    pub fn from_env(config: Option<&SlackConfig>) -> anyhow::Result<Option<SlackApp>> {
+        let config = config.cloned().unwrap_or_default();
+        let Some(bot_token) = secret(BOT_TOKEN_ENV) else {
+            return Ok(None);
+        };
+        Ok(Some(SlackApp {
+            client: client(&config).context("building the Slack client")?,
+            bot_token: token(bot_token),
+            config,
+        }))
+    }
+
+    pub fn sender(&self, store: Arc<dyn crate::store::Store>) -> outbound::SlackSender {
+        outbound::SlackSender::new(
+            self.client.clone(),
+            self.bot_token.clone(),
+            store,
+            self.config.timeout(),
+        )
+    }
+
+    /// The inbound side: names are looked up with the bot token, then the engine decides.
+    pub fn inbox(&self, engine: Arc<crate::engine::Engine>) -> Arc<inbox::Inbox> {
+        let people = people::People::new(
+            self.client.clone(),
+            self.bot_token.clone(),
+            engine.store().clone(),
+            self.config.timeout(),
+        );
+        Arc::new(inbox::Inbox::new(
+            engine,
+            Arc::new(people),
+            self.config.ack_budget(),
+        ))
+    }
+}
+
+/// A non-empty secret from the environment.
+pub fn secret(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,265 @@
+//! Sending through the Web API. A message that carries the incident card (`rich`) keeps one card
+//! per channel current: the first is posted and pinned, later ones edit it with `chat.update`,
+//! and the change itself goes as a reply in the card's thread (the channel's timeline of the
+//! incident). Private answers go as ephemeral messages; everything else is a plain post.
+//! Slack's errors are sorted into "retry" (429 with Retry-After, 5xx, timeouts) and "never".
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::{
+    SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest, SlackApiChatUpdateRequest,
+    SlackApiPinsAddRequest, SlackApiToken, SlackChannelId, SlackMessageContent, SlackTs,
+    SlackUserId,
+};
+
+use super::{SlackHttpClient, blocks};
+use crate::outbox::{Delivered, Rich, SendError, Sender};
+use crate::store::{CardRef, OutboxRow, Store};
+
+/// Slack's errors that another attempt can fix.
+const RETRYABLE_CODES: &[&str] = &[
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+];
+
+type CardLocks = Mutex<HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>>;
+
+pub struct SlackSender {
+    client: Arc<SlackHttpClient>,
+    token: SlackApiToken,
+    store: Arc<dyn Store>,
+    timeout: Duration,
+    /// One lock per (channel, incident): two rows of one incident never both post a first card.
+    card_locks: CardLocks,
+}
+
+fn classify(error: SlackClientError) -> SendError {
+    match error {
+        SlackClientError::RateLimitError(e) => SendError::Retryable {
+            reason: "slack: 429 rate limited".into(),
+            retry_after: e.retry_after,
+        },
+        SlackClientError::ApiError(e) if RETRYABLE_CODES.contains(&e.code.as_str()) => {
+            SendError::retryable(format!("slack: {}", e.code))
+        }
+        SlackClientError::ApiError(e) => SendError::permanent(format!("slack: {}", e.code)),
+        SlackClientError::HttpError(e) if e.status_code.is_server_error() => {
+            SendError::retryable(format!("slack: HTTP {}", e.status_code))
+        }
+        SlackClientError::HttpError(e) => {
+            SendError::permanent(format!("slack: HTTP {}", e.status_code))
+        }
+        // Connection failures and unreadable answers: the network, not the message.
+        other => SendError::retryable(format!("slack: {other}")),
+    }
+}
+
+fn content_text(text: &str) -> SlackMessageContent {
+    SlackMessageContent::new().with_text(blocks::escape(text))
+}
+
+fn card_content(rich: &Rich) -> SlackMessageContent {
+    SlackMessageContent::new()
+        .with_text(blocks::escape(&rich.title))
+        .with_blocks(blocks::card(rich))
+}
+
+impl SlackSender {
+    pub fn new(
+        client: Arc<SlackHttpClient>,
+        token: SlackApiToken,
+        store: Arc<dyn Store>,
+        timeout: Duration,
+    ) -> SlackSender {
+        SlackSender {
+            client,
+            token,
+            store,
+            timeout,
+            card_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, SlackClientError>>,
+    ) -> Result<T, SendError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result.map_err(classify),
+            Err(_) => Err(SendError::retryable("slack: timed out")),
+        }
+    }
+
+    async fn post(
+        &self,
+        channel: &str,
+        content: SlackMessageContent,
+        thread: Option<&str>,
+    ) -> Result<String, SendError> {
+        let session = self.client.open_session(&self.token);
+        let mut request =
+            SlackApiChatPostMessageRequest::new(SlackChannelId(channel.into()), content);
+        if let Some(thread) = thread {
+            request = request.with_thread_ts(SlackTs(thread.into()));
+        }
+        let posted = self.call(session.chat_post_message(&request)).await?;
+        Ok(posted.ts.0)
+    }
+
+    fn card_lock(&self, channel: &str, incident: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .card_locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        locks
+            .entry((channel.to_string(), incident))
+            .or_default()
+            .clone()
+    }
+
+    /// Posts or edits the incident's card in this channel; returns the card's `ts`.
+    async fn show_card(
+        &self,
+        row: &OutboxRow,
+        incident: i64,
+        rich: &Rich,
+    ) -> Result<String, SendError> {
+        let channel = &row.message.chat;
+        let store_error =
+            |e: crate::store::StoreError| SendError::retryable(format!("database: {e}"));
+        let card = self
+            .store
+            .card("slack", channel, incident)
+            .await
+            .map_err(store_error)?;
+        match card {
+            Some(card) => {
+                // A retried older row must not put stale content back on the card.
+                if row.id > card.outbox_id {
+                    let session = self.client.open_session(&self.token);
+                    let request = SlackApiChatUpdateRequest::new(
+                        SlackChannelId(channel.clone()),
+                        card_content(rich),
+                        SlackTs(card.message_id.clone()),
+                    );
+                    self.call(session.chat_update(&request)).await?;
+                    let shown = CardRef {
+                        outbox_id: row.id,
+                        ..card.clone()
+                    };
+                    self.store
+                        .save_card("slack", channel, incident, &shown, chrono::Utc::now())
+                        .await
+                        .map_err(store_error)?;
+                }
+                Ok(card.message_id)
+            }
+            None => {
+                let ts = self.post(channel, card_content(rich), None).await?;
+                let card = CardRef {
+                    message_id: ts.clone(),
+                    outbox_id: row.id,
+                };
+                self.store
+                    .save_card("slack", channel, incident, &card, chrono::Utc::now())
+                    .await
+                    .map_err(store_error)?;
+                // Pinning is a convenience: a failure is logged, the card stands.
+                let session = self.client.open_session(&self.token);
+                let pin = SlackApiPinsAddRequest::new(
+                    SlackChannelId(channel.clone()),
+                    SlackTs(ts.clone()),
+                );
+                match self.call(session.pins_add(&pin)).await {
+                    Ok(_) => {}
+                    Err(SendError::Permanent { reason }) if reason.ends_with("already_pinned") => {}
+                    Err(error) => {
+                        tracing::warn!(%error, incident, "could not pin the incident card")
+                    }
+                }
+                Ok(ts)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Sender for SlackSender {
+    fn platform(&self) -> &'static str {
+        "slack"
+    }
+
+    async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
+        let m = &row.message;
+        if let Some(user) = &m.recipient {
+            let session = self.client.open_session(&self.token);
+            let mut request = SlackApiChatPostEphemeralRequest::new(
+                SlackChannelId(m.chat.clone()),
+                SlackUserId(user.clone()),
+                content_text(&m.text),
+            );
+            if let Some(thread) = &m.thread {
+                request = request.with_thread_ts(SlackTs(thread.clone()));
+            }
+            self.call(session.chat_post_ephemeral(&request)).await?;
+            return Ok(Delivered::default());
+        }
+        let ts = match (&m.rich, m.incident) {
+            (Some(rich), Some(incident)) => {
+                let lock = self.card_lock(&m.chat, incident);
+                let _held = lock.lock().await;
+                let card = self.show_card(row, incident, rich).await?;
+                self.post(&m.chat, content_text(&m.text), Some(&card))
+                    .await?
+            }
+            _ => {
+                self.post(&m.chat, content_text(&m.text), m.thread.as_deref())
+                    .await?
+            }
+        };
+        Ok(Delivered {
+            platform_message_id: Some(ts),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slack_morphism::errors::{SlackClientApiError, SlackRateLimitError};
+
+    #[test]
+    fn errors_are_sorted() {
+        let api = |code: &str| {
+            classify(SlackClientError::ApiError(SlackClientApiError::new(
+                code.into(),
+            )))
+        };
+        assert!(matches!(
+            api("channel_not_found"),
+            SendError::Permanent { .. }
+        ));
+        assert!(matches!(api("not_in_channel"), SendError::Permanent { .. }));
+        assert!(matches!(api("internal_error"), SendError::Retryable { .. }));
+        let limited = classify(SlackClientError::RateLimitError(
+            SlackRateLimitError::new().with_retry_after(Duration::from_secs(3)),
+        ));
+        assert_eq!(
+            limited,
+            SendError::Retryable {
+                reason: "slack: 429 rate limited".into(),
+                retry_after: Some(Duration::from_secs(3)),
+            }
+        );
+    }
+}

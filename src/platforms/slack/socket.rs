@@ -1,0 +1,108 @@
+//! Socket Mode: runroom opens a WebSocket to Slack with the app-level token and receives the
+//! same events, slash commands and button presses as over HTTP, with no public URL. Each
+//! envelope is acknowledged within Slack's 3 s ([`Inbox`]); one the engine failed is not
+//! acknowledged, so Slack delivers it again.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use slack_morphism::prelude::{
+    SlackApiToken, SlackClientEventsListenerEnvironment, SlackClientEventsUserState,
+    SlackClientSocketModeConfig, SlackClientSocketModeListener, SlackCommandEvent,
+    SlackCommandEventResponse, SlackInteractionEvent, SlackMessageContent,
+    SlackMessageResponseType, SlackPushEventCallback, SlackSocketModeListenerCallbacks,
+    UserCallbackResult,
+};
+
+use super::SlackHttpClient;
+use super::inbound;
+use super::inbox::{Handed, Inbox};
+
+/// Listens until `stop` turns true.
+pub async fn run(
+    client: Arc<SlackHttpClient>,
+    app_token: SlackApiToken,
+    inbox: Arc<Inbox>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let environment =
+        Arc::new(SlackClientEventsListenerEnvironment::new(client).with_user_state(inbox));
+    let callbacks = SlackSocketModeListenerCallbacks::new()
+        .with_command_events(on_command)
+        .with_interaction_events(on_interaction)
+        .with_push_events(on_event);
+    let listener = SlackClientSocketModeListener::new(
+        &SlackClientSocketModeConfig::new(),
+        environment,
+        callbacks,
+    );
+    listener
+        .listen_for(&app_token)
+        .await
+        .context("opening a Socket Mode connection (apps.connections.open)")?;
+    listener.start().await;
+    tracing::info!("listening to Slack over Socket Mode");
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            break;
+        }
+    }
+    listener.shutdown().await;
+    Ok(())
+}
+
+async fn inbox_of(state: &SlackClientEventsUserState) -> Option<Arc<Inbox>> {
+    state.read().await.get_user_state::<Arc<Inbox>>().cloned()
+}
+
+fn not_recorded() -> Box<dyn std::error::Error + Send + Sync> {
+    "the engine did not record the event; Slack will deliver it again".into()
+}
+
+async fn on_event(
+    event: SlackPushEventCallback,
+    _client: Arc<SlackHttpClient>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    let inbox = inbox_of(&state).await.ok_or_else(not_recorded)?;
+    let Some(inbound) = inbound::from_event(&event, chrono::Utc::now()) else {
+        return Ok(());
+    };
+    match inbox.hand(inbound).await {
+        Handed::Failed => Err(not_recorded()),
+        Handed::Done | Handed::Later => Ok(()),
+    }
+}
+
+async fn on_command(
+    event: SlackCommandEvent,
+    _client: Arc<SlackHttpClient>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<SlackCommandEventResponse> {
+    let inbox = inbox_of(&state).await.ok_or_else(not_recorded)?;
+    let chat = event.channel_id.0.clone();
+    let handed = inbox
+        .hand(inbound::from_command(&event, chrono::Utc::now()))
+        .await;
+    let content = match handed {
+        Handed::Failed => SlackMessageContent::new().with_text(inbox.failure_text(&chat)),
+        Handed::Done | Handed::Later => SlackMessageContent::new(),
+    };
+    Ok(SlackCommandEventResponse::new(content)
+        .with_response_type(SlackMessageResponseType::Ephemeral))
+}
+
+async fn on_interaction(
+    event: SlackInteractionEvent,
+    _client: Arc<SlackHttpClient>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    let inbox = inbox_of(&state).await.ok_or_else(not_recorded)?;
+    if let SlackInteractionEvent::BlockActions(actions) = event
+        && let Some(inbound) = inbound::from_actions(&actions, chrono::Utc::now())
+        && inbox.hand(inbound).await == Handed::Failed
+    {
+        return Err(not_recorded());
+    }
+    Ok(())
+}

@@ -1,0 +1,501 @@
+//! A fake Slack: the Web API methods runroom calls (`chat.postMessage`, `chat.update`,
+//! `chat.postEphemeral`, `pins.add`, `users.info`, `apps.connections.open`) under `/api`, with
+//! a bearer token, Slack's `{"ok": …}` answers, 429s with `Retry-After`, and a Socket Mode
+//! WebSocket that pushes envelopes and records their acks. It keeps the channel's messages, so a
+//! test can read the card as a user would see it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+/// How the fake answers one Web API call.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Ok,
+    /// HTTP 429 with `Retry-After` in seconds.
+    RateLimited {
+        retry_after: u64,
+    },
+    /// HTTP 200 with `{"ok": false, "error": code}`.
+    Error(&'static str),
+    /// HTTP 503 without a JSON body.
+    ServerError,
+}
+
+/// One Web API call the fake saw.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub at: Instant,
+    pub method: String,
+    pub body: Value,
+    pub status: u16,
+    pub ok: bool,
+}
+
+/// A message as it stands in a channel now.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub ts: String,
+    pub channel: String,
+    pub thread_ts: Option<String>,
+    pub text: String,
+    pub blocks: Option<Value>,
+    pub edits: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    script: VecDeque<Reply>,
+    /// Per method and channel: (capacity, refill per second, tokens, last refill).
+    limits: HashMap<String, (f64, f64)>,
+    buckets: HashMap<(String, String), (f64, Instant)>,
+    calls: Vec<Call>,
+    messages: Vec<Posted>,
+    ephemeral: Vec<(String, String, String)>,
+    pins: Vec<(String, String)>,
+    users: HashMap<String, String>,
+    next_ts: u64,
+    /// Socket Mode: frames to push to the next connection, and acks received.
+    socket_outbox: Vec<String>,
+    socket_acks: Vec<Value>,
+    socket_connections: usize,
+}
+
+#[derive(Clone)]
+pub struct FakeSlack {
+    /// The Web API base (`http://127.0.0.1:PORT/api`), for `[slack] api_url`.
+    pub api_url: String,
+    pub bot_token: String,
+    pub app_token: String,
+    socket_url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake slack");
+        let ws_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake slack socket mode");
+        let fake = FakeSlack {
+            api_url: format!("http://{}/api", listener.local_addr().unwrap()),
+            bot_token: "xoxb-test-bot-token".into(),
+            app_token: "xapp-test-app-token".into(),
+            socket_url: format!("ws://{}/link", ws_listener.local_addr().unwrap()),
+            inner: Arc::new(Mutex::new(Inner {
+                next_ts: 1_700_000_000_000_100,
+                ..Inner::default()
+            })),
+        };
+        let app = Router::new()
+            .route("/api/users.info", get(users_info))
+            .route("/api/{method}", post(method))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let socket = fake.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = ws_listener.accept().await {
+                let fake = socket.clone();
+                tokio::spawn(async move { fake.serve_socket(stream).await });
+            }
+        });
+        fake
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers the next calls with these replies, in order; then `Ok` again.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.lock().script.extend(replies);
+    }
+
+    /// Enforces a rate on one method per channel, as Slack does: a bucket of `capacity` calls
+    /// refilled at `per_second`; past it, 429 with `Retry-After: 1`.
+    pub fn limit(&self, method: &str, capacity: u32, per_second: f64) {
+        self.lock()
+            .limits
+            .insert(method.to_string(), (f64::from(capacity), per_second));
+    }
+
+    /// A workspace member `users.info` knows.
+    pub fn add_user(&self, id: &str, display_name: &str) {
+        self.lock()
+            .users
+            .insert(id.to_string(), display_name.to_string());
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    /// The successful calls of one method.
+    pub fn ok_calls(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.ok)
+            .collect()
+    }
+
+    pub fn count_status(&self, status: u16) -> usize {
+        self.calls().iter().filter(|c| c.status == status).count()
+    }
+
+    /// Every message in a channel (top-level and thread replies), oldest first.
+    pub fn messages(&self, channel: &str) -> Vec<Posted> {
+        self.lock()
+            .messages
+            .iter()
+            .filter(|m| m.channel == channel)
+            .cloned()
+            .collect()
+    }
+
+    /// The top-level messages of a channel that carry Block Kit (incident cards).
+    pub fn cards(&self, channel: &str) -> Vec<Posted> {
+        self.messages(channel)
+            .into_iter()
+            .filter(|m| m.thread_ts.is_none() && m.blocks.is_some())
+            .collect()
+    }
+
+    /// Replies in a message's thread.
+    pub fn thread(&self, channel: &str, ts: &str) -> Vec<Posted> {
+        self.messages(channel)
+            .into_iter()
+            .filter(|m| m.thread_ts.as_deref() == Some(ts))
+            .collect()
+    }
+
+    /// (channel, user, text) of each ephemeral message.
+    pub fn ephemeral(&self) -> Vec<(String, String, String)> {
+        self.lock().ephemeral.clone()
+    }
+
+    /// (channel, ts) of each pin.
+    pub fn pins(&self) -> Vec<(String, String)> {
+        self.lock().pins.clone()
+    }
+
+    /// Polls until `check` holds, or panics at the deadline.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        within: Duration,
+        check: impl Fn(&FakeSlack) -> bool,
+    ) {
+        let deadline = Instant::now() + within;
+        while !check(self) {
+            assert!(
+                Instant::now() < deadline,
+                "fake slack: {what} within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Pushes a Socket Mode envelope to every open connection (or the next one to open), with
+    /// a fresh `envelope_id`, which is returned.
+    pub fn push_envelope(&self, kind: &str, payload: Value) -> String {
+        let mut inner = self.lock();
+        let id = format!("env-{}", inner.socket_outbox.len() + 1);
+        let frame = json!({
+            "envelope_id": id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        });
+        inner.socket_outbox.push(frame.to_string());
+        id
+    }
+
+    /// The acks received over Socket Mode.
+    pub fn socket_acks(&self) -> Vec<Value> {
+        self.lock().socket_acks.clone()
+    }
+
+    pub fn socket_connections(&self) -> usize {
+        self.lock().socket_connections
+    }
+
+    /// One Socket Mode connection: `hello`, then each pushed envelope once, recording acks.
+    /// Only the first connection gets envelopes, as Slack delivers each to one connection.
+    async fn serve_socket(&self, stream: tokio::net::TcpStream) {
+        let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
+        let (mut tx, mut rx) = ws.split();
+        let number = {
+            let mut inner = self.lock();
+            inner.socket_connections += 1;
+            inner.socket_connections
+        };
+        let hello = json!({
+            "type": "hello",
+            "num_connections": number,
+            "connection_info": { "app_id": "A0RUNROOM" },
+            "debug_info": { "host": "fake-slack", "approximate_connection_time": 18060 }
+        });
+        if tx.send(Message::text(hello.to_string())).await.is_err() {
+            return;
+        }
+        let mut sent = 0;
+        loop {
+            let frames: Vec<String> = if number == 1 {
+                self.lock().socket_outbox[sent..].to_vec()
+            } else {
+                Vec::new()
+            };
+            for frame in frames {
+                sent += 1;
+                if tx.send(Message::text(frame)).await.is_err() {
+                    return;
+                }
+            }
+            match tokio::time::timeout(Duration::from_millis(20), rx.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    if let Ok(ack) = serde_json::from_str::<Value>(text.as_str()) {
+                        self.lock().socket_acks.push(ack);
+                    }
+                }
+                Ok(Some(Ok(Message::Ping(data)))) => {
+                    let _ = tx.send(Message::Pong(data)).await;
+                }
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return,
+                Ok(Some(Ok(_))) | Err(_) => {}
+            }
+        }
+    }
+}
+
+fn slack_error(code: &str) -> Response {
+    axum::Json(json!({ "ok": false, "error": code })).into_response()
+}
+
+fn rate_limited(retry_after: u64) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({ "ok": false, "error": "ratelimited" })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        "retry-after",
+        retry_after
+            .to_string()
+            .parse()
+            .expect("digits are a header value"),
+    );
+    response
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::to_string)
+}
+
+impl Inner {
+    fn next_ts(&mut self) -> String {
+        self.next_ts += 1;
+        format!(
+            "{}.{:06}",
+            self.next_ts / 1_000_000,
+            self.next_ts % 1_000_000
+        )
+    }
+
+    /// Takes a token from the method's bucket for this channel; false when empty.
+    fn admit(&mut self, method: &str, channel: &str, at: Instant) -> bool {
+        let Some(&(capacity, rate)) = self.limits.get(method) else {
+            return true;
+        };
+        let (tokens, last) = self
+            .buckets
+            .entry((method.to_string(), channel.to_string()))
+            .or_insert((capacity, at));
+        *tokens = (*tokens + at.duration_since(*last).as_secs_f64() * rate).min(capacity);
+        *last = at;
+        // Slots computed to the microsecond can land a hair early: allow that rounding.
+        if *tokens >= 0.999 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Does what a successful call does and returns Slack's answer.
+    fn apply(&mut self, method: &str, body: &Value) -> Result<Value, &'static str> {
+        let channel = body["channel"].as_str().unwrap_or_default().to_string();
+        let text = body["text"].as_str().unwrap_or_default().to_string();
+        match method {
+            "chat.postMessage" => {
+                if channel.is_empty() {
+                    return Err("channel_not_found");
+                }
+                if text.is_empty() && body["blocks"].is_null() {
+                    return Err("no_text");
+                }
+                let ts = self.next_ts();
+                self.messages.push(Posted {
+                    ts: ts.clone(),
+                    channel: channel.clone(),
+                    thread_ts: body["thread_ts"].as_str().map(str::to_string),
+                    text: text.clone(),
+                    blocks: (!body["blocks"].is_null()).then(|| body["blocks"].clone()),
+                    edits: 0,
+                });
+                Ok(json!({
+                    "channel": channel,
+                    "ts": ts,
+                    "message": { "type": "message", "text": text, "ts": ts, "bot_id": "B0RUNROOM" }
+                }))
+            }
+            "chat.update" => {
+                let ts = body["ts"].as_str().unwrap_or_default();
+                let Some(message) = self
+                    .messages
+                    .iter_mut()
+                    .find(|m| m.channel == channel && m.ts == ts)
+                else {
+                    return Err("message_not_found");
+                };
+                message.text = text.clone();
+                message.blocks = (!body["blocks"].is_null()).then(|| body["blocks"].clone());
+                message.edits += 1;
+                Ok(json!({
+                    "channel": channel,
+                    "ts": ts,
+                    "text": text,
+                    "message": { "type": "message", "text": text, "ts": ts, "bot_id": "B0RUNROOM" }
+                }))
+            }
+            "chat.postEphemeral" => {
+                let user = body["user"].as_str().unwrap_or_default().to_string();
+                if user.is_empty() {
+                    return Err("user_not_found");
+                }
+                self.ephemeral.push((channel, user, text));
+                let ts = self.next_ts();
+                Ok(json!({ "message_ts": ts }))
+            }
+            "pins.add" => {
+                let ts = body["timestamp"].as_str().unwrap_or_default().to_string();
+                if self.pins.iter().any(|(c, t)| *c == channel && *t == ts) {
+                    return Err("already_pinned");
+                }
+                self.pins.push((channel, ts));
+                Ok(json!({}))
+            }
+            _ => Err("unknown_method"),
+        }
+    }
+}
+
+async fn method(
+    State(fake): State<FakeSlack>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let at = Instant::now();
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let token = bearer(&headers);
+    if method == "apps.connections.open" {
+        let ok = token.as_deref() == Some(fake.app_token.as_str());
+        fake.lock().calls.push(Call {
+            at,
+            method,
+            body,
+            status: 200,
+            ok,
+        });
+        return if ok {
+            axum::Json(json!({ "ok": true, "url": fake.socket_url })).into_response()
+        } else {
+            slack_error("invalid_auth")
+        };
+    }
+    let mut inner = fake.lock();
+    let channel = body["channel"].as_str().unwrap_or_default().to_string();
+    let scripted = inner.script.pop_front().unwrap_or(Reply::Ok);
+    let (response, ok) = if token.as_deref() != Some(fake.bot_token.as_str()) {
+        (slack_error("invalid_auth"), false)
+    } else if !inner.admit(&method, &channel, at) {
+        (rate_limited(1), false)
+    } else {
+        match scripted {
+            Reply::RateLimited { retry_after } => (rate_limited(retry_after), false),
+            Reply::Error(code) => (slack_error(code), false),
+            Reply::ServerError => (StatusCode::SERVICE_UNAVAILABLE.into_response(), false),
+            Reply::Ok => match inner.apply(&method, &body) {
+                Ok(mut answer) => {
+                    answer["ok"] = json!(true);
+                    (axum::Json(answer).into_response(), true)
+                }
+                Err(code) => (slack_error(code), false),
+            },
+        }
+    };
+    let status = response.status().as_u16();
+    inner.calls.push(Call {
+        at,
+        method,
+        body,
+        status,
+        ok,
+    });
+    response
+}
+
+async fn users_info(
+    State(fake): State<FakeSlack>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let user = query.get("user").cloned().unwrap_or_default();
+    let mut inner = fake.lock();
+    let authorized = bearer(&headers).as_deref() == Some(fake.bot_token.as_str());
+    let known = inner.users.get(&user).cloned();
+    let (response, ok) = match (authorized, known) {
+        (false, _) => (slack_error("invalid_auth"), false),
+        (true, None) => (slack_error("user_not_found"), false),
+        (true, Some(name)) => (
+            axum::Json(json!({
+                "ok": true,
+                "user": {
+                    "id": user,
+                    "team_id": "T0RUNROOM",
+                    "name": name.to_lowercase(),
+                    "real_name": name,
+                    "profile": { "display_name": name, "real_name": name }
+                }
+            }))
+            .into_response(),
+            true,
+        ),
+    };
+    inner.calls.push(Call {
+        at: Instant::now(),
+        method: "users.info".into(),
+        body: json!({ "user": user }),
+        status: 200,
+        ok,
+    });
+    response
+}

@@ -1,0 +1,712 @@
+//! Slack end to end: signed requests to runroom's webhooks, the outbox worker delivering to a
+//! fake Slack Web API on loopback, and Socket Mode over a fake WebSocket.
+
+mod common;
+mod fakes;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TestStore, backends, console_room, start_time};
+use fakes::slack::{FakeSlack, Reply};
+use hmac::{Hmac, KeyInit, Mac};
+use runroom::engine::clock::{Clock, ManualClock, SystemClock};
+use runroom::engine::room::{Platform, Room, RoomRole};
+use runroom::engine::{Engine, EngineSettings};
+use runroom::i18n::{I18n, Lang};
+use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
+use runroom::platforms::slack::webhooks::{self, SlackHttp};
+use runroom::platforms::slack::{self, SlackApp, SlackConfig, signature::Verifier};
+use runroom::store::NewOutbound;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const WAR_ROOM: &str = "C0RUNROOM";
+const STATUS_ROOM: &str = "C0STATUS";
+
+fn slack_room(id: &str, chat: &str, role: RoomRole) -> Room {
+    Room {
+        id: id.into(),
+        platform: Platform::Slack,
+        chat: chat.into(),
+        language: Lang::En,
+        timezone: chrono_tz::America::New_York,
+        role,
+    }
+}
+
+fn rooms() -> Vec<Room> {
+    vec![
+        slack_room("runroom", WAR_ROOM, RoomRole::WarRoom),
+        slack_room("status", STATUS_ROOM, RoomRole::Announce),
+        Room {
+            language: Lang::PtBr,
+            ..console_room()
+        },
+    ]
+}
+
+/// Pacing out of the way for the flow tests (the storm test sets its own).
+fn unpaced() -> OutboxConfig {
+    let mut config = OutboxConfig::default();
+    config.limits.insert(
+        "slack".into(),
+        PlatformLimits {
+            rate: 10_000.0,
+            burst: 10_000,
+            per_chat_rate: 10_000.0,
+            per_chat_burst: 10_000,
+            ..PlatformLimits::default()
+        },
+    );
+    config
+}
+
+/// runroom's Slack side on loopback, against a fake Slack.
+struct Harness {
+    fake: FakeSlack,
+    app: SlackApp,
+    engine: Arc<Engine>,
+    worker: Worker,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Harness {
+    async fn start(backend: &TestStore, outbox: OutboxConfig) -> Harness {
+        let fake = FakeSlack::start().await;
+        fake.add_user("U0ANA", "Ana");
+        fake.add_user("U0BEN", "Ben");
+        let config = SlackConfig {
+            api_url: fake.api_url.clone(),
+            ..SlackConfig::default()
+        };
+        let app = SlackApp {
+            client: slack::client(&config).expect("slack client"),
+            bot_token: slack::token(fake.bot_token.clone()),
+            config,
+        };
+        let engine = Arc::new(Engine::new(
+            backend.store.clone(),
+            Arc::new(I18n::new().expect("locales load")),
+            Arc::new(ManualClock::new(start_time())),
+            EngineSettings {
+                rooms: rooms(),
+                extra_roles: Vec::new(),
+            },
+        ));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let router = webhooks::router(SlackHttp {
+            verifier: Arc::new(Verifier::new(SECRET)),
+            inbox: app.inbox(engine.clone()),
+            clock: clock.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind runroom");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let worker = Worker::new(
+            backend.store.clone(),
+            vec![Arc::new(app.sender(backend.store.clone()))],
+            clock,
+            outbox,
+            "slack-test",
+        );
+        Harness {
+            fake,
+            app,
+            engine,
+            worker,
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Posts a body signed as Slack signs it, `age` seconds in the past.
+    async fn signed(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+        secret: &str,
+        age: i64,
+        retry: Option<u32>,
+    ) -> (u16, String, Duration) {
+        let timestamp = (chrono::Utc::now().timestamp() - age).to_string();
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", &timestamp)
+            .header("x-slack-signature", sign(secret, &timestamp, &body));
+        if let Some(retry) = retry {
+            request = request
+                .header("x-slack-retry-num", retry.to_string())
+                .header("x-slack-retry-reason", "http_timeout");
+        }
+        let started = Instant::now();
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches runroom");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, text, started.elapsed())
+    }
+
+    async fn slash(&self, user: &str, text: &str, trigger: &str) -> (u16, String, Duration) {
+        self.signed(
+            "/webhooks/slack/commands",
+            "application/x-www-form-urlencoded",
+            slash_body(user, text, trigger),
+            SECRET,
+            0,
+            None,
+        )
+        .await
+    }
+
+    async fn event(&self, event: &Value, retry: Option<u32>) -> u16 {
+        self.signed(
+            "/webhooks/slack/events",
+            "application/json",
+            event.to_string(),
+            SECRET,
+            0,
+            retry,
+        )
+        .await
+        .0
+    }
+
+    async fn press(&self, user: &str, action: &str, trigger: &str, card_ts: &str) -> u16 {
+        let payload = json!({
+            "type": "block_actions",
+            "team": { "id": "T0RUNROOM", "domain": "acme" },
+            "user": { "id": user, "username": "ben", "name": "ben", "team_id": "T0RUNROOM" },
+            "api_app_id": "A0RUNROOM",
+            "token": "legacy-verification-token",
+            "container": { "type": "message", "message_ts": card_ts, "channel_id": WAR_ROOM, "is_ephemeral": false },
+            "trigger_id": trigger,
+            "channel": { "id": WAR_ROOM, "name": "runroom" },
+            "response_url": "https://hooks.slack.com/actions/T0RUNROOM/1/abc",
+            "actions": [{
+                "type": "button",
+                "action_id": action,
+                "block_id": "b1",
+                "text": { "type": "plain_text", "text": "Ack" },
+                "value": action,
+                "action_ts": "1700000100.000200"
+            }]
+        });
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).expect("form");
+        self.signed(
+            "/webhooks/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+            SECRET,
+            0,
+            None,
+        )
+        .await
+        .0
+    }
+
+    async fn drain(&self) {
+        self.worker.drain().await.expect("outbox drains");
+    }
+
+    /// The console room's messages (no console sender here, so they wait in the outbox).
+    async fn console_texts(&self) -> Vec<String> {
+        self.engine
+            .store()
+            .pending_outbox("console", 100)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .map(|r| r.message.text)
+            .collect()
+    }
+}
+
+fn sign(secret: &str, timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("v0={hex}")
+}
+
+fn slash_body(user: &str, text: &str, trigger: &str) -> String {
+    serde_urlencoded::to_string([
+        ("token", "legacy-verification-token"),
+        ("team_id", "T0RUNROOM"),
+        ("team_domain", "acme"),
+        ("channel_id", WAR_ROOM),
+        ("channel_name", "runroom"),
+        ("user_id", user),
+        ("user_name", "ana"),
+        ("command", "/inc"),
+        ("text", text),
+        ("api_app_id", "A0RUNROOM"),
+        (
+            "response_url",
+            "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
+        ),
+        ("trigger_id", trigger),
+    ])
+    .expect("form")
+}
+
+fn message_event(event_id: &str, user: &str, text: &str, ts: &str) -> Value {
+    json!({
+        "token": "legacy-verification-token",
+        "team_id": "T0RUNROOM",
+        "api_app_id": "A0RUNROOM",
+        "event": {
+            "type": "message",
+            "channel": WAR_ROOM,
+            "channel_type": "channel",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "client_msg_id": "5f1c2a5e-0000-4000-8000-000000000001"
+        },
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": 1700000000
+    })
+}
+
+fn mention_event(event_id: &str, user: &str, text: &str, ts: &str) -> Value {
+    let mut event = message_event(event_id, user, text, ts);
+    event["event"]["type"] = json!("app_mention");
+    event
+}
+
+fn header_text(card: &fakes::slack::Posted) -> String {
+    card.blocks.as_ref().expect("a card has blocks")[0]["text"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn button_ids(card: &fakes::slack::Posted) -> Vec<String> {
+    card.blocks
+        .as_ref()
+        .and_then(|b| b.as_array())
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["action_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_slash_declare_posts_a_pinned_card_and_broadcasts() {
+    for backend in backends().await {
+        let h = Harness::start(&backend, unpaced()).await;
+        let (status, body, _) = h.slash("U0ANA", "declare sev1 Checkout down", "T1").await;
+        assert_eq!((status, body.as_str()), (200, ""), "{}", backend.name);
+        h.drain().await;
+
+        let cards = h.fake.cards(WAR_ROOM);
+        assert_eq!(cards.len(), 1, "{}: one card in the war room", backend.name);
+        let card = &cards[0];
+        assert!(
+            header_text(card).contains("Checkout down"),
+            "{}",
+            header_text(card)
+        );
+        assert!(header_text(card).contains("SEV1"), "{}", header_text(card));
+        assert_eq!(
+            button_ids(card),
+            ["ack:1", "update:1", "escalate:1", "resolve:1"]
+        );
+        assert_eq!(h.fake.pins(), vec![(WAR_ROOM.to_string(), card.ts.clone())]);
+        let thread = h.fake.thread(WAR_ROOM, &card.ts);
+        assert_eq!(
+            thread.len(),
+            1,
+            "the declaration is the first timeline reply"
+        );
+        assert!(thread[0].text.contains("<@U0ANA>"), "{}", thread[0].text);
+
+        // The announce channel gets the customer-safe message, without card or buttons.
+        let status_room = h.fake.messages(STATUS_ROOM);
+        assert_eq!(status_room.len(), 1);
+        assert!(status_room[0].blocks.is_none());
+        assert!(!status_room[0].text.contains("U0ANA"));
+
+        // Other platforms see the Slack user by name, in their own language.
+        let console = h.console_texts().await;
+        assert_eq!(console.len(), 1, "{console:?}");
+        assert!(console[0].contains("@Ana"), "{}", console[0]);
+        assert!(!console[0].contains("<@"), "{}", console[0]);
+    }
+}
+
+#[tokio::test]
+async fn a_button_press_updates_the_card_in_place() {
+    for backend in backends().await {
+        let h = Harness::start(&backend, unpaced()).await;
+        h.slash("U0ANA", "declare sev2 Payments slow", "T1").await;
+        h.drain().await;
+        let card_ts = h.fake.cards(WAR_ROOM)[0].ts.clone();
+
+        assert_eq!(h.press("U0BEN", "ack:1", "T2", &card_ts).await, 200);
+        h.drain().await;
+        let cards = h.fake.cards(WAR_ROOM);
+        assert_eq!(cards.len(), 1, "{}: no second card", backend.name);
+        assert_eq!(cards[0].ts, card_ts);
+        assert_eq!(cards[0].edits, 1, "chat.update once");
+        assert!(!button_ids(&cards[0]).contains(&"ack:1".to_string()));
+        let fields = cards[0].blocks.as_ref().unwrap().to_string();
+        assert!(fields.contains("<@U0BEN>"), "{fields}");
+        assert_eq!(
+            h.fake.thread(WAR_ROOM, &card_ts).len(),
+            2,
+            "the ack joins the thread"
+        );
+        assert_eq!(h.fake.pins().len(), 1, "pinned once");
+
+        // Resolve from the card: the card loses its buttons.
+        assert_eq!(h.press("U0BEN", "resolve:1", "T3", &card_ts).await, 200);
+        h.drain().await;
+        let cards = h.fake.cards(WAR_ROOM);
+        assert_eq!((cards.len(), cards[0].edits), (1, 2));
+        assert!(button_ids(&cards[0]).is_empty());
+        assert!(h.engine.store().open_incidents().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_retried_event_acts_once() {
+    for backend in backends().await {
+        let h = Harness::start(&backend, unpaced()).await;
+        let first = message_event(
+            "Ev01",
+            "U0ANA",
+            "inc declare sev2 Queue backlog",
+            "1700000001.000100",
+        );
+        assert_eq!(h.event(&first, None).await, 200);
+        assert_eq!(h.event(&first, Some(1)).await, 200);
+        assert_eq!(h.event(&first, Some(2)).await, 200);
+        // Slack also sends app_mention for a message that mentions the bot: same message, once.
+        let mention = mention_event(
+            "Ev02",
+            "U0ANA",
+            "inc declare sev2 Queue backlog",
+            "1700000001.000100",
+        );
+        assert_eq!(h.event(&mention, None).await, 200);
+        h.drain().await;
+        let incidents = h.engine.store().recent_incidents(10).await.unwrap();
+        assert_eq!(incidents.len(), 1, "{}", backend.name);
+        assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
+
+        // Bot messages and edits are not commands, whatever they say.
+        let mut bot = message_event(
+            "Ev03",
+            "U0ANA",
+            "inc declare sev1 Loop",
+            "1700000002.000100",
+        );
+        bot["event"]["bot_id"] = json!("B0OTHER");
+        let mut edit = message_event(
+            "Ev04",
+            "U0ANA",
+            "inc declare sev1 Edit",
+            "1700000003.000100",
+        );
+        edit["event"]["subtype"] = json!("message_changed");
+        assert_eq!(h.event(&bot, None).await, 200);
+        assert_eq!(h.event(&edit, None).await, 200);
+        // A mention with no prefix is a command: "@runroom resolve 1".
+        let resolve = mention_event(
+            "Ev05",
+            "U0BEN",
+            "<@U0RUNROOM> resolve 1",
+            "1700000004.000100",
+        );
+        assert_eq!(h.event(&resolve, None).await, 200);
+        assert_eq!(
+            h.engine.store().recent_incidents(10).await.unwrap().len(),
+            1
+        );
+        assert!(h.engine.store().open_incidents().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_bad_or_stale_signature_gets_401_and_nothing_happens() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend, unpaced()).await;
+    let body = slash_body("U0ANA", "declare sev1 Forged", "T9");
+    let form = "application/x-www-form-urlencoded";
+    let path = "/webhooks/slack/commands";
+    let wrong = h
+        .signed(path, form, body.clone(), "not-the-secret", 0, None)
+        .await;
+    let stale = h.signed(path, form, body.clone(), SECRET, 301, None).await;
+    let future = h.signed(path, form, body.clone(), SECRET, -400, None).await;
+    assert_eq!((wrong.0, stale.0, future.0), (401, 401, 401));
+    let unsigned = h
+        .http
+        .post(format!("{}{path}", h.base))
+        .header("content-type", form)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    let event = message_event(
+        "Ev01",
+        "U0ANA",
+        "inc declare sev1 Forged",
+        "1700000001.000100",
+    );
+    let forged = h
+        .signed(
+            "/webhooks/slack/events",
+            "application/json",
+            event.to_string(),
+            "nope",
+            0,
+            None,
+        )
+        .await;
+    assert_eq!(forged.0, 401);
+    assert!(
+        h.engine
+            .store()
+            .recent_incidents(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(h.engine.store().outbox_stats().await.unwrap().is_empty());
+
+    // Slack's URL check is answered with the challenge once signed.
+    let check = json!({ "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification" });
+    let (status, body, _) = h
+        .signed(
+            "/webhooks/slack/events",
+            "application/json",
+            check.to_string(),
+            SECRET,
+            0,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+}
+
+#[tokio::test]
+async fn errors_and_slash_answers_are_ephemeral_to_the_person() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend, unpaced()).await;
+    h.slash("U0ANA", "sev INC-99 sev1", "T1").await;
+    h.slash("U0BEN", "help", "T2").await;
+    let typo = message_event("Ev01", "U0ANA", "inc resolv 1", "1700000001.000100");
+    h.event(&typo, None).await;
+    h.drain().await;
+    let ephemeral = h.fake.ephemeral();
+    assert_eq!(ephemeral.len(), 3, "{ephemeral:?}");
+    assert_eq!(
+        (ephemeral[0].0.as_str(), ephemeral[0].1.as_str()),
+        (WAR_ROOM, "U0ANA")
+    );
+    assert!(ephemeral[0].2.contains("INC-99"), "{}", ephemeral[0].2);
+    assert_eq!(ephemeral[1].1, "U0BEN");
+    assert!(
+        ephemeral[2].2.contains("resolve"),
+        "did you mean: {}",
+        ephemeral[2].2
+    );
+    assert!(
+        h.fake.messages(WAR_ROOM).is_empty(),
+        "nothing in the channel"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_storm_is_paced() {
+    let backend = common::sqlite().await;
+    // Slack's own pacing (1/s per channel, bursts of 3), against a fake that enforces it too
+    // and also answers the first two calls with 429 Retry-After: 1.
+    let h = Harness::start(&backend, OutboxConfig::default()).await;
+    h.fake.limit("chat.postMessage", 3, 1.0);
+    h.fake.script([
+        Reply::RateLimited { retry_after: 1 },
+        Reply::RateLimited { retry_after: 1 },
+    ]);
+    let messages: Vec<NewOutbound> = (0..6)
+        .map(|i| NewOutbound {
+            idempotency_key: format!("storm-{i}"),
+            room_id: "runroom".into(),
+            platform: "slack".into(),
+            chat: WAR_ROOM.into(),
+            thread: None,
+            kind: "broadcast".into(),
+            language: Lang::En,
+            text: format!("update {i}"),
+            rich: None,
+            incident: None,
+            priority: 2,
+            created_at: chrono::Utc::now(),
+            recipient: None,
+        })
+        .collect();
+    let mut tx = backend.store.begin().await.unwrap();
+    tx.enqueue(&messages).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = h.worker.sibling("storm");
+    let running = tokio::spawn(async move { worker.run(stopped).await });
+    h.fake
+        .wait_until("6 messages posted", Duration::from_secs(60), |f| {
+            f.messages(WAR_ROOM).len() >= 6
+        })
+        .await;
+    let _ = stop.send(true);
+    let _ = running.await;
+
+    let mut texts: Vec<String> = h
+        .fake
+        .messages(WAR_ROOM)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    texts.sort();
+    let expected: Vec<String> = (0..6).map(|i| format!("update {i}")).collect();
+    assert_eq!(texts, expected, "each message exactly once");
+    let calls = h.fake.calls();
+    let limited = h.fake.count_status(429);
+    assert!(
+        (2..=3).contains(&limited),
+        "paced below the limit: {limited} 429s"
+    );
+    // Each message refused with Retry-After: 1 was tried again only after that second.
+    for refused in calls.iter().filter(|c| c.status == 429) {
+        let retry = calls
+            .iter()
+            .find(|c| c.at > refused.at && c.body["text"] == refused.body["text"])
+            .expect("a refused message is retried");
+        let waited = retry.at.duration_since(refused.at);
+        assert!(
+            waited >= Duration::from_millis(950),
+            "retried after {waited:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+    let store = runroom::store::connect(&url).await.unwrap();
+    let backend = TestStore::from_store("sqlite", store);
+    let h = Harness::start(&backend, unpaced()).await;
+
+    // Another writer holds SQLite's write lock.
+    let other = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    let mut locker = other.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *locker)
+        .await
+        .unwrap();
+
+    let (status, _, took) = h.slash("U0ANA", "declare sev1 Database stuck", "T1").await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(3), "acknowledged after {took:?}");
+    assert!(h.engine.store().recent_incidents(1).await.is_ok());
+
+    // The lock goes away; the command the ack promised is carried out.
+    sqlx::query("ROLLBACK").execute(&mut *locker).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h
+        .engine
+        .store()
+        .recent_incidents(10)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the command was lost");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.drain().await;
+    assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
+}
+
+#[tokio::test]
+async fn socket_mode_takes_commands_and_acknowledges_them() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend, unpaced()).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let listening = tokio::spawn(slack::socket::run(
+        h.app.client.clone(),
+        slack::token(h.fake.app_token.clone()),
+        h.app.inbox(h.engine.clone()),
+        stopped,
+    ));
+    let envelope = h.fake.push_envelope(
+        "slash_commands",
+        json!({
+            "token": "legacy-verification-token",
+            "team_id": "T0RUNROOM",
+            "team_domain": "acme",
+            "channel_id": WAR_ROOM,
+            "channel_name": "runroom",
+            "user_id": "U0ANA",
+            "user_name": "ana",
+            "command": "/inc",
+            "text": "declare sev2 Socket check",
+            "api_app_id": "A0RUNROOM",
+            "response_url": "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
+            "trigger_id": "T1"
+        }),
+    );
+    h.fake
+        .wait_until("the envelope acknowledged", Duration::from_secs(20), |f| {
+            f.socket_acks()
+                .iter()
+                .any(|a| a["envelope_id"] == envelope.as_str())
+        })
+        .await;
+    let event = h.fake.push_envelope(
+        "events_api",
+        message_event("Ev01", "U0BEN", "inc ack", "1700000001.000100"),
+    );
+    h.fake
+        .wait_until("the event acknowledged", Duration::from_secs(20), |f| {
+            f.socket_acks()
+                .iter()
+                .any(|a| a["envelope_id"] == event.as_str())
+        })
+        .await;
+    let _ = stop.send(true);
+    listening.await.unwrap().unwrap();
+    h.drain().await;
+    let incidents = h.engine.store().recent_incidents(10).await.unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0].acked_by.as_deref(), Some("<@U0BEN>"));
+    let cards = h.fake.cards(WAR_ROOM);
+    assert_eq!((cards.len(), cards[0].edits), (1, 1));
+}
