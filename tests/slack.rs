@@ -710,3 +710,92 @@ async fn socket_mode_takes_commands_and_acknowledges_them() {
     let cards = h.fake.cards(WAR_ROOM);
     assert_eq!((cards.len(), cards[0].edits), (1, 1));
 }
+
+/// `runroom serve` as deployed: a config file, the secrets in the environment.
+fn serve_with_slack(
+    dir: &std::path::Path,
+    fake: &FakeSlack,
+    mode: &str,
+) -> (std::process::Child, String) {
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[[rooms]]
+id = "runroom"
+platform = "slack"
+chat = "{WAR_ROOM}"
+timezone = "America/Sao_Paulo"
+
+[slack]
+api_url = "{api}"
+mode = "{mode}"
+"#,
+        db = dir.join("runroom.db").display(),
+        api = fake.api_url,
+    );
+    let path = dir.join("runroom.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runroom"));
+    command
+        .args(["--config", &path.display().to_string(), "serve"])
+        .env("RUNROOM_SLACK_BOT_TOKEN", &fake.bot_token)
+        .env("RUNROOM_SLACK_SIGNING_SECRET", SECRET)
+        .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token)
+        .env_remove("RUNROOM_DATABASE_URL")
+        .env_remove("RUNROOM_CONFIG");
+    common::process::spawn_serve(&mut command)
+}
+
+#[tokio::test]
+async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeSlack::start().await;
+    fake.add_user("U0ANA", "Ana");
+    let (mut child, url) = serve_with_slack(dir.path(), &fake, "http");
+    let body = slash_body("U0ANA", "declare sev1 Over HTTP", "T1");
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/webhooks/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", &timestamp)
+        .header("x-slack-signature", sign(SECRET, &timestamp, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    fake.wait_until("a card posted by serve", Duration::from_secs(20), |f| {
+        f.cards(WAR_ROOM).len() == 1 && f.pins().len() == 1
+    })
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+
+    // The same database in Socket Mode: no HTTP endpoint, commands over the WebSocket.
+    let (mut child, url) = serve_with_slack(dir.path(), &fake, "socket");
+    let unmounted = reqwest::Client::new()
+        .post(format!("{url}/webhooks/slack/commands"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unmounted.status().as_u16(), 404);
+    fake.push_envelope(
+        "events_api",
+        message_event("Ev01", "U0ANA", "inc resolve", "1700000001.000100"),
+    );
+    fake.wait_until(
+        "the card resolved over Socket Mode",
+        Duration::from_secs(20),
+        |f| {
+            f.cards(WAR_ROOM)
+                .first()
+                .is_some_and(|card| card.edits == 1 && button_ids(card).is_empty())
+        },
+    )
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+}

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::people::People;
-use crate::engine::Engine;
 use crate::engine::reply::Msg;
 use crate::engine::room::{Inbound, RoomRef};
+use crate::engine::{Engine, command};
 
 /// How an inbound message stands when the request must be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,10 @@ impl Inbox {
     }
 
     pub async fn hand(&self, inbound: Inbound) -> Handed {
+        // Channel chatter is most of what arrives: no task, no name lookups for it.
+        if command::parse(&inbound.text).is_none() {
+            return Handed::Done;
+        }
         let engine = self.engine.clone();
         let people = self.people.clone();
         let work = tokio::spawn(async move {

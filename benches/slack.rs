@@ -1,0 +1,187 @@
+//! Signed slash commands against runroom's Slack endpoint, at concurrency 1 and 32: requests per
+//! second and p50/p99 time to Slack's ack, against a bare axum handler that answers 200 on the
+//! same path as the baseline (same client, same loopback, same run). Each command declares an
+//! incident on SQLite, so the ack includes the engine's whole transaction (it finishes well
+//! inside the ack budget). Run: `cargo bench --bench slack`.
+
+#[path = "../tests/fakes/mod.rs"]
+mod fakes;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::post;
+use fakes::slack::FakeSlack;
+use hmac::{Hmac, KeyInit, Mac};
+use runroom::engine::clock::{Clock, SystemClock};
+use runroom::engine::room::{Platform, Room, RoomRole};
+use runroom::engine::{Engine, EngineSettings};
+use runroom::i18n::{I18n, Lang};
+use runroom::platforms::slack::signature::Verifier;
+use runroom::platforms::slack::webhooks::{self, SlackHttp};
+use runroom::platforms::slack::{self, SlackApp, SlackConfig};
+use sha2::Sha256;
+
+const SECRET: &str = "bench-signing-secret";
+const PATH: &str = "/webhooks/slack/commands";
+
+fn sign(timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("v0={hex}")
+}
+
+fn command(i: usize, tag: &str) -> String {
+    serde_urlencoded::to_string([
+        ("team_id", "T0RUNROOM"),
+        ("channel_id", "C0RUNROOM"),
+        ("user_id", "U0ANA"),
+        ("command", "/inc"),
+        ("text", &format!("declare sev3 Bench {tag} {i}")),
+        (
+            "response_url",
+            "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
+        ),
+        ("trigger_id", &format!("{tag}.{i}")),
+    ])
+    .expect("form")
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{PATH}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+async fn runroom(dir: &tempfile::TempDir, fake: &FakeSlack) -> String {
+    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+    let store = runroom::store::connect(&url).await.unwrap();
+    let config = SlackConfig {
+        api_url: fake.api_url.clone(),
+        ..SlackConfig::default()
+    };
+    let app = SlackApp {
+        client: slack::client(&config).unwrap(),
+        bot_token: slack::token(fake.bot_token.clone()),
+        config,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let engine = Arc::new(Engine::new(
+        store,
+        Arc::new(I18n::new().unwrap()),
+        clock.clone(),
+        EngineSettings {
+            rooms: vec![Room {
+                id: "runroom".into(),
+                platform: Platform::Slack,
+                chat: "C0RUNROOM".into(),
+                language: Lang::En,
+                timezone: chrono_tz::UTC,
+                role: RoomRole::WarRoom,
+            }],
+            extra_roles: Vec::new(),
+        },
+    ));
+    serve(webhooks::router(SlackHttp {
+        verifier: Arc::new(Verifier::new(SECRET)),
+        inbox: app.inbox(engine),
+        clock,
+    }))
+    .await
+}
+
+async fn baseline() -> String {
+    serve(Router::new().route(PATH, post(|_body: axum::body::Bytes| async { "" }))).await
+}
+
+struct Run {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `n` signed commands, `concurrency` at a time; every answer must be 200.
+async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> Run {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(n);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut next = 0;
+    while latencies.len() < n {
+        while tasks.len() < concurrency && next < n {
+            let (client, url, body) = (client.clone(), url.to_string(), command(next, tag));
+            next += 1;
+            tasks.spawn(async move {
+                let timestamp = chrono::Utc::now().timestamp().to_string();
+                let signature = sign(&timestamp, &body);
+                let sent = Instant::now();
+                let response = client
+                    .post(url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-slack-request-timestamp", timestamp)
+                    .header("x-slack-signature", signature)
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(response.status().as_u16(), 200);
+                sent.elapsed()
+            });
+        }
+        latencies.push(tasks.join_next().await.unwrap().unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Run {
+        per_second: n as f64 / elapsed.as_secs_f64(),
+        p50: latencies[n / 2],
+        p99: latencies[(n * 99 / 100).min(n - 1)],
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let fake = FakeSlack::start().await;
+        fake.add_user("U0ANA", "Ana");
+        let base = baseline().await;
+        let warm = tempfile::tempdir().unwrap();
+        let warm_url = runroom(&warm, &fake).await;
+        run(&warm_url, 200, 8, "warm").await;
+        run(&base, 200, 8, "warm").await;
+
+        println!("| concurrency | runroom req/s | baseline req/s | throughput ratio | runroom p50 / p99 | baseline p50 / p99 |");
+        println!("|---|---|---|---|---|---|");
+        for (concurrency, n) in [(1usize, 500usize), (32, 2000)] {
+            let dir = tempfile::tempdir().unwrap();
+            let url = runroom(&dir, &fake).await;
+            let ours = run(&url, n, concurrency, &format!("c{concurrency}")).await;
+            let bare = run(&base, n, concurrency, &format!("c{concurrency}")).await;
+            println!(
+                "| {concurrency} | {:.0} | {:.0} | {:.2}× slower | {} / {} | {} / {} |",
+                ours.per_second,
+                bare.per_second,
+                bare.per_second / ours.per_second,
+                ms(ours.p50),
+                ms(ours.p99),
+                ms(bare.p50),
+                ms(bare.p99),
+            );
+        }
+    });
+}
