@@ -635,7 +635,6 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
     let (status, _, took) = h.slash("U0ANA", "declare sev1 Database stuck", "T1").await;
     assert_eq!(status, 200);
     assert!(took < Duration::from_secs(3), "acknowledged after {took:?}");
-    assert!(h.engine.store().recent_incidents(1).await.is_ok());
 
     // The lock goes away; the command the ack promised is carried out.
     sqlx::query("ROLLBACK").execute(&mut *locker).await.unwrap();
