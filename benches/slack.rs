@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::post;
 use fakes::slack::FakeSlack;
-use hmac::{Hmac, KeyInit, Mac};
 use runroom::engine::clock::{Clock, SystemClock};
 use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
@@ -21,21 +20,12 @@ use runroom::i18n::{I18n, Lang};
 use runroom::platforms::slack::signature::Verifier;
 use runroom::platforms::slack::webhooks::{self, SlackHttp};
 use runroom::platforms::slack::{self, SlackApp, SlackConfig};
-use sha2::Sha256;
 
 const SECRET: &str = "bench-signing-secret";
 const PATH: &str = "/webhooks/slack/commands";
 
 fn sign(timestamp: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("v0={hex}")
+    fakes::slack::signature(SECRET, timestamp, body)
 }
 
 fn command(i: usize, tag: &str) -> String {

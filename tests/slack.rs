@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::{TestStore, backends, console_room, start_time};
 use fakes::slack::{FakeSlack, Reply};
-use hmac::{Hmac, KeyInit, Mac};
 use runroom::engine::clock::{Clock, ManualClock, SystemClock};
 use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
@@ -19,7 +18,6 @@ use runroom::platforms::slack::webhooks::{self, SlackHttp};
 use runroom::platforms::slack::{self, SlackApp, SlackConfig, signature::Verifier};
 use runroom::store::NewOutbound;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const WAR_ROOM: &str = "C0RUNROOM";
@@ -233,11 +231,7 @@ impl Harness {
 }
 
 fn sign(secret: &str, timestamp: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("v0={hex}")
+    fakes::slack::signature(secret, timestamp, body)
 }
 
 fn slash_body(user: &str, text: &str, trigger: &str) -> String {

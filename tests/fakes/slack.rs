@@ -14,8 +14,24 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
+use sha2::Sha256;
 use tokio_tungstenite::tungstenite::Message;
+
+/// `X-Slack-Signature` for a request body, as Slack signs it: `v0=` hex HMAC-SHA256 of
+/// `v0:{timestamp}:{body}` under the app's signing secret.
+pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("v0={hex}")
+}
 
 /// How the fake answers one Web API call.
 #[derive(Debug, Clone)]
