@@ -22,6 +22,7 @@ fn rooms() -> Vec<Room> {
         language,
         timezone: chrono_tz::America::Sao_Paulo,
         role: RoomRole::WarRoom,
+        members: Vec::new(),
     };
     vec![
         room("console", Platform::Console, "console", Lang::En),

@@ -36,6 +36,7 @@ fn messages(n: usize, tag: &str) -> Vec<NewOutbound> {
             priority: 1,
             created_at: Utc::now(),
             recipient: None,
+            topic: None,
         })
         .collect()
 }
@@ -82,7 +83,16 @@ async fn deliver(
         phone_number_id: "1098765".into(),
         ..WhatsappConfig::default()
     };
-    let sender = Arc::new(WhatsappSender::new(&wa, fake.token.clone()).unwrap());
+    let sender = Arc::new(
+        WhatsappSender::new(
+            &wa,
+            std::collections::HashMap::new(),
+            store.clone(),
+            Arc::new(SystemClock),
+        )
+        .with_graph(&wa, fake.token.clone())
+        .unwrap(),
+    );
     let first = Worker::new(
         store,
         vec![sender],

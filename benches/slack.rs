@@ -76,6 +76,7 @@ async fn runroom(dir: &tempfile::TempDir, fake: &FakeSlack) -> String {
                 language: Lang::En,
                 timezone: chrono_tz::UTC,
                 role: RoomRole::WarRoom,
+                members: Vec::new(),
             }],
             extra_roles: Vec::new(),
         },

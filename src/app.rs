@@ -66,13 +66,15 @@ pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Res
 }
 
 /// A sender for every platform this process can reach: the console always; Slack when
-/// `RUNROOM_SLACK_BOT_TOKEN` is set; WhatsApp when `[whatsapp]` names a phone number id and
-/// `RUNROOM_WHATSAPP_TOKEN` is set. Messages for a platform without a sender wait in the outbox
-/// (nothing is dropped).
+/// `RUNROOM_SLACK_BOT_TOKEN` is set; WhatsApp when the Cloud API (`[whatsapp] phone_number_id`
+/// and `RUNROOM_WHATSAPP_TOKEN`) or an Evolution gateway (`[evolution]` and
+/// `RUNROOM_EVOLUTION_APIKEY`) is configured. Messages for a platform without a sender wait in
+/// the outbox (nothing is dropped).
 pub fn senders(
     config: &Config,
     console: SharedOutput,
     store: &Arc<dyn store::Store>,
+    clock: Arc<dyn Clock>,
     slack: Option<&SlackApp>,
 ) -> anyhow::Result<Vec<Arc<dyn Sender>>> {
     let mut senders: Vec<Arc<dyn Sender>> = vec![Arc::new(console::ConsoleSender::new(console))];
@@ -84,23 +86,8 @@ pub fn senders(
         ),
         None => {}
     }
-    if let Some(wa) = config
-        .whatsapp
-        .as_ref()
-        .filter(|w| !w.phone_number_id.is_empty())
-    {
-        match std::env::var(whatsapp::TOKEN_ENV) {
-            Ok(token) if !token.is_empty() => {
-                senders.push(Arc::new(
-                    whatsapp::outbound::WhatsappSender::new(wa, token)
-                        .context("building the WhatsApp client")?,
-                ));
-            }
-            _ => tracing::warn!(
-                "[whatsapp] is configured but {} is not set: WhatsApp messages will wait",
-                whatsapp::TOKEN_ENV
-            ),
-        }
+    if let Some(sender) = whatsapp_sender(config, store, clock)? {
+        senders.push(Arc::new(sender));
     }
     Ok(senders)
 }
@@ -270,4 +257,53 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
         .await?;
     out.write_all(b"\n").await?;
     Ok(())
+}
+
+/// The WhatsApp sender, when either transport is configured; a warning names what is missing
+/// for the rooms that need it.
+fn whatsapp_sender(
+    config: &Config,
+    store: &Arc<dyn store::Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Option<whatsapp::outbound::WhatsappSender>> {
+    let rooms = config.whatsapp_rooms();
+    let needs = |kind: whatsapp::RoomKind| rooms.values().any(|k| *k == kind);
+    let wa = config.whatsapp.clone().unwrap_or_default();
+    let token = whatsapp::secret(whatsapp::TOKEN_ENV).filter(|_| !wa.phone_number_id.is_empty());
+    let evolution = match (
+        &config.evolution,
+        whatsapp::secret(whatsapp::EVOLUTION_APIKEY_ENV),
+    ) {
+        (Some(evo), Some(apikey)) => Some(
+            whatsapp::evolution::EvolutionClient::new(evo, apikey)
+                .context("building the Evolution API client")?,
+        ),
+        _ => None,
+    };
+    let cloud_rooms = needs(whatsapp::RoomKind::Roster) || needs(whatsapp::RoomKind::Group);
+    if cloud_rooms && token.is_none() {
+        tracing::warn!(
+            "a WhatsApp room needs the Cloud API but [whatsapp] phone_number_id or {} is not set: its messages will wait",
+            whatsapp::TOKEN_ENV
+        );
+    }
+    if needs(whatsapp::RoomKind::Evolution) && evolution.is_none() {
+        tracing::warn!(
+            "a WhatsApp room is on Evolution but [evolution] or {} is not set: its messages will wait",
+            whatsapp::EVOLUTION_APIKEY_ENV
+        );
+    }
+    if token.is_none() && evolution.is_none() {
+        return Ok(None);
+    }
+    let mut sender = whatsapp::outbound::WhatsappSender::new(&wa, rooms, store.clone(), clock);
+    if let Some(token) = token {
+        sender = sender
+            .with_graph(&wa, token)
+            .context("building the WhatsApp client")?;
+    }
+    if let Some(evolution) = evolution {
+        sender = sender.with_evolution(evolution);
+    }
+    Ok(Some(sender))
 }

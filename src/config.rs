@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::engine::room::{Platform, Room, RoomRole};
 use crate::i18n::Lang;
 use crate::outbox::OutboxConfig;
+use crate::platforms::whatsapp::{RoomKind, phone};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://runroom.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -31,13 +32,12 @@ pub struct Config {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub slack: Option<crate::platforms::slack::SlackConfig>,
-    /// Reserved for the platform adapters still to come; each will validate its own section.
     #[serde(default)]
     pub whatsapp: Option<crate::platforms::whatsapp::WhatsappConfig>,
     #[serde(default)]
     pub telegram: Option<toml::Table>,
     #[serde(default)]
-    pub evolution: Option<toml::Table>,
+    pub evolution: Option<crate::platforms::whatsapp::EvolutionConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -59,6 +59,8 @@ pub struct DatabaseConfig {
 pub struct RoomConfig {
     pub id: String,
     pub platform: Platform,
+    /// The platform's chat id; a WhatsApp roster has none (it defaults to the room's id).
+    #[serde(default)]
     pub chat: String,
     #[serde(default = "default_language")]
     pub language: String,
@@ -66,6 +68,30 @@ pub struct RoomConfig {
     pub timezone: String,
     #[serde(default)]
     pub role: RoomRole,
+    /// WhatsApp only: `roster`, `group` or `evolution` (see [`RoomConfig::whatsapp_kind`]).
+    #[serde(default)]
+    pub kind: Option<RoomKind>,
+    /// A WhatsApp roster's members, as phone numbers (normalised to E.164).
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+impl RoomConfig {
+    /// A WhatsApp room's kind: as configured, or else a roster when it lists members, an
+    /// Evolution group when its chat is a classic group JID (`…@g.us`), and a Cloud API group
+    /// otherwise. `None` for other platforms.
+    pub fn whatsapp_kind(&self) -> Option<RoomKind> {
+        if self.platform != Platform::Whatsapp {
+            return None;
+        }
+        Some(self.kind.unwrap_or(if !self.members.is_empty() {
+            RoomKind::Roster
+        } else if self.chat.ends_with("@g.us") {
+            RoomKind::Evolution
+        } else {
+            RoomKind::Group
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -187,12 +213,22 @@ impl Config {
                     format!("{:?} is used by another room", r.id),
                 ));
             }
-            if r.chat.trim().is_empty() {
+            let kind = r.whatsapp_kind();
+            if r.kind.is_some() && kind.is_none() {
+                return Err(invalid(field("kind"), "only WhatsApp rooms have a kind"));
+            }
+            let members = room_members(r, kind, &rooms, &field)?;
+            let chat = if kind == Some(RoomKind::Roster) && r.chat.trim().is_empty() {
+                r.id.clone()
+            } else {
+                r.chat.clone()
+            };
+            if chat.trim().is_empty() {
                 return Err(invalid(field("chat"), "must not be empty"));
             }
             if rooms
                 .iter()
-                .any(|o| o.platform == r.platform && o.chat == r.chat)
+                .any(|o| o.platform == r.platform && o.chat == chat)
             {
                 return Err(invalid(
                     field("chat"),
@@ -217,10 +253,11 @@ impl Config {
             rooms.push(Room {
                 id: r.id.clone(),
                 platform: r.platform,
-                chat: r.chat.clone(),
+                chat,
                 language,
                 timezone,
                 role: r.role,
+                members,
             });
         }
         self.outbox
@@ -264,10 +301,72 @@ impl Config {
                     .unwrap_or("UTC")
                     .to_string(),
                 role: RoomRole::WarRoom,
+                kind: None,
+                members: Vec::new(),
             });
         }
         self
     }
+
+    /// Each WhatsApp room's kind, by room id (the sender routes by it).
+    pub fn whatsapp_rooms(&self) -> std::collections::HashMap<String, RoomKind> {
+        self.rooms
+            .iter()
+            .filter_map(|r| Some((r.id.clone(), r.whatsapp_kind()?)))
+            .collect()
+    }
+}
+
+/// A roster's members in E.164, checked: numbers only, at least one, none in two rosters (a
+/// message from a number must belong to one room). The error names the entry, not the number.
+fn room_members(
+    r: &RoomConfig,
+    kind: Option<RoomKind>,
+    earlier: &[Room],
+    field: &dyn Fn(&str) -> String,
+) -> Result<Vec<String>, ConfigError> {
+    if kind != Some(RoomKind::Roster) {
+        if !r.members.is_empty() {
+            return Err(invalid(
+                field("members"),
+                "only a WhatsApp roster (kind = \"roster\") has members",
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    if r.members.is_empty() {
+        return Err(invalid(
+            field("members"),
+            "a roster needs at least one phone number",
+        ));
+    }
+    let mut members: Vec<String> = Vec::new();
+    for (j, raw) in r.members.iter().enumerate() {
+        let entry = field(&format!("members[{j}]"));
+        let number = phone::normalize(raw).ok_or_else(|| {
+            invalid(
+                entry.clone(),
+                "is not a phone number in international form (+5511987654321)",
+            )
+        })?;
+        if members.iter().any(|m| phone::same_number(m, &number)) {
+            return Err(invalid(entry, "is listed twice"));
+        }
+        if let Some(other) = earlier
+            .iter()
+            .find(|o| o.members.iter().any(|m| phone::same_number(m, &number)))
+        {
+            return Err(invalid(
+                entry,
+                format!(
+                    "is also a member of room {:?}: a number belongs to one roster",
+                    other.id
+                ),
+            ));
+        }
+        members.push(number);
+    }
+    Ok(members)
 }
 
 /// Ids are digits but strings: accept `123` as well as `"123"` (an environment override of an

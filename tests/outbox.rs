@@ -29,6 +29,7 @@ fn room(id: &str, chat: &str, language: Lang, timezone: chrono_tz::Tz) -> Room {
         language,
         timezone,
         role: RoomRole::WarRoom,
+        members: Vec::new(),
     }
 }
 
@@ -72,14 +73,23 @@ fn config() -> OutboxConfig {
     config
 }
 
-fn sender(fake: &FakeGraph) -> Arc<WhatsappSender> {
+fn sender(fake: &FakeGraph, store: &Arc<dyn Store>) -> Arc<WhatsappSender> {
     let wa = WhatsappConfig {
         api_url: fake.url.clone(),
         phone_number_id: "1098765".into(),
         timeout_seconds: 2,
         ..WhatsappConfig::default()
     };
-    Arc::new(WhatsappSender::new(&wa, fake.token.clone()).unwrap())
+    Arc::new(
+        WhatsappSender::new(
+            &wa,
+            std::collections::HashMap::new(),
+            store.clone(),
+            Arc::new(SystemClock),
+        )
+        .with_graph(&wa, fake.token.clone())
+        .unwrap(),
+    )
 }
 
 fn worker(
@@ -88,7 +98,13 @@ fn worker(
     clock: Arc<dyn Clock>,
     config: OutboxConfig,
 ) -> Worker {
-    Worker::new(store.store.clone(), vec![sender(fake)], clock, config, "w1")
+    Worker::new(
+        store.store.clone(),
+        vec![sender(fake, &store.store)],
+        clock,
+        config,
+        "w1",
+    )
 }
 
 fn message(key: &str, chat: &str, created: chrono::DateTime<Utc>) -> NewOutbound {
@@ -106,6 +122,7 @@ fn message(key: &str, chat: &str, created: chrono::DateTime<Utc>) -> NewOutbound
         priority: 2,
         created_at: created,
         recipient: None,
+        topic: None,
     }
 }
 
@@ -113,6 +130,17 @@ async fn enqueue(store: &Arc<dyn Store>, messages: &[NewOutbound]) {
     let mut tx = store.begin().await.unwrap();
     tx.enqueue(messages).await.unwrap();
     tx.commit().await.unwrap();
+}
+
+/// The recipients wrote to the business number just now, so their 24-hour windows are open and
+/// free-form text (not a template) goes to them.
+async fn open_windows(store: &Arc<dyn Store>, chats: &[&str]) {
+    for chat in chats {
+        store
+            .record_contact("whatsapp", chat, chat, Utc::now())
+            .await
+            .unwrap();
+    }
 }
 
 /// Runs the worker's real-time loop until the fake accepted `n` messages, then stops it.
@@ -160,6 +188,11 @@ async fn a_declaration_reaches_every_room_in_its_language() {
             private_replies: false,
         };
         engine.handle(&inbound).await.unwrap();
+        open_windows(
+            &backend.store,
+            &["5511987654321", "5491122334455", "15551230000"],
+        )
+        .await;
         let round = worker(&backend, &fake, clock, config())
             .drain()
             .await
@@ -311,7 +344,7 @@ async fn retry_after_is_honoured() {
     config_one_at_a_time.in_flight = 1;
     let w1 = Worker::new(
         backend.store.clone(),
-        vec![sender(&fake)],
+        vec![sender(&fake, &backend.store)],
         clock.clone(),
         config_one_at_a_time,
         "w1",
@@ -596,7 +629,7 @@ async fn workers_on_one_database_never_send_a_message_twice() {
                 config.batch = 7;
                 let w = Worker::new(
                     backend.store.clone(),
-                    vec![sender(&fake)],
+                    vec![sender(&fake, &backend.store)],
                     clock.clone(),
                     config,
                     format!("w{n}"),
@@ -653,6 +686,11 @@ async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
         .collect();
     enqueue(&backend.store, &routine).await;
     enqueue(&backend.store, &others).await;
+    open_windows(
+        &backend.store,
+        &["5511900000001", "5511900000100", "5511900000101", "5511900000102"],
+    )
+    .await;
 
     let round = w.drain().await.unwrap();
     let accepted = fake.accepted();
@@ -695,7 +733,16 @@ async fn a_send_that_times_out_is_retried() {
         timeout_seconds: 1,
         ..WhatsappConfig::default()
     };
-    let sender = Arc::new(WhatsappSender::new(&wa, fake.token.clone()).unwrap());
+    let sender = Arc::new(
+        WhatsappSender::new(
+            &wa,
+            std::collections::HashMap::new(),
+            backend.store.clone(),
+            clock.clone(),
+        )
+        .with_graph(&wa, fake.token.clone())
+        .unwrap(),
+    );
     let w = Worker::new(
         backend.store.clone(),
         vec![sender],

@@ -80,6 +80,7 @@ fn messages(n: usize) -> Vec<NewOutbound> {
             priority: 2,
             created_at: Utc::now(),
             recipient: None,
+            topic: None,
         })
         .collect()
 }

@@ -31,6 +31,7 @@ fn slack_room(id: &str, chat: &str, role: RoomRole) -> Room {
         language: Lang::En,
         timezone: chrono_tz::America::New_York,
         role,
+        members: Vec::new(),
     }
 }
 
@@ -560,6 +561,7 @@ async fn a_rate_limit_storm_is_paced() {
             priority: 2,
             created_at: chrono::Utc::now(),
             recipient: None,
+            topic: None,
         })
         .collect();
     let mut tx = backend.store.begin().await.unwrap();

@@ -48,6 +48,7 @@ fn outbound(key: &str, platform: &str, priority: i64) -> NewOutbound {
         priority,
         created_at: start_time(),
         recipient: None,
+        topic: None,
     }
 }
 

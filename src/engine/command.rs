@@ -604,6 +604,23 @@ fn no_arguments(verb: Verb, args: &str) -> Result<(), ParseError> {
     }
 }
 
+/// A card button (`ack:7`, `resolve:7`, `update:7`, `escalate:7`) as the command it stands for,
+/// whichever platform the press came from (a Slack button, a WhatsApp reply button or template
+/// quick reply).
+/// Update needs words only a person can give, so it answers with how to post one; escalating
+/// means raising the severity until escalation policies arrive.
+pub fn button_command(action_id: &str) -> Option<String> {
+    let (verb, number) = action_id.split_once(':')?;
+    let number: i64 = number.parse().ok()?;
+    Some(match verb {
+        "ack" => format!("/inc ack INC-{number}"),
+        "resolve" => format!("/inc resolve INC-{number}"),
+        "update" => "/inc help update".to_string(),
+        "escalate" => "/inc help sev".to_string(),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod command;
 pub mod errors;
 pub mod incident;
+pub mod relay;
 pub mod reply;
 pub mod room;
 pub mod text;
@@ -107,6 +108,17 @@ impl Engine {
         self
     }
 
+    /// Tells this process's outbox workers that rows were queued outside [`Engine::handle`].
+    pub fn wake_outbox(&self) {
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -133,6 +145,7 @@ impl Engine {
                 language: Lang::En,
                 timezone: chrono_tz::UTC,
                 role: RoomRole::WarRoom,
+                members: Vec::new(),
             })
     }
 
@@ -180,6 +193,7 @@ impl Engine {
             thread: inbound.room.thread.clone(),
             languages: &languages,
             i18n: &self.i18n,
+            topic: None,
             messages: Vec::new(),
         };
         let mut incident_number = None;
@@ -207,6 +221,7 @@ impl Engine {
                         .collect();
                     tx.append_timeline(&entries).await?;
                     for event in &change.events {
+                        out.topic = Some(topic(event));
                         let msg = reply::change(&stored, event, &actor.name, now);
                         if reply::is_broadcast(event) {
                             out.broadcast(&origin, &self.rooms, &stored, event, &msg);
@@ -215,6 +230,7 @@ impl Engine {
                         }
                     }
                 }
+                out.topic = None;
                 if let Some(msg) = decision.reply {
                     out.answer(&origin, &msg, inbound.private_replies);
                 }
@@ -311,6 +327,15 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
     }
 }
 
+/// What a change's message is about, for platforms that must send it as one of a few
+/// pre-approved templates (WhatsApp outside the 24-hour window).
+fn topic(event: &Event) -> &'static str {
+    match event {
+        Event::Declared { .. } => "alert",
+        _ => "update",
+    }
+}
+
 /// What a message carries besides its text.
 enum Form<'c> {
     Plain,
@@ -330,6 +355,8 @@ struct Outbox<'a> {
     thread: Option<String>,
     languages: &'a HashMap<String, Lang>,
     i18n: &'a I18n,
+    /// The topic of the change being rendered (see [`topic`]).
+    topic: Option<&'static str>,
     messages: Vec<Outbound>,
 }
 
@@ -373,11 +400,12 @@ impl Outbox<'_> {
                 })
                 .collect(),
         });
-        self.messages.push(Outbound {
-            idempotency_key: format!("{}#{}", self.key, self.messages.len()),
+        let text = render(msg);
+        let message = |chat: &str, recipient: Option<String>| Outbound {
+            idempotency_key: String::new(),
             room_id: room.id.clone(),
             platform: room.platform.as_str().to_string(),
-            chat: room.chat.clone(),
+            chat: chat.to_string(),
             // Replies stay in the thread the command came from; broadcasts start at the room.
             thread: if kind == "reply" {
                 self.thread.clone()
@@ -386,13 +414,30 @@ impl Outbox<'_> {
             },
             kind: kind.to_string(),
             language,
-            text: render(msg),
-            rich,
+            text: text.clone(),
+            rich: rich.clone(),
             incident,
             priority,
             created_at: self.now,
             recipient,
-        });
+            topic: self.topic.map(str::to_string),
+        };
+        let batch: Vec<Outbound> = if room.members.is_empty() {
+            vec![message(&room.chat, recipient)]
+        } else {
+            // A roster is its members' one-to-one chats: the room's message goes to each of
+            // them, and a private answer only to the one it is for.
+            let only = recipient.filter(|r| room.members.contains(r));
+            room.members
+                .iter()
+                .filter(|m| only.as_ref().is_none_or(|r| r == *m))
+                .map(|m| message(m, None))
+                .collect()
+        };
+        for mut m in batch {
+            m.idempotency_key = format!("{}#{}", self.key, self.messages.len());
+            self.messages.push(m);
+        }
     }
 
     /// To the sender's room; replies go first (priority 0): someone is waiting for them.

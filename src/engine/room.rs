@@ -53,6 +53,10 @@ pub struct Room {
     pub language: Lang,
     pub timezone: Tz,
     pub role: RoomRole,
+    /// A roster room's members (E.164 numbers, for WhatsApp): the room is each of them talking
+    /// one-to-one with the bot, so every message to the room goes to each member. Empty for a
+    /// room that is one chat.
+    pub members: Vec<String>,
 }
 
 /// Who wrote a message: the platform's user id and a name to show.

@@ -118,7 +118,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let slack = SlackApp::from_env(config.slack.as_ref())?;
     let first = Worker::new(
         engine.store().clone(),
-        crate::app::senders(&config, output.clone(), engine.store(), slack.as_ref())?,
+        crate::app::senders(
+            &config,
+            output.clone(),
+            engine.store(),
+            clock.clone(),
+            slack.as_ref(),
+        )?,
         clock.clone(),
         config.outbox.clone(),
         worker_id(0),
@@ -157,6 +163,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         },
         std::env::var(admin::TOKEN_ENV).ok(),
     );
+    app = app.merge(whatsapp_webhooks(&config, &engine));
     let mut socket_mode = None;
     if let Some(slack) = &slack {
         let inbox = slack.inbox(engine.clone());
@@ -206,6 +213,43 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     while workers.join_next().await.is_some() {}
     tracing::info!("runroom stopped");
     Ok(())
+}
+
+/// `/webhooks/whatsapp` when the app secret and verify token are set, `/webhooks/evolution` when
+/// the Evolution API key or webhook token is; each is off otherwise (nothing unverified is read).
+fn whatsapp_webhooks(config: &Config, engine: &Arc<Engine>) -> axum::Router {
+    use crate::platforms::whatsapp::{self, evolution, inbox, signature, webhooks};
+    let wa = config.whatsapp.clone().unwrap_or_default();
+    let inbox = Arc::new(inbox::Inbox::new(engine.clone(), wa.ack_budget()));
+    let mut router = axum::Router::new();
+    match (
+        whatsapp::secret(whatsapp::APP_SECRET_ENV),
+        whatsapp::secret(whatsapp::VERIFY_TOKEN_ENV),
+    ) {
+        (Some(secret), Some(verify)) => {
+            router = router.merge(webhooks::router(webhooks::WhatsappHttp {
+                verifier: Arc::new(signature::Verifier::new(&secret, &verify)),
+                inbox: inbox.clone(),
+            }));
+        }
+        _ if config.whatsapp.is_some() => tracing::warn!(
+            "{} and {} must both be set for /webhooks/whatsapp: it is off",
+            whatsapp::APP_SECRET_ENV,
+            whatsapp::VERIFY_TOKEN_ENV
+        ),
+        _ => {}
+    }
+    let auth = evolution::WebhookAuth {
+        apikey: whatsapp::secret(whatsapp::EVOLUTION_APIKEY_ENV),
+        token: whatsapp::secret(evolution::WEBHOOK_TOKEN_ENV),
+    };
+    if auth.apikey.is_some() || auth.token.is_some() {
+        router = router.merge(webhooks::evolution_router(webhooks::EvolutionHttp {
+            auth: Arc::new(auth),
+            inbox,
+        }));
+    }
+    router
 }
 
 /// Unique across processes and restarts, so a restarted process never mistakes an old claim

@@ -52,6 +52,10 @@ pub struct NewOutbound {
     /// Show only to this user (the platform's user id): a Slack ephemeral message. Platforms
     /// without private messages in a room deliver it to the room.
     pub recipient: Option<String>,
+    /// What the message is about, for platforms that must fall back to a pre-approved template
+    /// (WhatsApp outside the 24-hour window): `alert`, `update`, `reminder` or `page`. `None`
+    /// reads as `update`.
+    pub topic: Option<String>,
 }
 
 /// The message that carries an incident's card in one chat (edited in place on later changes).
@@ -61,6 +65,13 @@ pub struct CardRef {
     pub message_id: String,
     /// The outbox row whose content the card shows now.
     pub outbox_id: i64,
+}
+
+/// A contact who wrote to us: when last, and the address the platform knows them by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub seen_as: String,
+    pub last_inbound_at: DateTime<Utc>,
 }
 
 /// A stored outbox row: the message and its delivery bookkeeping.
@@ -75,6 +86,10 @@ pub struct OutboxRow {
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub platform_message_id: Option<String>,
+    /// What the platform reported after accepting it (`sent`, `delivered`, `read`, `failed`).
+    pub delivery_status: Option<String>,
+    /// The platform's error code and reason when delivery failed after acceptance.
+    pub delivery_error: Option<String>,
 }
 
 /// How a claimed row ends its attempt.
@@ -183,6 +198,28 @@ pub trait Store: Send + Sync {
         card: &CardRef,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Records that a contact (an E.164 number or a group id) wrote to us at `at`, as the
+    /// platform identified them (`seen_as`); the latest message wins.
+    async fn record_contact(
+        &self,
+        platform: &str,
+        address: &str,
+        seen_as: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// When a contact last wrote to us (WhatsApp's 24-hour window runs from then), and how the
+    /// platform knows them.
+    async fn contact(&self, platform: &str, address: &str) -> StoreResult<Option<Contact>>;
+    /// Records what the platform reported about a message it accepted (found by the platform's
+    /// id); statuses only move forward. Returns the row, when there is one.
+    async fn record_delivery(
+        &self,
+        platform: &str,
+        platform_message_id: &str,
+        status: &str,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<OutboxRow>>;
     /// The display name remembered for a platform user id.
     async fn person_name(&self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
     async fn save_person(

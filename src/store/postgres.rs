@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::sql::{self, embedded_migrations, sql_store};
-use super::{CardRef, Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
+use super::{
+    CardRef, Completion, Contact, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
+};
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
 
@@ -18,7 +20,7 @@ pub struct PgStore {
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people")
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp")
 }
 
 impl PgStore {

@@ -43,7 +43,7 @@ pub(super) fn decode_lang(raw: &str) -> StoreResult<Lang> {
     Lang::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("language {raw:?}")))
 }
 
-/// How many outbox rows one INSERT carries (14 parameters each).
+/// How many outbox rows one INSERT carries (15 parameters each).
 pub(super) const ENQUEUE_CHUNK: usize = 500;
 
 pub(super) fn decode_rich(raw: Option<String>) -> StoreResult<Option<crate::outbox::Rich>> {
@@ -57,7 +57,8 @@ pub(super) fn decode_rich(raw: Option<String>) -> StoreResult<Option<crate::outb
 macro_rules! outbox_columns {
     () => {
         "id, idempotency_key, room_id, platform, chat, thread, kind, language, text, rich, incident, \
-         priority, created_at, state, attempts, next_attempt_at, last_error, platform_message_id, recipient"
+         priority, created_at, state, attempts, next_attempt_at, last_error, platform_message_id, recipient, \
+         topic, delivery_status, delivery_error"
     };
 }
 pub(super) use outbox_columns;
@@ -94,12 +95,15 @@ macro_rules! sql_store {
                     priority: row.try_get("priority")?,
                     created_at: sql::from_millis(row.try_get("created_at")?)?,
                     recipient: row.try_get("recipient")?,
+                    topic: row.try_get("topic")?,
                 },
                 state: row.try_get("state")?,
                 attempts: row.try_get("attempts")?,
                 next_attempt_at: sql::from_millis(row.try_get("next_attempt_at")?)?,
                 last_error: row.try_get("last_error")?,
                 platform_message_id: row.try_get("platform_message_id")?,
+                delivery_status: row.try_get("delivery_status")?,
+                delivery_error: row.try_get("delivery_error")?,
             })
         }
 
@@ -255,7 +259,7 @@ macro_rules! sql_store {
                 for chunk in messages.chunks(sql::ENQUEUE_CHUNK) {
                     let mut insert = sqlx::QueryBuilder::<$Db>::new(
                         "INSERT INTO outbox (idempotency_key, room_id, platform, chat, thread, kind, language, text, \
-                         rich, incident, priority, next_attempt_at, created_at, recipient) ",
+                         rich, incident, priority, next_attempt_at, created_at, recipient, topic) ",
                     );
                     let rich = chunk
                         .iter()
@@ -275,7 +279,8 @@ macro_rules! sql_store {
                             .push_bind(m.priority)
                             .push_bind(sql::millis(m.created_at))
                             .push_bind(sql::millis(m.created_at))
-                            .push_bind(m.recipient.clone());
+                            .push_bind(m.recipient.clone())
+                            .push_bind(m.topic.clone());
                     });
                     insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
                     insert.build().execute(&mut *self.0).await?;
@@ -545,6 +550,75 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn record_contact(&self, platform: &str, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                // Webhooks can arrive out of order: the window runs from the latest message.
+                sqlx::query(
+                    "INSERT INTO contact_windows (platform, address, seen_as, last_inbound_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (platform, address) DO UPDATE SET seen_as = $3, last_inbound_at = $4 \
+                     WHERE contact_windows.last_inbound_at < $4",
+                )
+                .bind(platform)
+                .bind(address)
+                .bind(seen_as)
+                .bind(sql::millis(at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn contact(&self, platform: &str, address: &str) -> StoreResult<Option<Contact>> {
+                let row: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT seen_as, last_inbound_at FROM contact_windows WHERE platform = $1 AND address = $2",
+                )
+                .bind(platform)
+                .bind(address)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(seen_as, at)| Ok(Contact { seen_as, last_inbound_at: sql::from_millis(at)? }))
+                    .transpose()
+            }
+
+            async fn record_delivery(
+                &self,
+                platform: &str,
+                platform_message_id: &str,
+                status: &str,
+                error: Option<&str>,
+                at: DateTime<Utc>,
+            ) -> StoreResult<Option<OutboxRow>> {
+                // Statuses only move forward (sent < delivered < read < failed): a late or
+                // redelivered `sent` never hides a `read`, and the same status twice is a no-op.
+                let rank = |column: &str| {
+                    format!(
+                        "CASE {column} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
+                         WHEN 'failed' THEN 4 ELSE 0 END"
+                    )
+                };
+                let sql = format!(
+                    "UPDATE outbox SET delivery_status = $3, delivery_error = COALESCE($4, delivery_error), \
+                     delivery_at = $5 WHERE platform = $1 AND platform_message_id = $2 \
+                     AND {} < {}",
+                    rank("delivery_status"),
+                    rank("$3"),
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(platform)
+                    .bind(platform_message_id)
+                    .bind(status)
+                    .bind(error)
+                    .bind(sql::millis(at))
+                    .execute(&self.pool)
+                    .await?;
+                let row = sqlx::query(concat!(
+                    "SELECT ", sql::outbox_columns!(), " FROM outbox WHERE platform = $1 AND platform_message_id = $2"
+                ))
+                .bind(platform)
+                .bind(platform_message_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(decode_outbox).transpose()
             }
 
             async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {

@@ -10,7 +10,9 @@ use sqlx::sqlite::{
 };
 
 use super::sql::{self, embedded_migrations, sql_store};
-use super::{CardRef, Completion, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx};
+use super::{
+    CardRef, Completion, Contact, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
+};
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
 
@@ -21,7 +23,7 @@ pub struct SqliteStore {
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people")
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp")
 }
 
 impl SqliteStore {

@@ -111,6 +111,7 @@ pub fn console_room() -> Room {
         language: Lang::En,
         timezone: chrono_tz::UTC,
         role: RoomRole::WarRoom,
+        members: Vec::new(),
     }
 }
 
@@ -125,6 +126,7 @@ pub fn rooms() -> Vec<Room> {
             language: Lang::En,
             timezone: chrono_tz::America::New_York,
             role: RoomRole::WarRoom,
+            members: Vec::new(),
         },
         Room {
             id: "campo".into(),
@@ -133,6 +135,7 @@ pub fn rooms() -> Vec<Room> {
             language: Lang::PtBr,
             timezone: chrono_tz::America::Sao_Paulo,
             role: RoomRole::WarRoom,
+            members: Vec::new(),
         },
         Room {
             id: "soporte".into(),
@@ -141,6 +144,7 @@ pub fn rooms() -> Vec<Room> {
             language: Lang::Es,
             timezone: chrono_tz::America::Bogota,
             role: RoomRole::Announce,
+            members: Vec::new(),
         },
     ]
 }

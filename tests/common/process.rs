@@ -27,10 +27,15 @@ pub fn terminate(child: &mut Child) -> ExitStatus {
 /// Starts `runroom serve` from a prepared command and returns it with the base URL it printed
 /// once listening (`runroom listening on http://…`).
 pub fn spawn_serve(command: &mut Command) -> (Child, String) {
+    spawn_serve_logging(command, Stdio::null())
+}
+
+/// [`spawn_serve`], with the process's logs (stderr) going to `logs`.
+pub fn spawn_serve_logging(command: &mut Command, logs: impl Into<Stdio>) -> (Child, String) {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(logs)
         .spawn()
         .expect("spawn runroom serve");
     let mut line = String::new();

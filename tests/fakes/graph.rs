@@ -1,5 +1,7 @@
 //! A fake WhatsApp Cloud API (Meta Graph): `POST /{version}/{phone_number_id}/messages` with a
-//! bearer token, answering like Meta does, including its error envelope and 429s.
+//! bearer token, answering like Meta does, including its error envelope, 429s and 131047 for a
+//! free-form message outside the recipient's window. It also signs webhook deliveries the way
+//! Meta does, for posting them to runroom.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -37,7 +39,15 @@ pub struct Received {
     pub at: Instant,
     pub phone_number_id: String,
     pub to: String,
+    /// The text a person reads: a text body, an interactive body, or a template's parameters
+    /// joined with ` | `.
     pub body: String,
+    /// `text`, `interactive` or `template`.
+    pub kind: String,
+    /// Sent with `recipient_type: group`.
+    pub group: bool,
+    /// The whole request body.
+    pub json: Value,
     pub status: u16,
     pub wamid: Option<String>,
 }
@@ -51,6 +61,9 @@ struct Inner {
     bucket: Option<(f64, f64, f64, Instant)>,
     received: Vec<Received>,
     next_id: u64,
+    /// Recipients (`to`) whose 24-hour window Meta considers closed: free-form messages to them
+    /// get error 131047.
+    closed_windows: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -98,6 +111,16 @@ impl FakeGraph {
         ));
     }
 
+    /// Meta answers 131047 to free-form messages to this recipient (`to`, digits only).
+    pub fn close_window(&self, to: &str) {
+        self.lock().closed_windows.push(to.to_string());
+    }
+
+    /// The messages accepted for one recipient (`to`), in order.
+    pub fn accepted_to(&self, to: &str) -> Vec<Received> {
+        self.accepted().into_iter().filter(|r| r.to == to).collect()
+    }
+
     pub fn hang_after(&self, accepted: usize) {
         self.lock().hang_after = Some(accepted);
     }
@@ -143,6 +166,63 @@ impl FakeGraph {
     }
 }
 
+/// What a person would read, and whether the message is one Meta accepts: text (≤ 4096),
+/// reply buttons (≤ 3, titles ≤ 20, body ≤ 1024) or a template (a name, a language code with
+/// Meta's underscore, text parameters on one line).
+fn check_message(m: &Value) -> (String, bool) {
+    if m["messaging_product"] != "whatsapp" {
+        return (String::new(), false);
+    }
+    match m["type"].as_str() {
+        Some("text") => {
+            let body = m["text"]["body"].as_str().unwrap_or_default().to_string();
+            let ok = !body.is_empty() && body.chars().count() <= 4096;
+            (body, ok)
+        }
+        Some("interactive") => {
+            let i = &m["interactive"];
+            let body = i["body"]["text"].as_str().unwrap_or_default().to_string();
+            let buttons = i["action"]["buttons"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let ok = i["type"] == "button"
+                && m["recipient_type"] != "group"
+                && !body.is_empty()
+                && body.chars().count() <= 1024
+                && (1..=3).contains(&buttons.len())
+                && buttons.iter().all(|b| {
+                    b["type"] == "reply"
+                        && b["reply"]["id"].as_str().is_some_and(|id| !id.is_empty())
+                        && b["reply"]["title"]
+                            .as_str()
+                            .is_some_and(|t| !t.is_empty() && t.chars().count() <= 20)
+                });
+            (body, ok)
+        }
+        Some("template") => {
+            let t = &m["template"];
+            let code = t["language"]["code"].as_str().unwrap_or_default();
+            let params: Vec<String> = t["components"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["type"] == "body")
+                .flat_map(|c| c["parameters"].as_array().cloned().unwrap_or_default())
+                .map(|p| p["text"].as_str().unwrap_or_default().to_string())
+                .collect();
+            let ok = t["name"].as_str().is_some_and(|n| !n.is_empty())
+                && ["pt_BR", "en_US", "es"].contains(&code)
+                && !params.is_empty()
+                && params
+                    .iter()
+                    .all(|p| !p.is_empty() && !p.contains(['\n', '\t']) && !p.contains("     "));
+            (params.join(" | "), ok)
+        }
+        _ => (String::new(), false),
+    }
+}
+
 fn graph_error(status: u16, code: i64, message: &str) -> Response {
     let body = json!({
         "error": {
@@ -185,15 +265,12 @@ async fn messages(
         .is_some_and(|v| v == format!("Bearer {}", fake.token));
     let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let to = parsed["to"].as_str().unwrap_or_default().to_string();
-    let text = parsed["text"]["body"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let well_formed = parsed["messaging_product"] == "whatsapp"
-        && parsed["type"] == "text"
-        && !to.is_empty()
-        && !text.is_empty()
-        && text.chars().count() <= 4096;
+    let (text, well_formed) = check_message(&parsed);
+    let well_formed = well_formed && !to.is_empty();
+    let group = parsed["recipient_type"] == "group";
+    let window_closed = !group
+        && parsed["type"] != "template"
+        && fake.lock().closed_windows.contains(&to);
 
     let (status, response, hang, wamid) = {
         let mut inner = fake.lock();
@@ -226,6 +303,12 @@ async fn messages(
             graph_error(400, 100, "Invalid parameter")
         } else if over_limit {
             rate_limited(1)
+        } else if window_closed {
+            graph_error(
+                400,
+                131047,
+                "(#131047) Re-engagement message: more than 24 hours have passed since the recipient last replied",
+            )
         } else {
             match scripted {
                 Reply::RateLimited { retry_after } => rate_limited(retry_after),
@@ -255,6 +338,9 @@ async fn messages(
         phone_number_id: phone,
         to,
         body: text,
+        kind: parsed["type"].as_str().unwrap_or_default().to_string(),
+        group,
+        json: parsed,
         status,
         wamid,
     });
@@ -274,4 +360,74 @@ pub fn assert_each_once(accepted: &[Received], expected: usize) {
         (expected, expected),
         "each message exactly once"
     );
+}
+
+/// `sha256=<hex HMAC-SHA256(app_secret, body)>`, as Meta signs a webhook delivery.
+pub fn sign(app_secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes()).expect("any key");
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// A webhook delivery shaped like Meta's: `value` holds `messages`, `statuses` and `contacts`.
+pub fn delivery(value: Value) -> Value {
+    let mut value = value;
+    value["messaging_product"] = json!("whatsapp");
+    value["metadata"] = json!({
+        "display_phone_number": "15550783881",
+        "phone_number_id": "106540352242922"
+    });
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": value }] }]
+    })
+}
+
+/// An inbound text from `wa_id` (digits) named `name`, sent at `timestamp` (unix seconds).
+pub fn text_message(wa_id: &str, name: &str, wamid: &str, timestamp: i64, body: &str) -> Value {
+    delivery(json!({
+        "contacts": [{ "profile": { "name": name }, "wa_id": wa_id }],
+        "messages": [{
+            "from": wa_id, "id": wamid, "timestamp": timestamp.to_string(),
+            "type": "text", "text": { "body": body }
+        }]
+    }))
+}
+
+/// A tap on a reply button (`id` as runroom set it, e.g. `ack:1`).
+pub fn button_reply(wa_id: &str, name: &str, wamid: &str, timestamp: i64, id: &str) -> Value {
+    delivery(json!({
+        "contacts": [{ "profile": { "name": name }, "wa_id": wa_id }],
+        "messages": [{
+            "context": { "from": "15550783881", "id": "wamid.HBgLcard" },
+            "from": wa_id, "id": wamid, "timestamp": timestamp.to_string(),
+            "type": "interactive",
+            "interactive": { "type": "button_reply", "button_reply": { "id": id, "title": "Ack" } }
+        }]
+    }))
+}
+
+/// A status of a message runroom sent; `failed` with Meta's error code.
+pub fn status(
+    wamid: &str,
+    status: &str,
+    timestamp: i64,
+    recipient: &str,
+    code: Option<i64>,
+) -> Value {
+    let mut s = json!({
+        "id": wamid, "status": status, "timestamp": timestamp.to_string(), "recipient_id": recipient
+    });
+    if let Some(code) = code {
+        s["errors"] = json!([{
+            "code": code,
+            "title": "Re-engagement message",
+            "message": "Re-engagement message",
+            "error_data": { "details": format!("Message to {recipient} failed to send because more than 24 hours have passed since the customer last replied to this number.") }
+        }]);
+    }
+    delivery(json!({ "statuses": [s] }))
 }

@@ -2,5 +2,6 @@
 //! what the bot sent. They can be told to rate-limit, fail, or hang.
 #![allow(dead_code)]
 
+pub mod evolution;
 pub mod graph;
 pub mod slack;

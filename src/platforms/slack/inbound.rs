@@ -9,7 +9,7 @@ use slack_morphism::prelude::{
     SlackInteractionBlockActionsEvent, SlackPushEventCallback,
 };
 
-use crate::engine::command;
+use crate::engine::command::{self, button_command};
 use crate::engine::room::{Author, Inbound, Platform, RoomRef};
 
 /// Slack escapes these three in message text; commands must see what the user typed.
@@ -107,21 +107,6 @@ pub fn from_command(event: &SlackCommandEvent, now: DateTime<Utc>) -> Inbound {
         received_at: now,
         private_replies: true,
     }
-}
-
-/// A card button (`ack:7`, `resolve:7`, `update:7`, `escalate:7`) as the command it stands for.
-/// Update needs words only a person can give, so it answers with how to post one; escalating
-/// means raising the severity until escalation policies arrive.
-fn button_command(action_id: &str) -> Option<String> {
-    let (verb, number) = action_id.split_once(':')?;
-    let number: i64 = number.parse().ok()?;
-    Some(match verb {
-        "ack" => format!("/inc ack INC-{number}"),
-        "resolve" => format!("/inc resolve INC-{number}"),
-        "update" => "/inc help update".to_string(),
-        "escalate" => "/inc help sev".to_string(),
-        _ => return None,
-    })
 }
 
 /// A press of one of the card's buttons.

@@ -222,6 +222,18 @@ impl Sender for SlackSender {
                 self.post(&m.chat, content_text(&m.text), Some(&card))
                     .await?
             }
+            // Relayed chatter from a WhatsApp roster goes into the incident card's thread, once
+            // the card is up; before that, into the channel.
+            (None, Some(incident)) if m.kind == "mirror" => {
+                let card = self
+                    .store
+                    .card("slack", &m.chat, incident)
+                    .await
+                    .map_err(|e| SendError::retryable(format!("database: {e}")))?;
+                let thread = card.map(|c| c.message_id).or_else(|| m.thread.clone());
+                self.post(&m.chat, content_text(&m.text), thread.as_deref())
+                    .await?
+            }
             _ => {
                 self.post(&m.chat, content_text(&m.text), m.thread.as_deref())
                     .await?

@@ -1,12 +1,123 @@
-//! WhatsApp Business Cloud API. Outbound text through the Graph API now; webhooks, groups,
-//! rosters, templates and the Evolution gateway arrive with the WhatsApp issue.
+//! WhatsApp: runroom in the field team's war room. Meta's Cloud API delivers webhooks to
+//! [`webhooks`] (verified by [`signature`], read by [`inbound`]); [`outbound`] sends text, reply
+//! buttons and, outside the 24-hour window, pre-approved templates through the Graph API, or
+//! plain text through a self-hosted Evolution API gateway ([`evolution`]). A war room is one of
+//! three [`RoomKind`]s: a roster of numbers the bot relays between, a Cloud API group, or a
+//! classic group behind Evolution. [`phone`] keeps numbers in E.164 and out of the logs.
 
+pub mod evolution;
+pub mod inbound;
+pub mod inbox;
 pub mod outbound;
+pub mod phone;
+pub mod signature;
+pub mod webhooks;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Deserialize;
 
-/// The secret the sender needs, read from the environment only.
+pub use self::phone::redact_numbers;
+use crate::i18n::Lang;
+
+/// The Graph API access token, read from the environment only.
 pub const TOKEN_ENV: &str = "RUNROOM_WHATSAPP_TOKEN";
+/// The Meta app's secret, which signs every webhook delivery (`X-Hub-Signature-256`).
+pub const APP_SECRET_ENV: &str = "RUNROOM_WHATSAPP_APP_SECRET";
+/// The token Meta echoes when it verifies the webhook URL (you choose it).
+pub const VERIFY_TOKEN_ENV: &str = "RUNROOM_WHATSAPP_VERIFY_TOKEN";
+
+/// How a WhatsApp war room reaches its people.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomKind {
+    /// Members' numbers talking one-to-one with the business number; runroom relays between
+    /// them, so the roster behaves like a group of any size.
+    Roster,
+    /// A Cloud API group (`recipient_type: group`, at most 8 participants, no buttons).
+    Group,
+    /// A classic WhatsApp group through a self-hosted Evolution API instance.
+    Evolution,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Roster => "roster",
+            RoomKind::Group => "group",
+            RoomKind::Evolution => "evolution",
+        }
+    }
+
+    /// Reply buttons are interactive messages, which only one-to-one chats take.
+    pub fn allows_buttons(self) -> bool {
+        self == RoomKind::Roster
+    }
+
+    /// Evolution speaks as a linked phone, not as a business account: no 24-hour window.
+    pub fn has_window(self) -> bool {
+        self != RoomKind::Evolution
+    }
+}
+
+/// The pre-approved templates runroom falls back to outside a recipient's 24-hour window, one
+/// per kind of message. Each takes two body parameters (`{{1}}` the headline, `{{2}}` the
+/// details); `alert` and `page` also have one quick-reply button whose payload runroom sets to
+/// acknowledge the incident. Their texts to submit are in the README.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Templates {
+    pub alert: String,
+    pub update: String,
+    pub reminder: String,
+    pub page: String,
+    /// Each room language's template language code (`pt_BR` with an underscore, as Meta
+    /// writes it).
+    pub languages: BTreeMap<String, String>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            alert: "runroom_incident_alert".into(),
+            update: "runroom_incident_update".into(),
+            reminder: "runroom_update_reminder".into(),
+            page: "runroom_page".into(),
+            languages: BTreeMap::new(),
+        }
+    }
+}
+
+impl Templates {
+    /// The template for a message's topic (`None` and unknown topics: `update`).
+    pub fn name(&self, topic: Option<&str>) -> &str {
+        match topic {
+            Some("alert") => &self.alert,
+            Some("reminder") => &self.reminder,
+            Some("page") => &self.page,
+            _ => &self.update,
+        }
+    }
+
+    /// Whether the topic's template has the quick-reply "Ack" button.
+    pub fn has_ack_button(topic: Option<&str>) -> bool {
+        matches!(topic, Some("alert" | "page"))
+    }
+
+    /// Meta's language code for a room language.
+    pub fn language(&self, lang: Lang) -> String {
+        if let Some(code) = self.languages.get(lang.as_str()) {
+            return code.clone();
+        }
+        match lang {
+            Lang::En => "en_US",
+            Lang::PtBr => "pt_BR",
+            Lang::Es => "es",
+        }
+        .to_string()
+    }
+}
 
 /// `[whatsapp]` in the config file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -21,6 +132,12 @@ pub struct WhatsappConfig {
     pub phone_number_id: String,
     /// Seconds before a send without an answer counts as failed (and is retried).
     pub timeout_seconds: u64,
+    /// Hours after a contact's last message during which free-form messages may be sent.
+    pub window_hours: u32,
+    /// How long a webhook delivery may wait for the engine before it is answered 200 anyway
+    /// (Meta retries slow answers); the work goes on after the answer.
+    pub ack_budget_ms: u64,
+    pub templates: Templates,
 }
 
 impl Default for WhatsappConfig {
@@ -30,48 +147,52 @@ impl Default for WhatsappConfig {
             api_version: "v21.0".into(),
             phone_number_id: String::new(),
             timeout_seconds: 10,
+            window_hours: 24,
+            ack_budget_ms: 2000,
+            templates: Templates::default(),
         }
     }
 }
 
-/// Hides anything that looks like a phone number (7 or more digits in a row, with the usual
-/// separators) so error texts can be logged and stored.
-pub fn redact_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().filter(char::is_ascii_digit).count() >= 7 {
-            out.push_str("***");
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        let continues =
-            c.is_ascii_digit() || (!run.is_empty() && matches!(c, ' ' | '-' | '(' | ')' | '.'));
-        if c.is_ascii_digit() || (c == '+' && run.is_empty()) || continues {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
+impl WhatsappConfig {
+    pub fn window(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.window_hours.max(1)))
     }
-    flush(&mut run, &mut out);
-    out
+
+    pub fn ack_budget(&self) -> Duration {
+        Duration::from_millis(self.ack_budget_ms.clamp(1, 10_000))
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds.max(1))
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn phone_numbers_are_redacted() {
-        assert_eq!(
-            super::redact_numbers("Recipient +55 11 98765-4321 is not on WhatsApp (code 131026)"),
-            "Recipient ***is not on WhatsApp (code 131026)"
-        );
-        assert_eq!(
-            super::redact_numbers("error 130429 at 12:30"),
-            "error 130429 at 12:30"
-        );
+/// The Evolution API key, read from the environment only. Evolution sends it back in every
+/// webhook, which is how runroom knows a delivery is genuine.
+pub const EVOLUTION_APIKEY_ENV: &str = "RUNROOM_EVOLUTION_APIKEY";
+
+/// `[evolution]` in the config file: a self-hosted Evolution API instance.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvolutionConfig {
+    pub api_url: String,
+    /// The instance (the linked phone) that sends and receives.
+    pub instance: String,
+    pub timeout_seconds: u64,
+}
+
+impl Default for EvolutionConfig {
+    fn default() -> Self {
+        EvolutionConfig {
+            api_url: "http://127.0.0.1:8081".into(),
+            instance: "runroom".into(),
+            timeout_seconds: 10,
+        }
     }
+}
+
+/// A non-empty secret from the environment.
+pub fn secret(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

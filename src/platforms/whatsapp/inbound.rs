@@ -1,0 +1,301 @@
+//! Meta's webhook payload, read into plain events: messages (text, reply-button taps, template
+//! quick-reply taps) and statuses of the messages runroom sent. Numbers come out in E.164;
+//! anything runroom does not act on (media, reactions, other fields) is skipped, not refused,
+//! so one odd entry never makes Meta redeliver the whole batch.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::phone;
+use crate::engine::command::button_command;
+
+/// One thing a delivery told us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Message(Message),
+    Status(StatusUpdate),
+}
+
+/// A message someone sent to the business number (or in a group it is in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The `wamid`: a redelivery carries the same one.
+    pub wamid: String,
+    /// The sender in E.164.
+    pub from: String,
+    /// Their WhatsApp profile name, when the payload has one.
+    pub name: Option<String>,
+    pub at: DateTime<Utc>,
+    /// What they wrote, or the command a button they tapped stands for.
+    pub text: String,
+    /// A button tap rather than typed text.
+    pub tapped: bool,
+    /// The Cloud API group it was written in.
+    pub group_id: Option<String>,
+}
+
+/// What became of a message runroom sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub wamid: String,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: String,
+    pub at: DateTime<Utc>,
+    /// For `failed`: Meta's first error code …
+    pub error_code: Option<i64>,
+    /// … and its title and details, with any phone number redacted.
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    object: String,
+    #[serde(default)]
+    entry: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default)]
+    changes: Vec<Change>,
+}
+
+#[derive(Deserialize)]
+struct Change {
+    #[serde(default)]
+    field: String,
+    value: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct Value {
+    #[serde(default)]
+    contacts: Vec<Contact>,
+    #[serde(default)]
+    messages: Vec<RawMessage>,
+    #[serde(default)]
+    statuses: Vec<RawStatus>,
+}
+
+#[derive(Deserialize)]
+struct Contact {
+    #[serde(default)]
+    wa_id: String,
+    profile: Option<Profile>,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawMessage {
+    id: String,
+    from: String,
+    #[serde(default)]
+    timestamp: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+    text: Option<TextBody>,
+    interactive: Option<Interactive>,
+    button: Option<TemplateButton>,
+    group_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TextBody {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Interactive {
+    button_reply: Option<ButtonReply>,
+}
+
+#[derive(Deserialize)]
+struct ButtonReply {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct TemplateButton {
+    #[serde(default)]
+    payload: String,
+}
+
+#[derive(Deserialize)]
+struct RawStatus {
+    id: String,
+    status: String,
+    #[serde(default)]
+    timestamp: String,
+    #[serde(default)]
+    errors: Vec<RawError>,
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    code: i64,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    message: String,
+    error_data: Option<ErrorData>,
+}
+
+#[derive(Deserialize)]
+struct ErrorData {
+    #[serde(default)]
+    details: String,
+}
+
+/// Why a delivery could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    #[error("the body is not a WhatsApp webhook payload: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Meta's unix-seconds string, or `fallback` when it is missing or odd.
+fn time(raw: &str, fallback: DateTime<Utc>) -> DateTime<Utc> {
+    raw.parse::<i64>()
+        .ok()
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .unwrap_or(fallback)
+}
+
+/// Every message and status in a delivery, in order. `now` stands in for a missing timestamp.
+pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError> {
+    let envelope: Envelope = serde_json::from_slice(body)?;
+    let mut events = Vec::new();
+    if envelope.object != "whatsapp_business_account" {
+        return Ok(events);
+    }
+    for change in envelope.entry.into_iter().flat_map(|e| e.changes) {
+        if change.field != "messages" {
+            continue;
+        }
+        let value = change.value.unwrap_or_default();
+        for m in value.messages {
+            let Some(from) = phone::normalize(&m.from) else {
+                continue;
+            };
+            let (text, tapped) = match m.kind.as_str() {
+                "text" => (m.text.map(|t| t.body), false),
+                "interactive" => (
+                    m.interactive
+                        .and_then(|i| i.button_reply)
+                        .and_then(|b| button_command(&b.id)),
+                    true,
+                ),
+                "button" => (m.button.and_then(|b| button_command(&b.payload)), true),
+                _ => (None, false),
+            };
+            let Some(text) = text else {
+                continue;
+            };
+            let name = value
+                .contacts
+                .iter()
+                .find(|c| phone::normalize(&c.wa_id).is_some_and(|n| n == from))
+                .and_then(|c| c.profile.as_ref())
+                .map(|p| p.name.trim().to_string())
+                .filter(|n| !n.is_empty());
+            events.push(Event::Message(Message {
+                wamid: m.id,
+                from,
+                name,
+                at: time(&m.timestamp, now),
+                text,
+                tapped,
+                group_id: m.group_id.filter(|g| !g.is_empty()),
+            }));
+        }
+        for s in value.statuses {
+            let first = s.errors.first();
+            events.push(Event::Status(StatusUpdate {
+                wamid: s.id,
+                status: s.status,
+                at: time(&s.timestamp, now),
+                error_code: first.map(|e| e.code),
+                error: first.map(|e| {
+                    let details = e
+                        .error_data
+                        .as_ref()
+                        .map(|d| d.details.as_str())
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or(e.message.as_str());
+                    phone::redact_numbers(&format!("{} {}: {}", e.code, e.title, details))
+                }),
+            }));
+        }
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_772_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn reads_text_buttons_and_statuses() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
+            "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+            "contacts":[{"profile":{"name":"Ana"},"wa_id":"5511987654321"}],
+            "messages":[
+              {"from":"5511987654321","id":"wamid.A","timestamp":"1772000100","type":"text","text":{"body":"incidente declarar sev1 pix fora"}},
+              {"context":{"from":"15550783881","id":"wamid.card"},"from":"5511987654321","id":"wamid.B","timestamp":"1772000200","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"ack:7","title":"Reconhecer"}}},
+              {"from":"5511987654321","id":"wamid.C","timestamp":"1772000300","type":"button","button":{"payload":"resolve:7","text":"Resolver"}},
+              {"from":"5511987654321","id":"wamid.D","timestamp":"1772000400","type":"image","image":{"id":"1"}}
+            ],
+            "statuses":[{"id":"wamid.out","status":"failed","timestamp":"1772000500","recipient_id":"5511987654321",
+              "errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}]}]
+        }}]}]}"#;
+        let events = parse(body, now()).unwrap();
+        assert_eq!(events.len(), 4, "{events:?}");
+        let Event::Message(first) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(first.from, "+5511987654321");
+        assert_eq!(first.name.as_deref(), Some("Ana"));
+        assert_eq!(first.text, "incidente declarar sev1 pix fora");
+        assert_eq!(first.at.timestamp(), 1_772_000_100);
+        assert!(!first.tapped);
+        let Event::Message(tap) = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert_eq!((tap.text.as_str(), tap.tapped), ("/inc ack INC-7", true));
+        let Event::Message(quick) = &events[2] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(quick.text, "/inc resolve INC-7");
+        let Event::Status(status) = &events[3] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(status.status, "failed");
+        assert_eq!(status.error_code, Some(131047));
+        assert!(
+            status
+                .error
+                .as_deref()
+                .unwrap()
+                .starts_with("131047 Re-engagement")
+        );
+    }
+
+    #[test]
+    fn other_objects_and_fields_are_skipped() {
+        let body = br#"{"object":"page","entry":[]}"#;
+        assert!(parse(body, now()).unwrap().is_empty());
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"account_update","value":{}}]}]}"#;
+        assert!(parse(body, now()).unwrap().is_empty());
+        assert!(parse(b"not json", now()).is_err());
+    }
+}

@@ -1,0 +1,225 @@
+//! What runroom does with a verified delivery: each message is placed in its room (a Cloud API
+//! group by its id, a roster by its member's number, an Evolution group by its JID), opens the
+//! writer's 24-hour window, is relayed to the rest of a roster, and goes to the engine as a
+//! command; each status updates the outbox row it is about, and a `failed` 131047 queues the same
+//! message again as a template. The work runs in a task of its own and the request waits at most
+//! the ack budget, so Meta gets its 200 fast even when the database is slow.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::inbound::{Event, Message, StatusUpdate};
+use super::outbound::WINDOW_CLOSED;
+use super::phone;
+use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
+use crate::engine::{Engine, EngineError, command};
+use crate::store::StoreError;
+
+/// How a delivery stands when the request must be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handed {
+    /// Everything in it was recorded (or recognised as seen before).
+    Done,
+    /// Something failed and nothing of that part was stored: Meta should redeliver.
+    Failed,
+    /// Still working when the budget ran out; it carries on.
+    Later,
+}
+
+/// A message from any WhatsApp transport, placed in its room.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub inbound: Inbound,
+    /// The window this message opens: the contact's address and how WhatsApp knows them.
+    pub contact: Option<(String, String)>,
+    /// Typed words are relayed to the rest of a roster; a button tap is not (its effect is).
+    pub relay: bool,
+    pub at: DateTime<Utc>,
+}
+
+pub struct Inbox {
+    engine: Arc<Engine>,
+    budget: Duration,
+}
+
+/// The name other people see: the profile name, or a masked number (a number is shown only to
+/// its own room, never in logs or other rooms).
+fn display_name(name: Option<&str>, number: &str) -> String {
+    name.map(str::to_string)
+        .unwrap_or_else(|| phone::mask(number))
+}
+
+impl Inbox {
+    pub fn new(engine: Arc<Engine>, budget: Duration) -> Inbox {
+        Inbox { engine, budget }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The roster room a number belongs to.
+    fn roster_of(&self, number: &str) -> Option<(&Room, &String)> {
+        self.engine.rooms().iter().find_map(|room| {
+            let member = room
+                .members
+                .iter()
+                .find(|m| room.platform == Platform::Whatsapp && phone::same_number(m, number))?;
+            Some((room, member))
+        })
+    }
+
+    /// Places a Cloud API message in its room; `None` for a one-to-one message from a number on
+    /// no roster (runroom does not take commands from strangers who find the business number).
+    pub fn place_cloud(&self, m: &Message) -> Option<Placed> {
+        let name = display_name(m.name.as_deref(), &m.from);
+        let (chat, author_id, contact) = match &m.group_id {
+            Some(group) => (
+                group.clone(),
+                m.from.clone(),
+                (group.clone(), group.clone()),
+            ),
+            None => {
+                let Some((room, member)) = self.roster_of(&m.from) else {
+                    tracing::info!(
+                        from = %phone::mask(&m.from),
+                        "ignored a WhatsApp message from a number on no roster"
+                    );
+                    return None;
+                };
+                (
+                    room.chat.clone(),
+                    member.clone(),
+                    (member.clone(), m.from.clone()),
+                )
+            }
+        };
+        Some(Placed {
+            inbound: Inbound {
+                event_id: m.wamid.clone(),
+                room: RoomRef {
+                    platform: Platform::Whatsapp,
+                    chat,
+                    thread: None,
+                },
+                author: Author {
+                    id: author_id,
+                    name,
+                },
+                text: m.text.clone(),
+                received_at: m.at,
+                private_replies: false,
+            },
+            contact: Some(contact),
+            relay: !m.tapped,
+            at: m.at,
+        })
+    }
+
+    /// Records the window, relays a roster message, and lets the engine act on a command.
+    pub async fn receive(&self, placed: &Placed) -> Result<(), EngineError> {
+        if let Some((address, seen_as)) = &placed.contact {
+            self.engine
+                .store()
+                .record_contact("whatsapp", address, seen_as, placed.at)
+                .await?;
+        }
+        if placed.relay {
+            self.engine.relay(&placed.inbound).await?;
+        }
+        if command::parse(&placed.inbound.text).is_some() {
+            self.engine.handle(&placed.inbound).await?;
+        }
+        Ok(())
+    }
+
+    /// Records a status on the row it is about; a message refused for a closed window is queued
+    /// again, once, to go as a template.
+    pub async fn status(&self, s: &StatusUpdate) -> Result<(), StoreError> {
+        let store = self.engine.store();
+        let row = store
+            .record_delivery("whatsapp", &s.wamid, &s.status, s.error.as_deref(), s.at)
+            .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        if s.status == "failed" {
+            tracing::warn!(
+                id = row.id,
+                code = s.error_code.unwrap_or_default(),
+                error = s.error.as_deref().unwrap_or_default(),
+                "WhatsApp could not deliver a message"
+            );
+        }
+        if s.status == "failed"
+            && s.error_code == Some(WINDOW_CLOSED)
+            && row.message.kind != "template"
+        {
+            let mut again = row.message.clone();
+            // The key makes a redelivered status, or a second replica, queue it only once.
+            again.idempotency_key = format!("{}#template", row.message.idempotency_key);
+            again.kind = "template".into();
+            again.created_at = self.engine.clock().now();
+            let mut tx = store.begin().await?;
+            tx.enqueue(&[again]).await?;
+            tx.commit().await?;
+            self.engine.wake_outbox();
+            metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
+        }
+        Ok(())
+    }
+
+    async fn process(&self, events: Vec<Event>) -> bool {
+        let mut ok = true;
+        for event in events {
+            let result = match &event {
+                Event::Message(m) => match self.place_cloud(m) {
+                    Some(placed) => self.receive(&placed).await.map_err(|e| e.to_string()),
+                    None => Ok(()),
+                },
+                Event::Status(s) => self.status(s).await.map_err(|e| e.to_string()),
+            };
+            if let Err(error) = result {
+                tracing::error!(%error, "a WhatsApp event was not recorded");
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// Processes a delivery's events in a task, waiting at most the ack budget.
+    pub async fn hand(self: &Arc<Self>, events: Vec<Event>) -> Handed {
+        if events.is_empty() {
+            return Handed::Done;
+        }
+        let inbox = self.clone();
+        let work = tokio::spawn(async move { inbox.process(events).await });
+        match tokio::time::timeout(self.budget, work).await {
+            Ok(Ok(true)) => Handed::Done,
+            Ok(Ok(false)) | Ok(Err(_)) => Handed::Failed,
+            Err(_) => {
+                tracing::info!("answered a WhatsApp delivery before the engine finished");
+                Handed::Later
+            }
+        }
+    }
+
+    /// Hands one placed message (from the Evolution gateway) over the same way.
+    pub async fn hand_placed(self: &Arc<Self>, placed: Placed) -> Handed {
+        let inbox = self.clone();
+        let work = tokio::spawn(async move {
+            let result = inbox.receive(&placed).await;
+            if let Err(error) = &result {
+                tracing::error!(%error, "an Evolution message was not recorded");
+            }
+            result.is_ok()
+        });
+        match tokio::time::timeout(self.budget, work).await {
+            Ok(Ok(true)) => Handed::Done,
+            Ok(Ok(false)) | Ok(Err(_)) => Handed::Failed,
+            Err(_) => Handed::Later,
+        }
+    }
+}

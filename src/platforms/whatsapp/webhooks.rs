@@ -1,0 +1,145 @@
+//! WhatsApp's HTTP endpoints. `/webhooks/whatsapp`: Meta's GET verification and its signed POST
+//! deliveries (401 for a bad signature, before anything is read or stored). `/webhooks/evolution`:
+//! the Evolution gateway's `messages.upsert` deliveries. Both answer 200 within the ack budget;
+//! a delivery whose events could not be recorded answers 500, so it is redelivered (dedupe on
+//! the message id makes that safe).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRef, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::evolution::{self, WebhookAuth};
+use super::inbox::{Handed, Inbox, Placed};
+use super::signature::{Signed, Verifier};
+use super::{inbound, phone};
+use crate::engine::room::{Author, Inbound, Platform, RoomRef};
+
+#[derive(Clone)]
+pub struct WhatsappHttp {
+    pub verifier: Arc<Verifier>,
+    pub inbox: Arc<Inbox>,
+}
+
+impl FromRef<WhatsappHttp> for Arc<Verifier> {
+    fn from_ref(state: &WhatsappHttp) -> Arc<Verifier> {
+        state.verifier.clone()
+    }
+}
+
+/// `GET` and `POST /webhooks/whatsapp`.
+pub fn router(state: WhatsappHttp) -> Router {
+    Router::new()
+        .route("/webhooks/whatsapp", get(verify).post(deliver))
+        .with_state(state)
+}
+
+fn answer(handed: Handed) -> Response {
+    match handed {
+        Handed::Done | Handed::Later => StatusCode::OK.into_response(),
+        Handed::Failed => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Meta checks the URL once: echo `hub.challenge` when `hub.verify_token` is ours.
+async fn verify(
+    State(http): State<WhatsappHttp>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let field = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    if field("hub.mode") == "subscribe" && http.verifier.verify_token(field("hub.verify_token")) {
+        tracing::info!("Meta verified the WhatsApp webhook URL");
+        field("hub.challenge").to_string().into_response()
+    } else {
+        tracing::warn!("refused a WhatsApp webhook verification with a wrong token");
+        StatusCode::FORBIDDEN.into_response()
+    }
+}
+
+async fn deliver(State(http): State<WhatsappHttp>, signed: Signed) -> Response {
+    let now = http.inbox.engine().clock().now();
+    let events = match inbound::parse(&signed.body, now) {
+        Ok(events) => events,
+        Err(error) => {
+            // Signed by Meta but unreadable: redelivering would not help.
+            tracing::warn!(%error, "unreadable WhatsApp delivery");
+            return StatusCode::OK.into_response();
+        }
+    };
+    answer(http.inbox.hand(events).await)
+}
+
+#[derive(Clone)]
+pub struct EvolutionHttp {
+    pub auth: Arc<WebhookAuth>,
+    pub inbox: Arc<Inbox>,
+}
+
+/// `POST /webhooks/evolution`.
+pub fn evolution_router(state: EvolutionHttp) -> Router {
+    Router::new()
+        .route("/webhooks/evolution", post(evolution_deliver))
+        .with_state(state)
+}
+
+async fn evolution_deliver(
+    State(http): State<EvolutionHttp>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let now = http.inbox.engine().clock().now();
+    let delivery = match evolution::parse(&body, now) {
+        Ok(delivery) => delivery,
+        Err(error) => {
+            tracing::warn!(%error, "unreadable Evolution delivery");
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+    };
+    if !http.auth.accepts(
+        delivery.apikey.as_deref(),
+        query.get("token").map(String::as_str),
+    ) {
+        metrics::counter!("runroom_inbound_rejected_total", "platform" => "evolution").increment(1);
+        tracing::warn!("refused an Evolution delivery without the API key or token");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(m) = delivery.message else {
+        return StatusCode::OK.into_response();
+    };
+    // The linked phone is someone's WhatsApp: only its groups are war rooms, not its chats.
+    if !m.chat.ends_with("@g.us") {
+        return StatusCode::OK.into_response();
+    }
+    let name = m.name.clone().unwrap_or_else(|| {
+        m.from
+            .as_deref()
+            .map_or_else(|| "WhatsApp".to_string(), phone::mask)
+    });
+    let placed = Placed {
+        inbound: Inbound {
+            event_id: format!("evolution:{}", m.id),
+            room: RoomRef {
+                platform: Platform::Whatsapp,
+                chat: m.chat.clone(),
+                thread: None,
+            },
+            author: Author {
+                id: m.from.clone().unwrap_or(m.author_id.clone()),
+                name,
+            },
+            text: m.text.clone(),
+            received_at: m.at,
+            private_replies: false,
+        },
+        // A linked phone has no 24-hour window to open.
+        contact: None,
+        relay: true,
+        at: m.at,
+    };
+    answer(http.inbox.hand_placed(placed).await)
+}

@@ -1,0 +1,961 @@
+//! WhatsApp end to end: deliveries signed as Meta signs them posted to runroom's webhook, the
+//! outbox worker delivering to a fake Graph API, a fake Slack and a fake Evolution gateway on
+//! loopback, all on a hand-moved clock (the 24-hour window is counted on it).
+
+mod common;
+mod fakes;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use common::{TestStore, backends, start_time};
+use fakes::evolution::{self, FakeEvolution};
+use fakes::graph::{self, FakeGraph, Reply};
+use fakes::slack::FakeSlack;
+use runroom::engine::clock::{Clock, ManualClock};
+use runroom::engine::room::{Platform, Room, RoomRole};
+use runroom::engine::{Engine, EngineSettings};
+use runroom::i18n::{I18n, Lang};
+use runroom::outbox::{OutboxConfig, PlatformLimits, Sender, Worker};
+use runroom::platforms::slack::{self, SlackConfig};
+use runroom::platforms::whatsapp::evolution::{EvolutionClient, WebhookAuth};
+use runroom::platforms::whatsapp::inbox::Inbox;
+use runroom::platforms::whatsapp::outbound::WhatsappSender;
+use runroom::platforms::whatsapp::signature::Verifier;
+use runroom::platforms::whatsapp::webhooks::{self, EvolutionHttp, WhatsappHttp};
+use runroom::platforms::whatsapp::{EvolutionConfig, RoomKind, WhatsappConfig};
+use runroom::store::{NewOutbound, OutboxRow, Store};
+use serde_json::{Value, json};
+
+const APP_SECRET: &str = "meta-app-secret-0123456789abcdef";
+const VERIFY_TOKEN: &str = "runroom-verify-token";
+const EVOLUTION_KEY: &str = "evolution-instance-key";
+const PHONE_NUMBER_ID: &str = "106540352242922";
+
+/// The field team's roster: numbers as configured (E.164) and as WhatsApp sends them (`wa_id`).
+const ANA: &str = "+5511987654321";
+const ANA_WA: &str = "5511987654321";
+const BRUNO: &str = "+5511912345678";
+const BRUNO_WA: &str = "5511912345678";
+const CARLA: &str = "+5521998765432";
+const CARLA_WA: &str = "5521998765432";
+const WAR_ROOM: &str = "C0RUNROOM";
+const GROUP: &str = "120363099999999999";
+const EVOLUTION_GROUP: &str = "120363025246125486@g.us";
+
+fn room(id: &str, platform: Platform, chat: &str, language: Lang) -> Room {
+    Room {
+        id: id.into(),
+        platform,
+        chat: chat.into(),
+        language,
+        timezone: chrono_tz::America::Sao_Paulo,
+        role: RoomRole::WarRoom,
+        members: Vec::new(),
+    }
+}
+
+fn rooms() -> Vec<Room> {
+    vec![
+        Room {
+            members: vec![ANA.into(), BRUNO.into(), CARLA.into()],
+            ..room("campo", Platform::Whatsapp, "campo", Lang::PtBr)
+        },
+        Room {
+            timezone: chrono_tz::America::New_York,
+            ..room("runroom", Platform::Slack, WAR_ROOM, Lang::En)
+        },
+        Room {
+            timezone: chrono_tz::America::Bogota,
+            ..room("bodega", Platform::Whatsapp, GROUP, Lang::Es)
+        },
+        room("loja", Platform::Whatsapp, EVOLUTION_GROUP, Lang::PtBr),
+    ]
+}
+
+fn kinds() -> HashMap<String, RoomKind> {
+    HashMap::from([
+        ("campo".to_string(), RoomKind::Roster),
+        ("bodega".to_string(), RoomKind::Group),
+        ("loja".to_string(), RoomKind::Evolution),
+    ])
+}
+
+/// Pacing out of the way: these tests are about what is sent, not when.
+fn unpaced() -> OutboxConfig {
+    let mut config = OutboxConfig::default();
+    for platform in ["whatsapp", "slack"] {
+        config.limits.insert(
+            platform.into(),
+            PlatformLimits {
+                rate: 10_000.0,
+                burst: 10_000,
+                per_chat_rate: 10_000.0,
+                per_chat_burst: 10_000,
+                ..PlatformLimits::default()
+            },
+        );
+    }
+    // Retries far in the future and no breaker: the error-path test looks at one attempt of
+    // each message, and a retried row must not take the next scripted answer.
+    config.backoff_base_ms = 600_000;
+    config.backoff_cap_seconds = 3600;
+    config.breaker_threshold = 1000;
+    config
+}
+
+/// runroom's WhatsApp side on loopback against fake Graph, Slack and Evolution servers.
+struct Harness {
+    graph: FakeGraph,
+    slack: FakeSlack,
+    evolution: FakeEvolution,
+    store: Arc<dyn Store>,
+    engine: Arc<Engine>,
+    clock: Arc<ManualClock>,
+    worker: Worker,
+    base: String,
+    http: reqwest::Client,
+    next_wamid: std::sync::atomic::AtomicU64,
+}
+
+impl Harness {
+    async fn start(backend: &TestStore) -> Harness {
+        let graph = FakeGraph::start().await;
+        let slack = FakeSlack::start().await;
+        let evolution = FakeEvolution::start(EVOLUTION_KEY).await;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let store = backend.store.clone();
+        let engine = Arc::new(Engine::new(
+            store.clone(),
+            Arc::new(I18n::new().expect("locales load")),
+            clock.clone(),
+            EngineSettings {
+                rooms: rooms(),
+                extra_roles: Vec::new(),
+            },
+        ));
+        // Long enough that every delivery is processed before its 200: no polling needed.
+        let inbox = Arc::new(Inbox::new(
+            engine.clone(),
+            std::time::Duration::from_secs(20),
+        ));
+        let router = webhooks::router(WhatsappHttp {
+            verifier: Arc::new(Verifier::new(APP_SECRET, VERIFY_TOKEN)),
+            inbox: inbox.clone(),
+        })
+        .merge(webhooks::evolution_router(EvolutionHttp {
+            auth: Arc::new(WebhookAuth {
+                apikey: Some(EVOLUTION_KEY.into()),
+                token: None,
+            }),
+            inbox,
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind runroom");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let wa = WhatsappConfig {
+            api_url: graph.url.clone(),
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            ..WhatsappConfig::default()
+        };
+        let evolution_client = EvolutionClient::new(
+            &EvolutionConfig {
+                api_url: evolution.url.clone(),
+                instance: evolution.instance.clone(),
+                timeout_seconds: 5,
+            },
+            EVOLUTION_KEY.into(),
+        )
+        .expect("evolution client");
+        let whatsapp = WhatsappSender::new(&wa, kinds(), store.clone(), clock.clone())
+            .with_graph(&wa, graph.token.clone())
+            .expect("graph client")
+            .with_evolution(evolution_client);
+        let slack_config = SlackConfig {
+            api_url: slack.api_url.clone(),
+            ..SlackConfig::default()
+        };
+        let slack_sender = slack::outbound::SlackSender::new(
+            slack::client(&slack_config).expect("slack client"),
+            slack::token(slack.bot_token.clone()),
+            store.clone(),
+            slack_config.timeout(),
+        );
+        let senders: Vec<Arc<dyn Sender>> = vec![Arc::new(whatsapp), Arc::new(slack_sender)];
+        let worker = Worker::new(store.clone(), senders, clock.clone(), unpaced(), "wa-test");
+        Harness {
+            graph,
+            slack,
+            evolution,
+            store,
+            engine,
+            clock,
+            worker,
+            base,
+            http: reqwest::Client::new(),
+            next_wamid: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    fn now_secs(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    fn wamid(&self) -> String {
+        let n = self
+            .next_wamid
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        format!("wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjA{n:06}")
+    }
+
+    /// Posts a delivery signed with `secret`; returns the HTTP status.
+    async fn post_signed(&self, body: &Value, secret: &str) -> u16 {
+        let body = body.to_string();
+        self.http
+            .post(format!("{}/webhooks/whatsapp", self.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", graph::sign(secret, body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches runroom")
+            .status()
+            .as_u16()
+    }
+
+    async fn post(&self, body: &Value) -> u16 {
+        self.post_signed(body, APP_SECRET).await
+    }
+
+    /// A text from a roster member, now on the test clock; returns its wamid.
+    async fn text(&self, wa_id: &str, name: &str, body: &str) -> String {
+        let wamid = self.wamid();
+        let status = self
+            .post(&graph::text_message(
+                wa_id,
+                name,
+                &wamid,
+                self.now_secs(),
+                body,
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        wamid
+    }
+
+    async fn drain(&self) {
+        self.worker.drain().await.expect("outbox round");
+    }
+
+    async fn rows(&self, state: &str) -> Vec<OutboxRow> {
+        self.store
+            .outbox_in_state(state, 1000)
+            .await
+            .expect("outbox rows")
+    }
+}
+
+fn kinds_of(received: &[graph::Received]) -> Vec<&str> {
+    received.iter().map(|r| r.kind.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_webhook_url_is_verified_only_with_our_token() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    let get = |token: &str| {
+        h.http
+            .get(format!("{}/webhooks/whatsapp", h.base))
+            .query(&[
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", token),
+                ("hub.challenge", "1158201444"),
+            ])
+            .send()
+    };
+    let ok = get(VERIFY_TOKEN).await.expect("verify");
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let wrong = get("guess").await.expect("verify");
+    assert_eq!(wrong.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn a_bad_signature_gets_401_and_stores_nothing() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    let body = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.forged",
+        h.now_secs(),
+        "inc declarar sev1 falso",
+    );
+    assert_eq!(h.post_signed(&body, "not-the-app-secret").await, 401);
+    // No signature at all.
+    let unsigned = h
+        .http
+        .post(format!("{}/webhooks/whatsapp", h.base))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unsigned.status().as_u16(), 401);
+    // Signed, then altered on the way.
+    let signature = graph::sign(APP_SECRET, body.to_string().as_bytes());
+    let tampered = body.to_string().replace("sev1", "sev2");
+    let altered = h
+        .http
+        .post(format!("{}/webhooks/whatsapp", h.base))
+        .header("x-hub-signature-256", signature)
+        .body(tampered)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(altered.status().as_u16(), 401);
+
+    assert!(h.store.open_incidents().await.unwrap().is_empty());
+    assert!(h.store.outbox_stats().await.unwrap().is_empty());
+    assert_eq!(h.store.contact("whatsapp", ANA).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_portuguese_declaration_from_the_roster_reaches_slack_and_every_member() {
+    for backend in backends().await {
+        let h = Harness::start(&backend).await;
+        // Bruno wrote yesterday evening (his window is open); Carla has never written.
+        h.clock.advance(-Duration::hours(20));
+        h.text(BRUNO_WA, "Bruno", "bom dia, alguém no CD?").await;
+        h.clock.advance(Duration::hours(20));
+        h.drain().await;
+        let before = h.graph.accepted().len();
+
+        h.text(
+            ANA_WA,
+            "Ana",
+            "incidente declarar sev1 Pix fora do ar para lojistas",
+        )
+        .await;
+        let incident = h.store.incident(1).await.unwrap().expect("declared");
+        assert_eq!(incident.declared_by, "Ana", "[{}]", backend.name);
+        h.drain().await;
+
+        // Slack's war room: a card, in English.
+        let cards = h.slack.cards(WAR_ROOM);
+        assert_eq!(cards.len(), 1, "[{}] one card", backend.name);
+        assert!(cards[0].text.contains("INC-1"), "{}", cards[0].text);
+
+        let sent: Vec<graph::Received> = h.graph.accepted()[before..].to_vec();
+        let to = |number: &str| -> Vec<graph::Received> {
+            sent.iter().filter(|r| r.to == number).cloned().collect()
+        };
+        // Ana (window open: she just wrote) gets the declaration with reply buttons.
+        let to_ana = to(ANA_WA);
+        assert_eq!(kinds_of(&to_ana), ["interactive"], "[{}]", backend.name);
+        assert!(to_ana[0].body.contains("INC-1"), "{}", to_ana[0].body);
+        assert!(
+            to_ana[0].body.contains("declarado"),
+            "pt-BR: {}",
+            to_ana[0].body
+        );
+        let ids: Vec<&str> = to_ana[0].json["interactive"]["action"]["buttons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["reply"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["ack:1", "update:1", "resolve:1"]);
+        // Bruno: Ana's words relayed with her name, then the declaration (window open).
+        let to_bruno = to(BRUNO_WA);
+        assert_eq!(to_bruno.len(), 2, "[{}] {to_bruno:?}", backend.name);
+        assert!(to_bruno.iter().any(|r| r.kind == "text"
+            && r.body == "*Ana*: incidente declarar sev1 Pix fora do ar para lojistas"));
+        assert!(to_bruno.iter().any(|r| r.kind == "interactive"));
+        // Carla never wrote: templates, in pt_BR, the alert with its Ack quick reply.
+        let to_carla = to(CARLA_WA);
+        assert_eq!(kinds_of(&to_carla), ["template", "template"]);
+        let alert = to_carla
+            .iter()
+            .find(|r| r.json["template"]["name"] == "runroom_incident_alert")
+            .expect("the alert template");
+        assert_eq!(alert.json["template"]["language"]["code"], "pt_BR");
+        assert!(alert.body.contains("INC-1"), "{}", alert.body);
+        assert_eq!(
+            alert.json["template"]["components"][1]["parameters"][0]["payload"],
+            "ack:1"
+        );
+        // The Cloud API group: Spanish text, as a group message, no buttons.
+        let to_group = to(GROUP);
+        assert_eq!(to_group.len(), 1);
+        assert!(to_group[0].group, "recipient_type group");
+        assert_eq!(
+            to_group[0].kind, "template",
+            "no window recorded for the group yet"
+        );
+        // The Evolution group: pt-BR text through the gateway.
+        let evo = h.evolution.accepted();
+        assert_eq!(evo.len(), 1, "[{}]", backend.name);
+        assert_eq!(evo[0].number, EVOLUTION_GROUP);
+        assert!(evo[0].text.contains("INC-1"), "{}", evo[0].text);
+        assert!(h.rows("dead").await.is_empty(), "[{}]", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn roster_chatter_is_relayed_and_mirrored_into_the_incident_thread() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    h.text(ANA_WA, "Ana", "inc declare sev2 Couriers cannot check in")
+        .await;
+    h.drain().await;
+    let card = h.slack.cards(WAR_ROOM).pop().expect("the card");
+    let before = h.graph.accepted().len();
+
+    h.text(BRUNO_WA, "Bruno", "chegando no CD agora, fila de 40 motos")
+        .await;
+    h.drain().await;
+    let relayed: Vec<graph::Received> = h.graph.accepted()[before..].to_vec();
+    let to: Vec<&str> = relayed.iter().map(|r| r.to.as_str()).collect();
+    assert!(to.contains(&ANA_WA) && to.contains(&CARLA_WA), "{to:?}");
+    assert!(
+        !to.contains(&BRUNO_WA),
+        "Bruno does not get his own words back"
+    );
+    let to_ana = relayed.iter().find(|r| r.to == ANA_WA).unwrap();
+    assert_eq!(
+        to_ana.body,
+        "*Bruno*: chegando no CD agora, fila de 40 motos"
+    );
+    // Outside her window Carla gets the update template carrying the same words.
+    let to_carla = relayed.iter().find(|r| r.to == CARLA_WA).unwrap();
+    assert_eq!(to_carla.json["template"]["name"], "runroom_incident_update");
+    assert!(
+        to_carla.body.contains("chegando no CD agora"),
+        "{}",
+        to_carla.body
+    );
+
+    let thread = h.slack.thread(WAR_ROOM, &card.ts);
+    assert!(
+        thread
+            .iter()
+            .any(|m| m.text == "Bruno in campo (WhatsApp): chegando no CD agora, fila de 40 motos"),
+        "{thread:?}"
+    );
+    // The mirror never shows a number.
+    assert!(thread.iter().all(|m| !m.text.contains("5511")));
+}
+
+#[tokio::test]
+async fn a_reply_button_tap_acknowledges() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    h.text(ANA_WA, "Ana", "inc declare sev1 Payments down")
+        .await;
+    h.drain().await;
+    let tap = graph::button_reply(CARLA_WA, "Carla", &h.wamid(), h.now_secs(), "ack:1");
+    assert_eq!(h.post(&tap).await, 200);
+    let incident = h.store.incident(1).await.unwrap().unwrap();
+    assert_eq!(incident.acked_by.as_deref(), Some("Carla"));
+    // The tap opened Carla's window: the acknowledgement reaches her as free-form text.
+    h.drain().await;
+    let to_carla = h.graph.accepted_to(CARLA_WA);
+    let last = to_carla.last().unwrap();
+    assert_ne!(last.kind, "template", "{last:?}");
+    assert!(last.body.contains("INC-1"), "{}", last.body);
+}
+
+#[tokio::test]
+async fn the_window_decides_between_free_text_and_a_template() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    h.text(ANA_WA, "Ana", "oi").await;
+    h.clock.advance(Duration::hours(23));
+    h.engine
+        .handle(&inbound_from_slack("inc declare sev3 Slow dashboards"))
+        .await
+        .unwrap();
+    h.drain().await;
+    let first = h.graph.accepted_to(ANA_WA);
+    assert_eq!(kinds_of(&first), ["interactive"], "23 h after her message");
+
+    h.clock.advance(Duration::hours(2));
+    h.engine
+        .handle(&inbound_from_slack("inc status identified"))
+        .await
+        .unwrap();
+    h.drain().await;
+    let second = h.graph.accepted_to(ANA_WA);
+    assert_eq!(kinds_of(&second), ["interactive", "template"], "25 h after");
+    assert_eq!(
+        second[1].json["template"]["name"],
+        "runroom_incident_update"
+    );
+
+    // Meta says the window is closed although our record says open (she wrote from another
+    // device, say): the same attempt falls back to the template.
+    h.text(BRUNO_WA, "Bruno", "oi").await;
+    h.drain().await;
+    h.graph.close_window(BRUNO_WA);
+    let before = h.graph.received().len();
+    h.engine
+        .handle(&inbound_from_slack("inc status monitoring"))
+        .await
+        .unwrap();
+    h.drain().await;
+    let to_bruno: Vec<graph::Received> = h.graph.received()[before..]
+        .iter()
+        .filter(|r| r.to == BRUNO_WA)
+        .cloned()
+        .collect();
+    assert_eq!(
+        to_bruno
+            .iter()
+            .map(|r| (r.kind.as_str(), r.status))
+            .collect::<Vec<_>>(),
+        [("interactive", 400), ("template", 200)]
+    );
+    assert!(h.rows("dead").await.is_empty());
+}
+
+/// A command typed in the Slack war room.
+fn inbound_from_slack(text: &str) -> runroom::engine::room::Inbound {
+    use runroom::engine::room::{Author, Inbound, RoomRef};
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    Inbound {
+        event_id: format!("Ev{}", N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
+        room: RoomRef {
+            platform: Platform::Slack,
+            chat: WAR_ROOM.into(),
+            thread: None,
+        },
+        author: Author {
+            id: "U0BEN".into(),
+            name: "Ben".into(),
+        },
+        text: text.into(),
+        received_at: start_time(),
+        private_replies: false,
+    }
+}
+
+#[tokio::test]
+async fn a_failed_status_131047_sends_the_template_once() {
+    for backend in backends().await {
+        let h = Harness::start(&backend).await;
+        h.text(ANA_WA, "Ana", "inc declare sev2 Labels not printing")
+            .await;
+        h.drain().await;
+        let sent = h.graph.accepted_to(ANA_WA);
+        let wamid = sent[0].wamid.clone().expect("a wamid");
+        let row = h
+            .rows("sent")
+            .await
+            .into_iter()
+            .find(|r| r.platform_message_id.as_deref() == Some(wamid.as_str()))
+            .expect("the row Meta accepted");
+
+        let failed = graph::status(&wamid, "failed", h.now_secs(), ANA_WA, Some(131047));
+        assert_eq!(h.post(&failed).await, 200);
+        // Meta redelivers the same status.
+        assert_eq!(h.post(&failed).await, 200);
+        h.drain().await;
+        let after = h.graph.accepted_to(ANA_WA);
+        assert_eq!(
+            kinds_of(&after),
+            ["interactive", "template"],
+            "[{}] one template, however often the status came",
+            backend.name
+        );
+        assert_eq!(after[1].json["template"]["name"], "runroom_incident_alert");
+        let stored = h.store.outbox_row(row.id).await.unwrap().unwrap();
+        assert_eq!(stored.delivery_status.as_deref(), Some("failed"));
+        let error = stored.delivery_error.unwrap();
+        assert!(error.starts_with("131047"), "{error}");
+        assert!(!error.contains(ANA_WA), "the reason is redacted: {error}");
+    }
+}
+
+#[tokio::test]
+async fn statuses_move_forward_only() {
+    for backend in backends().await {
+        let h = Harness::start(&backend).await;
+        h.text(ANA_WA, "Ana", "inc declare sev4 Typo on the status page")
+            .await;
+        h.drain().await;
+        let wamid = h.graph.accepted_to(ANA_WA)[0].wamid.clone().unwrap();
+        let id = h
+            .rows("sent")
+            .await
+            .into_iter()
+            .find(|r| r.platform_message_id.as_deref() == Some(wamid.as_str()))
+            .unwrap()
+            .id;
+        let status_of = |s: &'static str| graph::status(&wamid, s, 1_772_000_000, ANA_WA, None);
+        for s in ["sent", "read", "delivered", "sent"] {
+            assert_eq!(h.post(&status_of(s)).await, 200);
+        }
+        let row = h.store.outbox_row(id).await.unwrap().unwrap();
+        assert_eq!(
+            row.delivery_status.as_deref(),
+            Some("read"),
+            "[{}]",
+            backend.name
+        );
+        assert_eq!(row.delivery_error, None);
+        // A status about a message runroom never sent changes nothing and is still 200.
+        let stray = graph::status("wamid.unknown", "delivered", 1_772_000_000, ANA_WA, None);
+        assert_eq!(h.post(&stray).await, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_message_acts_once() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    let body = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.same",
+        h.now_secs(),
+        "inc declare sev2 Couriers offline",
+    );
+    assert_eq!(h.post(&body).await, 200);
+    assert_eq!(h.post(&body).await, 200);
+    h.drain().await;
+    assert_eq!(h.store.recent_incidents(10).await.unwrap().len(), 1);
+    let relays = h
+        .graph
+        .accepted()
+        .into_iter()
+        .filter(|r| r.body.starts_with("*Ana*:"))
+        .count();
+    assert_eq!(relays, 2, "relayed once to each other member");
+    assert_eq!(h.slack.cards(WAR_ROOM).len(), 1);
+}
+
+/// Queues one message to Ana (window open) and sends it against a scripted answer.
+async fn send_scripted(h: &Harness, key: &str, reply: Reply) -> OutboxRow {
+    h.graph.script([reply]);
+    let message = NewOutbound {
+        idempotency_key: key.into(),
+        room_id: "campo".into(),
+        platform: "whatsapp".into(),
+        chat: ANA.into(),
+        thread: None,
+        kind: "reply".into(),
+        language: Lang::PtBr,
+        text: format!("mensagem {key}"),
+        rich: None,
+        incident: None,
+        priority: 0,
+        created_at: h.clock.now(),
+        recipient: None,
+        topic: None,
+    };
+    let mut tx = h.store.begin().await.unwrap();
+    tx.enqueue(&[message]).await.unwrap();
+    tx.commit().await.unwrap();
+    h.worker.run_once().await.unwrap();
+    let rows = h.store.outbox_in_state("dead", 100).await.unwrap();
+    let mut all = rows;
+    all.extend(h.store.outbox_in_state("failed", 100).await.unwrap());
+    all.extend(h.store.outbox_in_state("sent", 100).await.unwrap());
+    all.into_iter()
+        .find(|r| r.message.idempotency_key == key)
+        .expect("the row")
+}
+
+#[tokio::test]
+async fn each_error_code_takes_its_documented_path() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    h.text(ANA_WA, "Ana", "oi").await;
+    h.drain().await;
+    let retried = [
+        (
+            "pair-rate",
+            Reply::Error {
+                status: 400,
+                code: 131056,
+            },
+        ),
+        (
+            "temporary",
+            Reply::Error {
+                status: 500,
+                code: 1,
+            },
+        ),
+        (
+            "unknown",
+            Reply::Error {
+                status: 500,
+                code: 2,
+            },
+        ),
+        ("server", Reply::ServerError),
+    ];
+    for (key, reply) in retried {
+        let row = send_scripted(&h, key, reply).await;
+        assert_eq!(row.state, "failed", "{key}: retried later");
+    }
+    let never = [131026, 131048, 131049, 132000, 132001];
+    for code in never {
+        let key = format!("code-{code}");
+        let row = send_scripted(&h, &key, Reply::Error { status: 400, code }).await;
+        assert_eq!(row.state, "dead", "{code}: never retried blindly");
+        let reason = row.last_error.unwrap();
+        assert!(reason.contains(&code.to_string()), "{reason}");
+    }
+    // Last: a 429 pauses the whole number for its Retry-After.
+    let row = send_scripted(&h, "throughput", Reply::RateLimited { retry_after: 30 }).await;
+    assert_eq!(row.state, "failed");
+    let retry_in = row.next_attempt_at - h.clock.now();
+    assert!(
+        retry_in >= Duration::seconds(30),
+        "honours Retry-After: {retry_in}"
+    );
+}
+
+#[tokio::test]
+async fn a_cloud_api_group_takes_commands_and_gets_plain_text() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    let message = graph::delivery(json!({
+        "contacts": [{ "profile": { "name": "Diego" }, "wa_id": "573001234567" }],
+        "messages": [{
+            "from": "573001234567", "id": h.wamid(), "timestamp": h.now_secs().to_string(),
+            "group_id": GROUP, "type": "text", "text": { "body": "inc declarar sev2 Bodega sin conexión" }
+        }]
+    }));
+    assert_eq!(h.post(&message).await, 200);
+    assert_eq!(
+        h.store.incident(1).await.unwrap().unwrap().declared_by,
+        "Diego"
+    );
+    h.drain().await;
+    let to_group = h.graph.accepted_to(GROUP);
+    assert_eq!(to_group.len(), 1);
+    assert!(to_group[0].group);
+    assert_eq!(to_group[0].kind, "text", "groups take no buttons");
+    assert!(to_group[0].body.contains("INC-1"), "{}", to_group[0].body);
+    assert!(
+        to_group[0].body.contains("declarado"),
+        "es: {}",
+        to_group[0].body
+    );
+}
+
+#[tokio::test]
+async fn an_evolution_group_takes_commands_and_gets_text() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    let post = |body: Value| {
+        h.http
+            .post(format!("{}/webhooks/evolution", h.base))
+            .json(&body)
+            .send()
+    };
+    let forged = evolution::messages_upsert(
+        "wrong-key",
+        "runroom",
+        EVOLUTION_GROUP,
+        "5511955554444@s.whatsapp.net",
+        "Eva",
+        "3EB0FORGED",
+        "incidente declarar sev1 falso",
+    );
+    assert_eq!(post(forged).await.unwrap().status().as_u16(), 401);
+    assert!(h.store.open_incidents().await.unwrap().is_empty());
+
+    let real = evolution::messages_upsert(
+        EVOLUTION_KEY,
+        "runroom",
+        EVOLUTION_GROUP,
+        "5511955554444@s.whatsapp.net",
+        "Eva",
+        "3EB0C0FFEE",
+        "incidente declarar sev1 Loja sem sistema",
+    );
+    assert_eq!(post(real.clone()).await.unwrap().status().as_u16(), 200);
+    assert_eq!(post(real).await.unwrap().status().as_u16(), 200);
+    assert_eq!(h.store.recent_incidents(10).await.unwrap().len(), 1);
+    h.drain().await;
+    let sent = h.evolution.accepted();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].number, EVOLUTION_GROUP);
+    assert!(
+        sent[0].text.contains("INC-1") && sent[0].text.contains("Eva"),
+        "{}",
+        sent[0].text
+    );
+}
+
+/// A writer the test can read back: everything the logs said during a flow.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_phone_number_reaches_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("runroom=trace,info"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test runtime runs every task on this thread, the server's too.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    h.text(ANA_WA, "Ana", "inc declare sev1 Couriers cannot log in")
+        .await;
+    // A stranger writes to the business number; a member's message fails permanently with
+    // a reason that names the number; a status fails with the number in its details.
+    h.text("5548999990000", "Stranger", "inc resolve").await;
+    h.graph.script([Reply::Error {
+        status: 400,
+        code: 131026,
+    }]);
+    h.drain().await;
+    let wamid = h.graph.accepted()[0].wamid.clone().unwrap();
+    h.post(&graph::status(
+        &wamid,
+        "failed",
+        h.now_secs(),
+        ANA_WA,
+        Some(131047),
+    ))
+    .await;
+    h.post_signed(&graph::text_message(ANA_WA, "Ana", "x", 1, "x"), "wrong")
+        .await;
+    h.drain().await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("WhatsApp"), "the flow was logged: {logs}");
+    for number in [ANA_WA, BRUNO_WA, CARLA_WA, "5548999990000", "48999990000"] {
+        assert!(!logs.contains(number), "{number} in the logs:\n{logs}");
+    }
+}
+
+/// `runroom serve` as deployed: a config file with a roster, secrets from the environment, debug
+/// logs to a file, Meta's deliveries over HTTP and the fake Graph API receiving what it sends.
+#[tokio::test]
+async fn runroom_serve_runs_a_roster_and_logs_no_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGraph::start().await;
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+kind = "roster"
+members = ["+55 11 98765-4321", "+55 (11) 91234-5678"]
+language = "pt-BR"
+timezone = "America/Sao_Paulo"
+
+[whatsapp]
+api_url = "{api}"
+phone_number_id = "{PHONE_NUMBER_ID}"
+"#,
+        db = dir.path().join("runroom.db").display(),
+        api = fake.url,
+    );
+    let path = dir.path().join("runroom.toml");
+    std::fs::write(&path, config).unwrap();
+    let log_path = dir.path().join("serve.log");
+    let logs = std::fs::File::create(&log_path).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runroom"));
+    command
+        .args(["--config", &path.display().to_string(), "serve"])
+        .env("RUNROOM_WHATSAPP_TOKEN", &fake.token)
+        .env("RUNROOM_WHATSAPP_APP_SECRET", APP_SECRET)
+        .env("RUNROOM_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+        .env("RUNROOM_LOG", "debug")
+        .env_remove("RUNROOM_DATABASE_URL")
+        .env_remove("RUNROOM_CONFIG");
+    let (mut child, url) = common::process::spawn_serve_logging(&mut command, logs);
+    let http = reqwest::Client::new();
+
+    let challenge = http
+        .get(format!("{url}/webhooks/whatsapp"))
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", VERIFY_TOKEN),
+            ("hub.challenge", "42"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.text().await.unwrap(), "42");
+
+    let post = |body: Value| {
+        let body = body.to_string();
+        http.post(format!("{url}/webhooks/whatsapp"))
+            .header(
+                "x-hub-signature-256",
+                graph::sign(APP_SECRET, body.as_bytes()),
+            )
+            .body(body)
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let declare = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.serve1",
+        now,
+        "incidente declarar sev1 Roteirização parada",
+    );
+    assert_eq!(post(declare).await.unwrap().status().as_u16(), 200);
+    // To Bruno: Ana's words relayed, and the declaration (both templates: he never wrote); to
+    // Ana: the declaration with buttons.
+    let accepted = fake
+        .wait_for_accepted(3, std::time::Duration::from_secs(20))
+        .await;
+    assert_eq!(kinds_of(&fake.accepted_to(ANA_WA)), ["interactive"]);
+    assert_eq!(
+        kinds_of(&fake.accepted_to(BRUNO_WA)),
+        ["template", "template"]
+    );
+    let wamid = accepted[0].wamid.clone().unwrap();
+    let failed = graph::status(&wamid, "failed", now, BRUNO_WA, Some(131026));
+    assert_eq!(post(failed).await.unwrap().status().as_u16(), 200);
+    // A stranger is not answered.
+    let stranger = graph::text_message("5548999990000", "?", "wamid.serve2", now, "inc list");
+    assert_eq!(post(stranger).await.unwrap().status().as_u16(), 200);
+    assert!(common::process::terminate(&mut child).success());
+
+    assert_eq!(fake.accepted().len(), 3, "nothing more was sent");
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("runroom listening") || logs.contains("WhatsApp"),
+        "{logs}"
+    );
+    for number in [ANA_WA, BRUNO_WA, "987654321", "912345678", "5548999990000"] {
+        assert!(!logs.contains(number), "{number} in the logs:\n{logs}");
+    }
+}
