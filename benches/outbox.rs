@@ -15,8 +15,6 @@ use fakes::graph::FakeGraph;
 use runroom::engine::clock::SystemClock;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
-use runroom::platforms::whatsapp::WhatsappConfig;
-use runroom::platforms::whatsapp::outbound::WhatsappSender;
 use runroom::store::{NewOutbound, Store};
 
 fn messages(n: usize, tag: &str) -> Vec<NewOutbound> {
@@ -78,21 +76,7 @@ async fn deliver(
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let wa = WhatsappConfig {
-        api_url: fake.url.clone(),
-        phone_number_id: "1098765".into(),
-        ..WhatsappConfig::default()
-    };
-    let sender = Arc::new(
-        WhatsappSender::new(
-            &wa,
-            std::collections::HashMap::new(),
-            store.clone(),
-            Arc::new(SystemClock),
-        )
-        .with_graph(&wa, fake.token.clone())
-        .unwrap(),
-    );
+    let sender = Arc::new(fake.sender(store.clone(), Arc::new(SystemClock), 10));
     let first = Worker::new(
         store,
         vec![sender],

@@ -487,6 +487,60 @@ mod tests {
     }
 
     #[test]
+    fn whatsapp_rooms_have_a_kind_and_rosters_have_members() {
+        let text = r#"
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+kind = "roster"
+members = ["+55 (11) 98765-4321", "5511912345678"]
+
+[[rooms]]
+id = "bodega"
+platform = "whatsapp"
+kind = "group"
+chat = "120363099999999999"
+
+[[rooms]]
+id = "loja"
+platform = "whatsapp"
+chat = "120363025246125486@g.us"
+"#;
+        let c = Config::parse(text, "t", &[]).unwrap();
+        let rooms = c.rooms().unwrap();
+        assert_eq!(rooms[0].chat, "campo", "a roster's chat defaults to its id");
+        assert_eq!(rooms[0].members, ["+5511987654321", "+5511912345678"]);
+        let kinds = c.whatsapp_rooms();
+        assert_eq!(kinds["campo"], RoomKind::Roster);
+        assert_eq!(kinds["bodega"], RoomKind::Group);
+        assert_eq!(kinds["loja"], RoomKind::Evolution, "a classic group JID");
+
+        let bad = |text: &str| Config::parse(text, "t", &[]).unwrap_err().to_string();
+        let e = bad("[[rooms]]\nid = \"a\"\nplatform = \"whatsapp\"\nkind = \"roster\"\n");
+        assert!(e.contains("rooms[0].members"), "{e}");
+        let e = bad("[[rooms]]\nid = \"a\"\nplatform = \"whatsapp\"\nmembers = [\"+55 11 9\"]\n");
+        assert!(
+            e.contains("rooms[0].members[0]") && !e.contains("+55 11 9"),
+            "{e}"
+        );
+        let e =
+            bad("[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\nkind = \"group\"\n");
+        assert!(e.contains("rooms[0].kind"), "{e}");
+        let e = bad(
+            "[[rooms]]\nid = \"a\"\nplatform = \"whatsapp\"\nkind = \"group\"\nchat = \"1\"\nmembers = [\"+5511987654321\"]\n",
+        );
+        assert!(e.contains("rooms[0].members"), "{e}");
+        // One number in two rosters (here once with, once without Brazil's ninth digit).
+        let e = bad(
+            "[[rooms]]\nid = \"a\"\nplatform = \"whatsapp\"\nmembers = [\"+5511987654321\"]\n[[rooms]]\nid = \"b\"\nplatform = \"whatsapp\"\nmembers = [\"+551187654321\"]\n",
+        );
+        assert!(
+            e.contains("rooms[1].members[0]") && e.contains("\"a\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let bad_tz = "[[rooms]]\nid = \"a\"\nplatform = \"slack\"\nchat = \"C1\"\ntimezone = \"Mars/Base\"\n";
         let e = Config::parse(bad_tz, "t", &[]).unwrap_err().to_string();

@@ -17,7 +17,6 @@ use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::outbox::worker::MODE_KEY;
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
-use runroom::platforms::whatsapp::WhatsappConfig;
 use runroom::platforms::whatsapp::outbound::WhatsappSender;
 use runroom::store::{NewOutbound, Store};
 
@@ -60,36 +59,14 @@ fn config() -> OutboxConfig {
         breaker_threshold: 100,
         ..OutboxConfig::default()
     };
-    config.limits.insert(
-        "whatsapp".into(),
-        PlatformLimits {
-            rate: 10_000.0,
-            burst: 10_000,
-            per_chat_rate: 10_000.0,
-            per_chat_burst: 10_000,
-            ..PlatformLimits::default()
-        },
-    );
+    config
+        .limits
+        .insert("whatsapp".into(), PlatformLimits::unlimited());
     config
 }
 
 fn sender(fake: &FakeGraph, store: &Arc<dyn Store>) -> Arc<WhatsappSender> {
-    let wa = WhatsappConfig {
-        api_url: fake.url.clone(),
-        phone_number_id: "1098765".into(),
-        timeout_seconds: 2,
-        ..WhatsappConfig::default()
-    };
-    Arc::new(
-        WhatsappSender::new(
-            &wa,
-            std::collections::HashMap::new(),
-            store.clone(),
-            Arc::new(SystemClock),
-        )
-        .with_graph(&wa, fake.token.clone())
-        .unwrap(),
-    )
+    Arc::new(fake.sender(store.clone(), Arc::new(SystemClock), 2))
 }
 
 fn worker(
@@ -688,7 +665,12 @@ async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
     enqueue(&backend.store, &others).await;
     open_windows(
         &backend.store,
-        &["5511900000001", "5511900000100", "5511900000101", "5511900000102"],
+        &[
+            "5511900000001",
+            "5511900000100",
+            "5511900000101",
+            "5511900000102",
+        ],
     )
     .await;
 
@@ -727,22 +709,7 @@ async fn a_send_that_times_out_is_retried() {
     let backend = common::sqlite().await;
     let fake = FakeGraph::start().await;
     let clock = Arc::new(ManualClock::new(start_time()));
-    let wa = WhatsappConfig {
-        api_url: fake.url.clone(),
-        phone_number_id: "1098765".into(),
-        timeout_seconds: 1,
-        ..WhatsappConfig::default()
-    };
-    let sender = Arc::new(
-        WhatsappSender::new(
-            &wa,
-            std::collections::HashMap::new(),
-            backend.store.clone(),
-            clock.clone(),
-        )
-        .with_graph(&wa, fake.token.clone())
-        .unwrap(),
-    );
+    let sender = Arc::new(fake.sender(backend.store.clone(), clock.clone(), 1));
     let w = Worker::new(
         backend.store.clone(),
         vec![sender],

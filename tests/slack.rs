@@ -49,16 +49,9 @@ fn rooms() -> Vec<Room> {
 /// Pacing out of the way for the flow tests (the storm test sets its own).
 fn unpaced() -> OutboxConfig {
     let mut config = OutboxConfig::default();
-    config.limits.insert(
-        "slack".into(),
-        PlatformLimits {
-            rate: 10_000.0,
-            burst: 10_000,
-            per_chat_rate: 10_000.0,
-            per_chat_burst: 10_000,
-            ..PlatformLimits::default()
-        },
-    );
+    config
+        .limits
+        .insert("slack".into(), PlatformLimits::unlimited());
     config
 }
 

@@ -86,16 +86,9 @@ fn kinds() -> HashMap<String, RoomKind> {
 fn unpaced() -> OutboxConfig {
     let mut config = OutboxConfig::default();
     for platform in ["whatsapp", "slack"] {
-        config.limits.insert(
-            platform.into(),
-            PlatformLimits {
-                rate: 10_000.0,
-                burst: 10_000,
-                per_chat_rate: 10_000.0,
-                per_chat_burst: 10_000,
-                ..PlatformLimits::default()
-            },
-        );
+        config
+            .limits
+            .insert(platform.into(), PlatformLimits::unlimited());
     }
     // Retries far in the future and no breaker: the error-path test looks at one attempt of
     // each message, and a retried row must not take the next scripted answer.
@@ -795,6 +788,32 @@ async fn an_evolution_group_takes_commands_and_gets_text() {
         "{}",
         sent[0].text
     );
+
+    // The gateway's errors: a 5xx is retried, a 4xx (an unknown group, say) is not.
+    h.evolution.script([
+        evolution::Reply::ServerError,
+        evolution::Reply::Error { status: 400 },
+    ]);
+    h.engine
+        .handle(&inbound_from_slack("inc status identified"))
+        .await
+        .unwrap();
+    h.drain().await;
+    let on_evolution = |rows: Vec<OutboxRow>| -> Vec<String> {
+        rows.into_iter()
+            .filter(|r| r.message.room_id == "loja")
+            .map(|r| r.last_error.unwrap_or_default())
+            .collect()
+    };
+    let failed = on_evolution(h.rows("failed").await);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("HTTP 500"), "{failed:?}");
+    assert!(on_evolution(h.rows("dead").await).is_empty());
+    h.clock.advance(Duration::hours(2));
+    h.drain().await;
+    let dead = on_evolution(h.rows("dead").await);
+    assert_eq!(dead.len(), 1, "the retry got the 400");
+    assert!(dead[0].contains("HTTP 400"), "{dead:?}");
 }
 
 /// A writer the test can read back: everything the logs said during a flow.
@@ -958,4 +977,31 @@ phone_number_id = "{PHONE_NUMBER_ID}"
     for number in [ANA_WA, BRUNO_WA, "987654321", "912345678", "5548999990000"] {
         assert!(!logs.contains(number), "{number} in the logs:\n{logs}");
     }
+}
+
+#[tokio::test]
+async fn a_mistyped_command_is_explained_only_to_the_member_who_typed_it() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    h.text(BRUNO_WA, "Bruno", "oi").await;
+    h.drain().await;
+    let before = h.graph.accepted().len();
+    h.text(ANA_WA, "Ana", "/inc sev 9").await;
+    h.drain().await;
+    let sent: Vec<graph::Received> = h.graph.accepted()[before..].to_vec();
+    let to_ana: Vec<&graph::Received> = sent.iter().filter(|r| r.to == ANA_WA).collect();
+    assert_eq!(to_ana.len(), 1, "{sent:?}");
+    assert_eq!(to_ana[0].kind, "text");
+    assert!(
+        to_ana[0].body.contains("sev"),
+        "a localized explanation: {}",
+        to_ana[0].body
+    );
+    // The others see what she typed, as in a group, but not the error.
+    let to_bruno: Vec<&str> = sent
+        .iter()
+        .filter(|r| r.to == BRUNO_WA)
+        .map(|r| r.body.as_str())
+        .collect();
+    assert_eq!(to_bruno, ["*Ana*: /inc sev 9"]);
 }

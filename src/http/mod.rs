@@ -1,5 +1,6 @@
 //! The HTTP server: operations endpoints (`/healthz`, `/readyz`, `/metrics`), the platforms'
-//! webhooks (Slack's under `/webhooks/slack/`), and the admin API under `/api/`. Shuts down gracefully on
+//! webhooks (Slack's under `/webhooks/slack/`, `/webhooks/whatsapp`, `/webhooks/evolution`), and
+//! the admin API under `/api/`. Shuts down gracefully on
 //! SIGTERM or Ctrl-C.
 
 pub mod admin;

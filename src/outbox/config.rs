@@ -65,6 +65,18 @@ impl Default for PlatformLimits {
 }
 
 impl PlatformLimits {
+    /// No pacing worth the name: the console, and tests about what is sent rather than when.
+    pub fn unlimited() -> PlatformLimits {
+        PlatformLimits {
+            rate: 10_000.0,
+            burst: 10_000,
+            per_chat_rate: 10_000.0,
+            per_chat_burst: 10_000,
+            daily_limit: 0,
+            minute_limit: 0,
+        }
+    }
+
     /// The published limits each platform enforces (see the platforms' documentation).
     pub fn default_for(platform: &str) -> PlatformLimits {
         let base = PlatformLimits::default();
@@ -94,13 +106,7 @@ impl PlatformLimits {
                 ..base
             },
             // The terminal has no limits worth pacing.
-            "console" => PlatformLimits {
-                rate: 10_000.0,
-                burst: 10_000,
-                per_chat_rate: 10_000.0,
-                per_chat_burst: 10_000,
-                ..base
-            },
+            "console" => PlatformLimits::unlimited(),
             _ => base,
         }
     }

@@ -1,17 +1,16 @@
-//! A fake Evolution API v2 (a self-hosted WhatsApp gateway): `POST /message/sendText/{instance}`,
-//! `GET /instance/connectionState/{instance}` and `GET /group/fetchAllGroups/{instance}` with an
-//! `apikey` header, answering like Evolution does, including its error envelope; plus the
+//! A fake Evolution API v2 (a self-hosted WhatsApp gateway): `POST /message/sendText/{instance}`
+//! with an `apikey` header, answering like Evolution does, including its error envelope; plus the
 //! `messages.upsert` webhook it posts for an incoming group message.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Value, json};
 
 /// The `instanceId` the fake reports for its one instance.
@@ -46,8 +45,6 @@ pub struct Received {
 #[derive(Default)]
 struct Inner {
     script: VecDeque<Reply>,
-    /// (id, subject), in the order they were added.
-    groups: Vec<(String, String)>,
     received: Vec<Received>,
     next_id: u64,
 }
@@ -74,11 +71,6 @@ impl FakeEvolution {
         };
         let app = Router::new()
             .route("/message/sendText/{instance}", post(send_text))
-            .route(
-                "/instance/connectionState/{instance}",
-                get(connection_state),
-            )
-            .route("/group/fetchAllGroups/{instance}", get(fetch_all_groups))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake
@@ -93,13 +85,6 @@ impl FakeEvolution {
         self.lock().script.extend(replies);
     }
 
-    /// A group the instance is in, listed by `fetchAllGroups`.
-    pub fn add_group(&self, id: &str, subject: &str) {
-        self.lock()
-            .groups
-            .push((id.to_string(), subject.to_string()));
-    }
-
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
     }
@@ -112,28 +97,12 @@ impl FakeEvolution {
             .collect()
     }
 
-    pub fn count_status(&self, status: u16) -> usize {
-        self.received()
-            .iter()
-            .filter(|r| r.status == status)
-            .count()
-    }
-
     /// Polls until `n` messages were accepted, or panics at the deadline.
     pub async fn wait_for_accepted(&self, n: usize, within: Duration) -> Vec<Received> {
-        let deadline = Instant::now() + within;
-        loop {
-            let accepted = self.accepted();
-            if accepted.len() >= n {
-                return accepted;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "fake evolution accepted {} of {n} messages within {within:?}",
-                accepted.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::poll("fake evolution's accepted messages", within, || {
+            Some(self.accepted()).filter(|a| a.len() >= n)
+        })
+        .await
     }
 
     fn authorized(&self, headers: &HeaderMap) -> bool {
@@ -246,44 +215,6 @@ async fn send_text(
         std::future::pending::<()>().await;
     }
     response
-}
-
-async fn connection_state(
-    State(fake): State<FakeEvolution>,
-    Path(instance): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !fake.authorized(&headers) {
-        return unauthorized();
-    }
-    if instance != fake.instance {
-        return no_instance(&instance);
-    }
-    axum::Json(json!({
-        "instance": { "instanceName": instance, "state": "open" }
-    }))
-    .into_response()
-}
-
-async fn fetch_all_groups(
-    State(fake): State<FakeEvolution>,
-    Path(instance): Path<String>,
-    Query(_query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if !fake.authorized(&headers) {
-        return unauthorized();
-    }
-    if instance != fake.instance {
-        return no_instance(&instance);
-    }
-    let groups: Vec<Value> = fake
-        .lock()
-        .groups
-        .iter()
-        .map(|(id, subject)| json!({ "id": id, "subject": subject, "size": 12 }))
-        .collect();
-    axum::Json(Value::Array(groups)).into_response()
 }
 
 /// The webhook Evolution POSTs for an incoming group message (`messages.upsert`).

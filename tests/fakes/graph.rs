@@ -91,6 +91,27 @@ impl FakeGraph {
         fake
     }
 
+    /// runroom's WhatsApp sender pointed at this fake (business number id `1098765`), for
+    /// direct chats.
+    pub fn sender(
+        &self,
+        store: Arc<dyn runroom::store::Store>,
+        clock: Arc<dyn runroom::engine::clock::Clock>,
+        timeout_seconds: u64,
+    ) -> runroom::platforms::whatsapp::outbound::WhatsappSender {
+        use runroom::platforms::whatsapp::WhatsappConfig;
+        use runroom::platforms::whatsapp::outbound::WhatsappSender;
+        let config = WhatsappConfig {
+            api_url: self.url.clone(),
+            phone_number_id: "1098765".into(),
+            timeout_seconds,
+            ..WhatsappConfig::default()
+        };
+        WhatsappSender::new(&config, Default::default(), store, clock)
+            .with_graph(&config, self.token.clone())
+            .expect("a WhatsApp client")
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -150,19 +171,10 @@ impl FakeGraph {
 
     /// Polls until `n` messages were accepted, or panics at the deadline.
     pub async fn wait_for_accepted(&self, n: usize, within: Duration) -> Vec<Received> {
-        let deadline = Instant::now() + within;
-        loop {
-            let accepted = self.accepted();
-            if accepted.len() >= n {
-                return accepted;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "fake graph accepted {} of {n} messages within {within:?}",
-                accepted.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::poll("fake graph's accepted messages", within, || {
+            Some(self.accepted()).filter(|a| a.len() >= n)
+        })
+        .await
     }
 }
 
@@ -268,9 +280,8 @@ async fn messages(
     let (text, well_formed) = check_message(&parsed);
     let well_formed = well_formed && !to.is_empty();
     let group = parsed["recipient_type"] == "group";
-    let window_closed = !group
-        && parsed["type"] != "template"
-        && fake.lock().closed_windows.contains(&to);
+    let window_closed =
+        !group && parsed["type"] != "template" && fake.lock().closed_windows.contains(&to);
 
     let (status, response, hang, wamid) = {
         let mut inner = fake.lock();

@@ -5,3 +5,20 @@
 pub mod evolution;
 pub mod graph;
 pub mod slack;
+
+use std::time::{Duration, Instant};
+
+/// Polls `check` every 20 ms until it returns something, or panics naming `what` at the deadline.
+pub async fn poll<T>(what: &str, within: Duration, check: impl Fn() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not there within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

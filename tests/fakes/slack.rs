@@ -212,14 +212,10 @@ impl FakeSlack {
         within: Duration,
         check: impl Fn(&FakeSlack) -> bool,
     ) {
-        let deadline = Instant::now() + within;
-        while !check(self) {
-            assert!(
-                Instant::now() < deadline,
-                "fake slack: {what} within {within:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::poll(&format!("fake slack: {what}"), within, || {
+            check(self).then_some(())
+        })
+        .await
     }
 
     /// Pushes a Socket Mode envelope to every open connection (or the next one to open), with

@@ -3,14 +3,11 @@
 //! compared in constant time, with the timestamp within five minutes of now. A request that fails
 //! gets 401 and nothing else happens.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use slack_morphism::prelude::SlackSigningSecret;
 use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
+
+use crate::platforms::signed::RequestVerifier;
 
 /// Why a request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +45,16 @@ impl Verifier {
     }
 }
 
-/// A request whose signature checked out: its headers and raw body.
-pub struct Signed {
-    pub headers: HeaderMap,
-    pub body: Bytes,
+/// A request whose signature Slack's secret checked out.
+pub type Signed = crate::platforms::signed::Signed<Verifier>;
+
+impl RequestVerifier for Verifier {
+    const PLATFORM: &'static str = "slack";
+    type Error = SignatureError;
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
+        Verifier::verify(self, headers, body)
+    }
 }
 
 impl Signed {
@@ -60,30 +63,5 @@ impl Signed {
         self.headers
             .get("x-slack-retry-num")
             .and_then(|v| v.to_str().ok())
-    }
-}
-
-impl<S> FromRequest<S> for Signed
-where
-    S: Send + Sync,
-    Arc<Verifier>: FromRef<S>,
-{
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &S) -> Result<Signed, Response> {
-        let verifier = Arc::<Verifier>::from_ref(state);
-        let headers = req.headers().clone();
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        match verifier.verify(&headers, &body) {
-            Ok(()) => Ok(Signed { headers, body }),
-            Err(error) => {
-                metrics::counter!("runroom_inbound_rejected_total", "platform" => "slack")
-                    .increment(1);
-                tracing::warn!(%error, "refused a Slack request");
-                Err((StatusCode::UNAUTHORIZED, "invalid signature").into_response())
-            }
-        }
     }
 }

@@ -3,15 +3,12 @@
 //! (401 otherwise); and the GET that verifies the URL echoes `hub.challenge` only for the right
 //! `hub.verify_token` (403 otherwise).
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::platforms::signed::RequestVerifier;
 
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
@@ -92,33 +89,15 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// A delivery whose signature checked out: its raw body.
-pub struct Signed {
-    pub body: Bytes,
-}
+/// A delivery whose signature the app secret checked out.
+pub type Signed = crate::platforms::signed::Signed<Verifier>;
 
-impl<S> FromRequest<S> for Signed
-where
-    S: Send + Sync,
-    Arc<Verifier>: FromRef<S>,
-{
-    type Rejection = Response;
+impl RequestVerifier for Verifier {
+    const PLATFORM: &'static str = "whatsapp";
+    type Error = SignatureError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Signed, Response> {
-        let verifier = Arc::<Verifier>::from_ref(state);
-        let headers = req.headers().clone();
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        match verifier.verify(&headers, &body) {
-            Ok(()) => Ok(Signed { body }),
-            Err(error) => {
-                metrics::counter!("runroom_inbound_rejected_total", "platform" => "whatsapp")
-                    .increment(1);
-                tracing::warn!(%error, "refused a WhatsApp webhook delivery");
-                Err((StatusCode::UNAUTHORIZED, "invalid signature").into_response())
-            }
-        }
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
+        Verifier::verify(self, headers, body)
     }
 }
 
