@@ -281,15 +281,23 @@ fn whatsapp_sender(
         _ => None,
     };
     let cloud_rooms = needs(whatsapp::RoomKind::Roster) || needs(whatsapp::RoomKind::Group);
+    // With neither transport, WhatsApp messages wait in the outbox. With one, the other's rooms'
+    // messages are dead-lettered with the reason (`runroom outbox retry` once it is configured):
+    // the worker sends a platform's rows through one sender.
+    let fate = if token.is_none() && evolution.is_none() {
+        "its messages will wait"
+    } else {
+        "its messages will be dead-lettered until it is configured (then `runroom outbox retry`)"
+    };
     if cloud_rooms && token.is_none() {
         tracing::warn!(
-            "a WhatsApp room needs the Cloud API but [whatsapp] phone_number_id or {} is not set: its messages will wait",
+            "a WhatsApp room needs the Cloud API but [whatsapp] phone_number_id or {} is not set: {fate}",
             whatsapp::TOKEN_ENV
         );
     }
     if needs(whatsapp::RoomKind::Evolution) && evolution.is_none() {
         tracing::warn!(
-            "a WhatsApp room is on Evolution but [evolution] or {} is not set: its messages will wait",
+            "a WhatsApp room is on Evolution but [evolution] or {} is not set: {fate}",
             whatsapp::EVOLUTION_APIKEY_ENV
         );
     }

@@ -632,10 +632,9 @@ async fn a_redelivered_message_acts_once() {
     assert_eq!(h.slack.cards(WAR_ROOM).len(), 1);
 }
 
-/// Queues one message to Ana (window open) and sends it against a scripted answer.
-async fn send_scripted(h: &Harness, key: &str, reply: Reply) -> OutboxRow {
-    h.graph.script([reply]);
-    let message = NewOutbound {
+/// A message to Ana in the roster room.
+fn to_ana(h: &Harness, key: &str) -> NewOutbound {
+    NewOutbound {
         idempotency_key: key.into(),
         room_id: "campo".into(),
         platform: "whatsapp".into(),
@@ -650,10 +649,19 @@ async fn send_scripted(h: &Harness, key: &str, reply: Reply) -> OutboxRow {
         created_at: h.clock.now(),
         recipient: None,
         topic: None,
-    };
+    }
+}
+
+async fn enqueue(h: &Harness, message: NewOutbound) {
     let mut tx = h.store.begin().await.unwrap();
     tx.enqueue(&[message]).await.unwrap();
     tx.commit().await.unwrap();
+}
+
+/// Queues one message to Ana (window open) and sends it against a scripted answer.
+async fn send_scripted(h: &Harness, key: &str, reply: Reply) -> OutboxRow {
+    h.graph.script([reply]);
+    enqueue(h, to_ana(h, key)).await;
     h.worker.run_once().await.unwrap();
     let rows = h.store.outbox_in_state("dead", 100).await.unwrap();
     let mut all = rows;
@@ -678,18 +686,26 @@ async fn each_error_code_takes_its_documented_path() {
                 code: 131056,
             },
         ),
+        // Meta's code decides, not the HTTP status (these come as 400s).
         (
             "temporary",
             Reply::Error {
-                status: 500,
+                status: 400,
                 code: 1,
             },
         ),
         (
             "unknown",
             Reply::Error {
-                status: 500,
+                status: 400,
                 code: 2,
+            },
+        ),
+        (
+            "throughput-code",
+            Reply::Error {
+                status: 400,
+                code: 130429,
             },
         ),
         ("server", Reply::ServerError),
@@ -700,11 +716,17 @@ async fn each_error_code_takes_its_documented_path() {
     }
     let never = [131026, 131048, 131049, 132000, 132001];
     for code in never {
-        let key = format!("code-{code}");
-        let row = send_scripted(&h, &key, Reply::Error { status: 400, code }).await;
-        assert_eq!(row.state, "dead", "{code}: never retried blindly");
-        let reason = row.last_error.unwrap();
-        assert!(reason.contains(&code.to_string()), "{reason}");
+        // Final even when it comes with a 5xx.
+        for status in [400, 500] {
+            let key = format!("code-{code}-{status}");
+            let row = send_scripted(&h, &key, Reply::Error { status, code }).await;
+            assert_eq!(
+                row.state, "dead",
+                "{code} (HTTP {status}): never retried blindly"
+            );
+            let reason = row.last_error.unwrap();
+            assert!(reason.contains(&code.to_string()), "{reason}");
+        }
     }
     // Last: a 429 pauses the whole number for its Retry-After.
     let row = send_scripted(&h, "throughput", Reply::RateLimited { retry_after: 30 }).await;
@@ -727,6 +749,16 @@ async fn a_cloud_api_group_takes_commands_and_gets_plain_text() {
             "group_id": GROUP, "type": "text", "text": { "body": "inc declarar sev2 Bodega sin conexión" }
         }]
     }));
+    // The same from a group nobody configured (anyone can add the business number to one).
+    let elsewhere = graph::delivery(json!({
+        "contacts": [{ "profile": { "name": "Mallory" }, "wa_id": "573009999999" }],
+        "messages": [{
+            "from": "573009999999", "id": h.wamid(), "timestamp": h.now_secs().to_string(),
+            "group_id": "120363000000000666", "type": "text", "text": { "body": "inc declarar sev1 broma" }
+        }]
+    }));
+    assert_eq!(h.post(&elsewhere).await, 200);
+    assert!(h.store.open_incidents().await.unwrap().is_empty());
     assert_eq!(h.post(&message).await, 200);
     assert_eq!(
         h.store.incident(1).await.unwrap().unwrap().declared_by,
@@ -971,8 +1003,9 @@ phone_number_id = "{PHONE_NUMBER_ID}"
     assert_eq!(fake.accepted().len(), 3, "nothing more was sent");
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(
-        logs.contains("runroom listening") || logs.contains("WhatsApp"),
-        "{logs}"
+        logs.contains("ignored a WhatsApp message from a number on no roster")
+            && logs.contains("WhatsApp could not deliver a message"),
+        "the stranger and the failure were logged: {logs}"
     );
     for number in [ANA_WA, BRUNO_WA, "987654321", "912345678", "5548999990000"] {
         assert!(!logs.contains(number), "{number} in the logs:\n{logs}");
@@ -1004,4 +1037,51 @@ async fn a_mistyped_command_is_explained_only_to_the_member_who_typed_it() {
         .map(|r| r.body.as_str())
         .collect();
     assert_eq!(to_bruno, ["*Ana*: /inc sev 9"]);
+}
+
+/// The wamid the fake Graph API gives the next message it accepts.
+fn next_wamid(fake: &FakeGraph) -> String {
+    format!("wamid.HBgL{:08}", fake.accepted().len() + 1)
+}
+
+#[tokio::test]
+async fn a_status_that_overtakes_the_send_is_applied_once_the_wamid_is_known() {
+    for backend in backends().await {
+        let h = Harness::start(&backend).await;
+        h.text(ANA_WA, "Ana", "oi").await;
+        h.drain().await;
+        enqueue(&h, to_ana(&h, "early")).await;
+        // Meta's `failed` for the next message arrives before the worker has even sent it.
+        let wamid = next_wamid(&h.graph);
+        let early = graph::status(&wamid, "failed", h.now_secs(), ANA_WA, Some(131047));
+        assert_eq!(h.post(&early).await, 200);
+        h.drain().await;
+        let to = h.graph.accepted_to(ANA_WA);
+        assert_eq!(to[0].wamid.as_deref(), Some(wamid.as_str()));
+        assert_eq!(
+            kinds_of(&to),
+            ["text", "template"],
+            "[{}] the early report sent the template",
+            backend.name
+        );
+        assert_eq!(to[1].body, "mensagem early | —");
+        let row = h
+            .rows("sent")
+            .await
+            .into_iter()
+            .find(|r| r.platform_message_id.as_deref() == Some(wamid.as_str()))
+            .unwrap();
+        assert_eq!(row.delivery_status.as_deref(), Some("failed"));
+        // Meta said her window is closed: the next message goes straight to the template.
+        enqueue(&h, to_ana(&h, "after")).await;
+        h.drain().await;
+        let to: Vec<graph::Received> = h
+            .graph
+            .received()
+            .into_iter()
+            .filter(|r| r.to == ANA_WA)
+            .collect();
+        assert_eq!(to.len(), 3, "{to:?}");
+        assert_eq!((to[2].kind.as_str(), to[2].status), ("template", 200));
+    }
 }

@@ -19,3 +19,16 @@ CREATE TABLE contact_windows (
     last_inbound_at BIGINT  NOT NULL,
     PRIMARY KEY (platform, address)
 );
+
+-- Every delivery report, by the platform's message id: a status can overtake the send's own
+-- answer (the webhook arrives before the worker recorded the id), so it is kept here and applied
+-- to the row once the row knows its id.
+CREATE TABLE delivery_reports (
+    platform            TEXT    NOT NULL,
+    platform_message_id TEXT    NOT NULL,
+    status              TEXT    NOT NULL,
+    error_code          BIGINT,
+    error               TEXT,
+    at                  BIGINT  NOT NULL,
+    PRIMARY KEY (platform, platform_message_id)
+);

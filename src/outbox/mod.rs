@@ -86,4 +86,9 @@ pub trait Sender: Send + Sync {
     /// The platform name the rows carry (`slack`, `whatsapp`, `telegram`, `console`).
     fn platform(&self) -> &'static str;
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError>;
+
+    /// Runs once a sent row's platform id is recorded. A platform whose delivery reports can
+    /// overtake the send's own answer (a WhatsApp status webhook that arrives before the worker
+    /// stored the wamid) applies the reports kept for that id here.
+    async fn after_sent(&self, _row: &OutboxRow, _platform_message_id: &str) {}
 }

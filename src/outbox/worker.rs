@@ -302,7 +302,19 @@ impl Worker {
         let results: Vec<Result<Round, StoreError>> = futures_util::stream::iter(scheduled)
             .map(|(row, slot)| async move {
                 let completion = self.deliver(sender, &row, slot).await;
-                self.finish(&row, completion).await
+                let sent_as = match &completion {
+                    Completion::Sent {
+                        platform_message_id,
+                    } => platform_message_id.clone(),
+                    _ => None,
+                };
+                let round = self.finish(&row, completion).await;
+                if let (Ok(done), Some(id)) = (&round, sent_as)
+                    && done.sent == 1
+                {
+                    sender.after_sent(&row, &id).await;
+                }
+                round
             })
             .buffer_unordered(self.config.in_flight.max(1) as usize)
             .collect()

@@ -67,6 +67,19 @@ pub struct CardRef {
     pub outbox_id: i64,
 }
 
+/// What a platform reported about a message after accepting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub platform_message_id: String,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: String,
+    /// For `failed`: the platform's error code …
+    pub error_code: Option<i64>,
+    /// … and its reason, with any phone number redacted.
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 /// A contact who wrote to us: when last, and the address the platform knows them by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
@@ -210,16 +223,28 @@ pub trait Store: Send + Sync {
     /// When a contact last wrote to us (WhatsApp's 24-hour window runs from then), and how the
     /// platform knows them.
     async fn contact(&self, platform: &str, address: &str) -> StoreResult<Option<Contact>>;
-    /// Records what the platform reported about a message it accepted (found by the platform's
-    /// id); statuses only move forward. Returns the row, when there is one.
+    /// Keeps what the platform reported about a message it accepted and applies it to the row
+    /// with that platform id, when there is one yet; statuses only move forward. Returns the row.
     async fn record_delivery(
         &self,
         platform: &str,
-        platform_message_id: &str,
-        status: &str,
-        error: Option<&str>,
-        at: DateTime<Utc>,
+        report: &DeliveryReport,
     ) -> StoreResult<Option<OutboxRow>>;
+    /// The latest report about a platform message id (one that may have arrived before the row
+    /// recorded the id).
+    async fn delivery_report(
+        &self,
+        platform: &str,
+        platform_message_id: &str,
+    ) -> StoreResult<Option<DeliveryReport>>;
+    /// The platform says a contact's window is closed: forget messages up to `up_to`, so the
+    /// next send goes straight to the template (a later message opens it again).
+    async fn close_contact_window(
+        &self,
+        platform: &str,
+        address: &str,
+        up_to: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// The display name remembered for a platform user id.
     async fn person_name(&self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
     async fn save_person(

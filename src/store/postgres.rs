@@ -8,7 +8,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::sql::{self, embedded_migrations, sql_store};
 use super::{
-    CardRef, Completion, Contact, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
+    CardRef, Completion, Contact, DeliveryReport, NewOutbound, OutboxRow, OutboxStat, Store,
+    StoreResult, StoreTx,
 };
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;

@@ -580,45 +580,94 @@ macro_rules! sql_store {
                     .transpose()
             }
 
-            async fn record_delivery(
-                &self,
-                platform: &str,
-                platform_message_id: &str,
-                status: &str,
-                error: Option<&str>,
-                at: DateTime<Utc>,
-            ) -> StoreResult<Option<OutboxRow>> {
+            async fn record_delivery(&self, platform: &str, report: &DeliveryReport) -> StoreResult<Option<OutboxRow>> {
                 // Statuses only move forward (sent < delivered < read < failed): a late or
                 // redelivered `sent` never hides a `read`, and the same status twice is a no-op.
                 let rank = |column: &str| {
                     format!(
-                        "CASE {column} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
-                         WHEN 'failed' THEN 4 ELSE 0 END"
+                        "(CASE {column} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
+                         WHEN 'failed' THEN 4 ELSE 0 END)"
                     )
                 };
-                let sql = format!(
+                let keep = format!(
+                    "INSERT INTO delivery_reports (platform, platform_message_id, status, error_code, error, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, platform_message_id) DO UPDATE \
+                     SET status = $3, error_code = COALESCE($4, delivery_reports.error_code), \
+                     error = COALESCE($5, delivery_reports.error), at = $6 WHERE {} < {}",
+                    rank("delivery_reports.status"),
+                    rank("$3"),
+                );
+                let apply = format!(
                     "UPDATE outbox SET delivery_status = $3, delivery_error = COALESCE($4, delivery_error), \
-                     delivery_at = $5 WHERE platform = $1 AND platform_message_id = $2 \
-                     AND {} < {}",
+                     delivery_at = $5 WHERE platform = $1 AND platform_message_id = $2 AND {} < {}",
                     rank("delivery_status"),
                     rank("$3"),
                 );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
+                let error = match (report.error_code, &report.error) {
+                    (_, Some(error)) => Some(error.clone()),
+                    (Some(code), None) => Some(code.to_string()),
+                    (None, None) => None,
+                };
+                let mut tx = self.begin_tx().await?;
+                sqlx::query(sqlx::AssertSqlSafe(keep))
                     .bind(platform)
-                    .bind(platform_message_id)
-                    .bind(status)
+                    .bind(&report.platform_message_id)
+                    .bind(&report.status)
+                    .bind(report.error_code)
+                    .bind(&report.error)
+                    .bind(sql::millis(report.at))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(apply))
+                    .bind(platform)
+                    .bind(&report.platform_message_id)
+                    .bind(&report.status)
                     .bind(error)
-                    .bind(sql::millis(at))
-                    .execute(&self.pool)
+                    .bind(sql::millis(report.at))
+                    .execute(&mut *tx)
                     .await?;
                 let row = sqlx::query(concat!(
                     "SELECT ", sql::outbox_columns!(), " FROM outbox WHERE platform = $1 AND platform_message_id = $2"
                 ))
                 .bind(platform)
+                .bind(&report.platform_message_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                row.as_ref().map(decode_outbox).transpose()
+            }
+
+            async fn delivery_report(&self, platform: &str, platform_message_id: &str) -> StoreResult<Option<DeliveryReport>> {
+                let row: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT status, error_code, error, at FROM delivery_reports WHERE platform = $1 AND platform_message_id = $2",
+                )
+                .bind(platform)
                 .bind(platform_message_id)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.as_ref().map(decode_outbox).transpose()
+                row.map(|(status, error_code, error, at)| {
+                    Ok(DeliveryReport {
+                        platform_message_id: platform_message_id.to_string(),
+                        status,
+                        error_code,
+                        error,
+                        at: sql::from_millis(at)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn close_contact_window(&self, platform: &str, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE contact_windows SET last_inbound_at = 0 \
+                     WHERE platform = $1 AND address = $2 AND last_inbound_at <= $3",
+                )
+                .bind(platform)
+                .bind(address)
+                .bind(sql::millis(up_to))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {

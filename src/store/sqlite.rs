@@ -11,7 +11,8 @@ use sqlx::sqlite::{
 
 use super::sql::{self, embedded_migrations, sql_store};
 use super::{
-    CardRef, Completion, Contact, NewOutbound, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
+    CardRef, Completion, Contact, DeliveryReport, NewOutbound, OutboxRow, OutboxStat, Store,
+    StoreResult, StoreTx,
 };
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;

@@ -160,7 +160,10 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Delivery, serde_json::Er
     let apikey = hook.apikey.filter(|k| !k.is_empty());
     let event = hook.event.to_ascii_lowercase().replace('_', ".");
     let message = match hook.data {
-        Some(data) if event == "messages.upsert" && !data.key.from_me => {
+        // Without an id a message could not be told from its redelivery: skipped.
+        Some(data)
+            if event == "messages.upsert" && !data.key.from_me && !data.key.id.is_empty() =>
+        {
             let text = data.message.and_then(|m| {
                 m.conversation
                     .filter(|c| !c.is_empty())

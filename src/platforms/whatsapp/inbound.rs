@@ -8,12 +8,14 @@ use serde::Deserialize;
 
 use super::phone;
 use crate::engine::command::button_command;
+use crate::store::DeliveryReport;
 
 /// One thing a delivery told us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Message(Message),
-    Status(StatusUpdate),
+    /// What became of a message runroom sent.
+    Status(DeliveryReport),
 }
 
 /// A message someone sent to the business number (or in a group it is in).
@@ -32,19 +34,6 @@ pub struct Message {
     pub tapped: bool,
     /// The Cloud API group it was written in.
     pub group_id: Option<String>,
-}
-
-/// What became of a message runroom sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusUpdate {
-    pub wamid: String,
-    /// `sent`, `delivered`, `read` or `failed`.
-    pub status: String,
-    pub at: DateTime<Utc>,
-    /// For `failed`: Meta's first error code …
-    pub error_code: Option<i64>,
-    /// … and its title and details, with any phone number redacted.
-    pub error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -68,14 +57,23 @@ struct Change {
     value: Option<Value>,
 }
 
+/// Each item is read on its own, so one odd message or status never costs the others.
 #[derive(Deserialize, Default)]
 struct Value {
     #[serde(default)]
-    contacts: Vec<Contact>,
+    contacts: Vec<serde_json::Value>,
     #[serde(default)]
-    messages: Vec<RawMessage>,
+    messages: Vec<serde_json::Value>,
     #[serde(default)]
-    statuses: Vec<RawStatus>,
+    statuses: Vec<serde_json::Value>,
+}
+
+/// The items of a list that read as `T`; the others are skipped.
+fn each<T: serde::de::DeserializeOwned>(items: Vec<serde_json::Value>) -> Vec<T> {
+    items
+        .into_iter()
+        .filter_map(|item| serde_json::from_value(item).ok())
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -179,7 +177,8 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
             continue;
         }
         let value = change.value.unwrap_or_default();
-        for m in value.messages {
+        let contacts: Vec<Contact> = each(value.contacts);
+        for m in each::<RawMessage>(value.messages) {
             let Some(from) = phone::normalize(&m.from) else {
                 continue;
             };
@@ -197,8 +196,7 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
             let Some(text) = text else {
                 continue;
             };
-            let name = value
-                .contacts
+            let name = contacts
                 .iter()
                 .find(|c| phone::normalize(&c.wa_id).is_some_and(|n| n == from))
                 .and_then(|c| c.profile.as_ref())
@@ -214,10 +212,10 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
                 group_id: m.group_id.filter(|g| !g.is_empty()),
             }));
         }
-        for s in value.statuses {
+        for s in each::<RawStatus>(value.statuses) {
             let first = s.errors.first();
-            events.push(Event::Status(StatusUpdate {
-                wamid: s.id,
+            events.push(Event::Status(DeliveryReport {
+                platform_message_id: s.id,
                 status: s.status,
                 at: time(&s.timestamp, now),
                 error_code: first.map(|e| e.code),
@@ -288,6 +286,21 @@ mod tests {
                 .unwrap()
                 .starts_with("131047 Re-engagement")
         );
+    }
+
+    #[test]
+    fn an_odd_item_costs_only_itself() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{
+            "messages":[
+              {"from":5511987654321,"id":"wamid.numeric-from","type":"text","text":{"body":"inc ack"}},
+              {"from":"5511987654321","id":"wamid.ok","timestamp":"1772000100","type":"text","text":{"body":"inc ack"}}
+            ],
+            "statuses":[{"status":"read"},{"id":"wamid.out","status":"read","timestamp":"1772000500"}]
+        }}]}]}"#;
+        let events = parse(body, now()).unwrap();
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(matches!(&events[0], Event::Message(m) if m.wamid == "wamid.ok"));
+        assert!(matches!(&events[1], Event::Status(s) if s.platform_message_id == "wamid.out"));
     }
 
     #[test]

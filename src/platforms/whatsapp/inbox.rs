@@ -1,8 +1,7 @@
 //! What runroom does with a verified delivery: each message is placed in its room (a Cloud API
 //! group by its id, a roster by its member's number, an Evolution group by its JID), opens the
 //! writer's 24-hour window, is relayed to the rest of a roster, and goes to the engine as a
-//! command; each status updates the outbox row it is about, and a `failed` 131047 queues the same
-//! message again as a template. The work runs in a task of its own and the request waits at most
+//! command; each status goes to [`super::delivery`]. The work runs in a task of its own and the request waits at most
 //! the ack budget, so Meta gets its 200 fast even when the database is slow.
 
 use std::sync::Arc;
@@ -10,12 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::inbound::{Event, Message, StatusUpdate};
-use super::outbound::WINDOW_CLOSED;
+use super::inbound::{Event, Message};
 use super::phone;
 use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
 use crate::engine::{Engine, EngineError, command};
-use crate::store::StoreError;
+use crate::store::{DeliveryReport, StoreError};
 
 /// How a delivery stands when the request must be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,11 +69,30 @@ impl Inbox {
         })
     }
 
-    /// Places a Cloud API message in its room; `None` for a one-to-one message from a number on
-    /// no roster (runroom does not take commands from strangers who find the business number).
+    /// Whether a group is one of the configured WhatsApp rooms. Anyone can add the business
+    /// number or the linked phone to a group: only the configured ones are war rooms.
+    pub fn is_war_room(&self, chat: &str) -> bool {
+        let known =
+            self.engine.rooms().iter().any(|r| {
+                r.platform == Platform::Whatsapp && r.members.is_empty() && r.chat == chat
+            });
+        if !known {
+            // A group id is not personal data.
+            tracing::info!(
+                group = chat,
+                "ignored a message from a WhatsApp group that is no room"
+            );
+        }
+        known
+    }
+
+    /// Places a Cloud API message in its room; `None` for a message from a group that is not
+    /// configured or, one-to-one, from a number on no roster (runroom takes no commands from
+    /// strangers who find the business number).
     pub fn place_cloud(&self, m: &Message) -> Option<Placed> {
         let name = display_name(m.name.as_deref(), &m.from);
         let (chat, author_id, contact) = match &m.group_id {
+            Some(group) if !self.is_war_room(group) => return None,
             Some(group) => (
                 group.clone(),
                 m.from.clone(),
@@ -135,38 +152,10 @@ impl Inbox {
         Ok(())
     }
 
-    /// Records a status on the row it is about; a message refused for a closed window is queued
-    /// again, once, to go as a template.
-    pub async fn status(&self, s: &StatusUpdate) -> Result<(), StoreError> {
-        let store = self.engine.store();
-        let row = store
-            .record_delivery("whatsapp", &s.wamid, &s.status, s.error.as_deref(), s.at)
-            .await?;
-        let Some(row) = row else {
-            return Ok(());
-        };
-        if s.status == "failed" {
-            tracing::warn!(
-                id = row.id,
-                code = s.error_code.unwrap_or_default(),
-                error = s.error.as_deref().unwrap_or_default(),
-                "WhatsApp could not deliver a message"
-            );
-        }
-        if s.status == "failed"
-            && s.error_code == Some(WINDOW_CLOSED)
-            && row.message.kind != "template"
-        {
-            let mut again = row.message.clone();
-            // The key makes a redelivered status, or a second replica, queue it only once.
-            again.idempotency_key = format!("{}#template", row.message.idempotency_key);
-            again.kind = "template".into();
-            again.created_at = self.engine.clock().now();
-            let mut tx = store.begin().await?;
-            tx.enqueue(&[again]).await?;
-            tx.commit().await?;
+    /// Applies a status to the row it is about (see [`super::delivery`]).
+    pub async fn status(&self, report: &DeliveryReport) -> Result<(), StoreError> {
+        if super::delivery::apply(self.engine.store().as_ref(), report).await? {
             self.engine.wake_outbox();
-            metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
         }
         Ok(())
     }

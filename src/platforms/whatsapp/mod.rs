@@ -5,6 +5,7 @@
 //! three [`RoomKind`]s: a roster of numbers the bot relays between, a Cloud API group, or a
 //! classic group behind Evolution. [`phone`] keeps numbers in E.164 and out of the logs.
 
+pub mod delivery;
 pub mod evolution;
 pub mod inbound;
 pub mod inbox;

@@ -128,6 +128,10 @@ fn is_retryable(code: i64) -> bool {
     matches!(code, 1 | 2 | 4 | 80007 | 130429 | 131056)
 }
 
+/// The codes Meta documents as final: undeliverable, window closed (the template goes
+/// instead), spam and ecosystem limits, template parameters and name.
+const NEVER_RETRY: [i64; 6] = [131026, WINDOW_CLOSED, 131048, 131049, 132000, 132001];
+
 fn retry_after(response: &reqwest::Response) -> Option<std::time::Duration> {
     response
         .headers()
@@ -328,8 +332,12 @@ impl WhatsappSender {
             None => format!("whatsapp HTTP {}", status.as_u16()),
         };
         let code = error.as_ref().map(|e| e.code);
-        let retry =
-            status.as_u16() == 429 || status.is_server_error() || code.is_some_and(is_retryable);
+        // A code Meta documents as final stays final, whatever HTTP status carried it.
+        let retry = match code {
+            Some(code) if NEVER_RETRY.contains(&code) => false,
+            Some(code) => is_retryable(code) || status.as_u16() == 429 || status.is_server_error(),
+            None => status.as_u16() == 429 || status.is_server_error(),
+        };
         Err(Refused {
             code,
             error: if retry {
@@ -384,6 +392,14 @@ impl WhatsappSender {
                     ..
                 }) => {
                     metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
+                    // Until they write again, go straight to the template.
+                    if let Err(error) = self
+                        .store
+                        .close_contact_window("whatsapp", &m.chat, now)
+                        .await
+                    {
+                        tracing::warn!(%error, "could not record a closed WhatsApp window");
+                    }
                 }
                 Err(refused) => return Err(refused.error),
             }
@@ -422,6 +438,23 @@ impl Sender for WhatsappSender {
                 .await;
         }
         self.send_cloud(row, kind).await
+    }
+
+    /// A status Meta sent before the worker stored this wamid is applied now.
+    async fn after_sent(&self, _row: &OutboxRow, platform_message_id: &str) {
+        let applied = async {
+            if let Some(report) = self
+                .store
+                .delivery_report("whatsapp", platform_message_id)
+                .await?
+            {
+                super::delivery::apply(self.store.as_ref(), &report).await?;
+            }
+            Ok::<(), crate::store::StoreError>(())
+        };
+        if let Err(error) = applied.await {
+            tracing::warn!(%error, "could not apply an early WhatsApp status");
+        }
     }
 }
 

@@ -5,14 +5,12 @@
 /// `+5511987654321` from `+55 (11) 98765-4321`, `005511987654321` or WhatsApp's `wa_id`
 /// (`5511987654321`); `None` when it cannot be an E.164 number (8 to 15 digits, no leading 0).
 pub fn normalize(raw: &str) -> Option<String> {
+    // `+` and `00` both start an international number; a wa_id is international without them.
     let trimmed = raw.trim();
-    let (international, rest) = if let Some(rest) = trimmed.strip_prefix('+') {
-        (true, rest)
-    } else if let Some(rest) = trimmed.strip_prefix("00") {
-        (true, rest)
-    } else {
-        (false, trimmed)
-    };
+    let rest = trimmed
+        .strip_prefix('+')
+        .or_else(|| trimmed.strip_prefix("00"))
+        .unwrap_or(trimmed);
     let mut digits = String::with_capacity(rest.len());
     for c in rest.chars() {
         match c {
@@ -21,9 +19,7 @@ pub fn normalize(raw: &str) -> Option<String> {
             _ => return None,
         }
     }
-    // A wa_id has no `+` but is international all the same; a number written for dialling
-    // inside a country (leading 0) is not.
-    let _ = international;
+    // A number written for dialling inside a country (a leading 0) is not international.
     if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
         return None;
     }
@@ -40,8 +36,11 @@ pub fn same_number(a: &str, b: &str) -> bool {
 /// A Brazilian mobile without its ninth digit; any other number as it is.
 fn brazil_without_nine(number: &str) -> String {
     match number.strip_prefix("+55") {
-        // +55, a two-digit area code, then 9 and eight digits.
-        Some(rest) if rest.len() == 11 && rest.as_bytes()[2] == b'9' => {
+        // +55, a two-digit area code, then 9 and a mobile's eight digits (which start with 6
+        // to 9; a landline's start with 2 to 5 and never had a ninth digit).
+        Some(rest)
+            if rest.len() == 11 && rest.as_bytes()[2] == b'9' && rest.as_bytes()[3] >= b'6' =>
+        {
             format!("+55{}{}", &rest[..2], &rest[3..])
         }
         _ => number.to_string(),
@@ -120,6 +119,8 @@ mod tests {
         assert!(same_number("+551187654321", "+5511987654321"));
         assert!(!same_number("+5511987654321", "+5511987654322"));
         assert!(!same_number("+16505551234", "+1650555123"));
+        // A landline (eight digits starting 2–5) is not a mobile missing its 9.
+        assert!(!same_number("+5511932345678", "+551132345678"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRef, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,6 +19,9 @@ use super::inbox::{Handed, Inbox, Placed};
 use super::signature::{Signed, Verifier};
 use super::{inbound, phone};
 use crate::engine::room::{Author, Inbound, Platform, RoomRef};
+
+/// Meta's deliveries can be up to 3 MB (axum's default limit is 2 MB).
+const MAX_DELIVERY_BYTES: usize = 3 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct WhatsappHttp {
@@ -36,6 +39,7 @@ impl FromRef<WhatsappHttp> for Arc<Verifier> {
 pub fn router(state: WhatsappHttp) -> Router {
     Router::new()
         .route("/webhooks/whatsapp", get(verify).post(deliver))
+        .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
         .with_state(state)
 }
 
@@ -84,6 +88,7 @@ pub struct EvolutionHttp {
 pub fn evolution_router(state: EvolutionHttp) -> Router {
     Router::new()
         .route("/webhooks/evolution", post(evolution_deliver))
+        .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
         .with_state(state)
 }
 
@@ -111,8 +116,9 @@ async fn evolution_deliver(
     let Some(m) = delivery.message else {
         return StatusCode::OK.into_response();
     };
-    // The linked phone is someone's WhatsApp: only its groups are war rooms, not its chats.
-    if !m.chat.ends_with("@g.us") {
+    // The linked phone is someone's WhatsApp: only the groups configured as rooms are war
+    // rooms, not its chats or the other groups it is in.
+    if !m.chat.ends_with("@g.us") || !http.inbox.is_war_room(&m.chat) {
         return StatusCode::OK.into_response();
     }
     let name = m.name.clone().unwrap_or_else(|| {

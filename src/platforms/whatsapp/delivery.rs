@@ -1,0 +1,41 @@
+//! What Meta reports after accepting a message (`sent`, `delivered`, `read`, `failed`), applied to
+//! its outbox row. A message refused because the recipient's 24-hour window had closed (131047)
+//! closes our record of the window and is queued again, once, to go as the template. A report can
+//! arrive before the worker has stored the message's wamid: it is kept, and applied again when the
+//! sender learns the wamid ([`crate::outbox::Sender::after_sent`]), so no report is lost to the race.
+
+use super::outbound::WINDOW_CLOSED;
+use crate::store::{DeliveryReport, Store, StoreError};
+
+/// Keeps and applies a report; `true` when it queued the message again as a template.
+pub async fn apply(store: &dyn Store, report: &DeliveryReport) -> Result<bool, StoreError> {
+    let Some(row) = store.record_delivery("whatsapp", report).await? else {
+        return Ok(false);
+    };
+    if report.status != "failed" {
+        return Ok(false);
+    }
+    tracing::warn!(
+        id = row.id,
+        code = report.error_code.unwrap_or_default(),
+        error = report.error.as_deref().unwrap_or_default(),
+        "WhatsApp could not deliver a message"
+    );
+    if report.error_code != Some(WINDOW_CLOSED) || row.message.kind == "template" {
+        return Ok(false);
+    }
+    store
+        .close_contact_window("whatsapp", &row.message.chat, report.at)
+        .await?;
+    let mut again = row.message.clone();
+    // The key makes a redelivered report, the sender's second look, or a second replica queue
+    // it only once; a template is never queued again.
+    again.idempotency_key = format!("{}#template", row.message.idempotency_key);
+    again.kind = "template".into();
+    again.created_at = report.at;
+    let mut tx = store.begin().await?;
+    tx.enqueue(&[again]).await?;
+    tx.commit().await?;
+    metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
+    Ok(true)
+}
