@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::reply::Msg;
-use super::room::{Inbound, Platform, RoomRole};
+use super::room::{Inbound, Platform, Room, RoomRole};
 use super::{Engine, EngineError, command};
 use crate::i18n::Lang;
 use crate::store::NewOutbound;
@@ -30,23 +30,18 @@ impl Engine {
             return Ok(0);
         }
         let languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
-        let language_of = |id: &str, default: Lang| languages.get(id).copied().unwrap_or(default);
-        let mut messages: Vec<NewOutbound> = Vec::new();
-        let mut push = |room_id: &str,
-                        platform: Platform,
-                        chat: &str,
-                        kind: &str,
-                        lang: Lang,
-                        text: String,
-                        incident: Option<i64>| {
-            messages.push(NewOutbound {
-                idempotency_key: format!("{key}#{}", messages.len()),
-                room_id: room_id.to_string(),
-                platform: platform.as_str().to_string(),
+        let language_of = |room: &Room| languages.get(&room.id).copied().unwrap_or(room.language);
+        let render =
+            |room: &Room, msg: &Msg| self.i18n.render(language_of(room), room.timezone, msg);
+        let row = |room: &Room, chat: &str, kind: &str, text: String, incident: Option<i64>| {
+            NewOutbound {
+                idempotency_key: String::new(),
+                room_id: room.id.clone(),
+                platform: room.platform.as_str().to_string(),
                 chat: chat.to_string(),
                 thread: None,
                 kind: kind.to_string(),
-                language: lang,
+                language: language_of(room),
                 text,
                 rich: None,
                 incident,
@@ -54,33 +49,25 @@ impl Engine {
                 created_at: now,
                 recipient: None,
                 topic: None,
-            });
+            }
         };
 
-        let lang = language_of(&origin.id, origin.language);
-        let relayed = self.i18n.render(
-            lang,
-            origin.timezone,
+        let relayed = render(
+            &origin,
             &Msg::new("relay-message")
                 .text("name", inbound.author.name.clone())
                 .text("text", inbound.text.clone()),
         );
-        for member in origin.members.iter().filter(|m| **m != inbound.author.id) {
-            push(
-                &origin.id,
-                origin.platform,
-                member,
-                "relay",
-                lang,
-                relayed.clone(),
-                None,
-            );
-        }
+        let mut messages: Vec<NewOutbound> = origin
+            .members
+            .iter()
+            .filter(|m| **m != inbound.author.id)
+            .map(|member| row(&origin, member, "relay", relayed.clone(), None))
+            .collect();
 
         // Commands are heard through their effects (the engine broadcasts those); chatter is
         // mirrored only while an incident is open, into the newest one's thread.
-        let is_command = command::parse(&inbound.text).is_some();
-        let newest_open = if is_command {
+        let newest_open = if command::parse(&inbound.text).is_some() {
             None
         } else {
             tx.open_incidents()
@@ -90,28 +77,31 @@ impl Engine {
                 .max()
         };
         if let Some(incident) = newest_open {
-            for room in self.rooms.iter().filter(|r| {
-                r.platform == Platform::Slack && r.role == RoomRole::WarRoom && r.id != origin.id
-            }) {
-                let lang = language_of(&room.id, room.language);
-                let text = self.i18n.render(
-                    lang,
-                    room.timezone,
-                    &Msg::new("relay-mirror")
-                        .text("name", inbound.author.name.clone())
-                        .text("room", origin.id.clone())
-                        .text("text", inbound.text.clone()),
-                );
-                push(
-                    &room.id,
-                    room.platform,
-                    &room.chat,
-                    "mirror",
-                    lang,
-                    text,
-                    Some(incident),
-                );
-            }
+            let mirror = Msg::new("relay-mirror")
+                .text("name", inbound.author.name.clone())
+                .text("room", origin.id.clone())
+                .text("text", inbound.text.clone());
+            messages.extend(
+                self.rooms
+                    .iter()
+                    .filter(|r| {
+                        r.platform == Platform::Slack
+                            && r.role == RoomRole::WarRoom
+                            && r.id != origin.id
+                    })
+                    .map(|room| {
+                        row(
+                            room,
+                            &room.chat,
+                            "mirror",
+                            render(room, &mirror),
+                            Some(incident),
+                        )
+                    }),
+            );
+        }
+        for (i, m) in messages.iter_mut().enumerate() {
+            m.idempotency_key = format!("{key}#{i}");
         }
         let queued = messages.len();
         tx.enqueue(&messages).await?;
