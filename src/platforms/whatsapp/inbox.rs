@@ -171,6 +171,8 @@ impl Inbox {
                 Event::Status(s) => self.status(s).await.map_err(|e| e.to_string()),
             };
             if let Err(error) = result {
+                // A database error can quote the values it failed on.
+                let error = phone::redact_numbers(&error);
                 tracing::error!(%error, "a WhatsApp event was not recorded");
                 ok = false;
             }
@@ -184,7 +186,26 @@ impl Inbox {
             return Handed::Done;
         }
         let inbox = self.clone();
-        let work = tokio::spawn(async move { inbox.process(events).await });
+        self.within_budget(tokio::spawn(async move { inbox.process(events).await }))
+            .await
+    }
+
+    /// Hands one placed message (from the Evolution gateway) over the same way.
+    pub async fn hand_placed(self: &Arc<Self>, placed: Placed) -> Handed {
+        let inbox = self.clone();
+        self.within_budget(tokio::spawn(async move {
+            let result = inbox.receive(&placed).await;
+            if let Err(error) = &result {
+                let error = phone::redact_numbers(&error.to_string());
+                tracing::error!(%error, "an Evolution message was not recorded");
+            }
+            result.is_ok()
+        }))
+        .await
+    }
+
+    /// How the work stands when the ack budget runs out (it carries on after that).
+    async fn within_budget(&self, work: tokio::task::JoinHandle<bool>) -> Handed {
         match tokio::time::timeout(self.budget, work).await {
             Ok(Ok(true)) => Handed::Done,
             Ok(Ok(false)) | Ok(Err(_)) => Handed::Failed,
@@ -192,23 +213,6 @@ impl Inbox {
                 tracing::info!("answered a WhatsApp delivery before the engine finished");
                 Handed::Later
             }
-        }
-    }
-
-    /// Hands one placed message (from the Evolution gateway) over the same way.
-    pub async fn hand_placed(self: &Arc<Self>, placed: Placed) -> Handed {
-        let inbox = self.clone();
-        let work = tokio::spawn(async move {
-            let result = inbox.receive(&placed).await;
-            if let Err(error) = &result {
-                tracing::error!(%error, "an Evolution message was not recorded");
-            }
-            result.is_ok()
-        });
-        match tokio::time::timeout(self.budget, work).await {
-            Ok(Ok(true)) => Handed::Done,
-            Ok(Ok(false)) | Ok(Err(_)) => Handed::Failed,
-            Err(_) => Handed::Later,
         }
     }
 }
