@@ -159,7 +159,7 @@ fn config_check_names_the_field_and_the_problem() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/runroom.toml");
     let ok = s.run(&["config", "check", example], "");
     assert!(ok.status.success(), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("ok (4 rooms"), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("ok (5 rooms"), "{}", stdout(&ok));
 
     let bad = s.write(
         "bad.toml",
