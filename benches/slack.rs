@@ -6,12 +6,10 @@
 
 #[path = "../tests/fakes/mod.rs"]
 mod fakes;
+mod load;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::routing::post;
 use fakes::slack::FakeSlack;
 use runroom::engine::clock::{Clock, SystemClock};
 use runroom::engine::room::{Platform, Room, RoomRole};
@@ -44,13 +42,6 @@ fn command(i: usize, tag: &str) -> String {
     .expect("form")
 }
 
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}{PATH}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url
-}
-
 async fn runroom(dir: &tempfile::TempDir, fake: &FakeSlack) -> String {
     let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
     let store = runroom::store::connect(&url).await.unwrap();
@@ -81,65 +72,31 @@ async fn runroom(dir: &tempfile::TempDir, fake: &FakeSlack) -> String {
             extra_roles: Vec::new(),
         },
     ));
-    serve(webhooks::router(SlackHttp {
-        verifier: Arc::new(Verifier::new(SECRET)),
-        inbox: app.inbox(engine),
-        clock,
-    }))
+    load::serve(
+        webhooks::router(SlackHttp {
+            verifier: Arc::new(Verifier::new(SECRET)),
+            inbox: app.inbox(engine),
+            clock,
+        }),
+        PATH,
+    )
     .await
 }
 
-async fn baseline() -> String {
-    serve(Router::new().route(PATH, post(|_body: axum::body::Bytes| async { "" }))).await
+/// The i-th slash command, signed as Slack signs it.
+fn slash(client: &reqwest::Client, url: &str, i: usize, tag: &str) -> reqwest::RequestBuilder {
+    let body = command(i, tag);
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-signature", sign(&timestamp, &body))
+        .header("x-slack-request-timestamp", timestamp)
+        .body(body)
 }
 
-struct Run {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// `n` signed commands, `concurrency` at a time; every answer must be 200.
-async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> Run {
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let mut latencies = Vec::with_capacity(n);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut next = 0;
-    while latencies.len() < n {
-        while tasks.len() < concurrency && next < n {
-            let (client, url, body) = (client.clone(), url.to_string(), command(next, tag));
-            next += 1;
-            tasks.spawn(async move {
-                let timestamp = chrono::Utc::now().timestamp().to_string();
-                let signature = sign(&timestamp, &body);
-                let sent = Instant::now();
-                let response = client
-                    .post(url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("x-slack-request-timestamp", timestamp)
-                    .header("x-slack-signature", signature)
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("request");
-                assert_eq!(response.status().as_u16(), 200);
-                sent.elapsed()
-            });
-        }
-        latencies.push(tasks.join_next().await.unwrap().unwrap());
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    Run {
-        per_second: n as f64 / elapsed.as_secs_f64(),
-        p50: latencies[n / 2],
-        p99: latencies[(n * 99 / 100).min(n - 1)],
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> load::Run {
+    load::run(n, concurrency, |client, i| slash(client, url, i, tag)).await
 }
 
 fn main() {
@@ -150,7 +107,7 @@ fn main() {
     runtime.block_on(async {
         let fake = FakeSlack::start().await;
         fake.add_user("U0ANA", "Ana");
-        let base = baseline().await;
+        let base = load::baseline(PATH).await;
         let warm = tempfile::tempdir().unwrap();
         let warm_url = runroom(&warm, &fake).await;
         run(&warm_url, 200, 8, "warm").await;
@@ -168,10 +125,10 @@ fn main() {
                 ours.per_second,
                 bare.per_second,
                 bare.per_second / ours.per_second,
-                ms(ours.p50),
-                ms(ours.p99),
-                ms(bare.p50),
-                ms(bare.p99),
+                load::ms(ours.p50),
+                load::ms(ours.p99),
+                load::ms(bare.p50),
+                load::ms(bare.p99),
             );
         }
     });

@@ -21,13 +21,12 @@
 
 #[path = "../tests/fakes/mod.rs"]
 mod fakes;
+mod load;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::routing::post;
 use fakes::graph::FakeGraph;
 use runroom::engine::clock::{Clock, SystemClock};
 use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
@@ -136,13 +135,6 @@ fn delivery(i: usize, tag: &str) -> String {
     .to_string()
 }
 
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}{PATH}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url
-}
-
 /// runroom's WhatsApp webhook on a fresh SQLite file, with one incident open (the notes need it).
 async fn runroom(dir: &tempfile::TempDir) -> (String, Arc<Engine>) {
     let engine = Arc::new(engine(sqlite(dir).await, TEAM));
@@ -157,67 +149,36 @@ async fn runroom(dir: &tempfile::TempDir) -> (String, Arc<Engine>) {
         engine.clone(),
         WhatsappConfig::default().ack_budget(),
     ));
-    let url = serve(webhooks::router(WhatsappHttp {
-        verifier: Arc::new(Verifier::new(APP_SECRET, VERIFY_TOKEN)),
-        inbox,
-    }))
+    let url = load::serve(
+        webhooks::router(WhatsappHttp {
+            verifier: Arc::new(Verifier::new(APP_SECRET, VERIFY_TOKEN)),
+            inbox,
+        }),
+        PATH,
+    )
     .await;
     (url, engine)
 }
 
-async fn baseline() -> String {
-    serve(Router::new().route(PATH, post(|_body: axum::body::Bytes| async { "" }))).await
+/// The i-th delivery, signed as Meta signs it.
+fn signed(client: &reqwest::Client, url: &str, i: usize, tag: &str) -> reqwest::RequestBuilder {
+    let body = delivery(i, tag);
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            fakes::graph::sign(APP_SECRET, body.as_bytes()),
+        )
+        .body(body)
 }
 
-struct Run {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// `n` signed deliveries, `concurrency` at a time; every answer must be 200.
-async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> Run {
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let mut latencies = Vec::with_capacity(n);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut next = 0;
-    while latencies.len() < n {
-        while tasks.len() < concurrency && next < n {
-            let (client, url, body) = (client.clone(), url.to_string(), delivery(next, tag));
-            next += 1;
-            tasks.spawn(async move {
-                let signature = fakes::graph::sign(APP_SECRET, body.as_bytes());
-                let sent = Instant::now();
-                let response = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("x-hub-signature-256", signature)
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("request");
-                assert_eq!(response.status().as_u16(), 200);
-                sent.elapsed()
-            });
-        }
-        latencies.push(tasks.join_next().await.unwrap().unwrap());
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    Run {
-        per_second: n as f64 / elapsed.as_secs_f64(),
-        p50: latencies[n / 2],
-        p99: latencies[(n * 99 / 100).min(n - 1)],
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> load::Run {
+    load::run(n, concurrency, |client, i| signed(client, url, i, tag)).await
 }
 
 async fn webhooks() {
-    let base = baseline().await;
+    let base = load::baseline(PATH).await;
     let warm = tempfile::tempdir().unwrap();
     let (warm_url, _) = runroom(&warm).await;
     run(&warm_url, 200, 8, "warm").await;
@@ -243,10 +204,10 @@ async fn webhooks() {
             ours.per_second,
             bare.per_second,
             bare.per_second / ours.per_second,
-            ms(ours.p50),
-            ms(ours.p99),
-            ms(bare.p50),
-            ms(bare.p99),
+            load::ms(ours.p50),
+            load::ms(ours.p99),
+            load::ms(bare.p50),
+            load::ms(bare.p99),
             ours.p99.as_secs_f64() / bare.p99.as_secs_f64(),
         );
     }
@@ -419,12 +380,12 @@ async fn fan_outs() {
                 ),
             };
             let first_429 = f.first_429.map_or(String::new(), |(at, before)| {
-                format!(" (first at {}, after {before})", ms(at))
+                format!(" (first at {}, after {before})", load::ms(at))
             });
             println!(
                 "| {burst} / {capacity} | {minimum:.3} s | {} | {} | {all} | {ratio} | {}{first_429} |",
                 run + 1,
-                ms(f.first),
+                load::ms(f.first),
                 f.rate_limited,
             );
             assert_eq!(f.free_form, f.accepted, "every window was open");
