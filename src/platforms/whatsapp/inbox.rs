@@ -7,8 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use super::inbound::{Event, Message};
 use super::phone;
 use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
@@ -34,7 +32,6 @@ pub struct Placed {
     pub contact: Option<(String, String)>,
     /// Typed words are relayed to the rest of a roster; a button tap is not (its effect is).
     pub relay: bool,
-    pub at: DateTime<Utc>,
 }
 
 pub struct Inbox {
@@ -131,7 +128,6 @@ impl Inbox {
             },
             contact: Some(contact),
             relay: !m.tapped,
-            at: m.at,
         })
     }
 
@@ -140,7 +136,7 @@ impl Inbox {
         if let Some((address, seen_as)) = &placed.contact {
             self.engine
                 .store()
-                .record_contact("whatsapp", address, seen_as, placed.at)
+                .record_contact("whatsapp", address, seen_as, placed.inbound.received_at)
                 .await?;
         }
         if placed.relay {

@@ -43,22 +43,9 @@ pub enum RoomKind {
 }
 
 impl RoomKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoomKind::Roster => "roster",
-            RoomKind::Group => "group",
-            RoomKind::Evolution => "evolution",
-        }
-    }
-
     /// Reply buttons are interactive messages, which only one-to-one chats take.
     pub fn allows_buttons(self) -> bool {
         self == RoomKind::Roster
-    }
-
-    /// Evolution speaks as a linked phone, not as a business account: no 24-hour window.
-    pub fn has_window(self) -> bool {
-        self != RoomKind::Evolution
     }
 }
 

@@ -368,7 +368,7 @@ impl WhatsappSender {
             .store
             .contact("whatsapp", &m.chat)
             .await
-            .map_err(|e| SendError::retryable(format!("database: {e}")))?;
+            .map_err(|e| SendError::retryable(redact_numbers(&format!("database: {e}"))))?;
         // A reply goes where WhatsApp knows the person (an older Brazilian account has no ninth
         // digit); a group by its id.
         let to = match (&contact, group) {

@@ -145,7 +145,6 @@ async fn evolution_deliver(
         // A linked phone has no 24-hour window to open.
         contact: None,
         relay: true,
-        at: m.at,
     };
     answer(http.inbox.hand_placed(placed).await)
 }
