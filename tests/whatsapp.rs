@@ -906,12 +906,14 @@ async fn no_phone_number_reaches_the_logs() {
     }
 }
 
-/// `runroom serve` as deployed: a config file with a roster, secrets from the environment, debug
-/// logs to a file, Meta's deliveries over HTTP and the fake Graph API receiving what it sends.
-#[tokio::test]
-async fn runroom_serve_runs_a_roster_and_logs_no_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeGraph::start().await;
+/// `runroom serve` with a roster (Ana, Bruno) against `fake`, secrets in the environment and its
+/// logs at `RUNROOM_LOG` level in `serve.log`; `extra` goes into `[whatsapp]`.
+fn serve_roster(
+    dir: &std::path::Path,
+    fake: &FakeGraph,
+    extra: &str,
+    level: &str,
+) -> (std::process::Child, String, std::path::PathBuf) {
     let config = format!(
         r#"
 [server]
@@ -931,13 +933,14 @@ timezone = "America/Sao_Paulo"
 [whatsapp]
 api_url = "{api}"
 phone_number_id = "{PHONE_NUMBER_ID}"
+{extra}
 "#,
-        db = dir.path().join("runroom.db").display(),
+        db = dir.join("runroom.db").display(),
         api = fake.url,
     );
-    let path = dir.path().join("runroom.toml");
+    let path = dir.join("runroom.toml");
     std::fs::write(&path, config).unwrap();
-    let log_path = dir.path().join("serve.log");
+    let log_path = dir.join("serve.log");
     let logs = std::fs::File::create(&log_path).unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runroom"));
     command
@@ -945,10 +948,20 @@ phone_number_id = "{PHONE_NUMBER_ID}"
         .env("RUNROOM_WHATSAPP_TOKEN", &fake.token)
         .env("RUNROOM_WHATSAPP_APP_SECRET", APP_SECRET)
         .env("RUNROOM_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("RUNROOM_LOG", "debug")
+        .env("RUNROOM_LOG", level)
         .env_remove("RUNROOM_DATABASE_URL")
         .env_remove("RUNROOM_CONFIG");
-    let (mut child, url) = common::process::spawn_serve_logging(&mut command, logs);
+    let (child, url) = common::process::spawn_serve_logging(&mut command, logs);
+    (child, url, log_path)
+}
+
+/// `runroom serve` as deployed: a config file with a roster, secrets from the environment, debug
+/// logs to a file, Meta's deliveries over HTTP and the fake Graph API receiving what it sends.
+#[tokio::test]
+async fn runroom_serve_runs_a_roster_and_logs_no_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGraph::start().await;
+    let (mut child, url, log_path) = serve_roster(dir.path(), &fake, "", "debug");
     let http = reqwest::Client::new();
 
     let challenge = http
@@ -1084,4 +1097,86 @@ async fn a_status_that_overtakes_the_send_is_applied_once_the_wamid_is_known() {
         assert_eq!(to.len(), 3, "{to:?}");
         assert_eq!((to[2].kind.as_str(), to[2].status), ("template", 200));
     }
+}
+
+/// A delivery answered before the engine could commit (another writer held SQLite's lock past
+/// the ack budget) is still carried out when `runroom serve` is stopped meanwhile: Meta would
+/// not send it again.
+#[tokio::test]
+async fn a_stopping_serve_finishes_deliveries_it_already_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGraph::start().await;
+    let (mut child, url, log_path) = serve_roster(dir.path(), &fake, "ack_budget_ms = 50", "info");
+    let db = format!("sqlite://{}", dir.path().join("runroom.db").display());
+    let other = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&db)
+        .await
+        .unwrap();
+    let mut locker = other.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *locker)
+        .await
+        .unwrap();
+
+    let body = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.stopping",
+        chrono::Utc::now().timestamp(),
+        "incidente declarar sev2 Antes de parar",
+    )
+    .to_string();
+    let answered = reqwest::Client::new()
+        .post(format!("{url}/webhooks/whatsapp"))
+        .header(
+            "x-hub-signature-256",
+            graph::sign(APP_SECRET, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answered.status().as_u16(),
+        200,
+        "answered within the budget"
+    );
+
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    fakes::poll(
+        "serve waiting for the answered delivery",
+        std::time::Duration::from_secs(10),
+        || {
+            std::fs::read_to_string(&log_path)
+                .ok()
+                .filter(|logs| logs.contains("waiting for inbound work in flight"))
+        },
+    )
+    .await;
+    sqlx::query("ROLLBACK").execute(&mut *locker).await.unwrap();
+    drop(locker);
+    other.close().await;
+
+    let status = fakes::poll("serve to exit", std::time::Duration::from_secs(20), || {
+        child.try_wait().ok().flatten()
+    })
+    .await;
+    assert!(status.success());
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        !logs.contains("stopped with inbound work unfinished"),
+        "it waited for the work: {logs}"
+    );
+    let store = runroom::store::connect(&db).await.unwrap();
+    let incident = store
+        .incident(1)
+        .await
+        .unwrap()
+        .expect("declared before stopping");
+    assert_eq!(incident.declared_by, "Ana");
 }

@@ -76,6 +76,8 @@ pub struct Engine {
     roles: Vec<String>,
     /// Rung after each commit that queued messages, so this process's outbox workers start at once.
     wake: Option<Arc<tokio::sync::Notify>>,
+    /// Inbound work that outlived its webhook's answer (see [`Engine::in_flight`]).
+    in_flight: tokio_util::task::TaskTracker,
 }
 
 impl Engine {
@@ -99,6 +101,7 @@ impl Engine {
             rooms: settings.rooms,
             roles,
             wake: None,
+            in_flight: tokio_util::task::TaskTracker::new(),
         }
     }
 
@@ -113,6 +116,13 @@ impl Engine {
         if let Some(wake) = &self.wake {
             wake.notify_one();
         }
+    }
+
+    /// The platforms' inbound work runs here: a webhook is answered within its platform's
+    /// deadline while the work may go on, and a stopping process waits for it, since the
+    /// platform will not deliver an answered event again.
+    pub fn in_flight(&self) -> &tokio_util::task::TaskTracker {
+        &self.in_flight
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

@@ -22,6 +22,9 @@ use crate::outbox::Worker;
 use crate::platforms::console;
 use crate::platforms::slack::{self, SlackApp, SlackMode};
 
+/// How long a stopping process waits for inbound work whose webhook was already answered.
+const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -207,6 +210,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    // Events already answered (the engine was slower than the ack budget) would not be
+    // delivered again: finish them before stopping.
+    let in_flight = engine.in_flight();
+    in_flight.close();
+    if !in_flight.is_empty() {
+        tracing::info!(
+            tasks = in_flight.len(),
+            "waiting for inbound work in flight"
+        );
+        if tokio::time::timeout(IN_FLIGHT_GRACE, in_flight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                tasks = in_flight.len(),
+                "stopped with inbound work unfinished"
+            );
+        }
+    }
     let _ = stop_workers.send(true);
     if let Some(socket_mode) = socket_mode {
         let _ = socket_mode.await;

@@ -9,7 +9,7 @@ pub mod slack;
 use std::time::{Duration, Instant};
 
 /// Polls `check` every 20 ms until it returns something, or panics naming `what` at the deadline.
-pub async fn poll<T>(what: &str, within: Duration, check: impl Fn() -> Option<T>) -> T {
+pub async fn poll<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + within;
     loop {
         if let Some(found) = check() {

@@ -44,7 +44,7 @@ impl Inbox {
         }
         let engine = self.engine.clone();
         let people = self.people.clone();
-        let work = tokio::spawn(async move {
+        let work = self.engine.in_flight().spawn(async move {
             people.learn(&inbound).await;
             let handled = engine.handle(&inbound).await;
             if let Err(error) = &handled {

@@ -182,14 +182,18 @@ impl Inbox {
             return Handed::Done;
         }
         let inbox = self.clone();
-        self.within_budget(tokio::spawn(async move { inbox.process(events).await }))
-            .await
+        self.within_budget(
+            self.engine
+                .in_flight()
+                .spawn(async move { inbox.process(events).await }),
+        )
+        .await
     }
 
     /// Hands one placed message (from the Evolution gateway) over the same way.
     pub async fn hand_placed(self: &Arc<Self>, placed: Placed) -> Handed {
         let inbox = self.clone();
-        self.within_budget(tokio::spawn(async move {
+        self.within_budget(self.engine.in_flight().spawn(async move {
             let result = inbox.receive(&placed).await;
             if let Err(error) = &result {
                 let error = phone::redact_numbers(&error.to_string());
