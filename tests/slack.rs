@@ -610,23 +610,14 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
     let h = Harness::start(&backend, unpaced()).await;
 
     // Another writer holds SQLite's write lock.
-    let other = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    let mut locker = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *locker)
-        .await
-        .unwrap();
+    let lock = common::SqliteLock::take(&url).await;
 
     let (status, _, took) = h.slash("U0ANA", "declare sev1 Database stuck", "T1").await;
     assert_eq!(status, 200);
     assert!(took < Duration::from_secs(3), "acknowledged after {took:?}");
 
     // The lock goes away; the command the ack promised is carried out.
-    sqlx::query("ROLLBACK").execute(&mut *locker).await.unwrap();
+    lock.release().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while h
         .engine

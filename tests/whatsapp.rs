@@ -1108,16 +1108,7 @@ async fn a_stopping_serve_finishes_deliveries_it_already_answered() {
     let fake = FakeGraph::start().await;
     let (mut child, url, log_path) = serve_roster(dir.path(), &fake, "ack_budget_ms = 50", "info");
     let db = format!("sqlite://{}", dir.path().join("runroom.db").display());
-    let other = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&db)
-        .await
-        .unwrap();
-    let mut locker = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *locker)
-        .await
-        .unwrap();
+    let lock = common::SqliteLock::take(&db).await;
 
     let body = graph::text_message(
         ANA_WA,
@@ -1158,9 +1149,7 @@ async fn a_stopping_serve_finishes_deliveries_it_already_answered() {
         },
     )
     .await;
-    sqlx::query("ROLLBACK").execute(&mut *locker).await.unwrap();
-    drop(locker);
-    other.close().await;
+    lock.release().await;
 
     let status = fakes::poll("serve to exit", std::time::Duration::from_secs(20), || {
         child.try_wait().ok().flatten()

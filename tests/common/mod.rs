@@ -214,3 +214,35 @@ impl TestEngine {
             .unwrap_or_else(|e| panic!("[{}] {text}: {e}", self.backend))
     }
 }
+
+/// Another writer holding SQLite's write lock (`BEGIN IMMEDIATE`) on the file at `url`, until
+/// [`SqliteLock::release`].
+pub struct SqliteLock {
+    pool: sqlx::SqlitePool,
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+}
+
+impl SqliteLock {
+    pub async fn take(url: &str) -> SqliteLock {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .expect("a second connection to the SQLite file");
+        let mut conn = pool.acquire().await.expect("a connection");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .expect("the write lock");
+        SqliteLock { pool, conn }
+    }
+
+    pub async fn release(mut self) {
+        sqlx::query("ROLLBACK")
+            .execute(&mut *self.conn)
+            .await
+            .expect("release the write lock");
+        drop(self.conn);
+        self.pool.close().await;
+    }
+}
