@@ -120,16 +120,7 @@ fn main() {
             let url = runroom(&dir, &fake).await;
             let ours = run(&url, n, concurrency, &format!("c{concurrency}")).await;
             let bare = run(&base, n, concurrency, &format!("c{concurrency}")).await;
-            println!(
-                "| {concurrency} | {:.0} | {:.0} | {:.2}× slower | {} / {} | {} / {} |",
-                ours.per_second,
-                bare.per_second,
-                bare.per_second / ours.per_second,
-                load::ms(ours.p50),
-                load::ms(ours.p99),
-                load::ms(bare.p50),
-                load::ms(bare.p99),
-            );
+            println!("| {concurrency} | {} |", load::compared(&ours, &bare));
         }
     });
 }

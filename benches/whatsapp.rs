@@ -200,14 +200,8 @@ async fn webhooks() {
         let timeline = engine.store().timeline(1, 1_000_000).await.unwrap();
         assert_eq!(timeline.len(), 1 + n / 10, "every command was carried out");
         println!(
-            "| {concurrency} | {:.0} | {:.0} | {:.2}× slower | {} / {} | {} / {} | {:.1}× |",
-            ours.per_second,
-            bare.per_second,
-            bare.per_second / ours.per_second,
-            load::ms(ours.p50),
-            load::ms(ours.p99),
-            load::ms(bare.p50),
-            load::ms(bare.p99),
+            "| {concurrency} | {} | {:.1}× |",
+            load::compared(&ours, &bare),
             ours.p99.as_secs_f64() / bare.p99.as_secs_f64(),
         );
     }

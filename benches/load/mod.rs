@@ -64,6 +64,20 @@ pub async fn run(
     }
 }
 
+/// The table cells comparing runroom with the baseline: rates, their ratio, p50 / p99 of each.
+pub fn compared(ours: &Run, bare: &Run) -> String {
+    format!(
+        "{:.0} | {:.0} | {:.2}× slower | {} / {} | {} / {}",
+        ours.per_second,
+        bare.per_second,
+        bare.per_second / ours.per_second,
+        ms(ours.p50),
+        ms(ours.p99),
+        ms(bare.p50),
+        ms(bare.p99),
+    )
+}
+
 pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
