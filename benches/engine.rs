@@ -83,6 +83,7 @@ async fn run_engine(dir: &tempfile::TempDir) -> (Stats, Vec<usize>) {
         EngineSettings {
             rooms: rooms(),
             extra_roles: vec![],
+            ..Default::default()
         },
     );
     let mut samples = Vec::new();

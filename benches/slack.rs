@@ -70,6 +70,7 @@ async fn runroom(dir: &tempfile::TempDir, fake: &FakeSlack) -> String {
                 members: Vec::new(),
             }],
             extra_roles: Vec::new(),
+            ..Default::default()
         },
     ));
     load::serve(

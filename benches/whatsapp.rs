@@ -92,6 +92,7 @@ fn engine(store: Arc<dyn Store>, members: usize) -> Engine {
         EngineSettings {
             rooms: rooms(members),
             extra_roles: Vec::new(),
+            ..Default::default()
         },
     )
 }

@@ -58,8 +58,10 @@ pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Res
             )
         })?;
     let i18n = Arc::new(I18n::new()?);
+    let rooms = config.rooms()?;
     let settings = EngineSettings {
-        rooms: config.rooms()?,
+        policies: config.policies(&rooms)?,
+        rooms,
         extra_roles: config.incidents.extra_roles.clone(),
     };
     Ok(Engine::new(store, i18n, clock, settings))
@@ -102,7 +104,10 @@ fn parse_locale(raw: Option<&str>) -> anyhow::Result<Option<Lang>> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let quiet = matches!(
         cli.command,
-        Command::Console { .. } | Command::Incidents { .. } | Command::Outbox { .. }
+        Command::Console { .. }
+            | Command::Incidents { .. }
+            | Command::Outbox { .. }
+            | Command::Jobs { .. }
     );
     init_tracing(if quiet { "warn" } else { "info" });
     let tz = std::env::var("TZ").ok();
@@ -121,7 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config =
                 load_config(cli.config.as_deref())?.with_console_room(locale, tz.as_deref());
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let engine = Arc::new(build_engine(&config, clock.clone()).await?);
+            let engine = build_engine(&config, clock.clone()).await?;
             let interactive = std::io::stdin().is_terminal();
             let output = console::shared_output(tokio::io::stdout());
             // The console delivers only its own room; other platforms' messages wait for `serve`.
@@ -132,7 +137,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.outbox.clone(),
                 format!("console-{}", std::process::id()),
             );
-            console::run(
+            let engine = Arc::new(engine.with_wake(worker.wake_handle()));
+            // Reminders, pages, schedules and handoffs fire while the console is open. At a
+            // terminal a second worker prints them as they come; from a script, the worker
+            // that runs after each line does (so the output keeps the script's order).
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let scheduler = crate::scheduler::Scheduler::new(
+                engine.clone(),
+                config.scheduler.clone(),
+                format!("console-scheduler-{}", std::process::id()),
+            );
+            let mut tasks = vec![tokio::spawn({
+                let stopped = stopped.clone();
+                async move { scheduler.run(stopped).await }
+            })];
+            if interactive {
+                let background = worker.sibling(format!("console-bg-{}", std::process::id()));
+                tasks.push(tokio::spawn(async move { background.run(stopped).await }));
+            }
+            let result = console::run(
                 engine,
                 locale,
                 tokio::io::BufReader::new(tokio::io::stdin()),
@@ -140,7 +163,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 interactive,
                 Some(&worker),
             )
-            .await
+            .await;
+            let _ = stop.send(true);
+            for task in tasks {
+                let _ = task.await;
+            }
+            result
         }
         Command::Migrate => {
             let config = load_config(cli.config.as_deref())?;
@@ -162,7 +190,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Incidents { command } => incidents(cli.config.as_deref(), command).await,
         Command::Outbox { command } => outbox(cli.config.as_deref(), command).await,
+        Command::Jobs { state, limit } => jobs(cli.config.as_deref(), &state, limit).await,
     }
+}
+
+/// `runroom jobs`: what the scheduler has planned (or fired), earliest first.
+async fn jobs(config: Option<&Path>, state: &str, limit: i64) -> anyhow::Result<()> {
+    const STATES: [&str; 5] = ["pending", "running", "done", "cancelled", "dead"];
+    if !STATES.contains(&state) {
+        bail!("{state:?} is not a job state: use {}", STATES.join(", "));
+    }
+    let config = load_config(config)?;
+    let store = store::connect(&config.database.url).await?;
+    println!(
+        "{:<25} {:<10} {:<9} {:>8}  key",
+        "due (UTC)", "kind", "state", "attempts"
+    );
+    for job in store.jobs_in_state(state, limit).await? {
+        println!(
+            "{:<25} {:<10} {:<9} {:>8}  {}{}",
+            job.due_at.format("%Y-%m-%d %H:%M:%S"),
+            job.kind,
+            job.state,
+            job.attempts,
+            job.key,
+            job.last_error
+                .map(|e| format!("  ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 /// `runroom outbox …`: operator output, in English like the logs.

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show`.
+//! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show`,
+//! `outbox …` and `jobs`.
 
 use std::path::PathBuf;
 
@@ -44,6 +45,14 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+    },
+    /// Planned and fired jobs: reminders, escalation steps, schedules, handoffs.
+    Jobs {
+        /// pending, running, done, cancelled or dead.
+        #[arg(long, default_value = "pending")]
+        state: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 

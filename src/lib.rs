@@ -13,6 +13,8 @@
 //! - [`outbox`]: the durable send queue: workers claim due rows under a lease, pace them per
 //!   platform and destination, send through each platform's [`outbox::Sender`], retry or
 //!   dead-letter, behind the sending-mode and send-limit switches.
+//! - [`scheduler`]: durable jobs (update reminders, escalation steps, cron schedules, on-call
+//!   handoffs) claimed under a lease and fired by the engine, once, in every time zone.
 //! - [`i18n`]: Fluent bundles for en, pt-BR and es; every user-visible text is rendered here.
 //! - [`http`]: the axum server (`/healthz`, `/readyz`, `/metrics`, the admin API under `/api/`,
 //!   and the platforms' webhooks: Slack's, WhatsApp's and Evolution's).
@@ -27,4 +29,5 @@ pub mod http;
 pub mod i18n;
 pub mod outbox;
 pub mod platforms;
+pub mod scheduler;
 pub mod store;

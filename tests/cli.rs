@@ -211,3 +211,21 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
     let status = common::process::terminate(&mut child);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
+
+#[test]
+fn jobs_lists_what_the_scheduler_planned() {
+    let s = Sandbox::new();
+    let out = s.run(&["console"], "inc declare sev1 \"Checkout down\"\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // SEV1: the update reminder 15 minutes after the declaration.
+    let jobs = s.run(&["jobs"], "");
+    assert!(jobs.status.success(), "{}", stderr(&jobs));
+    let listed = stdout(&jobs);
+    assert!(
+        listed.contains("reminder") && listed.contains("reminder:1:"),
+        "{listed}"
+    );
+    let bad = s.run(&["jobs", "--state", "later"], "");
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("not a job state"), "{}", stderr(&bad));
+}

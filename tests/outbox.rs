@@ -147,6 +147,7 @@ async fn a_declaration_reaches_every_room_in_its_language() {
             EngineSettings {
                 rooms: rooms(),
                 extra_roles: vec![],
+                ..Default::default()
             },
         );
         let inbound = Inbound {

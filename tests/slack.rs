@@ -86,6 +86,7 @@ impl Harness {
             EngineSettings {
                 rooms: rooms(),
                 extra_roles: Vec::new(),
+                ..Default::default()
             },
         ));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);

@@ -507,6 +507,38 @@ async fn holds_count_each_message_once_and_settings_persist() {
     }
 }
 
+/// Six workers claim with `claim` (one call: the ids it got) until nothing is left; returns how
+/// many claims there were and how many distinct ids.
+async fn claim_in_parallel<F, Fut>(store: &Arc<dyn Store>, claim: F) -> (usize, usize)
+where
+    F: Fn(Arc<dyn Store>, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Vec<i64>> + Send,
+{
+    let tasks: Vec<_> = (0..6)
+        .map(|w| {
+            let (store, claim) = (store.clone(), claim.clone());
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = claim(store.clone(), format!("w{w}")).await;
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got);
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    (total, all.len())
+}
+
 #[tokio::test]
 async fn concurrent_claims_never_share_a_row() {
     for TestStore { name, store, .. } in backends().await {
@@ -516,39 +548,14 @@ async fn concurrent_claims_never_share_a_row() {
         let mut tx = store.begin().await.unwrap();
         tx.enqueue(&rows).await.unwrap();
         tx.commit().await.unwrap();
-        let tasks: Vec<_> = (0..6)
-            .map(|w| {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    let mut mine = Vec::new();
-                    loop {
-                        let got = store
-                            .claim_outbox(
-                                "slack",
-                                &format!("w{w}"),
-                                start_time(),
-                                std::time::Duration::from_secs(30),
-                                7,
-                            )
-                            .await
-                            .unwrap();
-                        if got.is_empty() {
-                            return mine;
-                        }
-                        mine.extend(got.into_iter().map(|r| r.id));
-                    }
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.unwrap());
-        }
-        let total = all.len();
-        all.sort();
-        all.dedup();
+        let claimed = claim_in_parallel(&store, |store, worker| async move {
+            let lease = std::time::Duration::from_secs(30);
+            let got = store.claim_outbox("slack", &worker, start_time(), lease, 7);
+            got.await.unwrap().into_iter().map(|r| r.id).collect()
+        })
+        .await;
         assert_eq!(
-            (total, all.len()),
+            claimed,
             (300, 300),
             "[{name}] every row claimed exactly once"
         );
@@ -613,5 +620,153 @@ async fn a_card_keeps_its_message_and_only_moves_forward() {
             Some("Ana Lima")
         );
         assert_eq!(tx.person_name("telegram", "U1").await.unwrap(), None);
+    }
+}
+
+fn job(key: &str, subject: &str, due_in_minutes: i64) -> runroom::store::NewJob {
+    runroom::store::NewJob {
+        kind: "reminder".into(),
+        key: key.into(),
+        subject: subject.into(),
+        due_at: start_time() + Duration::minutes(due_in_minutes),
+        payload: "{}".into(),
+    }
+}
+
+async fn plan(store: &Arc<dyn Store>, jobs: &[runroom::store::NewJob]) {
+    let mut tx = store.begin().await.unwrap();
+    tx.schedule_jobs(jobs, start_time()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_job_is_planned_once_claimed_when_due_and_completed_by_its_holder_only() {
+    let lease = std::time::Duration::from_secs(60);
+    for TestStore { name, store, .. } in backends().await {
+        plan(
+            &store,
+            &[job("a", "incident:1", 5), job("b", "incident:2", 10)],
+        )
+        .await;
+        // Planning the same occurrence again (another replica, a restart) changes nothing.
+        plan(&store, &[job("a", "incident:1", 5)]).await;
+        assert_eq!(
+            store.jobs_in_state("pending", 10).await.unwrap().len(),
+            2,
+            "{name}"
+        );
+        assert_eq!(
+            store.next_job_at().await.unwrap(),
+            Some(start_time() + Duration::minutes(5))
+        );
+
+        let now = start_time() + Duration::minutes(5);
+        let claimed = store.claim_jobs("w1", now, lease, 10).await.unwrap();
+        assert_eq!(
+            claimed.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(),
+            ["a"],
+            "{name}: only what is due"
+        );
+        assert!(
+            store
+                .claim_jobs("w2", now, lease, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: held"
+        );
+
+        // The lease ends: another worker takes it over, and the first can no longer complete it.
+        let later = now + Duration::minutes(2);
+        let taken = store.claim_jobs("w2", later, lease, 10).await.unwrap();
+        assert_eq!(taken.len(), 1, "{name}");
+        assert_eq!(taken[0].attempts, 2);
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            !tx.complete_job(taken[0].id, "w1", later).await.unwrap(),
+            "{name}: fenced"
+        );
+        assert!(tx.complete_job(taken[0].id, "w2", later).await.unwrap());
+        tx.commit().await.unwrap();
+        let done = store.job("a").await.unwrap().unwrap();
+        assert_eq!((done.state.as_str(), done.fired_at), ("done", Some(later)));
+
+        // A fired occurrence is never planned again; a cancelled one comes back when re-planned.
+        plan(&store, &[job("a", "incident:1", 5)]).await;
+        assert_eq!(
+            store.job("a").await.unwrap().unwrap().state,
+            "done",
+            "{name}"
+        );
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.cancel_jobs("incident:2", "reminder").await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        assert_eq!(store.job("b").await.unwrap().unwrap().state, "cancelled");
+        plan(&store, &[job("b", "incident:2", 10)]).await;
+        assert_eq!(
+            store.job("b").await.unwrap().unwrap().state,
+            "pending",
+            "{name}"
+        );
+
+        // A failed attempt waits for its retry; out of attempts, it is dead.
+        let due = start_time() + Duration::minutes(10);
+        let b = store
+            .claim_jobs("w1", due, lease, 10)
+            .await
+            .unwrap()
+            .remove(0);
+        let retry = due + Duration::seconds(10);
+        assert!(
+            store
+                .fail_job(b.id, "w1", "database is down", Some(retry))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .claim_jobs("w1", due, lease, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let b = store
+            .claim_jobs("w1", retry, lease, 10)
+            .await
+            .unwrap()
+            .remove(0);
+        assert!(
+            store
+                .fail_job(b.id, "w1", "still down", None)
+                .await
+                .unwrap()
+        );
+        let dead = store.job("b").await.unwrap().unwrap();
+        assert_eq!(
+            (dead.state.as_str(), dead.last_error.as_deref()),
+            ("dead", Some("still down")),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_job_claims_never_share_a_job() {
+    for TestStore { name, store, .. } in backends().await {
+        let jobs: Vec<_> = (0..200)
+            .map(|i| job(&format!("j{i}"), &format!("incident:{i}"), 0))
+            .collect();
+        plan(&store, &jobs).await;
+        let claimed = claim_in_parallel(&store, |store, worker| async move {
+            let lease = std::time::Duration::from_secs(60);
+            let got = store.claim_jobs(&worker, start_time(), lease, 7);
+            got.await.unwrap().into_iter().map(|j| j.id).collect()
+        })
+        .await;
+        assert_eq!(
+            claimed,
+            (200, 200),
+            "[{name}] every job claimed exactly once"
+        );
     }
 }

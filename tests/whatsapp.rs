@@ -14,6 +14,8 @@ use fakes::evolution::{self, FakeEvolution};
 use fakes::graph::{self, FakeGraph, Reply};
 use fakes::slack::FakeSlack;
 use runroom::engine::clock::{Clock, ManualClock};
+use runroom::engine::incident::Severity;
+use runroom::engine::policy::{Person, Policies, Step, Target};
 use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
@@ -25,6 +27,7 @@ use runroom::platforms::whatsapp::outbound::WhatsappSender;
 use runroom::platforms::whatsapp::signature::Verifier;
 use runroom::platforms::whatsapp::webhooks::{self, EvolutionHttp, WhatsappHttp};
 use runroom::platforms::whatsapp::{EvolutionConfig, RoomKind, WhatsappConfig};
+use runroom::scheduler::{Scheduler, SchedulerConfig};
 use runroom::store::{NewOutbound, OutboxRow, Store};
 use serde_json::{Value, json};
 
@@ -114,6 +117,11 @@ struct Harness {
 
 impl Harness {
     async fn start(backend: &TestStore) -> Harness {
+        Harness::start_with(backend, Policies::default()).await
+    }
+
+    /// With escalation policies, people and rotations.
+    async fn start_with(backend: &TestStore, policies: Policies) -> Harness {
         let graph = FakeGraph::start().await;
         let slack = FakeSlack::start().await;
         let evolution = FakeEvolution::start(EVOLUTION_KEY).await;
@@ -126,6 +134,7 @@ impl Harness {
             EngineSettings {
                 rooms: rooms(),
                 extra_roles: Vec::new(),
+                policies,
             },
         ));
         // Long enough that every delivery is processed before its 200: no polling needed.
@@ -461,6 +470,62 @@ async fn a_reply_button_tap_acknowledges() {
     let last = to_carla.last().unwrap();
     assert_ne!(last.kind, "template", "{last:?}");
     assert!(last.body.contains("INC-1"), "{}", last.body);
+}
+
+#[tokio::test]
+async fn a_paged_person_on_no_roster_gets_the_page_template_and_acks_from_it() {
+    const DIEGO_WA: &str = "5531999998888";
+    let backend = common::sqlite().await;
+    let mut policies = Policies::default();
+    policies.people.push(Person {
+        id: "diego".into(),
+        name: "Diego".into(),
+        slack: None,
+        whatsapp: Some("+5531999998888".into()),
+        telegram: None,
+        language: Lang::Es,
+        timezone: chrono_tz::America::Bogota,
+    });
+    policies.escalation.insert(
+        Severity::Sev1,
+        vec![Step {
+            after: chrono::Duration::zero(),
+            notify: vec![Target::Person("diego".into())],
+        }],
+    );
+    let h = Harness::start_with(&backend, policies).await;
+    h.text(ANA_WA, "Ana", "inc declarar sev1 Pagamentos fora")
+        .await;
+    let scheduler = Scheduler::new(h.engine.clone(), SchedulerConfig::default(), "t");
+    assert_eq!(scheduler.drain().await.unwrap().fired, 1);
+    h.drain().await;
+    // Diego never wrote: the page template, in Spanish, with its Ack quick reply.
+    let to_diego = h.graph.accepted_to(DIEGO_WA);
+    assert_eq!(kinds_of(&to_diego), ["template"]);
+    assert_eq!(to_diego[0].json["template"]["name"], "runroom_page");
+    assert_eq!(to_diego[0].json["template"]["language"]["code"], "es");
+    assert!(to_diego[0].body.contains("INC-1"), "{}", to_diego[0].body);
+
+    // His tap comes back from his own chat, which runroom takes although he is on no roster.
+    let tap = graph::button_reply(DIEGO_WA, "Diego", &h.wamid(), h.now_secs(), "ack:1");
+    assert_eq!(h.post(&tap).await, 200);
+    let incident = h.store.incident(1).await.unwrap().unwrap();
+    assert_eq!(incident.acked_by.as_deref(), Some("Diego"));
+    h.drain().await;
+    let answer = h.graph.accepted_to(DIEGO_WA);
+    let last = answer.last().unwrap();
+    assert_ne!(last.kind, "template", "his window is open now: {last:?}");
+    // In his language and zone.
+    assert!(
+        last.body
+            .contains("Diego tomó el INC-1 (02/03/2026 08:00 -05)"),
+        "{}",
+        last.body
+    );
+    // A stranger still gets nothing.
+    let before = h.store.incident(1).await.unwrap();
+    h.text("5531900000000", "Eve", "inc resolve").await;
+    assert_eq!(h.store.incident(1).await.unwrap(), before);
 }
 
 #[tokio::test]

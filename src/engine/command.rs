@@ -25,6 +25,11 @@ pub enum Verb {
     Timeline,
     Help,
     Lang,
+    Snooze,
+    Escalate,
+    Check,
+    Oncall,
+    Handoff,
 }
 
 /// Every verb with its aliases; the first alias is the canonical English name.
@@ -93,6 +98,27 @@ pub const VERBS: &[(Verb, &[&str])] = &[
     ),
     (Verb::Help, &["help", "ajuda", "ayuda", "?"]),
     (Verb::Lang, &["lang", "language", "idioma", "lingua"]),
+    (Verb::Snooze, &["snooze", "adiar", "posponer", "soneca"]),
+    (Verb::Escalate, &["escalate", "escalar", "acionar"]),
+    (
+        Verb::Check,
+        &["check", "tick", "marcar", "checar", "chequear"],
+    ),
+    (
+        Verb::Oncall,
+        &[
+            "oncall",
+            "on-call",
+            "plantao",
+            "sobreaviso",
+            "guardia",
+            "turno",
+        ],
+    ),
+    (
+        Verb::Handoff,
+        &["handoff", "passagem", "traspaso", "entrega", "relevo"],
+    ),
 ];
 
 /// Prefixes that can only mean runroom: whatever follows gets an answer, even "unknown command".
@@ -212,6 +238,35 @@ pub enum Command {
     Lang {
         lang: Lang,
     },
+    /// Put off the next update reminder.
+    Snooze {
+        incident: Option<i64>,
+        minutes: u32,
+    },
+    /// Page the next escalation step now.
+    Escalate {
+        incident: Option<i64>,
+    },
+    /// Tick items of the latest checklist (none: show it).
+    Check {
+        items: Vec<u32>,
+    },
+    /// Who is on call now and next.
+    Oncall,
+    /// Someone else holds a rotation's first role for a while. `rotation: None`: the only one.
+    OncallOverride {
+        rotation: Option<String>,
+        person: String,
+        minutes: u32,
+    },
+    /// A note for the next handoff summary; the rotation is named by the text's first word
+    /// when it is a rotation's id.
+    HandoffNote {
+        text: String,
+    },
+    HandoffPreview {
+        rotation: Option<String>,
+    },
 }
 
 impl Command {
@@ -232,6 +287,11 @@ impl Command {
             Self::Timeline { .. } => Verb::Timeline,
             Self::Help { .. } => Verb::Help,
             Self::Lang { .. } => Verb::Lang,
+            Self::Snooze { .. } => Verb::Snooze,
+            Self::Escalate { .. } => Verb::Escalate,
+            Self::Check { .. } => Verb::Check,
+            Self::Oncall | Self::OncallOverride { .. } => Verb::Oncall,
+            Self::HandoffNote { .. } | Self::HandoffPreview { .. } => Verb::Handoff,
         }
     }
 }
@@ -282,6 +342,12 @@ pub enum ParseError {
     BadLanguage { got: String },
     #[error("a language is missing")]
     MissingLanguage,
+    #[error("{verb:?} needs a duration")]
+    MissingDuration { verb: Verb },
+    #[error("{got:?} is not an item number")]
+    BadItem { got: String },
+    #[error("{verb:?} has no {got:?}")]
+    UnknownSubcommand { verb: Verb, got: String },
 }
 
 /// Parses one chat message. `None`: the message is not addressed to runroom (ordinary chat).
@@ -391,7 +457,91 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
             let lang = Lang::parse(&word).ok_or(ParseError::BadLanguage { got: word })?;
             Ok(Command::Lang { lang })
         }
+        Verb::Snooze => {
+            let word = single_word(verb, after_ref)?.ok_or(ParseError::MissingDuration { verb })?;
+            Ok(Command::Snooze {
+                incident,
+                minutes: parse_minutes(&word)?,
+            })
+        }
+        Verb::Escalate => no_arguments(verb, after_ref).map(|()| Command::Escalate { incident }),
+        Verb::Check => {
+            let items = args
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    w.trim_start_matches('#')
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| ParseError::BadItem {
+                            got: w.chars().take(40).collect(),
+                        })
+                })
+                .collect::<Result<Vec<u32>, ParseError>>()?;
+            Ok(Command::Check { items })
+        }
+        Verb::Oncall => parse_oncall(args),
+        Verb::Handoff => parse_handoff(args),
     }
+}
+
+const OVERRIDE_WORDS: &[&str] = &["override", "substituir", "cobrir", "reemplazar", "cubrir"];
+const NOTE_WORDS: &[&str] = &["note", "nota", "anotar"];
+const PREVIEW_WORDS: &[&str] = &["preview", "previa", "mostrar", "ver", "show"];
+
+/// `oncall`, or `oncall override [ROTATION] PERSON DURATION`.
+fn parse_oncall(args: &str) -> Result<Command, ParseError> {
+    let (sub, rest) = split_first_word(args);
+    if sub.is_empty() {
+        return Ok(Command::Oncall);
+    }
+    if !OVERRIDE_WORDS.contains(&fold(sub).as_str()) {
+        return Err(ParseError::UnknownSubcommand {
+            verb: Verb::Oncall,
+            got: sub.chars().take(40).collect(),
+        });
+    }
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let (rotation, person, duration) = match words.as_slice() {
+        [] => return Err(ParseError::MissingPerson),
+        [_] => {
+            return Err(ParseError::MissingDuration { verb: Verb::Oncall });
+        }
+        [person, duration] => (None, *person, *duration),
+        [rotation, person, duration] => (Some(rotation.to_string()), *person, *duration),
+        [_, _, _, extra, ..] => {
+            return Err(ParseError::UnexpectedArgument {
+                verb: Verb::Oncall,
+                got: extra.chars().take(40).collect(),
+            });
+        }
+    };
+    Ok(Command::OncallOverride {
+        rotation,
+        person: capped(person, MAX_TITLE_CHARS, Field::Title)?,
+        minutes: parse_minutes(duration)?,
+    })
+}
+
+/// `handoff note TEXT`, `handoff preview [ROTATION]` (`handoff` alone: the preview).
+fn parse_handoff(args: &str) -> Result<Command, ParseError> {
+    let (sub, rest) = split_first_word(args);
+    let sub = fold(sub);
+    if sub.is_empty() || PREVIEW_WORDS.contains(&sub.as_str()) {
+        return Ok(Command::HandoffPreview {
+            rotation: single_word(Verb::Handoff, rest)?,
+        });
+    }
+    if NOTE_WORDS.contains(&sub.as_str()) {
+        return Ok(Command::HandoffNote {
+            text: required_text(Verb::Handoff, rest)?,
+        });
+    }
+    Err(ParseError::UnknownSubcommand {
+        verb: Verb::Handoff,
+        got: sub.chars().take(40).collect(),
+    })
 }
 
 fn parse_declare(args: &str) -> Result<Command, ParseError> {
@@ -607,8 +757,7 @@ fn no_arguments(verb: Verb, args: &str) -> Result<(), ParseError> {
 /// A card button (`ack:7`, `resolve:7`, `update:7`, `escalate:7`) as the command it stands for,
 /// whichever platform the press came from (a Slack button, a WhatsApp reply button or template
 /// quick reply).
-/// Update needs words only a person can give, so it answers with how to post one; escalating
-/// means raising the severity until escalation policies arrive.
+/// Update needs words only a person can give, so it answers with how to post one.
 pub fn button_command(action_id: &str) -> Option<String> {
     let (verb, number) = action_id.split_once(':')?;
     let number: i64 = number.parse().ok()?;
@@ -616,7 +765,7 @@ pub fn button_command(action_id: &str) -> Option<String> {
         "ack" => format!("/inc ack INC-{number}"),
         "resolve" => format!("/inc resolve INC-{number}"),
         "update" => "/inc help update".to_string(),
-        "escalate" => "/inc help sev".to_string(),
+        "escalate" => format!("/inc escalate INC-{number}"),
         _ => return None,
     })
 }
@@ -825,6 +974,79 @@ mod tests {
                 verb: Verb::Declare,
                 key: "color".into()
             }
+        );
+    }
+
+    #[test]
+    fn scheduling_commands_in_three_languages() {
+        assert_eq!(
+            ok("inc snooze 30m"),
+            Command::Snooze {
+                incident: None,
+                minutes: 30
+            }
+        );
+        assert_eq!(
+            ok("inc adiar INC-3 1h"),
+            Command::Snooze {
+                incident: Some(3),
+                minutes: 60
+            }
+        );
+        assert_eq!(
+            err("inc snooze"),
+            ParseError::MissingDuration { verb: Verb::Snooze }
+        );
+        assert_eq!(ok("inc escalar"), Command::Escalate { incident: None });
+        assert_eq!(ok("inc check 2, 3"), Command::Check { items: vec![2, 3] });
+        assert_eq!(ok("inc marcar"), Command::Check { items: vec![] });
+        assert_eq!(
+            err("inc check two"),
+            ParseError::BadItem { got: "two".into() }
+        );
+        assert_eq!(ok("inc plantão"), Command::Oncall);
+        assert_eq!(
+            ok("inc oncall override @marcos 2h"),
+            Command::OncallOverride {
+                rotation: None,
+                person: "@marcos".into(),
+                minutes: 120
+            }
+        );
+        assert_eq!(
+            ok("inc guardia reemplazar ops @ana 90m"),
+            Command::OncallOverride {
+                rotation: Some("ops".into()),
+                person: "@ana".into(),
+                minutes: 90
+            }
+        );
+        assert_eq!(
+            err("inc oncall swap"),
+            ParseError::UnknownSubcommand {
+                verb: Verb::Oncall,
+                got: "swap".into()
+            }
+        );
+        assert_eq!(
+            ok("inc handoff note deploy v1.2.3 pending"),
+            Command::HandoffNote {
+                text: "deploy v1.2.3 pending".into()
+            }
+        );
+        assert_eq!(
+            ok("inc passagem"),
+            Command::HandoffPreview { rotation: None }
+        );
+        assert_eq!(
+            ok("inc traspaso preview ops"),
+            Command::HandoffPreview {
+                rotation: Some("ops".into())
+            }
+        );
+        assert_eq!(
+            button_command("escalate:7").as_deref(),
+            Some("/inc escalate INC-7")
         );
     }
 

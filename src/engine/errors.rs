@@ -2,7 +2,7 @@
 //! localized message that says what was wrong and what would be right.
 
 use super::command::{Field, ParseError, Verb};
-use super::incident::TransitionError;
+use super::incident::{Severity, TransitionError};
 use super::reply::{self, Msg, incident_id};
 
 /// A command that parsed but cannot be applied to the incidents as they stand.
@@ -18,6 +18,20 @@ pub enum ActionError {
     WhichIncident(Verb),
     #[error("unknown role {got:?}")]
     UnknownRole { got: String, allowed: Vec<String> },
+    #[error("INC-{number} has no escalation policy at its severity")]
+    NoEscalationPolicy { number: i64, severity: Severity },
+    #[error("INC-{number} has paged all {of} escalation steps")]
+    NoEscalationStep { number: i64, of: u32 },
+    #[error("no checklist was posted to this room")]
+    NoChecklist,
+    #[error("the checklist has {count} items, not {item}")]
+    NoChecklistItem { item: u32, count: u32 },
+    #[error("no on-call rotation is configured")]
+    NoRotation,
+    #[error("unknown rotation {got:?}")]
+    UnknownRotation { got: String, known: Vec<String> },
+    #[error("several rotations: name one")]
+    WhichRotation { known: Vec<String> },
     #[error(transparent)]
     Transition(#[from] TransitionError),
 }
@@ -70,6 +84,14 @@ pub fn parse_error(error: &ParseError) -> Msg {
         ParseError::BadDuration { got } => Msg::new("error-bad-duration").text("got", got.clone()),
         ParseError::BadLanguage { got } => Msg::new("error-bad-language").text("got", got.clone()),
         ParseError::MissingLanguage => Msg::new("error-missing-language"),
+        ParseError::MissingDuration { verb } => Msg::new("error-missing-duration")
+            .text("verb", verb.name())
+            .msg("usage", reply::usage(*verb)),
+        ParseError::BadItem { got } => Msg::new("error-bad-item").text("got", got.clone()),
+        ParseError::UnknownSubcommand { verb, got } => Msg::new("error-unknown-subcommand")
+            .text("verb", verb.name())
+            .text("got", got.clone())
+            .msg("usage", reply::usage(*verb)),
     }
 }
 
@@ -96,6 +118,25 @@ pub fn action_error(error: &ActionError) -> Msg {
         ActionError::UnknownRole { got, allowed } => Msg::new("error-unknown-role")
             .text("got", got.clone())
             .text("roles", allowed.join(", ")),
+        ActionError::NoEscalationPolicy { number, severity } => {
+            Msg::new("error-no-escalation-policy")
+                .text("id", incident_id(*number))
+                .msg("severity", reply::severity(*severity))
+        }
+        ActionError::NoEscalationStep { number, of } => Msg::new("error-no-escalation-step")
+            .text("id", incident_id(*number))
+            .number("of", i64::from(*of)),
+        ActionError::NoChecklist => Msg::new("error-no-checklist"),
+        ActionError::NoChecklistItem { item, count } => Msg::new("error-no-checklist-item")
+            .number("item", i64::from(*item))
+            .number("count", i64::from(*count)),
+        ActionError::NoRotation => Msg::new("oncall-none"),
+        ActionError::UnknownRotation { got, known } => Msg::new("error-unknown-rotation")
+            .text("got", got.clone())
+            .text("rotations", known.join(", ")),
+        ActionError::WhichRotation { known } => {
+            Msg::new("error-which-rotation").text("rotations", known.join(", "))
+        }
         ActionError::Transition(t) => transition_error(t),
     }
 }

@@ -156,6 +156,18 @@ pub struct Incident {
     pub resolved_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub next_check_at: Option<DateTime<Utc>>,
+    /// When the last structured update was posted (the update cadence counts from it).
+    #[serde(default)]
+    pub last_update_at: Option<DateTime<Utc>>,
+    /// When the next update is due: the reminder fires then (see `engine::plan`).
+    #[serde(default)]
+    pub update_due_at: Option<DateTime<Utc>>,
+    /// When the escalation chain started (its steps' delays count from it).
+    #[serde(default)]
+    pub escalation_started_at: Option<DateTime<Utc>>,
+    /// The last escalation step paged (0-based), if any.
+    #[serde(default)]
+    pub escalation_step: Option<u32>,
 }
 
 /// Who did something, and from which room: stamped on every timeline entry.
@@ -201,6 +213,20 @@ pub enum Event {
     Reopened {
         reason: Option<String>,
     },
+    /// The next update reminder was put off by `minutes`.
+    Snoozed {
+        minutes: u32,
+    },
+    /// An escalation step notified people (`manual`: `inc escalate`, else its timer).
+    Paged {
+        /// 1-based step and the policy's number of steps.
+        step: u32,
+        of: u32,
+        /// Person ids from config, and how each is mentioned (a Slack mention with its name).
+        people: Vec<String>,
+        who: Vec<String>,
+        manual: bool,
+    },
 }
 
 impl Event {
@@ -216,6 +242,8 @@ impl Event {
             Self::FollowUpAdded { .. } => "follow_up_added",
             Self::Resolved { .. } => "resolved",
             Self::Reopened { .. } => "reopened",
+            Self::Snoozed { .. } => "snoozed",
+            Self::Paged { .. } => "paged",
         }
     }
 }
@@ -279,6 +307,10 @@ impl Incident {
             resolved_at: None,
             updated_at: now,
             next_check_at: None,
+            last_update_at: None,
+            update_due_at: None,
+            escalation_started_at: None,
+            escalation_step: None,
         };
         (incident, vec![Event::Declared { title, severity }])
     }
@@ -411,6 +443,40 @@ impl Incident {
         next.resolved_at = Some(now);
         next.next_check_at = None;
         Ok((next, vec![Event::Resolved { summary }]))
+    }
+
+    /// Puts off the next update reminder (the engine's planner moves it).
+    pub fn snooze(&self, minutes: u32, now: DateTime<Utc>) -> Transition {
+        self.ensure_open()?;
+        Ok((self.touched(now), vec![Event::Snoozed { minutes }]))
+    }
+
+    /// Records that escalation step `step` (0-based) of `of` notified `people`.
+    pub fn page(
+        &self,
+        step: u32,
+        of: u32,
+        people: Vec<(String, String)>,
+        manual: bool,
+        now: DateTime<Utc>,
+    ) -> Transition {
+        self.ensure_open()?;
+        let mut next = self.touched(now);
+        next.escalation_step = Some(step);
+        if next.escalation_started_at.is_none() {
+            next.escalation_started_at = Some(now);
+        }
+        let (people, who) = people.into_iter().unzip();
+        Ok((
+            next,
+            vec![Event::Paged {
+                step: step + 1,
+                of,
+                people,
+                who,
+                manual,
+            }],
+        ))
     }
 
     pub fn reopen(&self, reason: Option<String>, now: DateTime<Utc>) -> Transition {

@@ -1,15 +1,22 @@
 //! The platform-neutral core: [`Engine::handle`] takes one [`Inbound`] message, parses it,
 //! decides (purely, in [`actions`]) and commits the incident, its timeline and every message it
-//! causes in one transaction. This is the only engine file that touches the store.
+//! causes in one transaction. This file and [`jobs`] (which fires due jobs the same way) are the
+//! only engine files that touch the store.
 
 pub mod actions;
 pub mod clock;
 pub mod command;
 pub mod errors;
 pub mod incident;
+pub mod jobs;
+pub mod oncall;
+pub mod plan;
+pub mod policy;
 pub mod relay;
 pub mod reply;
 pub mod room;
+pub mod rotation;
+pub mod schedule;
 pub mod text;
 
 use std::collections::HashMap;
@@ -18,16 +25,19 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use self::actions::{Context, Decision};
+use self::actions::{Change, Context, Decision, Effect};
 use self::clock::Clock;
 use self::command::{Command, Verb};
 use self::errors::ActionError;
 use self::incident::{Actor, BUILTIN_ROLES, Event, Incident, TimelineEntry};
+use self::policy::Policies;
 use self::reply::{Card, Msg};
 use self::room::{Inbound, Room, RoomRef, RoomRole};
 use crate::i18n::{I18n, Lang};
 use crate::outbox::{Rich, RichButton, RichField};
-use crate::store::{NewOutbound, Store, StoreError, StoreTx};
+use crate::store::{
+    Checklist, HandoffNote, NewOutbound, OncallOverride, Store, StoreError, StoreTx,
+};
 
 /// How many timeline entries `show` includes, and the most `timeline` prints.
 const SHOW_LATEST: i64 = 5;
@@ -66,6 +76,8 @@ pub struct EngineSettings {
     pub rooms: Vec<Room>,
     /// Roles beyond commander, comms and scribe.
     pub extra_roles: Vec<String>,
+    /// Reminders, escalation, schedules and rotations.
+    pub policies: Policies,
 }
 
 pub struct Engine {
@@ -78,6 +90,9 @@ pub struct Engine {
     wake: Option<Arc<tokio::sync::Notify>>,
     /// Inbound work that outlived its webhook's answer (see [`Engine::in_flight`]).
     in_flight: tokio_util::task::TaskTracker,
+    policies: Arc<Policies>,
+    /// Rung after each commit that planned jobs, so this process's scheduler looks again.
+    scheduler_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -102,7 +117,18 @@ impl Engine {
             roles,
             wake: None,
             in_flight: tokio_util::task::TaskTracker::new(),
+            policies: Arc::new(settings.policies),
+            scheduler_wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// Notified when a commit plans jobs, so an idle scheduler looks again at once.
+    pub fn scheduler_wake(&self) -> &Arc<tokio::sync::Notify> {
+        &self.scheduler_wake
     }
 
     /// Wakes the outbox workers of this process whenever a decision queues messages.
@@ -148,6 +174,13 @@ impl Engine {
             .iter()
             .find(|r| r.platform == at.platform && r.chat == at.chat)
             .cloned()
+            .or_else(|| {
+                self.policies
+                    .people
+                    .iter()
+                    .filter_map(page_room)
+                    .find(|r| r.platform == at.platform && r.chat == at.chat)
+            })
             .unwrap_or_else(|| Room {
                 id: format!("{}:{}", at.platform.as_str(), at.chat),
                 platform: at.platform,
@@ -180,12 +213,16 @@ impl Engine {
         let mut languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
 
         let verb = parsed.as_ref().ok().map(Command::verb);
+        let mut before = None;
         let decided = match parsed {
             Err(e) => Err(errors::parse_error(&e)),
-            Ok(cmd) => self
-                .load_and_decide(&mut *tx, cmd, &actor, now)
-                .await?
-                .map_err(|e| errors::action_error(&e)),
+            Ok(cmd) => {
+                let (target, decided) = self
+                    .load_and_decide(&mut *tx, cmd, &actor, &origin.id, now)
+                    .await?;
+                before = target;
+                decided.map_err(|e| errors::action_error(&e))
+            }
         };
         let ok = decided.is_ok();
         if let Ok(Decision {
@@ -204,41 +241,29 @@ impl Engine {
             languages: &languages,
             i18n: &self.i18n,
             topic: None,
+            late: None,
             messages: Vec::new(),
         };
         let mut incident_number = None;
         match decided {
             Err(msg) => out.answer(&origin, &msg, true),
             Ok(decision) => {
+                for effect in &decision.effects {
+                    apply(&mut *tx, effect).await?;
+                }
                 if let Some(change) = decision.change {
-                    let mut stored = change.incident;
-                    if change.is_new {
-                        stored.number = tx.insert_incident(&stored).await?;
-                    } else {
-                        tx.update_incident(&stored).await?;
-                    }
-                    incident_number = Some(stored.number);
-                    let entries: Vec<TimelineEntry> = change
-                        .events
-                        .iter()
-                        .map(|event| TimelineEntry {
-                            incident: stored.number,
-                            at: now,
-                            actor: actor.name.clone(),
-                            room: origin.id.clone(),
-                            event: event.clone(),
-                        })
-                        .collect();
-                    tx.append_timeline(&entries).await?;
-                    for event in &change.events {
-                        out.topic = Some(topic(event));
-                        let msg = reply::change(&stored, event, &actor.name, now);
-                        if reply::is_broadcast(event) {
-                            out.broadcast(&origin, &self.rooms, &stored, event, &msg);
-                        } else {
-                            out.reply(&origin, Some(stored.number), &msg);
-                        }
-                    }
+                    let number = self
+                        .commit_change(
+                            &mut *tx,
+                            &mut out,
+                            Some(&origin),
+                            &actor,
+                            before.as_ref(),
+                            change,
+                            now,
+                        )
+                        .await?;
+                    incident_number = Some(number);
                 }
                 out.topic = None;
                 if let Some(msg) = decision.reply {
@@ -250,9 +275,8 @@ impl Engine {
         name_mentions(&mut *tx, &mut messages).await?;
         tx.enqueue(&messages).await?;
         tx.commit().await?;
-        if let Some(wake) = &self.wake {
-            wake.notify_one();
-        }
+        self.wake_outbox();
+        self.scheduler_wake.notify_one();
         let verb_label = verb.map(Verb::name).unwrap_or("invalid");
         metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
             .increment(1);
@@ -270,8 +294,9 @@ impl Engine {
         tx: &mut dyn StoreTx,
         cmd: Command,
         actor: &Actor,
+        room: &str,
         now: DateTime<Utc>,
-    ) -> Result<Result<Decision, ActionError>, StoreError> {
+    ) -> Result<(Option<Incident>, Result<Decision, ActionError>), StoreError> {
         let verb = cmd.verb();
         let open: Vec<Incident> = if verb == Verb::List || matches!(incident_ref(&cmd), Some(None))
         {
@@ -283,20 +308,20 @@ impl Engine {
             None => None,
             Some(Some(number)) => match tx.incident(number).await? {
                 Some(found) => Some(found),
-                None => return Ok(Err(ActionError::UnknownIncident(number))),
+                None => return Ok((None, Err(ActionError::UnknownIncident(number)))),
             },
             // Reopening is about a resolved incident: "the open one" cannot mean it.
-            Some(None) if verb == Verb::Reopen => return Ok(Err(ActionError::WhichIncident(verb))),
+            Some(None) if verb == Verb::Reopen => {
+                return Ok((None, Err(ActionError::WhichIncident(verb))));
+            }
             Some(None) => match open.as_slice() {
-                [] => return Ok(Err(ActionError::NoOpenIncident)),
+                [] => return Ok((None, Err(ActionError::NoOpenIncident))),
                 // Read it again under the row lock: the list was read without one, and deciding
                 // on that copy could overwrite a change another replica committed meanwhile.
                 [only] => tx.incident(only.number).await?,
                 many => {
-                    return Ok(Err(ActionError::AmbiguousIncident {
-                        verb,
-                        open: many.iter().map(|i| i.number).collect(),
-                    }));
+                    let open = many.iter().map(|i| i.number).collect();
+                    return Ok((None, Err(ActionError::AmbiguousIncident { verb, open })));
                 }
             },
         };
@@ -305,6 +330,25 @@ impl Engine {
             (Some(t), Verb::Timeline) => tx.timeline(t.number, TIMELINE_MAX).await?,
             _ => Vec::new(),
         };
+        let overrides: Vec<OncallOverride> =
+            if matches!(verb, Verb::Escalate | Verb::Oncall | Verb::Handoff) {
+                tx.overrides(now).await?
+            } else {
+                Vec::new()
+            };
+        let checklists: Vec<Checklist> = if verb == Verb::Check {
+            tx.recent_checklists(CHECKLISTS_SEARCHED).await?
+        } else {
+            Vec::new()
+        };
+        let mut recent = Vec::new();
+        let mut notes: Vec<(String, Vec<HandoffNote>)> = Vec::new();
+        if verb == Verb::Handoff {
+            recent = tx.incidents_since(now - chrono::Duration::days(8)).await?;
+            for rotation in &self.policies.rotations {
+                notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
+            }
+        }
         let ctx = Context {
             now,
             actor,
@@ -312,8 +356,128 @@ impl Engine {
             open: &open,
             timeline: &timeline,
             roles: &self.roles,
+            policies: &self.policies,
+            overrides: &overrides,
+            checklists: &checklists,
+            room,
+            recent: &recent,
+            notes: &notes,
         };
-        Ok(actions::decide(cmd, &ctx))
+        let decided = actions::decide(cmd, &ctx);
+        Ok((target, decided))
+    }
+
+    /// Commits an incident change: plans its jobs, stores it with its timeline, and renders
+    /// what each room hears (`origin`: the room a command came from, which gets the reply; a
+    /// job has none, so every room gets the broadcast). Returns the incident's number.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_change(
+        &self,
+        tx: &mut dyn StoreTx,
+        out: &mut Outbox<'_>,
+        origin: Option<&Room>,
+        actor: &Actor,
+        before: Option<&Incident>,
+        change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut stored = change.incident;
+        let plan = plan::replan(before, &mut stored, &change.events, now, &self.policies);
+        if change.is_new {
+            stored.number = tx.insert_incident(&stored).await?;
+        } else {
+            tx.update_incident(&stored).await?;
+        }
+        let subject = plan::incident_subject(stored.number);
+        if plan.replan_reminder {
+            tx.cancel_jobs(&subject, "reminder").await?;
+        }
+        if plan.replan_escalation {
+            tx.cancel_jobs(&subject, "escalation").await?;
+        }
+        tx.schedule_jobs(&plan.jobs(stored.number), now).await?;
+        let entries: Vec<TimelineEntry> = change
+            .events
+            .iter()
+            .map(|event| TimelineEntry {
+                incident: stored.number,
+                at: now,
+                actor: actor.name.clone(),
+                room: actor.room.clone(),
+                event: event.clone(),
+            })
+            .collect();
+        tx.append_timeline(&entries).await?;
+        for event in &change.events {
+            out.topic = Some(topic(event));
+            let msg = reply::change(&stored, event, &actor.name, now);
+            match origin {
+                _ if reply::is_broadcast(event) => {
+                    out.broadcast(origin, &self.rooms, &stored, event, &msg)
+                }
+                Some(origin) => out.reply(origin, Some(stored.number), &msg),
+                None => {}
+            }
+            if let Event::Paged {
+                step, of, people, ..
+            } = event
+            {
+                self.page_directly(out, &stored, people, *step, *of);
+            }
+        }
+        out.topic = None;
+        Ok(stored.number)
+    }
+
+    /// A page also goes to each paged person's own WhatsApp chat, with an Ack button (a
+    /// template with an Ack quick reply outside the 24-hour window).
+    fn page_directly(
+        &self,
+        out: &mut Outbox<'_>,
+        incident: &Incident,
+        people: &[String],
+        step: u32,
+        of: u32,
+    ) {
+        let card = reply::page_card(incident);
+        let msg = reply::page_direct(incident, step, of);
+        let paged = people.iter().filter_map(|id| self.policies.person(id));
+        for direct in paged.filter_map(page_room) {
+            out.push(
+                &direct,
+                "page",
+                0,
+                Some(incident.number),
+                &msg,
+                Form::Card(&card),
+            );
+        }
+    }
+}
+
+/// A paged person's own WhatsApp chat, as a room in their language and zone (their Ack comes
+/// back from it).
+fn page_room(person: &policy::Person) -> Option<Room> {
+    Some(Room {
+        id: format!("page:{}", person.id),
+        platform: room::Platform::Whatsapp,
+        chat: person.whatsapp.clone()?,
+        language: person.language,
+        timezone: person.timezone,
+        role: RoomRole::WarRoom,
+        members: Vec::new(),
+    })
+}
+
+/// How many of the latest checklists `check` looks through for this room's.
+const CHECKLISTS_SEARCHED: i64 = 20;
+
+/// Writes what a decision asked for besides an incident change.
+async fn apply(tx: &mut dyn StoreTx, effect: &Effect) -> Result<(), StoreError> {
+    match effect {
+        Effect::Override(item) => tx.add_override(item).await,
+        Effect::HandoffNote { rotation, note } => tx.add_handoff_note(rotation, note).await,
+        Effect::TickChecklist { id, items } => tx.save_checklist_items(*id, items).await,
     }
 }
 
@@ -330,10 +494,18 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Resolve { incident, .. }
         | Command::Reopen { incident, .. }
         | Command::Show { incident }
-        | Command::Timeline { incident } => Some(*incident),
-        Command::Declare { .. } | Command::List | Command::Help { .. } | Command::Lang { .. } => {
-            None
-        }
+        | Command::Timeline { incident }
+        | Command::Snooze { incident, .. }
+        | Command::Escalate { incident } => Some(*incident),
+        Command::Declare { .. }
+        | Command::List
+        | Command::Help { .. }
+        | Command::Lang { .. }
+        | Command::Check { .. }
+        | Command::Oncall
+        | Command::OncallOverride { .. }
+        | Command::HandoffNote { .. }
+        | Command::HandoffPreview { .. } => None,
     }
 }
 
@@ -342,6 +514,7 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
 fn topic(event: &Event) -> &'static str {
     match event {
         Event::Declared { .. } => "alert",
+        Event::Paged { .. } => "page",
         _ => "update",
     }
 }
@@ -367,6 +540,8 @@ struct Outbox<'a> {
     i18n: &'a I18n,
     /// The topic of the change being rendered (see [`topic`]).
     topic: Option<&'static str>,
+    /// A job that fires well after its time says so: when it was due.
+    late: Option<DateTime<Utc>>,
     messages: Vec<Outbound>,
 }
 
@@ -410,7 +585,11 @@ impl Outbox<'_> {
                 })
                 .collect(),
         });
-        let text = render(msg);
+        let mut text = render(msg);
+        if let Some(due) = self.late {
+            text.push('\n');
+            text.push_str(&render(&reply::late(due)));
+        }
         let message = |chat: &str, recipient: Option<String>| Outbound {
             idempotency_key: String::new(),
             room_id: room.id.clone(),
@@ -471,7 +650,7 @@ impl Outbox<'_> {
     /// the changes they hear about. War rooms' messages carry the incident card.
     fn broadcast(
         &mut self,
-        origin: &Room,
+        origin: Option<&Room>,
         rooms: &[Room],
         incident: &Incident,
         event: &Event,
@@ -480,8 +659,10 @@ impl Outbox<'_> {
         let card = reply::card(incident);
         let priority = incident.severity.number();
         let number = Some(incident.number);
-        self.push(origin, "reply", 0, number, msg, Form::Card(&card));
-        for room in rooms.iter().filter(|r| r.id != origin.id) {
+        if let Some(origin) = origin {
+            self.push(origin, "reply", 0, number, msg, Form::Card(&card));
+        }
+        for room in rooms.iter().filter(|r| origin.is_none_or(|o| r.id != o.id)) {
             match room.role {
                 RoomRole::WarRoom => {
                     self.push(room, "broadcast", priority, number, msg, Form::Card(&card))

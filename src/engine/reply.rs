@@ -96,6 +96,7 @@ pub fn role(name: &str) -> Msg {
         "commander" => Msg::new("role-commander"),
         "comms" => Msg::new("role-comms"),
         "scribe" => Msg::new("role-scribe"),
+        "oncall" => Msg::new("role-oncall"),
         other => Msg::new("role-custom").text("role", other),
     }
 }
@@ -211,13 +212,100 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
                 .text("actor", actor)
                 .lines("details", details)
         }
+        Event::Snoozed { minutes } => {
+            let at = incident.update_due_at.unwrap_or(now);
+            Msg::new("incident-snoozed")
+                .text("id", id)
+                .clock("time", at)
+                .msg("in", duration(i64::from(*minutes)))
+        }
+        Event::Paged {
+            step,
+            of,
+            who,
+            manual,
+            ..
+        } => Msg::new(if *manual {
+            "incident-escalated"
+        } else {
+            "incident-paged"
+        })
+        .text("id", id)
+        .msg("severity", severity(incident.severity))
+        .text("title", incident.title.clone())
+        .text("who", who_list(who))
+        .number("step", i64::from(*step))
+        .number("of", i64::from(*of))
+        .text("actor", actor),
     }
+}
+
+/// People as one line; nobody (a rotation with no holder) says so.
+fn who_list(who: &[String]) -> String {
+    if who.is_empty() {
+        "—".to_string()
+    } else {
+        who.join(", ")
+    }
+}
+
+/// The direct page to one person's own chat (WhatsApp), with an Ack button.
+pub fn page_direct(incident: &Incident, step: u32, of: u32) -> Msg {
+    Msg::new("page-direct")
+        .text("id", incident_id(incident.number))
+        .msg("severity", severity(incident.severity))
+        .text("title", incident.title.clone())
+        .number("step", i64::from(step))
+        .number("of", i64::from(of))
+}
+
+/// The buttons of a direct page: only Ack.
+pub fn page_card(incident: &Incident) -> Card {
+    Card {
+        title: card_title(incident),
+        fields: Vec::new(),
+        buttons: vec![(format!("ack:{}", incident.number), Msg::new("button-ack"))],
+    }
+}
+
+/// The update reminder to the war rooms: who should post, and the seeds' update template
+/// (impact, actions, next check, blockers) ready to fill in.
+pub fn update_reminder(incident: &Incident, due: DateTime<Utc>, now: DateTime<Utc>) -> Msg {
+    let id = incident_id(incident.number);
+    let who = match incident.roles.get("commander") {
+        Some(person) => Msg::new("card-person").text("person", person.clone()),
+        None => Msg::new("reminder-no-commander"),
+    };
+    let since = incident.last_update_at.unwrap_or(incident.declared_at);
+    Msg::new("reminder-update-due")
+        .clock("time", now)
+        .text("id", id.clone())
+        .msg("severity", severity(incident.severity))
+        .text("title", incident.title.clone())
+        .msg("who", who)
+        .msg("since", age(since, now))
+        .clock("due", due)
+        .lines(
+            "template",
+            vec![
+                Msg::new("reminder-template").text("id", id.clone()),
+                Msg::new("reminder-snooze-hint").text("id", id),
+            ],
+        )
+}
+
+/// A line added to a job's message when it fires well after its time.
+pub fn late(due: DateTime<Utc>) -> Msg {
+    Msg::new("job-late").time("due", due)
 }
 
 /// Whether the other linked rooms hear about this change. Notes and follow-ups stay in the room
 /// that wrote them; everything that changes the picture of the incident is broadcast.
 pub fn is_broadcast(event: &Event) -> bool {
-    !matches!(event, Event::Note { .. } | Event::FollowUpAdded { .. })
+    !matches!(
+        event,
+        Event::Note { .. } | Event::FollowUpAdded { .. } | Event::Snoozed { .. }
+    )
 }
 
 fn update_lines(fields: &UpdateFields, now: DateTime<Utc>) -> Vec<Msg> {
@@ -307,6 +395,23 @@ pub fn event_summary(event: &Event) -> Msg {
         Event::Reopened { reason: Some(r) } => {
             Msg::new("event-reopened-with").text("reason", r.clone())
         }
+        Event::Snoozed { minutes } => {
+            Msg::new("event-snoozed").msg("in", duration(i64::from(*minutes)))
+        }
+        Event::Paged {
+            step,
+            of,
+            who,
+            manual,
+            ..
+        } => Msg::new(if *manual {
+            "event-escalated"
+        } else {
+            "event-paged"
+        })
+        .text("who", who_list(who))
+        .number("step", i64::from(*step))
+        .number("of", i64::from(*of)),
     }
 }
 
@@ -367,7 +472,7 @@ pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -
         ),
         _ => lines.push(Msg::new("show-not-acked")),
     }
-    if let Some(at) = incident.next_check_at {
+    if let Some(at) = incident.update_due_at.or(incident.next_check_at) {
         lines.push(Msg::new("show-next-check").time("time", at));
     }
     if let Some(at) = incident.resolved_at {
@@ -424,6 +529,11 @@ pub fn usage(verb: Verb) -> Msg {
         Verb::Timeline => Msg::new("usage-timeline"),
         Verb::Help => Msg::new("usage-help"),
         Verb::Lang => Msg::new("usage-lang"),
+        Verb::Handoff => Msg::new("usage-handoff"),
+        Verb::Oncall => Msg::new("usage-oncall"),
+        Verb::Check => Msg::new("usage-check"),
+        Verb::Escalate => Msg::new("usage-escalate"),
+        Verb::Snooze => Msg::new("usage-snooze"),
     }
 }
 
@@ -444,6 +554,11 @@ fn about(verb: Verb) -> Msg {
         Verb::Timeline => Msg::new("about-timeline"),
         Verb::Help => Msg::new("about-help"),
         Verb::Lang => Msg::new("about-lang"),
+        Verb::Handoff => Msg::new("about-handoff"),
+        Verb::Oncall => Msg::new("about-oncall"),
+        Verb::Check => Msg::new("about-check"),
+        Verb::Escalate => Msg::new("about-escalate"),
+        Verb::Snooze => Msg::new("about-snooze"),
     }
 }
 
@@ -462,7 +577,6 @@ pub struct Card {
 }
 
 pub fn card(incident: &Incident) -> Card {
-    let id = incident_id(incident.number);
     let nobody = || Msg::new("card-nobody");
     let person = |p: Option<&String>| {
         p.map_or_else(nobody, |p| {
@@ -486,7 +600,7 @@ pub fn card(incident: &Incident) -> Card {
             Msg::new("card-person").text("person", impact.clone()),
         ));
     }
-    if let Some(at) = incident.next_check_at {
+    if let Some(at) = incident.update_due_at.or(incident.next_check_at) {
         fields.push((
             Msg::new("card-next-update"),
             Msg::new("card-time").time("time", at),
@@ -503,13 +617,18 @@ pub fn card(incident: &Incident) -> Card {
         buttons.push((format!("resolve:{n}"), Msg::new("button-resolve")));
     }
     Card {
-        title: Msg::new("card-title")
-            .text("id", id)
-            .msg("severity", severity(incident.severity))
-            .text("title", incident.title.clone()),
+        title: card_title(incident),
         fields,
         buttons,
     }
+}
+
+/// `INC-7 · SEV1 (critical) · Checkout down`.
+fn card_title(incident: &Incident) -> Msg {
+    Msg::new("card-title")
+        .text("id", incident_id(incident.number))
+        .msg("severity", severity(incident.severity))
+        .text("title", incident.title.clone())
 }
 
 /// The customer-safe form of a change for `announce` rooms (the seeds' external updates): what
@@ -556,4 +675,62 @@ pub fn announcement(incident: &Incident, event: &Event, now: DateTime<Utc>) -> O
         ),
         _ => None,
     }
+}
+
+/// A checklist's items: open ones to tick, done ones with who and when.
+fn checklist_items(list: &crate::store::Checklist) -> Vec<Msg> {
+    list.items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let n = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            match (&item.done_by, item.done_at) {
+                (Some(by), Some(at)) => Msg::new("checklist-item-done")
+                    .number("number", n)
+                    .text("text", item.text.clone())
+                    .text("actor", by.clone())
+                    .clock("time", at),
+                _ => Msg::new("checklist-item-open")
+                    .number("number", n)
+                    .text("text", item.text.clone()),
+            }
+        })
+        .collect()
+}
+
+/// A schedule's checklist as posted, with how to tick it.
+pub fn checklist_posted(list: &crate::store::Checklist) -> Msg {
+    Msg::new("checklist-posted")
+        .text("title", list.title.clone())
+        .time("time", list.posted_at)
+        .lines("items", checklist_items(list))
+}
+
+/// The answer to `check`: how far the checklist is.
+pub fn checklist_state(list: &crate::store::Checklist) -> Msg {
+    let done = list.items.iter().filter(|i| i.done_by.is_some()).count();
+    Msg::new("checklist-state")
+        .text("title", list.title.clone())
+        .number("done", i64::try_from(done).unwrap_or(0))
+        .number("total", i64::try_from(list.items.len()).unwrap_or(0))
+        .lines("items", checklist_items(list))
+}
+
+/// A schedule without items: its message.
+pub fn scheduled_message(title: &str, now: DateTime<Utc>) -> Msg {
+    Msg::new("schedule-posted")
+        .text("title", title)
+        .time("time", now)
+}
+
+pub fn override_set(person: &str, rotation: &str, until: DateTime<Utc>, actor: &str) -> Msg {
+    Msg::new("oncall-override-set")
+        .text("person", person)
+        .text("rotation", rotation)
+        .time("until", until)
+        .text("actor", actor)
+}
+
+pub fn handoff_note_added(rotation: &str) -> Msg {
+    Msg::new("handoff-note-added").text("rotation", rotation)
 }

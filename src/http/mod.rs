@@ -48,6 +48,12 @@ pub fn metrics_handle() -> PrometheusHandle {
                     Matcher::Full("runroom_outbox_send_seconds".into()),
                     &buckets,
                 )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("runroom_job_lateness_seconds".into()),
+                        &buckets,
+                    )
+                })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -142,6 +148,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for worker in std::iter::once(first).chain(siblings) {
         let stopped = stopped.clone();
         workers.spawn(async move { worker.run(stopped).await });
+    }
+    let scheduler = crate::scheduler::Scheduler::new(
+        engine.clone(),
+        config.scheduler.clone(),
+        format!("scheduler-{}", worker_id(0)),
+    );
+    {
+        let stopped = stopped.clone();
+        workers.spawn(async move { scheduler.run(stopped).await });
     }
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -136,6 +136,74 @@ pub struct OutboxStat {
     pub oldest_created_at: Option<DateTime<Utc>>,
 }
 
+/// A job to plan: one occurrence of a reminder, an escalation step, a schedule or a handoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// `reminder`, `escalation`, `schedule` or `handoff`.
+    pub kind: String,
+    /// Unique per occurrence: planning it again (another replica, a restart) changes nothing,
+    /// and a fired one is never planned again.
+    pub key: String,
+    /// What a re-plan cancels together (`incident:7`, `schedule:morning`, `rotation:ops`).
+    pub subject: String,
+    pub due_at: DateTime<Utc>,
+    /// The job's parameters as JSON.
+    pub payload: String,
+}
+
+/// A stored job and its bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub subject: String,
+    pub due_at: DateTime<Utc>,
+    pub payload: String,
+    /// `pending`, `running` (claimed under a lease), `done`, `cancelled` or `dead`.
+    pub state: String,
+    pub attempts: i64,
+    pub fired_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// One line of a posted checklist.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChecklistItem {
+    pub text: String,
+    pub done_by: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// A checklist a schedule posted to its rooms; ticked from any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checklist {
+    pub id: i64,
+    pub schedule: String,
+    pub title: String,
+    pub rooms: Vec<String>,
+    pub posted_at: DateTime<Utc>,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// Someone holding a rotation's first role for a while (`inc oncall override @x 2h`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OncallOverride {
+    pub rotation: String,
+    pub person: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub set_by: String,
+}
+
+/// A note left for the next handoff (`inc handoff note …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffNote {
+    pub author: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
 /// The database. Reads outside a decision go straight to the pool; decisions use [`StoreTx`].
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -254,6 +322,29 @@ pub trait Store: Send + Sync {
         name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Claims up to `limit` jobs for `worker` until `now + lease`: pending ones whose time has
+    /// come and running ones whose lease ended (their process died). Earliest due first.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<JobRow>>;
+    /// A claimed job failed: try it again at `retry_at`, or give it up (`dead`) when `None`.
+    /// `false` when `worker` no longer holds it.
+    async fn fail_job(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
+    /// When the next job may be claimed (a pending job's time or a lease's end).
+    async fn next_job_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Jobs in one state, earliest due first.
+    async fn jobs_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<JobRow>>;
+    async fn job(&self, key: &str) -> StoreResult<Option<JobRow>>;
 }
 
 /// One decision's transaction. Dropping it without [`StoreTx::commit`] rolls everything back.
@@ -280,6 +371,35 @@ pub trait StoreTx: Send {
     async fn enqueue(&mut self, messages: &[NewOutbound]) -> StoreResult<()>;
     /// The display name remembered for a platform user id (to render mentions for other rooms).
     async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
+    /// Plans jobs; an occurrence planned before is left as it is, unless it was cancelled (a
+    /// re-plan back to the same time revives it).
+    async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Cancels the pending jobs of a kind about a subject; returns how many.
+    async fn cancel_jobs(&mut self, subject: &str, kind: &str) -> StoreResult<u64>;
+    /// Pending and running jobs of a kind.
+    async fn active_jobs(&mut self, kind: &str) -> StoreResult<Vec<JobRow>>;
+    /// Marks a claimed job done with the effects written in this transaction; `false` (and
+    /// the caller rolls back) when `worker` no longer holds it.
+    async fn complete_job(
+        &mut self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Open incidents and those declared or resolved since `since`, by number.
+    async fn incidents_since(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
+    async fn insert_checklist(&mut self, checklist: &Checklist) -> StoreResult<i64>;
+    /// The latest checklists, newest first.
+    async fn recent_checklists(&mut self, limit: i64) -> StoreResult<Vec<Checklist>>;
+    async fn save_checklist_items(&mut self, id: i64, items: &[ChecklistItem]) -> StoreResult<()>;
+    async fn add_override(&mut self, item: &OncallOverride) -> StoreResult<()>;
+    /// Overrides that have not ended by `at` (running or to come), earliest first.
+    async fn overrides(&mut self, at: DateTime<Utc>) -> StoreResult<Vec<OncallOverride>>;
+    async fn add_handoff_note(&mut self, rotation: &str, note: &HandoffNote) -> StoreResult<()>;
+    /// Notes not yet handed over, oldest first.
+    async fn handoff_notes(&mut self, rotation: &str) -> StoreResult<Vec<HandoffNote>>;
+    /// Marks a rotation's notes as handed over at `at`.
+    async fn hand_over_notes(&mut self, rotation: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

@@ -63,6 +63,58 @@ macro_rules! outbox_columns {
 }
 pub(super) use outbox_columns;
 
+/// The job columns every read selects.
+macro_rules! job_columns {
+    () => {
+        "id, kind, key, subject, due_at, payload, state, attempts, fired_at, last_error"
+    };
+}
+pub(super) use job_columns;
+
+pub(super) type RawJob = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+pub(super) fn decode_job(row: RawJob) -> StoreResult<super::JobRow> {
+    let (id, kind, key, subject, due_at, payload, state, attempts, fired_at, last_error) = row;
+    Ok(super::JobRow {
+        id,
+        kind,
+        key,
+        subject,
+        due_at: from_millis(due_at)?,
+        payload,
+        state,
+        attempts,
+        fired_at: fired_at.map(from_millis).transpose()?,
+        last_error,
+    })
+}
+
+pub(super) type RawChecklist = (i64, String, String, String, i64, String);
+
+pub(super) fn decode_checklist(row: RawChecklist) -> StoreResult<super::Checklist> {
+    let (id, schedule, title, rooms, posted_at, items) = row;
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("checklist: {e}"));
+    Ok(super::Checklist {
+        id,
+        schedule,
+        title,
+        rooms: serde_json::from_str(&rooms).map_err(corrupt)?,
+        posted_at: from_millis(posted_at)?,
+        items: serde_json::from_str(&items).map_err(corrupt)?,
+    })
+}
+
 /// Implements [`super::Store`] and [`super::StoreTx`] for one backend. The backend supplies
 /// `pool`, `begin_tx()` and `migrator()`; `$lock` is appended to the read of an incident that is
 /// about to change (`FOR UPDATE` on Postgres; SQLite's writer already holds the database lock),
@@ -290,6 +342,174 @@ macro_rules! sql_store {
 
             async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>> {
                 load_person(&mut *self.0, platform, user_id).await
+            }
+
+            async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()> {
+                for job in jobs {
+                    sqlx::query(
+                        "INSERT INTO jobs (kind, key, subject, due_at, run_after, payload, created_at) \
+                         VALUES ($1, $2, $3, $4, $4, $5, $6) ON CONFLICT (key) DO UPDATE \
+                         SET state = 'pending', attempts = 0, payload = $5, run_after = $4, last_error = NULL \
+                         WHERE jobs.state = 'cancelled'",
+                    )
+                    .bind(&job.kind)
+                    .bind(&job.key)
+                    .bind(&job.subject)
+                    .bind(sql::millis(job.due_at))
+                    .bind(&job.payload)
+                    .bind(sql::millis(now))
+                    .execute(&mut *self.0)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn cancel_jobs(&mut self, subject: &str, kind: &str) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET state = 'cancelled' WHERE subject = $1 AND kind = $2 AND state = 'pending'",
+                )
+                .bind(subject)
+                .bind(kind)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn active_jobs(&mut self, kind: &str) -> StoreResult<Vec<JobRow>> {
+                let rows: Vec<sql::RawJob> = sqlx::query_as(concat!(
+                    "SELECT ", sql::job_columns!(), " FROM jobs WHERE kind = $1 AND state IN ('pending', 'running') \
+                     ORDER BY due_at, id"
+                ))
+                .bind(kind)
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.into_iter().map(sql::decode_job).collect()
+            }
+
+            async fn complete_job(&mut self, id: i64, worker: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET state = 'done', fired_at = $3, lease_until = NULL \
+                     WHERE id = $1 AND claimed_by = $2 AND state = 'running'",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(sql::millis(now))
+                .execute(&mut *self.0)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn incidents_since(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT state FROM incidents WHERE status <> 'resolved' OR declared_at >= $1 OR resolved_at >= $1 \
+                     ORDER BY number",
+                )
+                .bind(sql::millis(since))
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.iter().map(|(s,)| sql::decode_incident(s)).collect()
+            }
+
+            async fn insert_checklist(&mut self, checklist: &Checklist) -> StoreResult<i64> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO checklists (schedule, title, rooms, posted_at, items) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(&checklist.schedule)
+                .bind(&checklist.title)
+                .bind(sql::encode(&checklist.rooms)?)
+                .bind(sql::millis(checklist.posted_at))
+                .bind(sql::encode(&checklist.items)?)
+                .fetch_one(&mut *self.0)
+                .await?;
+                Ok(id)
+            }
+
+            async fn recent_checklists(&mut self, limit: i64) -> StoreResult<Vec<Checklist>> {
+                // Locked on Postgres: two people ticking at once must not overwrite each other.
+                let rows: Vec<sql::RawChecklist> = sqlx::query_as(concat!(
+                    "SELECT id, schedule, title, rooms, posted_at, items FROM checklists ORDER BY id DESC LIMIT $1",
+                    $lock
+                ))
+                .bind(limit)
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.into_iter().map(sql::decode_checklist).collect()
+            }
+
+            async fn save_checklist_items(&mut self, id: i64, items: &[ChecklistItem]) -> StoreResult<()> {
+                sqlx::query("UPDATE checklists SET items = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(sql::encode(&items)?)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn add_override(&mut self, item: &OncallOverride) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO oncall_overrides (rotation, person, starts_at, ends_at, set_by) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&item.rotation)
+                .bind(&item.person)
+                .bind(sql::millis(item.starts_at))
+                .bind(sql::millis(item.ends_at))
+                .bind(&item.set_by)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn overrides(&mut self, at: DateTime<Utc>) -> StoreResult<Vec<OncallOverride>> {
+                let rows: Vec<(String, String, i64, i64, String)> = sqlx::query_as(
+                    "SELECT rotation, person, starts_at, ends_at, set_by FROM oncall_overrides WHERE ends_at > $1 \
+                     ORDER BY starts_at, id",
+                )
+                .bind(sql::millis(at))
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.into_iter()
+                    .map(|(rotation, person, starts_at, ends_at, set_by)| {
+                        Ok(OncallOverride {
+                            rotation,
+                            person,
+                            starts_at: sql::from_millis(starts_at)?,
+                            ends_at: sql::from_millis(ends_at)?,
+                            set_by,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn add_handoff_note(&mut self, rotation: &str, note: &HandoffNote) -> StoreResult<()> {
+                sqlx::query("INSERT INTO handoff_notes (rotation, author, text, at) VALUES ($1, $2, $3, $4)")
+                    .bind(rotation)
+                    .bind(&note.author)
+                    .bind(&note.text)
+                    .bind(sql::millis(note.at))
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn handoff_notes(&mut self, rotation: &str) -> StoreResult<Vec<HandoffNote>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT author, text, at FROM handoff_notes WHERE rotation = $1 AND handed_at IS NULL ORDER BY id",
+                )
+                .bind(rotation)
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.into_iter()
+                    .map(|(author, text, at)| Ok(HandoffNote { author, text, at: sql::from_millis(at)? }))
+                    .collect()
+            }
+
+            async fn hand_over_notes(&mut self, rotation: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query("UPDATE handoff_notes SET handed_at = $2 WHERE rotation = $1 AND handed_at IS NULL")
+                    .bind(rotation)
+                    .bind(sql::millis(at))
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
             }
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
@@ -668,6 +888,79 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn claim_jobs(
+                &self,
+                worker: &str,
+                now: DateTime<Utc>,
+                lease: std::time::Duration,
+                limit: i64,
+            ) -> StoreResult<Vec<JobRow>> {
+                let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let rows: Vec<sql::RawJob> = sqlx::query_as(concat!(
+                    "UPDATE jobs SET state = 'running', lease_until = $2, claimed_by = $1, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM jobs WHERE (state = 'pending' AND run_after <= $3) \
+                     OR (state = 'running' AND lease_until < $3) ORDER BY run_after, id LIMIT $4", $skip_locked,
+                    ") RETURNING ", sql::job_columns!()
+                ))
+                .bind(worker)
+                .bind(sql::millis(until))
+                .bind(sql::millis(now))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut claimed = rows.into_iter().map(sql::decode_job).collect::<StoreResult<Vec<_>>>()?;
+                claimed.sort_by_key(|j| (j.due_at, j.id));
+                Ok(claimed)
+            }
+
+            async fn fail_job(&self, id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET state = $3, run_after = COALESCE($4, run_after), last_error = $5, lease_until = NULL \
+                     WHERE id = $1 AND claimed_by = $2 AND state = 'running'",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(if retry_at.is_some() { "pending" } else { "dead" })
+                .bind(retry_at.map(sql::millis))
+                .bind(error)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn next_job_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+                // Two indexed lookups rather than one scan: the planned jobs can be many.
+                let (pending,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MIN(run_after) FROM jobs WHERE state = 'pending'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                let (lease,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MIN(lease_until) FROM jobs WHERE state = 'running'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                pending.into_iter().chain(lease).min().map(sql::from_millis).transpose()
+            }
+
+            async fn jobs_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<JobRow>> {
+                let rows: Vec<sql::RawJob> = sqlx::query_as(concat!(
+                    "SELECT ", sql::job_columns!(), " FROM jobs WHERE state = $1 ORDER BY due_at, id LIMIT $2"
+                ))
+                .bind(state)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::decode_job).collect()
+            }
+
+            async fn job(&self, key: &str) -> StoreResult<Option<JobRow>> {
+                let row: Option<sql::RawJob> =
+                    sqlx::query_as(concat!("SELECT ", sql::job_columns!(), " FROM jobs WHERE key = $1"))
+                        .bind(key)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(sql::decode_job).transpose()
             }
 
             async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {

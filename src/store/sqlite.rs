@@ -11,8 +11,8 @@ use sqlx::sqlite::{
 
 use super::sql::{self, embedded_migrations, sql_store};
 use super::{
-    CardRef, Completion, Contact, DeliveryReport, NewOutbound, OutboxRow, OutboxStat, Store,
-    StoreResult, StoreTx,
+    CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, HandoffNote, JobRow,
+    NewJob, NewOutbound, OncallOverride, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
 };
 use crate::engine::incident::{Incident, TimelineEntry};
 use crate::i18n::Lang;
@@ -24,7 +24,7 @@ pub struct SqliteStore {
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp")
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler")
 }
 
 impl SqliteStore {

@@ -149,6 +149,35 @@ pub fn rooms() -> Vec<Room> {
     ]
 }
 
+/// A message typed by `author` in `room` (a room id from [`rooms`]) at `at`.
+pub fn inbound(
+    room: &str,
+    author: &str,
+    text: &str,
+    event_id: String,
+    at: DateTime<Utc>,
+) -> Inbound {
+    let room = rooms()
+        .into_iter()
+        .find(|r| r.id == room)
+        .expect("known room");
+    Inbound {
+        event_id,
+        room: RoomRef {
+            platform: room.platform,
+            chat: room.chat,
+            thread: None,
+        },
+        author: Author {
+            id: format!("U-{author}"),
+            name: author.into(),
+        },
+        text: text.into(),
+        received_at: at,
+        private_replies: false,
+    }
+}
+
 pub struct TestEngine {
     pub engine: Engine,
     pub clock: Arc<ManualClock>,
@@ -165,6 +194,7 @@ pub fn engine_on(store: &TestStore) -> TestEngine {
         EngineSettings {
             rooms: rooms(),
             extra_roles: vec!["liaison".into()],
+            ..Default::default()
         },
     );
     TestEngine {
@@ -179,25 +209,7 @@ impl TestEngine {
     /// A message from `room` (a room id from [`rooms`]) with a fresh event id.
     pub fn inbound(&self, room: &str, author: &str, text: &str) -> Inbound {
         let n = self.next_event.fetch_add(1, Ordering::SeqCst);
-        let room = rooms()
-            .into_iter()
-            .find(|r| r.id == room)
-            .expect("known room");
-        Inbound {
-            event_id: format!("evt-{n}"),
-            room: RoomRef {
-                platform: room.platform,
-                chat: room.chat,
-                thread: None,
-            },
-            author: Author {
-                id: format!("U-{author}"),
-                name: author.into(),
-            },
-            text: text.into(),
-            received_at: self.clock_now(),
-            private_replies: false,
-        }
+        inbound(room, author, text, format!("evt-{n}"), self.clock_now())
     }
 
     pub fn clock_now(&self) -> DateTime<Utc> {

@@ -2,9 +2,12 @@
 //! loaded for it, and returns a [`Decision`]; none of them touches storage or the network.
 
 mod assign;
+mod checklist;
 mod declare;
+mod escalation;
 mod lang;
 mod lifecycle;
+mod oncall;
 mod query;
 mod record;
 
@@ -13,8 +16,10 @@ use chrono::{DateTime, Utc};
 use super::command::Command;
 use super::errors::ActionError;
 use super::incident::{Actor, Event, Incident, TimelineEntry};
+use super::policy::Policies;
 use super::reply::Msg;
 use crate::i18n::Lang;
+use crate::store::{Checklist, ChecklistItem, HandoffNote, OncallOverride};
 
 /// What the engine loaded for a decision.
 pub struct Context<'a> {
@@ -28,6 +33,25 @@ pub struct Context<'a> {
     pub timeline: &'a [TimelineEntry],
     /// Roles a team may assign: the built-in ones and those from config.
     pub roles: &'a [String],
+    pub policies: &'a Policies,
+    /// On-call overrides that have not ended (for `escalate`, `oncall`, `handoff`).
+    pub overrides: &'a [OncallOverride],
+    /// The latest checklists (for `check`).
+    pub checklists: &'a [Checklist],
+    /// The room the command came from (checklists are ticked in the rooms they were posted to).
+    pub room: &'a str,
+    /// Open incidents and those of the last week (for `handoff preview`).
+    pub recent: &'a [Incident],
+    /// Notes not yet handed over, per rotation (for `handoff preview`).
+    pub notes: &'a [(String, Vec<HandoffNote>)],
+}
+
+/// A write a decision asks for besides an incident change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Override(OncallOverride),
+    HandoffNote { rotation: String, note: HandoffNote },
+    TickChecklist { id: i64, items: Vec<ChecklistItem> },
 }
 
 /// A state change to commit: the incident as it is to be stored and the events to append.
@@ -47,6 +71,7 @@ pub struct Decision {
     pub reply: Option<Msg>,
     /// A new language for the sender's room.
     pub set_language: Option<Lang>,
+    pub effects: Vec<Effect>,
 }
 
 impl Decision {
@@ -96,5 +121,16 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         Command::Timeline { .. } => query::timeline(ctx),
         Command::Help { verb } => Ok(query::help(verb)),
         Command::Lang { lang } => Ok(lang::set(lang)),
+        Command::Snooze { minutes, .. } => escalation::snooze(minutes, ctx),
+        Command::Escalate { .. } => escalation::escalate(ctx),
+        Command::Check { items } => checklist::check(&items, ctx),
+        Command::Oncall => Ok(oncall::show(ctx)),
+        Command::OncallOverride {
+            rotation,
+            person,
+            minutes,
+        } => oncall::set_override(rotation.as_deref(), &person, minutes, ctx),
+        Command::HandoffNote { text } => oncall::note(text, ctx),
+        Command::HandoffPreview { rotation } => oncall::preview(rotation.as_deref(), ctx),
     }
 }

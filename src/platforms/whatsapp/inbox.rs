@@ -66,6 +66,16 @@ impl Inbox {
         })
     }
 
+    /// The configured number of a person escalations page on WhatsApp.
+    fn paged_person(&self, number: &str) -> Option<&String> {
+        self.engine
+            .policies()
+            .people
+            .iter()
+            .filter_map(|p| p.whatsapp.as_ref())
+            .find(|n| phone::same_number(n, number))
+    }
+
     /// Whether a group is one of the configured WhatsApp rooms. Anyone can add the business
     /// number or the linked phone to a group: only the configured ones are war rooms.
     pub fn is_war_room(&self, chat: &str) -> bool {
@@ -95,20 +105,26 @@ impl Inbox {
                 m.from.clone(),
                 (group.clone(), group.clone()),
             ),
-            None => {
-                let Some((room, member)) = self.roster_of(&m.from) else {
+            None => match (self.roster_of(&m.from), self.paged_person(&m.from)) {
+                (Some((room, member)), _) => (
+                    room.chat.clone(),
+                    member.clone(),
+                    (member.clone(), m.from.clone()),
+                ),
+                // Someone escalations page on their own number answers in that chat (an Ack).
+                (None, Some(number)) => (
+                    number.clone(),
+                    number.clone(),
+                    (number.clone(), m.from.clone()),
+                ),
+                (None, None) => {
                     tracing::info!(
                         from = %phone::mask(&m.from),
                         "ignored a WhatsApp message from a number on no roster"
                     );
                     return None;
-                };
-                (
-                    room.chat.clone(),
-                    member.clone(),
-                    (member.clone(), m.from.clone()),
-                )
-            }
+                }
+            },
         };
         Some(Placed {
             inbound: Inbound {

@@ -2,6 +2,8 @@
 //! the environment, and validation that names the field and the problem. Secrets are never read
 //! from the file: each platform reads its own from the environment.
 
+mod policies;
+
 use std::path::Path;
 
 use chrono_tz::Tz;
@@ -38,7 +40,23 @@ pub struct Config {
     pub telegram: Option<toml::Table>,
     #[serde(default)]
     pub evolution: Option<crate::platforms::whatsapp::EvolutionConfig>,
+    #[serde(default)]
+    pub scheduler: crate::scheduler::SchedulerConfig,
+    #[serde(default)]
+    pub reminders: RemindersConfig,
+    #[serde(default)]
+    pub people: Vec<PersonConfig>,
+    #[serde(default)]
+    pub escalation: Vec<EscalationConfig>,
+    #[serde(default)]
+    pub schedules: Vec<ScheduleConfig>,
+    #[serde(default)]
+    pub rotations: Vec<RotationConfig>,
 }
+
+pub use policies::{
+    EscalationConfig, PersonConfig, RemindersConfig, RotationConfig, ScheduleConfig, StepConfig,
+};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +179,8 @@ const ENV_SECTIONS: &[&str] = &[
     "whatsapp",
     "telegram",
     "evolution",
+    "scheduler",
+    "reminders",
 ];
 
 impl Config {
@@ -195,7 +215,8 @@ impl Config {
                     path: origin.to_string(),
                     message: e.to_string(),
                 })?;
-        config.rooms()?;
+        let rooms = config.rooms()?;
+        config.policies(&rooms)?;
         Ok(config)
     }
 
@@ -452,7 +473,7 @@ mod tests {
 
     #[test]
     fn example_config_is_valid() {
-        let text = include_str!("../examples/runroom.toml");
+        let text = include_str!("../../examples/runroom.toml");
         let c = Config::parse(text, "examples/runroom.toml", &[]).unwrap();
         let rooms = c.rooms().unwrap();
         assert!(rooms.len() >= 3);
@@ -538,6 +559,71 @@ chat = "120363025246125486@g.us"
             e.contains("rooms[1].members[0]") && e.contains("\"a\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_example_has_the_seeds_policies() {
+        let text = include_str!("../../examples/runroom.toml");
+        let c = Config::parse(text, "examples/runroom.toml", &[]).unwrap();
+        let p = c.policies(&c.rooms().unwrap()).unwrap();
+        assert_eq!(p.cadence, [Some(15), Some(30), Some(60), None]);
+        assert_eq!(p.steps(crate::engine::incident::Severity::Sev1).len(), 3);
+        assert!(p.steps(crate::engine::incident::Severity::Sev3).is_empty());
+        assert_eq!(p.rotations.len(), 2);
+        assert_eq!(p.schedules.len(), 4);
+        assert_eq!(
+            p.person("joana").and_then(|j| j.whatsapp.as_deref()),
+            Some("+5511987654321")
+        );
+    }
+
+    #[test]
+    fn scheduling_errors_name_the_field() {
+        let room = "[[rooms]]\nid = \"r\"\nplatform = \"console\"\nchat = \"c\"\n";
+        let bad = |text: &str| {
+            Config::parse(&format!("{room}{text}"), "t", &[])
+                .unwrap_err()
+                .to_string()
+        };
+        let e = bad("[reminders]\nsev1 = \"soon\"\n");
+        assert!(e.contains("reminders.sev1") && e.contains("soon"), "{e}");
+        let e = bad(
+            "[[schedules]]\nid = \"s\"\ncron = \"0 25 * * *\"\nrooms = [\"r\"]\ntitle = \"t\"\n",
+        );
+        assert!(e.contains("schedules[0].cron"), "{e}");
+        let e = bad(
+            "[[schedules]]\nid = \"s\"\ncron = \"0 9 * * *\"\ntimezone = \"Asia/Mumbay\"\nrooms = [\"r\"]\ntitle = \"t\"\n",
+        );
+        assert!(e.contains("schedules[0].timezone"), "{e}");
+        let e = bad(
+            "[[schedules]]\nid = \"s\"\ncron = \"0 9 * * *\"\nrooms = [\"nowhere\"]\ntitle = \"t\"\n",
+        );
+        assert!(
+            e.contains("schedules[0].rooms[0]") && e.contains("nowhere"),
+            "{e}"
+        );
+        let e = bad("[[people]]\nid = \"p\"\nwhatsapp = \"12\"\n");
+        assert!(
+            e.contains("people[0].whatsapp") && !e.contains("\"12\""),
+            "{e}"
+        );
+        let e = bad(
+            "[[escalation]]\nseverities = [\"sev1\"]\nsteps = [{ after = \"0m\", notify = [\"ghost\"] }]\n",
+        );
+        assert!(
+            e.contains("escalation[0].steps[0].notify[0]") && e.contains("ghost"),
+            "{e}"
+        );
+        let e = bad(
+            "[[escalation]]\nseverities = [\"sev1\"]\nsteps = [{ after = \"0m\", notify = [\"oncall\"] }]\n",
+        );
+        assert!(e.contains("[[rotations]]"), "{e}");
+        let e = bad("[[rotations]]\nid = \"o\"\nstart = \"monday\"\npeople = [\"a\"]\n");
+        assert!(e.contains("rotations[0].start"), "{e}");
+        let e = bad(
+            "[[rotations]]\nid = \"o\"\nhandoff = \"09:00\"\nweekdays = { commander = \"a\" }\n",
+        );
+        assert!(e.contains("rotations[0].weekdays"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,320 @@
+//! Firing due jobs: an update reminder, an escalation step, a schedule's post, a handoff
+//! summary. Each fires in one transaction with the job's completion, so its messages, its
+//! incident change and the next occurrence's job are written exactly when the job is marked
+//! done (a job whose lease another worker took writes nothing). Also plans the recurring jobs
+//! (schedules and handoffs) from config.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::actions::Change;
+use super::incident::{Actor, Incident};
+use super::oncall::{self, HandoffInput};
+use super::plan::JobPayload;
+use super::room::{Room, RoomRole};
+use super::{EngineError, Form, Outbox, name_mentions, reply};
+use crate::i18n::Lang;
+use crate::store::{Checklist, ChecklistItem, JobRow, StoreError, StoreTx};
+
+/// The name jobs sign the timeline with.
+pub const SCHEDULER_ACTOR: &str = "runroom";
+
+/// What firing a claimed job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fired {
+    /// Done: how many messages it queued (none when it no longer applied, e.g. a reminder of a
+    /// resolved incident), and whether it was late.
+    Done { messages: usize, late: bool },
+    /// Another worker holds the job now (this one's lease ended): nothing was written.
+    Lost,
+}
+
+impl super::Engine {
+    /// Fires one claimed job. On `Err` nothing was written; the job is retried once its
+    /// claim is released or its lease ends.
+    pub async fn fire_job(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.complete_job(job.id, worker, now).await? {
+            return Ok(Fired::Lost);
+        }
+        let languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
+        let late = (now - job.due_at > self.policies.late_after).then_some(job.due_at);
+        let mut out = Outbox {
+            key: &job.key,
+            author: "",
+            now,
+            thread: None,
+            languages: &languages,
+            i18n: &self.i18n,
+            topic: None,
+            late,
+            messages: Vec::new(),
+        };
+        match JobPayload::decode(&job.payload) {
+            Some(JobPayload::Reminder { incident }) => {
+                self.remind(&mut *tx, &mut out, incident, job.due_at)
+                    .await?
+            }
+            Some(JobPayload::Escalation { incident, step }) => {
+                self.page_step(&mut *tx, &mut out, incident, step).await?
+            }
+            Some(JobPayload::Schedule { schedule, spec }) => {
+                self.post_schedule(&mut *tx, &mut out, &schedule, &spec, job.due_at)
+                    .await?
+            }
+            Some(JobPayload::Handoff { rotation, spec }) => {
+                self.post_handoff(&mut *tx, &mut out, &rotation, &spec, job.due_at)
+                    .await?
+            }
+            None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
+        }
+        let mut messages = out.messages;
+        name_mentions(&mut *tx, &mut messages).await?;
+        tx.enqueue(&messages).await?;
+        tx.commit().await?;
+        if !messages.is_empty() {
+            self.wake_outbox();
+        }
+        self.scheduler_wake.notify_one();
+        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.clone()).increment(1);
+        Ok(Fired::Done {
+            messages: messages.len(),
+            late: late.is_some(),
+        })
+    }
+
+    fn war_rooms(&self) -> impl Iterator<Item = &Room> {
+        self.rooms.iter().filter(|r| r.role == RoomRole::WarRoom)
+    }
+
+    fn rooms_named<'a>(&'a self, ids: &'a [String]) -> impl Iterator<Item = &'a Room> {
+        ids.iter()
+            .filter_map(|id| self.rooms.iter().find(|r| &r.id == id))
+    }
+
+    /// The update is due: nudge the commander in every war room with the update template, and
+    /// plan the next nudge one cadence from now (until someone posts an update).
+    async fn remind(
+        &self,
+        tx: &mut dyn StoreTx,
+        out: &mut Outbox<'_>,
+        number: i64,
+        due: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let Some(incident) = tx.incident(number).await? else {
+            return Ok(());
+        };
+        // A re-plan cancels the old job, but one already claimed may still fire: it only
+        // counts when it is the reminder the incident is waiting for.
+        // Compared in milliseconds: the job's time is stored at that precision.
+        let waited_for = incident.update_due_at.map(|at| at.timestamp_millis());
+        if !incident.is_open() || waited_for != Some(due.timestamp_millis()) {
+            return Ok(());
+        }
+        out.topic = Some("reminder");
+        let msg = reply::update_reminder(&incident, due, out.now);
+        let priority = incident.severity.number();
+        for room in self.war_rooms() {
+            out.push(room, "broadcast", priority, Some(number), &msg, Form::Plain);
+        }
+        let next_due = self.policies.update_due(incident.severity, out.now);
+        let next = Incident {
+            update_due_at: next_due,
+            ..incident
+        };
+        tx.update_incident(&next).await?;
+        if let Some(at) = next_due {
+            let job = JobPayload::Reminder { incident: number }.at(at);
+            tx.schedule_jobs(&[job], out.now).await?;
+        }
+        Ok(())
+    }
+
+    /// An escalation step's time has come: unless someone acknowledged (or a manual
+    /// `inc escalate` already went past it), page its people and plan the next step.
+    async fn page_step(
+        &self,
+        tx: &mut dyn StoreTx,
+        out: &mut Outbox<'_>,
+        number: i64,
+        step: u32,
+    ) -> Result<(), StoreError> {
+        let Some(incident) = tx.incident(number).await? else {
+            return Ok(());
+        };
+        if !incident.is_open()
+            || incident.acked_by.is_some()
+            || incident.escalation_step.is_some_and(|s| s >= step)
+        {
+            return Ok(());
+        }
+        let steps = self.policies.steps(incident.severity);
+        let Some(current) = usize::try_from(step).ok().and_then(|i| steps.get(i)) else {
+            return Ok(());
+        };
+        let overrides = tx.overrides(out.now).await?;
+        let people = oncall::targets(&self.policies, &overrides, &current.notify, out.now);
+        let of = u32::try_from(steps.len()).unwrap_or(u32::MAX);
+        let Ok((paged, events)) = incident.page(step, of, people, false, out.now) else {
+            return Ok(());
+        };
+        let actor = Actor {
+            name: SCHEDULER_ACTOR.to_string(),
+            room: "scheduler".to_string(),
+        };
+        let change = Change {
+            incident: paged,
+            events,
+            is_new: false,
+        };
+        let now = out.now;
+        self.commit_change(tx, out, None, &actor, Some(&incident), change, now)
+            .await?;
+        Ok(())
+    }
+
+    /// A schedule's time: post its checklist (kept, to be ticked from chat) or message, and
+    /// plan its next occurrence after now (missed ones while runroom was down are not replayed).
+    async fn post_schedule(
+        &self,
+        tx: &mut dyn StoreTx,
+        out: &mut Outbox<'_>,
+        id: &str,
+        spec: &str,
+        due: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let Some(schedule) = self.policies.schedule(id).filter(|s| s.spec() == spec) else {
+            return Ok(());
+        };
+        let msg = if schedule.items.is_empty() {
+            reply::scheduled_message(&schedule.title, due)
+        } else {
+            let mut list = Checklist {
+                id: 0,
+                schedule: schedule.id.clone(),
+                title: schedule.title.clone(),
+                rooms: schedule.rooms.clone(),
+                posted_at: out.now,
+                items: schedule
+                    .items
+                    .iter()
+                    .map(|text| ChecklistItem {
+                        text: text.clone(),
+                        done_by: None,
+                        done_at: None,
+                    })
+                    .collect(),
+            };
+            list.id = tx.insert_checklist(&list).await?;
+            reply::checklist_posted(&list)
+        };
+        out.topic = Some("reminder");
+        for room in self.rooms_named(&schedule.rooms) {
+            out.push(room, "broadcast", 3, None, &msg, Form::Plain);
+        }
+        if let Some(next) = schedule.next_after(out.now.max(due)) {
+            let payload = JobPayload::Schedule {
+                schedule: schedule.id.clone(),
+                spec: schedule.spec(),
+            };
+            tx.schedule_jobs(&[payload.at(next)], out.now).await?;
+        }
+        Ok(())
+    }
+
+    /// A handoff: the summary to the rotation's rooms, each in its language and zone; the
+    /// notes left for it are handed over; the next handoff is planned.
+    async fn post_handoff(
+        &self,
+        tx: &mut dyn StoreTx,
+        out: &mut Outbox<'_>,
+        id: &str,
+        spec: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let Some(rotation) = self.policies.rotation(id).filter(|r| r.spec() == spec) else {
+            return Ok(());
+        };
+        let outgoing = rotation.shift_at(at - Duration::milliseconds(1));
+        let incidents = tx.incidents_since(outgoing.starts).await?;
+        let notes = tx.handoff_notes(&rotation.id).await?;
+        let overrides = tx.overrides(outgoing.starts).await?;
+        let input = HandoffInput {
+            rotation,
+            at,
+            now: out.now,
+            incidents: &incidents,
+            notes: &notes,
+            overrides: &overrides,
+            preview: false,
+        };
+        let msg = oncall::handoff_summary(&self.policies, &input);
+        out.topic = Some("reminder");
+        for room in self.rooms_named(&rotation.rooms) {
+            out.push(room, "broadcast", 2, None, &msg, Form::Plain);
+        }
+        tx.hand_over_notes(&rotation.id, out.now).await?;
+        let next = rotation.shift_at(out.now.max(at)).ends;
+        let payload = JobPayload::Handoff {
+            rotation: rotation.id.clone(),
+            spec: rotation.spec(),
+        };
+        tx.schedule_jobs(&[payload.at(next)], out.now).await?;
+        Ok(())
+    }
+
+    /// Makes sure each configured schedule and rotation has its next occurrence planned, and
+    /// cancels planned ones that config no longer has (or has with another timing). Every
+    /// replica may run it: the occurrence keys make the plans agree.
+    pub async fn plan_recurring(&self) -> Result<usize, EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut planned: Vec<String> = Vec::new();
+        for kind in ["schedule", "handoff"] {
+            for job in tx.active_jobs(kind).await? {
+                let current = match JobPayload::decode(&job.payload) {
+                    Some(JobPayload::Schedule { schedule, spec }) => self
+                        .policies
+                        .schedule(&schedule)
+                        .is_some_and(|s| s.spec() == spec),
+                    Some(JobPayload::Handoff { rotation, spec }) => self
+                        .policies
+                        .rotation(&rotation)
+                        .is_some_and(|r| r.spec() == spec),
+                    _ => false,
+                };
+                if current {
+                    planned.push(job.subject);
+                } else {
+                    tx.cancel_jobs(&job.subject, kind).await?;
+                }
+            }
+        }
+        let mut jobs = Vec::new();
+        for schedule in &self.policies.schedules {
+            let payload = JobPayload::Schedule {
+                schedule: schedule.id.clone(),
+                spec: schedule.spec(),
+            };
+            if !planned.contains(&payload.subject())
+                && let Some(next) = schedule.next_after(now)
+            {
+                jobs.push(payload.at(next));
+            }
+        }
+        for rotation in &self.policies.rotations {
+            let payload = JobPayload::Handoff {
+                rotation: rotation.id.clone(),
+                spec: rotation.spec(),
+            };
+            if !planned.contains(&payload.subject()) {
+                jobs.push(payload.at(rotation.shift_at(now).ends));
+            }
+        }
+        tx.schedule_jobs(&jobs, now).await?;
+        tx.commit().await?;
+        Ok(jobs.len())
+    }
+}

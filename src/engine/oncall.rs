@@ -1,0 +1,290 @@
+//! Who is on call (rotations plus chat overrides), whom an escalation step pages, and the
+//! handoff summary: pure functions over config, stored overrides and incidents.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::incident::Incident;
+use super::policy::{Policies, Target};
+use super::reply::{self, Msg, incident_id};
+use super::rotation::{Rotation, Shift};
+use crate::store::{HandoffNote, OncallOverride};
+
+/// One role holder of a shift, with the override that put them there, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub role: String,
+    /// A person id from config, or the name an override gave.
+    pub person: String,
+    pub by_override: Option<OncallOverride>,
+}
+
+/// The holders of `rotation` at `at`: the rotation's, with its first role taken by the latest
+/// override running then.
+pub fn holders_at(
+    rotation: &Rotation,
+    overrides: &[OncallOverride],
+    at: DateTime<Utc>,
+) -> (Shift, Vec<Holder>) {
+    let shift = rotation.shift_at(at);
+    let primary = shift.primary_role().map(str::to_string);
+    let running = overrides
+        .iter()
+        .filter(|o| o.rotation == rotation.id && o.starts_at <= at && at < o.ends_at)
+        .max_by_key(|o| o.starts_at);
+    let holders = shift
+        .holders
+        .iter()
+        .map(|(role, person)| match running {
+            Some(o) if primary.as_deref() == Some(role) => Holder {
+                role: role.clone(),
+                person: o.person.clone(),
+                by_override: Some(o.clone()),
+            },
+            _ => Holder {
+                role: role.clone(),
+                person: person.clone(),
+                by_override: None,
+            },
+        })
+        .collect();
+    (shift, holders)
+}
+
+/// A holder's name as people read it: the configured name, or as written.
+pub fn display(policies: &Policies, person: &str) -> String {
+    policies
+        .person(person)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| person.to_string())
+}
+
+/// How a page names someone in the war rooms: a Slack mention carrying the name (other rooms
+/// show `@name`), a Telegram `@username`, or the name.
+pub fn mention(policies: &Policies, person: &str) -> String {
+    match policies.person(person) {
+        Some(p) => match (&p.slack, &p.telegram) {
+            (Some(id), _) => format!("<@{id}|{}>", p.name),
+            (None, Some(user)) => format!("@{user}"),
+            _ => p.name.clone(),
+        },
+        None => person.to_string(),
+    }
+}
+
+/// The people an escalation step notifies now, as (person id, mention), each once.
+pub fn targets(
+    policies: &Policies,
+    overrides: &[OncallOverride],
+    notify: &[Target],
+    at: DateTime<Utc>,
+) -> Vec<(String, String)> {
+    let mut people: Vec<String> = Vec::new();
+    for target in notify {
+        match target {
+            Target::Person(id) => people.push(id.clone()),
+            Target::OnCall { rotation, role } => {
+                let rotation = match rotation {
+                    Some(id) => policies.rotation(id),
+                    None => policies.rotations.first(),
+                };
+                let Some(rotation) = rotation else { continue };
+                let (shift, holders) = holders_at(rotation, overrides, at);
+                let role = role.as_deref().or(shift.primary_role());
+                people.extend(
+                    holders
+                        .into_iter()
+                        .filter(|h| Some(h.role.as_str()) == role)
+                        .map(|h| h.person),
+                );
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    people
+        .into_iter()
+        .filter(|p| {
+            let first = !seen.contains(p);
+            seen.push(p.clone());
+            first
+        })
+        .map(|p| {
+            let who = mention(policies, &p);
+            (p, who)
+        })
+        .collect()
+}
+
+fn holder_lines(policies: &Policies, holders: &[Holder]) -> Vec<Msg> {
+    holders
+        .iter()
+        .map(|h| match &h.by_override {
+            Some(o) => Msg::new("oncall-holder-override")
+                .text("person", display(policies, &h.person))
+                .msg("role", reply::role(&h.role))
+                .time("until", o.ends_at)
+                .text("actor", o.set_by.clone()),
+            None => Msg::new("oncall-holder")
+                .text("person", display(policies, &h.person))
+                .msg("role", reply::role(&h.role)),
+        })
+        .collect()
+}
+
+/// The `inc oncall` answer: each rotation's holders now and in the next shift.
+pub fn oncall_answer(policies: &Policies, overrides: &[OncallOverride], now: DateTime<Utc>) -> Msg {
+    if policies.rotations.is_empty() {
+        return Msg::new("oncall-none");
+    }
+    let rotations = policies
+        .rotations
+        .iter()
+        .map(|rotation| {
+            let (shift, holders) = holders_at(rotation, overrides, now);
+            let (_, next) = holders_at(rotation, overrides, shift.ends);
+            // An override that ends within the shift hands back before the next handoff.
+            Msg::new("oncall-rotation")
+                .text("rotation", rotation.id.clone())
+                .time("until", shift.ends)
+                .lines("now", holder_lines(policies, &holders))
+                .lines("next", holder_lines(policies, &next))
+        })
+        .collect();
+    Msg::new("oncall").lines("rotations", rotations)
+}
+
+/// What a handoff summary is made of.
+pub struct HandoffInput<'a> {
+    pub rotation: &'a Rotation,
+    /// The handoff instant: the end of the outgoing shift, the start of the incoming one.
+    pub at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    /// Open incidents and those declared or resolved during the outgoing shift.
+    pub incidents: &'a [Incident],
+    pub notes: &'a [HandoffNote],
+    pub overrides: &'a [OncallOverride],
+    pub preview: bool,
+}
+
+/// The seeds' handoff checklist: from/to, active incidents (severity, status, age), what was
+/// declared and resolved in the shift, open follow-ups, what is scheduled next, and notes.
+pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
+    let rotation = input.rotation;
+    let (outgoing, from) = holders_at(
+        rotation,
+        input.overrides,
+        input.at - Duration::milliseconds(1),
+    );
+    let (incoming, to) = holders_at(rotation, input.overrides, input.at);
+    let shift_start = outgoing.starts;
+    let none = || vec![Msg::new("handoff-none")];
+    let or_none = |lines: Vec<Msg>| if lines.is_empty() { none() } else { lines };
+
+    let active = input
+        .incidents
+        .iter()
+        .filter(|i| i.is_open())
+        .map(|i| {
+            Msg::new("handoff-incident")
+                .text("id", incident_id(i.number))
+                .msg("severity", reply::severity(i.severity))
+                .msg("status", reply::status(i.status))
+                .text("title", i.title.clone())
+                .msg(
+                    "age",
+                    reply::duration((input.now - i.declared_at).num_minutes()),
+                )
+        })
+        .collect();
+    let declared = input
+        .incidents
+        .iter()
+        .filter(|i| i.declared_at >= shift_start && i.declared_at < input.at)
+        .map(|i| {
+            Msg::new("handoff-declared")
+                .text("id", incident_id(i.number))
+                .msg("severity", reply::severity(i.severity))
+                .text("title", i.title.clone())
+                .time("time", i.declared_at)
+        })
+        .collect();
+    let resolved = input
+        .incidents
+        .iter()
+        .filter(|i| {
+            i.resolved_at
+                .is_some_and(|at| at >= shift_start && at < input.at)
+        })
+        .map(|i| {
+            let took = i.resolved_at.unwrap_or(input.now) - i.declared_at;
+            Msg::new("handoff-resolved")
+                .text("id", incident_id(i.number))
+                .text("title", i.title.clone())
+                .msg("duration", reply::duration(took.num_minutes()))
+        })
+        .collect();
+    let follow_ups = input
+        .incidents
+        .iter()
+        .flat_map(|i| {
+            i.follow_ups.iter().filter(|f| !f.done).map(|f| {
+                Msg::new("handoff-follow-up")
+                    .text("id", incident_id(i.number))
+                    .number("number", i64::from(f.number))
+                    .text("text", f.text.clone())
+            })
+        })
+        .collect();
+    let horizon = incoming.ends.min(input.at + Duration::days(1));
+    let mut upcoming: Vec<(DateTime<Utc>, Msg)> = policies
+        .schedules
+        .iter()
+        .filter_map(|s| {
+            let next = s.next_after(input.at - Duration::milliseconds(1))?;
+            (next < horizon).then(|| {
+                (
+                    next,
+                    Msg::new("handoff-upcoming")
+                        .time("time", next)
+                        .text("title", s.title.clone()),
+                )
+            })
+        })
+        .collect();
+    upcoming.push((
+        incoming.ends,
+        Msg::new("handoff-next")
+            .time("time", incoming.ends)
+            .text("rotation", rotation.id.clone()),
+    ));
+    upcoming.sort_by_key(|(at, _)| *at);
+    let notes = input
+        .notes
+        .iter()
+        .map(|n| {
+            Msg::new("handoff-note")
+                .text("actor", n.author.clone())
+                .text("text", n.text.clone())
+                .time("time", n.at)
+        })
+        .collect();
+    let heading = if input.preview {
+        "handoff-preview-heading"
+    } else {
+        "handoff-heading"
+    };
+    Msg::new("handoff-summary")
+        .msg(
+            "heading",
+            Msg::new(heading)
+                .text("rotation", rotation.id.clone())
+                .time("time", input.at),
+        )
+        .lines("from", or_none(holder_lines(policies, &from)))
+        .lines("to", or_none(holder_lines(policies, &to)))
+        .lines("active", or_none(active))
+        .lines("declared", or_none(declared))
+        .lines("resolved", or_none(resolved))
+        .lines("follow_ups", or_none(follow_ups))
+        .lines("upcoming", upcoming.into_iter().map(|(_, m)| m).collect())
+        .lines("notes", or_none(notes))
+}

@@ -1,0 +1,142 @@
+//! The team's policies from config, as the engine uses them: update cadence per severity,
+//! escalation steps, the people runroom can page, cron schedules and on-call rotations.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use super::incident::Severity;
+use super::room::Platform;
+use super::rotation::Rotation;
+use super::schedule::Schedule;
+use crate::i18n::Lang;
+
+/// Someone runroom can page, and how to reach them on each platform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    /// The name config and commands use (`joana`).
+    pub id: String,
+    /// The name to show (`Joana`).
+    pub name: String,
+    /// Slack user id (`U0123`): mentioned in the Slack war rooms.
+    pub slack: Option<String>,
+    /// E.164 number: paged directly on WhatsApp (a template outside the 24-hour window).
+    pub whatsapp: Option<String>,
+    /// Telegram username (without `@`): mentioned in the Telegram war rooms.
+    pub telegram: Option<String>,
+    /// The language and zone of their direct WhatsApp page.
+    pub language: Lang,
+    pub timezone: Tz,
+}
+
+impl Person {
+    /// How a room on `platform` names them: a real mention where the platform has one.
+    pub fn mention_on(&self, platform: Platform) -> String {
+        match (platform, &self.slack, &self.telegram) {
+            (Platform::Slack, Some(id), _) => format!("<@{id}>"),
+            (Platform::Telegram, _, Some(user)) => format!("@{user}"),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+/// Who an escalation step notifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A person from `[[people]]`.
+    Person(String),
+    /// Whoever holds a rotation's role now (`oncall`, `oncall:ops`, `oncall:field:comms`).
+    OnCall {
+        rotation: Option<String>,
+        role: Option<String>,
+    },
+}
+
+/// One step of an escalation policy: whom to notify, how long after the incident was declared
+/// and still unacknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub after: Duration,
+    pub notify: Vec<Target>,
+}
+
+/// Everything the scheduler plans from. The default has the seeds' update cadence (SEV1 every
+/// 15 min, SEV2 30, SEV3 60, SEV4 none) and no escalation, schedules or rotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policies {
+    /// Minutes between updates, per severity (index 0 is SEV1); `None`: no reminders.
+    pub cadence: [Option<i64>; 4],
+    /// Escalation steps per severity; a severity without steps pages nobody.
+    pub escalation: BTreeMap<Severity, Vec<Step>>,
+    pub people: Vec<Person>,
+    pub schedules: Vec<Schedule>,
+    pub rotations: Vec<Rotation>,
+    /// A job this much past due says it is late (the process was down or overloaded).
+    pub late_after: Duration,
+}
+
+impl Default for Policies {
+    fn default() -> Policies {
+        Policies {
+            cadence: [Some(15), Some(30), Some(60), None],
+            escalation: BTreeMap::new(),
+            people: Vec::new(),
+            schedules: Vec::new(),
+            rotations: Vec::new(),
+            late_after: Duration::seconds(60),
+        }
+    }
+}
+
+impl Policies {
+    pub fn cadence(&self, severity: Severity) -> Option<Duration> {
+        let index = usize::try_from(severity.number() - 1).ok()?;
+        self.cadence
+            .get(index)
+            .copied()
+            .flatten()
+            .map(Duration::minutes)
+    }
+
+    pub fn steps(&self, severity: Severity) -> &[Step] {
+        self.escalation
+            .get(&severity)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    /// A person named in chat: `@joana`, `joana`, `Joana`, or a Slack mention `<@U0123>`.
+    pub fn find_person(&self, word: &str) -> Option<&Person> {
+        let word = word.trim();
+        if let Some(id) = word.strip_prefix("<@").and_then(|w| w.strip_suffix('>')) {
+            let id = id.split('|').next().unwrap_or(id);
+            return self.people.iter().find(|p| p.slack.as_deref() == Some(id));
+        }
+        let bare = word.trim_start_matches('@');
+        self.people.iter().find(|p| {
+            p.id.eq_ignore_ascii_case(bare)
+                || p.name.eq_ignore_ascii_case(bare)
+                || p.telegram
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(bare))
+        })
+    }
+
+    pub fn rotation(&self, id: &str) -> Option<&Rotation> {
+        self.rotations.iter().find(|r| r.id == id)
+    }
+
+    pub fn schedule(&self, id: &str) -> Option<&Schedule> {
+        self.schedules.iter().find(|s| s.id == id)
+    }
+
+    /// When the update after one posted at `from` is due, at `severity`'s cadence.
+    pub fn update_due(&self, severity: Severity, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cadence(severity).map(|c| from + c)
+    }
+}
