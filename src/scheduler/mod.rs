@@ -136,12 +136,17 @@ impl Scheduler {
 
     /// Plans the recurring jobs, then fires jobs as they fall due until `shutdown` turns true.
     pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        if let Err(error) = self.engine.plan_recurring().await {
-            tracing::warn!(%error, "could not plan schedules and handoffs");
-        }
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
         let wake = self.engine.scheduler_wake().clone();
+        let mut planned = false;
         while !*shutdown.borrow() {
+            // Until it works once (the database may be down at start).
+            if !planned {
+                match self.engine.plan_recurring().await {
+                    Ok(_) => planned = true,
+                    Err(error) => tracing::warn!(%error, "could not plan schedules and handoffs"),
+                }
+            }
             match self.tick().await {
                 Ok(tick) if tick.claimed() > 0 => continue,
                 Ok(_) => {}
