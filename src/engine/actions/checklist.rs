@@ -2,7 +2,7 @@
 
 use super::{Context, Decision, Effect};
 use crate::engine::errors::ActionError;
-use crate::engine::reply::{self};
+use crate::engine::reply;
 
 pub fn check(items: &[u32], ctx: &Context<'_>) -> Result<Decision, ActionError> {
     let list = ctx
