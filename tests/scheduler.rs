@@ -161,6 +161,14 @@ impl Bot {
         out
     }
 
+    /// A command that must succeed: the answer to its room.
+    async fn answer(&mut self, room: &str, author: &str, text: &str) -> String {
+        match self.say(room, author, text).await {
+            Outcome::Handled { messages, .. } => messages[0].text.clone(),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
     /// A command that must be refused: the explanation its author gets.
     async fn refused(&mut self, text: &str) -> String {
         match self.try_say("console", "ana", text).await {
@@ -553,28 +561,16 @@ async fn a_checklist_is_posted_on_time_and_ticked_from_chat() {
                 .contains("Marque os itens")
         );
 
-        let out = bot.say("campo", "felipe", "inc marcar 2").await;
-        let Outcome::Handled { messages, .. } = out else {
-            unreachable!()
-        };
+        let answer = bot.answer("campo", "felipe", "inc marcar 2").await;
         assert!(
-            messages[0].text.contains("1 de 3 feitos")
-                && messages[0]
-                    .text
-                    .contains("☑ 2. Review overnight metrics (felipe, 10:00)"),
+            answer.contains("1 de 3 feitos")
+                && answer.contains("☑ 2. Review overnight metrics (felipe, 10:00)"),
             "{}",
-            messages[0].text
+            answer
         );
         // The state is kept: another room sees the tick.
-        let out = bot.say("console", "joana", "inc check 1 3").await;
-        let Outcome::Handled { messages, .. } = out else {
-            unreachable!()
-        };
-        assert!(
-            messages[0].text.contains("3 of 3 done"),
-            "{}",
-            messages[0].text
-        );
+        let answer = bot.answer("console", "joana", "inc check 1 3").await;
+        assert!(answer.contains("3 of 3 done"), "{}", answer);
     }
 }
 
@@ -602,12 +598,8 @@ async fn ticking_what_is_not_there_is_explained() {
 async fn oncall_answers_now_and_next_in_the_room_zone_and_overrides_page_instead() {
     let backend = common::sqlite().await;
     let mut bot = Bot::new(&backend);
-    let out = bot.say("runroom", "ana", "inc oncall").await;
-    let Outcome::Handled { messages, .. } = out else {
-        unreachable!()
-    };
-    // New York (EST) shows the São Paulo 10:00 handoff of 9 March as 09:00 EDT… the day after DST.
-    let text = &messages[0].text;
+    // The São Paulo 10:00 handoff of 9 March is 09:00 in New York (on EDT since 8 March).
+    let text = bot.answer("runroom", "ana", "inc oncall").await;
     assert!(
         text.contains("ops — on call now, until 2026-03-09 09:00 EDT")
             && text.contains("• Joana (on call)")
@@ -617,16 +609,13 @@ async fn oncall_answers_now_and_next_in_the_room_zone_and_overrides_page_instead
 
     bot.say("console", "joana", "inc oncall override @marcos 2h")
         .await;
-    let out = bot.say("campo", "ana", "inc plantão").await;
-    let Outcome::Handled { messages, .. } = out else {
-        unreachable!()
-    };
+    let answer = bot.answer("campo", "ana", "inc plantão").await;
     assert!(
-        messages[0].text.contains(
+        answer.contains(
             "• Marcos (de plantão, substituição até 02/03/2026 12:00 -03, definida por joana)"
         ),
         "{}",
-        messages[0].text
+        answer
     );
     // While the override runs, `oncall` in an escalation means Marcos.
     bot.queued().await;
@@ -662,15 +651,8 @@ async fn a_handoff_fires_at_its_local_time_with_the_summary_in_each_room_languag
         bot.queued().await;
 
         // The preview shows what the handoff will say.
-        let out = bot.say("console", "marcos", "inc handoff preview").await;
-        let Outcome::Handled { messages, .. } = out else {
-            unreachable!()
-        };
-        assert!(
-            messages[0].text.contains("Handoff preview · ops"),
-            "{}",
-            messages[0].text
-        );
+        let answer = bot.answer("console", "marcos", "inc handoff preview").await;
+        assert!(answer.contains("Handoff preview · ops"), "{}", answer);
 
         // Monday 9 March, 10:00 in São Paulo = 13:00 UTC: not a minute before.
         let until = at(2026, 3, 9, 12, 59) - bot.now();
@@ -733,15 +715,8 @@ async fn a_handoff_fires_at_its_local_time_with_the_summary_in_each_room_languag
         }
 
         // Handed over: the next preview starts with no notes, and the next handoff is planned.
-        let out = bot.say("console", "marcos", "inc handoff").await;
-        let Outcome::Handled { messages, .. } = out else {
-            unreachable!()
-        };
-        assert!(
-            messages[0].text.contains("Notes:\n• none"),
-            "{}",
-            messages[0].text
-        );
+        let answer = bot.answer("console", "marcos", "inc handoff").await;
+        assert!(answer.contains("Notes:\n• none"), "{}", answer);
         assert!(
             bot.pending_keys("handoff").await
                 == [format!(

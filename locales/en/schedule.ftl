@@ -6,6 +6,7 @@ incident-paged =
     `inc ack { $id }` stops the escalation.
 incident-escalated =
     📟 { $id } · { $severity } · { $title } escalated by { $actor }: paging { $who } (step { $step } of { $of }).
+page-nobody = nobody (no one holds that role now)
 page-direct =
     📟 You are paged for { $id } · { $severity } · { $title } (escalation step { $step } of { $of }).
     Tap Ack or reply `inc ack { $id }` to take it.

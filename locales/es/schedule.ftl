@@ -6,6 +6,7 @@ incident-paged =
     `inc recibido { $id }` detiene el escalamiento.
 incident-escalated =
     📟 { $id } · { $severity } · { $title } escalado por { $actor }: avisando a { $who } (paso { $step } de { $of }).
+page-nobody = nadie (nadie tiene ese rol ahora)
 page-direct =
     📟 Te avisan por { $id } · { $severity } · { $title } (paso { $step } de { $of } del escalamiento).
     Toca Recibido o responde `inc recibido { $id }` para tomarlo.

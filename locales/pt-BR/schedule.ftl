@@ -6,6 +6,7 @@ incident-paged =
     `inc ciente { $id }` interrompe o escalonamento.
 incident-escalated =
     📟 { $id } · { $severity } · { $title } escalonado por { $actor }: acionando { $who } (etapa { $step } de { $of }).
+page-nobody = ninguém (ninguém está nesse papel agora)
 page-direct =
     📟 Você foi acionado para { $id } · { $severity } · { $title } (etapa { $step } de { $of } do escalonamento).
     Toque em Ciente ou responda `inc ciente { $id }` para assumir.

@@ -163,6 +163,20 @@ pub enum ConfigError {
     Invalid { field: String, problem: String },
 }
 
+/// A language as config writes it (`en`, `pt-BR`, `es`); `field` names it in the error.
+fn language(field: &str, raw: &str) -> Result<Lang, ConfigError> {
+    Lang::ALL
+        .into_iter()
+        .find(|l| l.as_str().eq_ignore_ascii_case(raw))
+        .ok_or_else(|| invalid(field, format!("{raw:?} is not one of en, pt-BR, es")))
+}
+
+/// An IANA time zone; `field` names it in the error.
+fn zone(field: &str, raw: &str) -> Result<Tz, ConfigError> {
+    raw.parse()
+        .map_err(|_| invalid(field, format!("{raw:?} is not an IANA time zone")))
+}
+
 fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         field: field.into(),
@@ -256,21 +270,8 @@ impl Config {
                     "another room has the same platform and chat",
                 ));
             }
-            let language = Lang::ALL
-                .into_iter()
-                .find(|l| l.as_str().eq_ignore_ascii_case(&r.language))
-                .ok_or_else(|| {
-                    invalid(
-                        field("language"),
-                        format!("{:?} is not one of en, pt-BR, es", r.language),
-                    )
-                })?;
-            let timezone: Tz = r.timezone.parse().map_err(|_| {
-                invalid(
-                    field("timezone"),
-                    format!("{:?} is not an IANA time zone", r.timezone),
-                )
-            })?;
+            let language = language(&field("language"), &r.language)?;
+            let timezone = zone(&field("timezone"), &r.timezone)?;
             rooms.push(Room {
                 id: r.id.clone(),
                 platform: r.platform,

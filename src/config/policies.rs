@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime, NaiveTime};
-use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::{ConfigError, invalid};
+use super::{ConfigError, invalid, language, zone};
 use crate::engine::command::parse_minutes;
 use crate::engine::incident::Severity;
 use crate::engine::policy::{Person, Policies, Step, Target};
@@ -137,11 +136,6 @@ pub struct RotationConfig {
     pub weekends: BTreeMap<String, String>,
 }
 
-fn zone(field: &str, raw: &str) -> Result<Tz, ConfigError> {
-    raw.parse()
-        .map_err(|_| invalid(field, format!("{raw:?} is not an IANA time zone")))
-}
-
 fn minutes(field: &str, raw: &str, allow_zero: bool) -> Result<Option<i64>, ConfigError> {
     let word = raw.trim().to_ascii_lowercase();
     if word == "off" || word == "none" {
@@ -215,12 +209,7 @@ impl super::Config {
                 })
                 .transpose()?;
             let language = match &p.language {
-                Some(raw) => Lang::parse(raw).ok_or_else(|| {
-                    invalid(
-                        field("language"),
-                        format!("{raw:?} is not one of en, pt-BR, es"),
-                    )
-                })?,
+                Some(raw) => language(&field("language"), raw)?,
                 None => Lang::En,
             };
             let timezone = match &p.timezone {

@@ -233,7 +233,7 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
         .text("id", id)
         .msg("severity", severity(incident.severity))
         .text("title", incident.title.clone())
-        .text("who", who_list(who))
+        .msg("who", who_list(who))
         .number("step", i64::from(*step))
         .number("of", i64::from(*of))
         .text("actor", actor),
@@ -241,11 +241,11 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
 }
 
 /// People as one line; nobody (a rotation with no holder) says so.
-fn who_list(who: &[String]) -> String {
+fn who_list(who: &[String]) -> Msg {
     if who.is_empty() {
-        "—".to_string()
+        Msg::new("page-nobody")
     } else {
-        who.join(", ")
+        Msg::new("card-person").text("person", who.join(", "))
     }
 }
 
@@ -409,7 +409,7 @@ pub fn event_summary(event: &Event) -> Msg {
         } else {
             "event-paged"
         })
-        .text("who", who_list(who))
+        .msg("who", who_list(who))
         .number("step", i64::from(*step))
         .number("of", i64::from(*of)),
     }

@@ -48,8 +48,6 @@ pub struct Tick {
     /// Taken over by another scheduler before this one finished.
     pub lost: usize,
     pub messages: usize,
-    /// How late each fired job was, in milliseconds.
-    pub lateness_ms: Vec<i64>,
 }
 
 impl Tick {
@@ -59,7 +57,6 @@ impl Tick {
         self.failed += other.failed;
         self.lost += other.lost;
         self.messages += other.messages;
-        self.lateness_ms.extend(other.lateness_ms);
     }
 
     fn claimed(&self) -> usize {
@@ -101,7 +98,6 @@ impl Scheduler {
                     tick.fired += 1;
                     tick.late += usize::from(late);
                     tick.messages += messages;
-                    tick.lateness_ms.push(lateness);
                 }
                 Ok(Fired::Lost) => tick.lost += 1,
                 Err(error) => {
