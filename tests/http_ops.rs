@@ -4,8 +4,10 @@ mod common;
 
 use std::sync::Arc;
 
-use runroom::http::{AppState, metrics_handle, router};
-use runroom::outbox::SendingMode;
+use runroom::app::{Secrets, assemble};
+use runroom::config::Config;
+use runroom::engine::clock::SystemClock;
+use runroom::http::admin;
 use runroom::store::Completion;
 use serde_json::{Value, json};
 
@@ -19,22 +21,18 @@ async fn spawn_app(store: common::TestStore) -> App {
     spawn_app_with_token(store, None).await
 }
 
+/// runroom as `serve` builds it, with no rooms and the admin token when given.
 async fn spawn_app_with_token(store: common::TestStore, token: Option<&str>) -> App {
-    let engine = Arc::new(common::engine_on(&store).engine);
+    let config = Config::defaults(&[]).expect("default config");
+    let secrets = Secrets::from_pairs(token.map(|t| (admin::TOKEN_ENV, t)));
+    let app = assemble(config, store.store.clone(), Arc::new(SystemClock), secrets)
+        .expect("runroom builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(
-        AppState {
-            engine: engine.clone(),
-            metrics: metrics_handle(),
-            default_mode: SendingMode::Live,
-        },
-        token.map(String::from),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(listener, app.router).await });
     App {
         url,
-        engine,
+        engine: app.engine,
         _store: store,
     }
 }

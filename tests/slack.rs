@@ -7,44 +7,20 @@ mod fakes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TestStore, backends, console_room, start_time};
+use common::{TestStore, backends};
 use fakes::slack::{FakeSlack, Reply};
-use runroom::engine::clock::{Clock, ManualClock, SystemClock};
-use runroom::engine::room::{Platform, Room, RoomRole};
-use runroom::engine::{Engine, EngineSettings};
-use runroom::i18n::{I18n, Lang};
-use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
-use runroom::platforms::slack::webhooks::{self, SlackHttp};
-use runroom::platforms::slack::{self, SlackApp, SlackConfig, signature::Verifier};
+use runroom::app::{App, Secrets, assemble};
+use runroom::config::Config;
+use runroom::engine::clock::SystemClock;
+use runroom::i18n::Lang;
+use runroom::outbox::{OutboxConfig, PlatformLimits};
+use runroom::platforms::slack;
 use runroom::store::NewOutbound;
 use serde_json::{Value, json};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const WAR_ROOM: &str = "C0RUNROOM";
 const STATUS_ROOM: &str = "C0STATUS";
-
-fn slack_room(id: &str, chat: &str, role: RoomRole) -> Room {
-    Room {
-        id: id.into(),
-        platform: Platform::Slack,
-        chat: chat.into(),
-        language: Lang::En,
-        timezone: chrono_tz::America::New_York,
-        role,
-        members: Vec::new(),
-    }
-}
-
-fn rooms() -> Vec<Room> {
-    vec![
-        slack_room("runroom", WAR_ROOM, RoomRole::WarRoom),
-        slack_room("status", STATUS_ROOM, RoomRole::Announce),
-        Room {
-            language: Lang::PtBr,
-            ..console_room()
-        },
-    ]
-}
 
 /// Pacing out of the way for the flow tests (the storm test sets its own).
 fn unpaced() -> OutboxConfig {
@@ -55,63 +31,74 @@ fn unpaced() -> OutboxConfig {
     config
 }
 
-/// runroom's Slack side on loopback, against a fake Slack.
+/// The rooms as `runroom.toml` lists them.
+const ROOMS: &str = r#"
+[[rooms]]
+id = "runroom"
+platform = "slack"
+chat = "C0RUNROOM"
+timezone = "America/New_York"
+
+[[rooms]]
+id = "status"
+platform = "slack"
+chat = "C0STATUS"
+timezone = "America/New_York"
+role = "announce"
+
+[[rooms]]
+id = "console"
+platform = "console"
+chat = "console"
+language = "pt-BR"
+"#;
+
+/// runroom's Slack side on loopback, built as `serve` builds it, against a fake Slack.
 struct Harness {
     fake: FakeSlack,
-    app: SlackApp,
-    engine: Arc<Engine>,
-    worker: Worker,
+    app: App,
     base: String,
     http: reqwest::Client,
 }
 
 impl Harness {
     async fn start(backend: &TestStore, outbox: OutboxConfig) -> Harness {
+        Harness::start_in(backend, outbox, "http").await
+    }
+
+    /// With `[slack] mode` set to `mode` (`http` or `socket`).
+    async fn start_in(backend: &TestStore, outbox: OutboxConfig, mode: &str) -> Harness {
         let fake = FakeSlack::start().await;
         fake.add_user("U0ANA", "Ana");
         fake.add_user("U0BEN", "Ben");
-        let config = SlackConfig {
-            api_url: fake.api_url.clone(),
-            ..SlackConfig::default()
-        };
-        let app = SlackApp {
-            client: slack::client(&config).expect("slack client"),
-            bot_token: slack::token(fake.bot_token.clone()),
+        let text = format!(
+            "{ROOMS}\n[slack]\napi_url = \"{}\"\nmode = \"{mode}\"\n",
+            fake.api_url
+        );
+        let mut config = Config::parse(&text, "slack test", &[]).expect("config");
+        config.outbox = outbox;
+        let secrets = Secrets::from_pairs([
+            (slack::BOT_TOKEN_ENV, fake.bot_token.clone()),
+            (slack::SIGNING_SECRET_ENV, SECRET.to_string()),
+            (slack::APP_TOKEN_ENV, fake.app_token.clone()),
+        ]);
+        // Real time: Slack's signatures and Retry-After are checked against it.
+        let app = assemble(
             config,
-        };
-        let engine = Arc::new(Engine::new(
             backend.store.clone(),
-            Arc::new(I18n::new().expect("locales load")),
-            Arc::new(ManualClock::new(start_time())),
-            EngineSettings {
-                rooms: rooms(),
-                extra_roles: Vec::new(),
-                ..Default::default()
-            },
-        ));
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let router = webhooks::router(SlackHttp {
-            verifier: Arc::new(Verifier::new(SECRET)),
-            inbox: app.inbox(engine.clone()),
-            clock: clock.clone(),
-        });
+            Arc::new(SystemClock),
+            secrets,
+        )
+        .expect("runroom builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind runroom");
         let base = format!("http://{}", listener.local_addr().expect("address"));
+        let router = app.router.clone();
         tokio::spawn(async move { axum::serve(listener, router).await });
-        let worker = Worker::new(
-            backend.store.clone(),
-            vec![Arc::new(app.sender(backend.store.clone()))],
-            clock,
-            outbox,
-            "slack-test",
-        );
         Harness {
             fake,
             app,
-            engine,
-            worker,
             base,
             http: reqwest::Client::new(),
         }
@@ -209,19 +196,17 @@ impl Harness {
     }
 
     async fn drain(&self) {
-        self.worker.drain().await.expect("outbox drains");
+        self.app.worker.drain().await.expect("outbox drains");
     }
 
-    /// The console room's messages (no console sender here, so they wait in the outbox).
+    /// The console room's messages, in the order they were queued (sent or not yet).
     async fn console_texts(&self) -> Vec<String> {
-        self.engine
-            .store()
-            .pending_outbox("console", 100)
-            .await
-            .expect("outbox")
-            .into_iter()
-            .map(|r| r.message.text)
-            .collect()
+        let store = self.app.engine.store();
+        let mut rows = store.pending_outbox("console", 100).await.expect("outbox");
+        rows.extend(store.outbox_in_state("sent", 100).await.expect("outbox"));
+        rows.retain(|r| r.message.platform == "console");
+        rows.sort_by_key(|r| r.id);
+        rows.into_iter().map(|r| r.message.text).collect()
     }
 }
 
@@ -369,7 +354,15 @@ async fn a_button_press_updates_the_card_in_place() {
         let cards = h.fake.cards(WAR_ROOM);
         assert_eq!((cards.len(), cards[0].edits), (1, 2));
         assert!(button_ids(&cards[0]).is_empty());
-        assert!(h.engine.store().open_incidents().await.unwrap().is_empty());
+        assert!(
+            h.app
+                .engine
+                .store()
+                .open_incidents()
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -395,7 +388,7 @@ async fn a_retried_event_acts_once() {
         );
         assert_eq!(h.event(&mention, None).await, 200);
         h.drain().await;
-        let incidents = h.engine.store().recent_incidents(10).await.unwrap();
+        let incidents = h.app.engine.store().recent_incidents(10).await.unwrap();
         assert_eq!(incidents.len(), 1, "{}", backend.name);
         assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
 
@@ -425,10 +418,24 @@ async fn a_retried_event_acts_once() {
         );
         assert_eq!(h.event(&resolve, None).await, 200);
         assert_eq!(
-            h.engine.store().recent_incidents(10).await.unwrap().len(),
+            h.app
+                .engine
+                .store()
+                .recent_incidents(10)
+                .await
+                .unwrap()
+                .len(),
             1
         );
-        assert!(h.engine.store().open_incidents().await.unwrap().is_empty());
+        assert!(
+            h.app
+                .engine
+                .store()
+                .open_incidents()
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -472,14 +479,23 @@ async fn a_bad_or_stale_signature_gets_401_and_nothing_happens() {
         .await;
     assert_eq!(forged.0, 401);
     assert!(
-        h.engine
+        h.app
+            .engine
             .store()
             .recent_incidents(10)
             .await
             .unwrap()
             .is_empty()
     );
-    assert!(h.engine.store().outbox_stats().await.unwrap().is_empty());
+    assert!(
+        h.app
+            .engine
+            .store()
+            .outbox_stats()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Slack's URL check is answered with the challenge once signed.
     let check = json!({ "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification" });
@@ -563,7 +579,7 @@ async fn a_rate_limit_storm_is_paced() {
     tx.commit().await.unwrap();
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = h.worker.sibling("storm");
+    let worker = h.app.worker.sibling("storm");
     let running = tokio::spawn(async move { worker.run(stopped).await });
     h.fake
         .wait_until("6 messages posted", Duration::from_secs(60), |f| {
@@ -621,6 +637,7 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
     lock.release().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while h
+        .app
         .engine
         .store()
         .recent_incidents(10)
@@ -638,14 +655,9 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
 #[tokio::test]
 async fn socket_mode_takes_commands_and_acknowledges_them() {
     let backend = common::sqlite().await;
-    let h = Harness::start(&backend, unpaced()).await;
+    let mut h = Harness::start_in(&backend, unpaced(), "socket").await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let listening = tokio::spawn(slack::socket::run(
-        h.app.client.clone(),
-        slack::token(h.fake.app_token.clone()),
-        h.app.inbox(h.engine.clone()),
-        stopped,
-    ));
+    let mut running = h.app.start(&stopped);
     let envelope = h.fake.push_envelope(
         "slash_commands",
         json!({
@@ -682,9 +694,9 @@ async fn socket_mode_takes_commands_and_acknowledges_them() {
         })
         .await;
     let _ = stop.send(true);
-    listening.await.unwrap().unwrap();
+    while running.join_next().await.is_some() {}
     h.drain().await;
-    let incidents = h.engine.store().recent_incidents(10).await.unwrap();
+    let incidents = h.app.engine.store().recent_incidents(10).await.unwrap();
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].acked_by.as_deref(), Some("<@U0BEN>"));
     let cards = h.fake.cards(WAR_ROOM);

@@ -5,7 +5,6 @@
 mod common;
 mod fakes;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -13,21 +12,14 @@ use common::{TestStore, backends, start_time};
 use fakes::evolution::{self, FakeEvolution};
 use fakes::graph::{self, FakeGraph, Reply};
 use fakes::slack::FakeSlack;
+use runroom::app::{App, Secrets, assemble};
+use runroom::config::Config;
+use runroom::engine::Engine;
 use runroom::engine::clock::{Clock, ManualClock};
-use runroom::engine::incident::Severity;
-use runroom::engine::policy::{Person, Policies, Step, Target};
-use runroom::engine::room::{Platform, Room, RoomRole};
-use runroom::engine::{Engine, EngineSettings};
-use runroom::i18n::{I18n, Lang};
-use runroom::outbox::{OutboxConfig, PlatformLimits, Sender, Worker};
-use runroom::platforms::slack::{self, SlackConfig};
-use runroom::platforms::whatsapp::evolution::{EvolutionClient, WebhookAuth};
-use runroom::platforms::whatsapp::inbox::Inbox;
-use runroom::platforms::whatsapp::outbound::WhatsappSender;
-use runroom::platforms::whatsapp::signature::Verifier;
-use runroom::platforms::whatsapp::webhooks::{self, EvolutionHttp, WhatsappHttp};
-use runroom::platforms::whatsapp::{EvolutionConfig, RoomKind, WhatsappConfig};
-use runroom::scheduler::{Scheduler, SchedulerConfig};
+use runroom::engine::room::Platform;
+use runroom::i18n::Lang;
+use runroom::outbox::{OutboxConfig, PlatformLimits};
+use runroom::platforms::{slack, whatsapp};
 use runroom::store::{NewOutbound, OutboxRow, Store};
 use serde_json::{Value, json};
 
@@ -47,44 +39,6 @@ const WAR_ROOM: &str = "C0RUNROOM";
 const GROUP: &str = "120363099999999999";
 const EVOLUTION_GROUP: &str = "120363025246125486@g.us";
 
-fn room(id: &str, platform: Platform, chat: &str, language: Lang) -> Room {
-    Room {
-        id: id.into(),
-        platform,
-        chat: chat.into(),
-        language,
-        timezone: chrono_tz::America::Sao_Paulo,
-        role: RoomRole::WarRoom,
-        members: Vec::new(),
-    }
-}
-
-fn rooms() -> Vec<Room> {
-    vec![
-        Room {
-            members: vec![ANA.into(), BRUNO.into(), CARLA.into()],
-            ..room("campo", Platform::Whatsapp, "campo", Lang::PtBr)
-        },
-        Room {
-            timezone: chrono_tz::America::New_York,
-            ..room("runroom", Platform::Slack, WAR_ROOM, Lang::En)
-        },
-        Room {
-            timezone: chrono_tz::America::Bogota,
-            ..room("bodega", Platform::Whatsapp, GROUP, Lang::Es)
-        },
-        room("loja", Platform::Whatsapp, EVOLUTION_GROUP, Lang::PtBr),
-    ]
-}
-
-fn kinds() -> HashMap<String, RoomKind> {
-    HashMap::from([
-        ("campo".to_string(), RoomKind::Roster),
-        ("bodega".to_string(), RoomKind::Group),
-        ("loja".to_string(), RoomKind::Evolution),
-    ])
-}
-
 /// Pacing out of the way: these tests are about what is sent, not when.
 fn unpaced() -> OutboxConfig {
     let mut config = OutboxConfig::default();
@@ -101,15 +55,53 @@ fn unpaced() -> OutboxConfig {
     config
 }
 
-/// runroom's WhatsApp side on loopback against fake Graph, Slack and Evolution servers.
+/// The rooms as `runroom.toml` lists them: a roster, a Slack war room, a Cloud API group and an
+/// Evolution group.
+fn rooms() -> String {
+    format!(
+        r#"
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+members = ["{ANA}", "{BRUNO}", "{CARLA}"]
+language = "pt-BR"
+timezone = "America/Sao_Paulo"
+
+[[rooms]]
+id = "runroom"
+platform = "slack"
+chat = "{WAR_ROOM}"
+timezone = "America/New_York"
+
+[[rooms]]
+id = "bodega"
+platform = "whatsapp"
+kind = "group"
+chat = "{GROUP}"
+language = "es"
+timezone = "America/Bogota"
+
+[[rooms]]
+id = "loja"
+platform = "whatsapp"
+kind = "evolution"
+chat = "{EVOLUTION_GROUP}"
+language = "pt-BR"
+timezone = "America/Sao_Paulo"
+"#
+    )
+}
+
+/// runroom's WhatsApp side on loopback, built as `serve` builds it, against fake Graph, Slack
+/// and Evolution servers.
 struct Harness {
     graph: FakeGraph,
     slack: FakeSlack,
     evolution: FakeEvolution,
+    app: App,
     store: Arc<dyn Store>,
     engine: Arc<Engine>,
     clock: Arc<ManualClock>,
-    worker: Worker,
     base: String,
     http: reqwest::Client,
     next_wamid: std::sync::atomic::AtomicU64,
@@ -117,86 +109,63 @@ struct Harness {
 
 impl Harness {
     async fn start(backend: &TestStore) -> Harness {
-        Harness::start_with(backend, Policies::default()).await
+        Harness::start_with(backend, "").await
     }
 
-    /// With escalation policies, people and rotations.
-    async fn start_with(backend: &TestStore, policies: Policies) -> Harness {
+    /// With more configuration (people, escalation, rotations).
+    async fn start_with(backend: &TestStore, more: &str) -> Harness {
         let graph = FakeGraph::start().await;
         let slack = FakeSlack::start().await;
         let evolution = FakeEvolution::start(EVOLUTION_KEY).await;
+        // The ack budget is long enough that every delivery is processed before its 200: no
+        // polling needed.
+        let text = format!(
+            r#"{rooms}
+[whatsapp]
+api_url = "{graph}"
+phone_number_id = "{PHONE_NUMBER_ID}"
+ack_budget_ms = 10000
+
+[evolution]
+api_url = "{evolution}"
+instance = "{instance}"
+timeout_seconds = 5
+
+[slack]
+api_url = "{slack}"
+{more}"#,
+            rooms = rooms(),
+            graph = graph.url,
+            evolution = evolution.url,
+            instance = evolution.instance,
+            slack = slack.api_url,
+        );
+        let mut config = Config::parse(&text, "whatsapp test", &[]).expect("config");
+        config.outbox = unpaced();
+        let secrets = Secrets::from_pairs([
+            (whatsapp::TOKEN_ENV, graph.token.clone()),
+            (whatsapp::APP_SECRET_ENV, APP_SECRET.to_string()),
+            (whatsapp::VERIFY_TOKEN_ENV, VERIFY_TOKEN.to_string()),
+            (whatsapp::EVOLUTION_APIKEY_ENV, EVOLUTION_KEY.to_string()),
+            (slack::BOT_TOKEN_ENV, slack.bot_token.clone()),
+        ]);
         let clock = Arc::new(ManualClock::new(start_time()));
-        let store = backend.store.clone();
-        let engine = Arc::new(Engine::new(
-            store.clone(),
-            Arc::new(I18n::new().expect("locales load")),
-            clock.clone(),
-            EngineSettings {
-                rooms: rooms(),
-                extra_roles: Vec::new(),
-                policies,
-            },
-        ));
-        // Long enough that every delivery is processed before its 200: no polling needed.
-        let inbox = Arc::new(Inbox::new(
-            engine.clone(),
-            std::time::Duration::from_secs(20),
-        ));
-        let router = webhooks::router(WhatsappHttp {
-            verifier: Arc::new(Verifier::new(APP_SECRET, VERIFY_TOKEN)),
-            inbox: inbox.clone(),
-        })
-        .merge(webhooks::evolution_router(EvolutionHttp {
-            auth: Arc::new(WebhookAuth {
-                apikey: Some(EVOLUTION_KEY.into()),
-                token: None,
-            }),
-            inbox,
-        }));
+        let app = assemble(config, backend.store.clone(), clock.clone(), secrets)
+            .expect("runroom builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind runroom");
         let base = format!("http://{}", listener.local_addr().expect("address"));
+        let router = app.router.clone();
         tokio::spawn(async move { axum::serve(listener, router).await });
-
-        let wa = WhatsappConfig {
-            api_url: graph.url.clone(),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            ..WhatsappConfig::default()
-        };
-        let evolution_client = EvolutionClient::new(
-            &EvolutionConfig {
-                api_url: evolution.url.clone(),
-                instance: evolution.instance.clone(),
-                timeout_seconds: 5,
-            },
-            EVOLUTION_KEY.into(),
-        )
-        .expect("evolution client");
-        let whatsapp = WhatsappSender::new(&wa, kinds(), store.clone(), clock.clone())
-            .with_graph(&wa, graph.token.clone())
-            .expect("graph client")
-            .with_evolution(evolution_client);
-        let slack_config = SlackConfig {
-            api_url: slack.api_url.clone(),
-            ..SlackConfig::default()
-        };
-        let slack_sender = slack::outbound::SlackSender::new(
-            slack::client(&slack_config).expect("slack client"),
-            slack::token(slack.bot_token.clone()),
-            store.clone(),
-            slack_config.timeout(),
-        );
-        let senders: Vec<Arc<dyn Sender>> = vec![Arc::new(whatsapp), Arc::new(slack_sender)];
-        let worker = Worker::new(store.clone(), senders, clock.clone(), unpaced(), "wa-test");
         Harness {
             graph,
             slack,
             evolution,
-            store,
-            engine,
+            store: backend.store.clone(),
+            engine: app.engine.clone(),
+            app,
             clock,
-            worker,
             base,
             http: reqwest::Client::new(),
             next_wamid: std::sync::atomic::AtomicU64::new(1),
@@ -250,7 +219,7 @@ impl Harness {
     }
 
     async fn drain(&self) {
-        self.worker.drain().await.expect("outbox round");
+        self.app.worker.drain().await.expect("outbox round");
     }
 
     async fn rows(&self, state: &str) -> Vec<OutboxRow> {
@@ -476,28 +445,22 @@ async fn a_reply_button_tap_acknowledges() {
 async fn a_paged_person_on_no_roster_gets_the_page_template_and_acks_from_it() {
     const DIEGO_WA: &str = "5531999998888";
     let backend = common::sqlite().await;
-    let mut policies = Policies::default();
-    policies.people.push(Person {
-        id: "diego".into(),
-        name: "Diego".into(),
-        slack: None,
-        whatsapp: Some("+5531999998888".into()),
-        telegram: None,
-        language: Lang::Es,
-        timezone: chrono_tz::America::Bogota,
-    });
-    policies.escalation.insert(
-        Severity::Sev1,
-        vec![Step {
-            after: chrono::Duration::zero(),
-            notify: vec![Target::Person("diego".into())],
-        }],
-    );
-    let h = Harness::start_with(&backend, policies).await;
+    let people = r#"
+[[people]]
+id = "diego"
+name = "Diego"
+whatsapp = "+5531999998888"
+language = "es"
+timezone = "America/Bogota"
+
+[[escalation]]
+severities = ["sev1"]
+steps = [{ after = "0m", notify = ["diego"] }]
+"#;
+    let h = Harness::start_with(&backend, people).await;
     h.text(ANA_WA, "Ana", "inc declarar sev1 Pagamentos fora")
         .await;
-    let scheduler = Scheduler::new(h.engine.clone(), SchedulerConfig::default(), "t");
-    assert_eq!(scheduler.drain().await.unwrap().fired, 1);
+    assert_eq!(h.app.scheduler.drain().await.unwrap().fired, 1);
     h.drain().await;
     // Diego never wrote: the page template, in Spanish, with its Ack quick reply.
     let to_diego = h.graph.accepted_to(DIEGO_WA);
@@ -727,7 +690,7 @@ async fn enqueue(h: &Harness, message: NewOutbound) {
 async fn send_scripted(h: &Harness, key: &str, reply: Reply) -> OutboxRow {
     h.graph.script([reply]);
     enqueue(h, to_ana(h, key)).await;
-    h.worker.run_once().await.unwrap();
+    h.app.worker.run_once().await.unwrap();
     let rows = h.store.outbox_in_state("dead", 100).await.unwrap();
     let mut all = rows;
     all.extend(h.store.outbox_in_state("failed", 100).await.unwrap());

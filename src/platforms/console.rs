@@ -54,6 +54,15 @@ impl Sender for ConsoleSender {
     }
 }
 
+/// The console always has its sender; its entrance is the terminal, which `serve` and `console`
+/// read themselves.
+pub fn wire(setup: &super::Setup<'_>) -> super::Wired {
+    super::Wired {
+        sender: Some(Arc::new(ConsoleSender::new(setup.console.clone()))),
+        ..super::Wired::new(Platform::Console)
+    }
+}
+
 fn console_room(engine: &Engine) -> Room {
     engine.room_for(&RoomRef {
         platform: Platform::Console,

@@ -8,19 +8,10 @@ use std::time::Duration;
 
 use super::people::People;
 use crate::engine::reply::Msg;
-use crate::engine::room::{Inbound, RoomRef};
+use crate::engine::room::{Inbound, Platform, RoomRef};
 use crate::engine::{Engine, command};
-
-/// How an inbound message stands when the request must be answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handed {
-    /// The engine committed (or recognised a redelivery, or it was not a command).
-    Done,
-    /// The engine failed: nothing was stored, so a redelivery would be handled afresh.
-    Failed,
-    /// Still working when the budget ran out; it carries on.
-    Later,
-}
+use crate::platforms::ack;
+pub use crate::platforms::ack::Handed;
 
 pub struct Inbox {
     engine: Arc<Engine>,
@@ -44,29 +35,22 @@ impl Inbox {
         }
         let engine = self.engine.clone();
         let people = self.people.clone();
-        let work = self.engine.in_flight().spawn(async move {
+        let work = async move {
             people.learn(&inbound).await;
             let handled = engine.handle(&inbound).await;
             if let Err(error) = &handled {
-                tracing::error!(%error, event = %inbound.event_id, "a Slack command was not recorded");
+                tracing::error!(%error, "a Slack command was not recorded");
             }
             handled.is_ok()
-        });
-        match tokio::time::timeout(self.budget, work).await {
-            Ok(Ok(true)) => Handed::Done,
-            Ok(Ok(false)) | Ok(Err(_)) => Handed::Failed,
-            Err(_) => {
-                tracing::info!("acknowledged a Slack request before the engine finished");
-                Handed::Later
-            }
-        }
+        };
+        ack::within_budget(&self.engine, Platform::Slack, self.budget, work).await
     }
 
     /// "Not recorded, try again" in the language of the room the message came from, for the
     /// answers Slack shows the user directly (slash commands, button presses).
     pub fn failure_text(&self, chat: &str) -> String {
         let room = self.engine.room_for(&RoomRef {
-            platform: crate::engine::room::Platform::Slack,
+            platform: Platform::Slack,
             chat: chat.to_string(),
             thread: None,
         });

@@ -23,6 +23,8 @@ use slack_morphism::prelude::{
     SlackClientHyperHttpsConnector,
 };
 
+use super::{Entrances, Listener, Platform, Setup, Wired};
+
 /// The bot token (`xoxb-…`) for the Web API, read from the environment only.
 pub const BOT_TOKEN_ENV: &str = "RUNROOM_SLACK_BOT_TOKEN";
 /// The signing secret that proves an HTTP request came from Slack.
@@ -98,7 +100,7 @@ pub fn token(value: String) -> SlackApiToken {
     SlackApiToken::new(SlackApiTokenValue(value))
 }
 
-/// What a process needs to speak to Slack, when `RUNROOM_SLACK_BOT_TOKEN` is set.
+/// What a process needs to speak to Slack: its config, a Web API client and the bot token.
 pub struct SlackApp {
     pub config: SlackConfig,
     pub client: Arc<SlackHttpClient>,
@@ -106,19 +108,6 @@ pub struct SlackApp {
 }
 
 impl SlackApp {
-    /// `None` when no bot token is set (Slack messages then wait in the outbox).
-    pub fn from_env(config: Option<&SlackConfig>) -> anyhow::Result<Option<SlackApp>> {
-        let config = config.cloned().unwrap_or_default();
-        let Some(bot_token) = secret(BOT_TOKEN_ENV) else {
-            return Ok(None);
-        };
-        Ok(Some(SlackApp {
-            client: client(&config).context("building the Slack client")?,
-            bot_token: token(bot_token),
-            config,
-        }))
-    }
-
     pub fn sender(&self, store: Arc<dyn crate::store::Store>) -> outbound::SlackSender {
         outbound::SlackSender::new(
             self.client.clone(),
@@ -144,7 +133,73 @@ impl SlackApp {
     }
 }
 
-/// A non-empty secret from the environment.
-pub fn secret(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// Slack, when `RUNROOM_SLACK_BOT_TOKEN` is set: the sender, and the entrances of `[slack] mode`
+/// (signed webhooks with the signing secret, or Socket Mode with the app-level token).
+pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
+    let mut wired = Wired::new(Platform::Slack);
+    let Some(bot_token) = setup.secrets.get(BOT_TOKEN_ENV) else {
+        if setup
+            .config
+            .rooms
+            .iter()
+            .any(|r| r.platform == Platform::Slack)
+        {
+            wired.warnings.push(format!(
+                "a room is on Slack but {BOT_TOKEN_ENV} is not set: Slack messages will wait"
+            ));
+        }
+        return Ok(wired);
+    };
+    let config = setup.config.slack.clone().unwrap_or_default();
+    let app = SlackApp {
+        client: client(&config).context("building the Slack client")?,
+        bot_token: token(bot_token),
+        config,
+    };
+    wired.sender = Some(Arc::new(app.sender(setup.store.clone())));
+    let clock = setup.clock.clone();
+    match app.config.mode {
+        SlackMode::Http => match setup.secrets.get(SIGNING_SECRET_ENV) {
+            Some(secret) => {
+                wired.entrances = Some(Box::new(move |engine| {
+                    let router = webhooks::router(webhooks::SlackHttp {
+                        verifier: Arc::new(signature::Verifier::new(&secret)),
+                        inbox: app.inbox(engine.clone()),
+                        clock,
+                    });
+                    Ok(Entrances {
+                        router,
+                        listeners: Vec::new(),
+                    })
+                }))
+            }
+            None => wired.warnings.push(format!(
+                "{SIGNING_SECRET_ENV} is not set: Slack's requests cannot be verified, so /webhooks/slack/* are off"
+            )),
+        },
+        SlackMode::Socket => match setup.secrets.get(APP_TOKEN_ENV) {
+            Some(app_token) => {
+                wired.entrances = Some(Box::new(move |engine| {
+                    let inbox = app.inbox(engine.clone());
+                    let client = app.client.clone();
+                    let listener: Listener = Box::new(move |stop| {
+                        Box::pin(async move {
+                            let run = socket::run(client, token(app_token), inbox, clock, stop);
+                            if let Err(error) = run.await {
+                                tracing::error!("Slack Socket Mode stopped: {error:#}");
+                            }
+                        })
+                    });
+                    Ok(Entrances {
+                        router: axum::Router::new(),
+                        listeners: vec![listener],
+                    })
+                }))
+            }
+            None => wired.warnings.push(format!(
+                "[slack] mode = \"socket\" but {APP_TOKEN_ENV} is not set: no Slack events will arrive"
+            )),
+        },
+    }
+    Ok(wired)
 }

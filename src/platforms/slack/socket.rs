@@ -17,16 +17,19 @@ use slack_morphism::prelude::{
 use super::SlackHttpClient;
 use super::inbound;
 use super::inbox::{Handed, Inbox};
+use crate::engine::clock::Clock;
 
 /// Listens until `stop` turns true.
 pub async fn run(
     client: Arc<SlackHttpClient>,
     app_token: SlackApiToken,
     inbox: Arc<Inbox>,
+    clock: Arc<dyn Clock>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let environment =
-        Arc::new(SlackClientEventsListenerEnvironment::new(client).with_user_state(inbox));
+    let environment = Arc::new(
+        SlackClientEventsListenerEnvironment::new(client).with_user_state(Socket { inbox, clock }),
+    );
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_command_events(on_command)
         .with_interaction_events(on_interaction)
@@ -51,8 +54,16 @@ pub async fn run(
     Ok(())
 }
 
-async fn inbox_of(state: &SlackClientEventsUserState) -> Option<Arc<Inbox>> {
-    state.read().await.get_user_state::<Arc<Inbox>>().cloned()
+/// What the callbacks share: the inbox and the clock envelopes are stamped with (the injected
+/// one, as on the HTTP path).
+#[derive(Clone)]
+struct Socket {
+    inbox: Arc<Inbox>,
+    clock: Arc<dyn Clock>,
+}
+
+async fn socket_of(state: &SlackClientEventsUserState) -> Option<Socket> {
+    state.read().await.get_user_state::<Socket>().cloned()
 }
 
 fn not_recorded() -> Box<dyn std::error::Error + Send + Sync> {
@@ -64,8 +75,8 @@ async fn on_event(
     _client: Arc<SlackHttpClient>,
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
-    let inbox = inbox_of(&state).await.ok_or_else(not_recorded)?;
-    let Some(inbound) = inbound::from_event(&event, chrono::Utc::now()) else {
+    let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
+    let Some(inbound) = inbound::from_event(&event, clock.now()) else {
         return Ok(());
     };
     match inbox.hand(inbound).await {
@@ -79,11 +90,9 @@ async fn on_command(
     _client: Arc<SlackHttpClient>,
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
-    let inbox = inbox_of(&state).await.ok_or_else(not_recorded)?;
+    let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
     let chat = event.channel_id.0.clone();
-    let handed = inbox
-        .hand(inbound::from_command(&event, chrono::Utc::now()))
-        .await;
+    let handed = inbox.hand(inbound::from_command(&event, clock.now())).await;
     let content = match handed {
         Handed::Failed => SlackMessageContent::new().with_text(inbox.failure_text(&chat)),
         Handed::Done | Handed::Later => SlackMessageContent::new(),
@@ -97,9 +106,9 @@ async fn on_interaction(
     _client: Arc<SlackHttpClient>,
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
-    let inbox = inbox_of(&state).await.ok_or_else(not_recorded)?;
+    let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
     if let SlackInteractionEvent::BlockActions(actions) = event
-        && let Some(inbound) = inbound::from_actions(&actions, chrono::Utc::now())
+        && let Some(inbound) = inbound::from_actions(&actions, clock.now())
         && inbox.hand(inbound).await == Handed::Failed
     {
         return Err(not_recorded());

@@ -11,18 +11,9 @@ use super::inbound::{Event, Message};
 use super::phone;
 use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
 use crate::engine::{Engine, EngineError, command};
+use crate::platforms::ack;
+pub use crate::platforms::ack::Handed;
 use crate::store::{DeliveryReport, StoreError};
-
-/// How a delivery stands when the request must be answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handed {
-    /// Everything in it was recorded (or recognised as seen before).
-    Done,
-    /// Something failed and nothing of that part was stored: Meta should redeliver.
-    Failed,
-    /// Still working when the budget ran out; it carries on.
-    Later,
-}
 
 /// A message from any WhatsApp transport, placed in its room.
 #[derive(Debug, Clone)]
@@ -198,37 +189,28 @@ impl Inbox {
             return Handed::Done;
         }
         let inbox = self.clone();
-        self.within_budget(
-            self.engine
-                .in_flight()
-                .spawn(async move { inbox.process(events).await }),
-        )
-        .await
+        self.within_budget(async move { inbox.process(events).await })
+            .await
     }
 
     /// Hands one placed message (from the Evolution gateway) over the same way.
     pub async fn hand_placed(self: &Arc<Self>, placed: Placed) -> Handed {
         let inbox = self.clone();
-        self.within_budget(self.engine.in_flight().spawn(async move {
+        self.within_budget(async move {
             let result = inbox.receive(&placed).await;
             if let Err(error) = &result {
                 let error = phone::redact_numbers(&error.to_string());
                 tracing::error!(%error, "an Evolution message was not recorded");
             }
             result.is_ok()
-        }))
+        })
         .await
     }
 
-    /// How the work stands when the ack budget runs out (it carries on after that).
-    async fn within_budget(&self, work: tokio::task::JoinHandle<bool>) -> Handed {
-        match tokio::time::timeout(self.budget, work).await {
-            Ok(Ok(true)) => Handed::Done,
-            Ok(Ok(false)) | Ok(Err(_)) => Handed::Failed,
-            Err(_) => {
-                tracing::info!("answered a WhatsApp delivery before the engine finished");
-                Handed::Later
-            }
-        }
+    async fn within_budget(
+        &self,
+        work: impl std::future::Future<Output = bool> + Send + 'static,
+    ) -> Handed {
+        ack::within_budget(&self.engine, Platform::Whatsapp, self.budget, work).await
     }
 }

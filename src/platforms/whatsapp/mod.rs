@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod phone;
 pub mod signature;
 pub mod webhooks;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use self::phone::redact_numbers;
+pub use self::wire::wire;
 use crate::i18n::Lang;
 
 /// The Graph API access token, read from the environment only.
@@ -178,9 +180,4 @@ impl Default for EvolutionConfig {
             timeout_seconds: 10,
         }
     }
-}
-
-/// A non-empty secret from the environment.
-pub fn secret(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

@@ -1,4 +1,5 @@
-//! Wiring: turns a configuration into a running engine and runs the commands of [`crate::cli`].
+//! The command line's commands: `serve` and `console` build the app ([`super::build`]); the
+//! operator commands (`incidents`, `outbox`, `jobs`, `migrate`, `config check`) read the store.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -7,18 +8,16 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use tokio::io::AsyncWriteExt;
 
+use super::Secrets;
 use crate::cli::{Cli, Command, ConfigCommand, IncidentsCommand, OutboxCommand};
 use crate::config::Config;
-use crate::engine::clock::{Clock, SystemClock};
+use crate::engine::clock::SystemClock;
 use crate::engine::command::parse_incident_ref;
-use crate::engine::room::Platform;
-use crate::engine::{Engine, EngineSettings, reply};
+use crate::engine::reply;
 use crate::i18n::{I18n, Lang};
+use crate::outbox::SendingMode;
 use crate::outbox::worker::MODE_KEY;
-use crate::outbox::{Sender, SendingMode, Worker};
-use crate::platforms::console::{self, SharedOutput};
-use crate::platforms::slack::{self, SlackApp};
-use crate::platforms::whatsapp;
+use crate::platforms::console;
 use crate::store;
 
 /// Logs go to stderr, filtered by `RUNROOM_LOG` (e.g. `debug`, `runroom=trace`).
@@ -47,53 +46,6 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     })
 }
 
-/// Connects the store (migrating it) and builds the engine for a configuration.
-pub async fn build_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
-    let store = store::connect(&config.database.url)
-        .await
-        .with_context(|| {
-            format!(
-                "opening the database {}",
-                store::redact_url(&config.database.url)
-            )
-        })?;
-    let i18n = Arc::new(I18n::new()?);
-    let rooms = config.rooms()?;
-    let settings = EngineSettings {
-        policies: config.policies(&rooms)?,
-        rooms,
-        extra_roles: config.incidents.extra_roles.clone(),
-    };
-    Ok(Engine::new(store, i18n, clock, settings))
-}
-
-/// A sender for every platform this process can reach: the console always; Slack when
-/// `RUNROOM_SLACK_BOT_TOKEN` is set; WhatsApp when the Cloud API (`[whatsapp] phone_number_id`
-/// and `RUNROOM_WHATSAPP_TOKEN`) or an Evolution gateway (`[evolution]` and
-/// `RUNROOM_EVOLUTION_APIKEY`) is configured. Messages for a platform without a sender wait in
-/// the outbox (nothing is dropped).
-pub fn senders(
-    config: &Config,
-    console: SharedOutput,
-    store: &Arc<dyn store::Store>,
-    clock: Arc<dyn Clock>,
-    slack: Option<&SlackApp>,
-) -> anyhow::Result<Vec<Arc<dyn Sender>>> {
-    let mut senders: Vec<Arc<dyn Sender>> = vec![Arc::new(console::ConsoleSender::new(console))];
-    match slack {
-        Some(slack) => senders.push(Arc::new(slack.sender(store.clone()))),
-        None if config.rooms.iter().any(|r| r.platform == Platform::Slack) => tracing::warn!(
-            "a room is on Slack but {} is not set: Slack messages will wait",
-            slack::BOT_TOKEN_ENV
-        ),
-        None => {}
-    }
-    if let Some(sender) = whatsapp_sender(config, store, clock)? {
-        senders.push(Arc::new(sender));
-    }
-    Ok(senders)
-}
-
 fn parse_locale(raw: Option<&str>) -> anyhow::Result<Option<Lang>> {
     raw.map(|l| {
         Lang::parse(l).with_context(|| format!("{l:?} is not a supported locale (en, pt-BR, es)"))
@@ -118,56 +70,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(listen) = listen {
                 config.server.listen = listen;
             }
-            config.rooms()?;
-            crate::http::serve(config).await
+            let listener = tokio::net::TcpListener::bind(&config.server.listen)
+                .await
+                .with_context(|| format!("binding {}", config.server.listen))?;
+            let app = super::build(config, Arc::new(SystemClock), Secrets::from_env()).await?;
+            app.serve(listener, super::shutdown_signal()).await
         }
         Command::Console { locale } => {
             let locale = parse_locale(locale.as_deref())?;
             let config =
                 load_config(cli.config.as_deref())?.with_console_room(locale, tz.as_deref());
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let engine = build_engine(&config, clock.clone()).await?;
+            // No platform secrets: the console delivers only its own room, and other
+            // platforms' messages wait for `serve`.
+            let mut app = super::build(config, Arc::new(SystemClock), Secrets::none()).await?;
             let interactive = std::io::stdin().is_terminal();
-            let output = console::shared_output(tokio::io::stdout());
-            // The console delivers only its own room; other platforms' messages wait for `serve`.
-            let worker = Worker::new(
-                engine.store().clone(),
-                vec![Arc::new(console::ConsoleSender::new(output.clone()))],
-                clock,
-                config.outbox.clone(),
-                format!("console-{}", std::process::id()),
-            );
-            let engine = Arc::new(engine.with_wake(worker.wake_handle()));
             // Reminders, pages, schedules and handoffs fire while the console is open. At a
-            // terminal a second worker prints them as they come; from a script, the worker
-            // that runs after each line does (so the output keeps the script's order).
+            // terminal the workers print them as they come; from a script, the worker that runs
+            // after each line does (so the output keeps the script's order).
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let scheduler = crate::scheduler::Scheduler::new(
-                engine.clone(),
-                config.scheduler.clone(),
-                format!("console-scheduler-{}", std::process::id()),
-            );
-            let mut tasks = vec![tokio::spawn({
-                let stopped = stopped.clone();
-                async move { scheduler.run(stopped).await }
-            })];
+            let mut tasks = tokio::task::JoinSet::new();
             if interactive {
-                let background = worker.sibling(format!("console-bg-{}", std::process::id()));
-                tasks.push(tokio::spawn(async move { background.run(stopped).await }));
+                tasks = app.start(&stopped);
+            } else {
+                let scheduler = crate::scheduler::Scheduler::new(
+                    app.engine.clone(),
+                    app.config.scheduler.clone(),
+                    format!("console-scheduler-{}", std::process::id()),
+                );
+                tasks.spawn(async move { scheduler.run(stopped).await });
             }
             let result = console::run(
-                engine,
+                app.engine.clone(),
                 locale,
                 tokio::io::BufReader::new(tokio::io::stdin()),
-                output,
+                app.console.clone(),
                 interactive,
-                Some(&worker),
+                Some(&app.worker),
             )
             .await;
             let _ = stop.send(true);
-            for task in tasks {
-                let _ = task.await;
-            }
+            while tasks.join_next().await.is_some() {}
             result
         }
         Command::Migrate => {
@@ -314,61 +256,4 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
         .await?;
     out.write_all(b"\n").await?;
     Ok(())
-}
-
-/// The WhatsApp sender, when either transport is configured; a warning names what is missing
-/// for the rooms that need it.
-fn whatsapp_sender(
-    config: &Config,
-    store: &Arc<dyn store::Store>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<Option<whatsapp::outbound::WhatsappSender>> {
-    let rooms = config.whatsapp_rooms();
-    let needs = |kind: whatsapp::RoomKind| rooms.values().any(|k| *k == kind);
-    let wa = config.whatsapp.clone().unwrap_or_default();
-    let token = whatsapp::secret(whatsapp::TOKEN_ENV).filter(|_| !wa.phone_number_id.is_empty());
-    let evolution = match (
-        &config.evolution,
-        whatsapp::secret(whatsapp::EVOLUTION_APIKEY_ENV),
-    ) {
-        (Some(evo), Some(apikey)) => Some(
-            whatsapp::evolution::EvolutionClient::new(evo, apikey)
-                .context("building the Evolution API client")?,
-        ),
-        _ => None,
-    };
-    let cloud_rooms = needs(whatsapp::RoomKind::Roster) || needs(whatsapp::RoomKind::Group);
-    // With neither transport, WhatsApp messages wait in the outbox. With one, the other's rooms'
-    // messages are dead-lettered with the reason (`runroom outbox retry` once it is configured):
-    // the worker sends a platform's rows through one sender.
-    let fate = if token.is_none() && evolution.is_none() {
-        "its messages will wait"
-    } else {
-        "its messages will be dead-lettered until it is configured (then `runroom outbox retry`)"
-    };
-    if cloud_rooms && token.is_none() {
-        tracing::warn!(
-            "a WhatsApp room needs the Cloud API but [whatsapp] phone_number_id or {} is not set: {fate}",
-            whatsapp::TOKEN_ENV
-        );
-    }
-    if needs(whatsapp::RoomKind::Evolution) && evolution.is_none() {
-        tracing::warn!(
-            "a WhatsApp room is on Evolution but [evolution] or {} is not set: {fate}",
-            whatsapp::EVOLUTION_APIKEY_ENV
-        );
-    }
-    if token.is_none() && evolution.is_none() {
-        return Ok(None);
-    }
-    let mut sender = whatsapp::outbound::WhatsappSender::new(&wa, rooms, store.clone(), clock);
-    if let Some(token) = token {
-        sender = sender
-            .with_graph(&wa, token)
-            .context("building the WhatsApp client")?;
-    }
-    if let Some(evolution) = evolution {
-        sender = sender.with_evolution(evolution);
-    }
-    Ok(Some(sender))
 }

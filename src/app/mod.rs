@@ -1,0 +1,246 @@
+//! Wiring: [`build`] turns a configuration, a clock and the secrets into an [`App`] — store,
+//! engine, every platform's sender and entrances, the HTTP router, the outbox workers and the
+//! scheduler — and [`App::serve`] runs it. `runroom serve`, `runroom console` and the tests all
+//! build the same way; [`commands`] runs the command line.
+
+pub mod commands;
+mod secrets;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+pub use self::commands::{init_tracing, load_config, run};
+pub use self::secrets::Secrets;
+use crate::config::Config;
+use crate::engine::clock::Clock;
+use crate::engine::{Engine, EngineSettings};
+use crate::http::{AppState, admin};
+use crate::i18n::I18n;
+use crate::outbox::Worker;
+use crate::platforms::{self, Listener, Setup, console};
+use crate::scheduler::Scheduler;
+use crate::store::{self, Store};
+
+/// How long a stopping process waits for inbound work whose webhook was already answered.
+const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A runroom process, assembled and not yet running.
+pub struct App {
+    pub config: Config,
+    pub engine: Arc<Engine>,
+    /// Every HTTP route: operations, the admin API (with a token) and each platform's webhooks.
+    pub router: axum::Router,
+    /// The first outbox worker; [`App::serve`] adds `[outbox] workers - 1` siblings.
+    pub worker: Worker,
+    pub scheduler: Scheduler,
+    /// Where the console room prints.
+    pub console: console::SharedOutput,
+    /// What is configured but cannot run (a missing secret), said by [`App::serve`].
+    pub warnings: Vec<String>,
+    listeners: Vec<Listener>,
+}
+
+/// Connects the store (migrating it), wires every platform and assembles the process.
+pub async fn build(config: Config, clock: Arc<dyn Clock>, secrets: Secrets) -> anyhow::Result<App> {
+    let store = store::connect(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                store::redact_url(&config.database.url)
+            )
+        })?;
+    assemble(config, store, clock, secrets)
+}
+
+/// [`build`] on a store that is already open.
+pub fn assemble(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    secrets: Secrets,
+) -> anyhow::Result<App> {
+    let rooms = config.rooms()?;
+    let settings = EngineSettings {
+        policies: config.policies(&rooms)?,
+        rooms,
+        extra_roles: config.incidents.extra_roles.clone(),
+    };
+    let output = console::shared_output(tokio::io::stdout());
+    let wired = platforms::wire_all(&Setup {
+        config: &config,
+        store: &store,
+        clock: &clock,
+        secrets: &secrets,
+        console: &output,
+    })?;
+    let worker = Worker::new(
+        store.clone(),
+        wired.iter().filter_map(|w| w.sender.clone()).collect(),
+        clock.clone(),
+        config.outbox.clone(),
+        worker_id(0),
+    );
+    let i18n = Arc::new(I18n::new()?);
+    let engine =
+        Arc::new(Engine::new(store, i18n, clock, settings).with_wake(worker.wake_handle()));
+    let mut router = crate::http::router(
+        AppState {
+            engine: engine.clone(),
+            metrics: crate::http::metrics_handle(),
+            default_mode: config.outbox.mode,
+        },
+        secrets.get(admin::TOKEN_ENV),
+    );
+    let mut listeners = Vec::new();
+    let mut warnings = Vec::new();
+    for platform in wired {
+        warnings.extend(platform.warnings);
+        if let Some(entrances) = platform.entrances {
+            let entrances = entrances(&engine).with_context(|| {
+                format!("setting up {}'s entrances", platform.platform.as_str())
+            })?;
+            router = router.merge(entrances.router);
+            listeners.extend(entrances.listeners);
+        }
+    }
+    let scheduler = Scheduler::new(
+        engine.clone(),
+        config.scheduler.clone(),
+        format!("scheduler-{}", worker_id(0)),
+    );
+    Ok(App {
+        config,
+        engine,
+        router,
+        worker,
+        scheduler,
+        console: output,
+        warnings,
+        listeners,
+    })
+}
+
+impl App {
+    /// Runs the outbox workers, the scheduler and the platforms' listeners until `stop` turns
+    /// true; returns their tasks, which end after that.
+    pub fn start(&mut self, stop: &watch::Receiver<bool>) -> tokio::task::JoinSet<()> {
+        let mut tasks = tokio::task::JoinSet::new();
+        let siblings: Vec<Worker> = (1..self.config.outbox.workers.max(1))
+            .map(|n| self.worker.sibling(worker_id(n)))
+            .collect();
+        for worker in std::iter::once(self.worker.sibling(worker_id(0))).chain(siblings) {
+            let stopped = stop.clone();
+            tasks.spawn(async move { worker.run(stopped).await });
+        }
+        let scheduler = Scheduler::new(
+            self.engine.clone(),
+            self.config.scheduler.clone(),
+            format!("scheduler-{}", worker_id(0)),
+        );
+        let stopped = stop.clone();
+        tasks.spawn(async move { scheduler.run(stopped).await });
+        for listener in self.listeners.drain(..) {
+            tasks.spawn(listener(stop.clone()));
+        }
+        tasks
+    }
+
+    /// `runroom serve`: the HTTP server on `listener`, the workers, the scheduler, the
+    /// platforms' listeners and the console room on stdin, until `shutdown` completes; then
+    /// inbound work already answered is finished and the workers end the sends they started.
+    pub async fn serve(
+        mut self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        for warning in &self.warnings {
+            tracing::warn!("{warning}");
+        }
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = self.start(&stopped);
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, backend = self.engine.store().backend(), "runroom listening");
+        println!("runroom listening on http://{addr}");
+
+        // The console room shares the process; when stdin ends (a service has none) the server
+        // goes on.
+        let console_engine = self.engine.clone();
+        let output = self.console.clone();
+        tokio::spawn(async move {
+            let input = tokio::io::BufReader::new(tokio::io::stdin());
+            if let Err(error) = console::run(console_engine, None, input, output, false, None).await
+            {
+                tracing::warn!(%error, "console room stopped");
+            }
+        });
+
+        axum::serve(listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        // Events already answered (the engine was slower than the ack budget) would not be
+        // delivered again: finish them before stopping.
+        let in_flight = self.engine.in_flight();
+        in_flight.close();
+        if !in_flight.is_empty() {
+            tracing::info!(
+                tasks = in_flight.len(),
+                "waiting for inbound work in flight"
+            );
+            if tokio::time::timeout(IN_FLIGHT_GRACE, in_flight.wait())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    tasks = in_flight.len(),
+                    "stopped with inbound work unfinished"
+                );
+            }
+        }
+        let _ = stop.send(true);
+        while tasks.join_next().await.is_some() {}
+        tracing::info!("runroom stopped");
+        Ok(())
+    }
+}
+
+/// Unique across processes and restarts, so a restarted process never mistakes an old claim
+/// for its own.
+fn worker_id(n: u32) -> String {
+    format!(
+        "{}-{}-{n}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    )
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
