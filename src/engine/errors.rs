@@ -3,7 +3,8 @@
 
 use super::command::{Field, ParseError, Verb};
 use super::incident::{Severity, TransitionError};
-use super::reply::{self, Msg, incident_id};
+use super::reply::{self, incident_id};
+use crate::i18n::Msg;
 
 /// A command that parsed but cannot be applied to the incidents as they stand.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -31,9 +31,9 @@ use self::command::{Command, Verb};
 use self::errors::ActionError;
 use self::incident::{Actor, BUILTIN_ROLES, Event, Incident, TimelineEntry};
 use self::policy::Policies;
-use self::reply::{Card, Msg};
+use self::reply::Card;
 use self::room::{Inbound, Room, RoomRef, RoomRole};
-use crate::i18n::{I18n, Lang};
+use crate::i18n::{I18n, Lang, Msg};
 use crate::outbox::{Rich, RichButton, RichField};
 use crate::store::{
     Checklist, HandoffNote, NewOutbound, OncallOverride, Store, StoreError, StoreTx,

@@ -5,8 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::incident::Incident;
 use super::policy::{Policies, Target};
-use super::reply::{self, Msg, incident_id};
+use super::reply::{self, incident_id};
 use super::rotation::{Rotation, Shift};
+use crate::i18n::Msg;
 use crate::store::{HandoffNote, OncallOverride};
 
 /// One role holder of a shift, with the override that put them there, if any.

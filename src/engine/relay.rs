@@ -6,10 +6,10 @@
 
 use std::collections::HashMap;
 
-use super::reply::Msg;
 use super::room::{Inbound, Platform, Room, RoomRole};
 use super::{Engine, EngineError, command};
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use crate::store::NewOutbound;
 
 /// Relayed chatter goes after replies (someone waits for those) and before broadcasts.

@@ -8,23 +8,7 @@ pub const MAX_TITLE_CHARS: usize = 200;
 /// The longest free-text field (impact, note, update part, follow-up), in characters.
 pub const MAX_FIELD_CHARS: usize = 2000;
 
-/// Lower-cases and strips the Portuguese and Spanish diacritics so `Atualização`, `atualizacao`
-/// and `ATUALIZAÇÃO` compare equal. Phones add or drop accents at will; commands must not care.
-pub fn fold(raw: &str) -> String {
-    raw.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-            'é' | 'ê' | 'è' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
-            other => other,
-        })
-        .collect()
-}
+pub use crate::i18n::fold;
 
 /// Characters a command must not contain: C0/C1 controls other than line breaks and tabs, and the
 /// bidirectional overrides that can make a message read differently from what it says.

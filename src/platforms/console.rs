@@ -13,10 +13,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 use crate::config::CONSOLE_ROOM;
-use crate::engine::reply::Msg;
 use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
 use crate::engine::{Engine, Outcome};
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use crate::outbox::{Delivered, SendError, Sender, Worker};
 use crate::store::OutboxRow;
 

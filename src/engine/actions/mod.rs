@@ -17,8 +17,8 @@ use super::command::Command;
 use super::errors::ActionError;
 use super::incident::{Actor, Event, Incident, TimelineEntry};
 use super::policy::Policies;
-use super::reply::Msg;
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use crate::store::{Checklist, ChecklistItem, HandoffNote, OncallOverride};
 
 /// What the engine loaded for a decision.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::people::People;
-use crate::engine::reply::Msg;
 use crate::engine::room::{Inbound, Platform, RoomRef};
 use crate::engine::{Engine, command};
+use crate::i18n::Msg;
 use crate::platforms::ack;
 pub use crate::platforms::ack::Handed;
 

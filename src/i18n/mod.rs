@@ -10,8 +10,9 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use serde::{Deserialize, Serialize};
 use unic_langid::LanguageIdentifier;
 
-use crate::engine::reply::{Arg, Msg};
-use crate::engine::text::fold;
+mod msg;
+
+pub use self::msg::{Arg, Msg};
 
 /// A language runroom speaks. `en` is the fallback and the master list of message ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -76,11 +77,11 @@ impl std::fmt::Display for Lang {
 macro_rules! locale_files {
     ($dir:literal) => {
         [
-            include_str!(concat!("../locales/", $dir, "/incidents.ftl")),
-            include_str!(concat!("../locales/", $dir, "/commands.ftl")),
-            include_str!(concat!("../locales/", $dir, "/errors.ftl")),
-            include_str!(concat!("../locales/", $dir, "/whatsapp.ftl")),
-            include_str!(concat!("../locales/", $dir, "/schedule.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/incidents.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/commands.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/errors.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/whatsapp.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/schedule.ftl")),
         ]
     };
 }
@@ -195,6 +196,24 @@ impl I18n {
             .unwrap_or_else(|| "%Y-%m-%d %H:%M %Z".to_string());
         at.with_timezone(&tz).format(&pattern).to_string()
     }
+}
+
+/// Lower-cases and strips the Portuguese and Spanish diacritics so `Atualização`, `atualizacao`
+/// and `ATUALIZAÇÃO` compare equal. Phones add or drop accents at will; commands must not care.
+pub fn fold(raw: &str) -> String {
+    raw.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+            'é' | 'ê' | 'è' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            other => other,
+        })
+        .collect()
 }
 
 #[cfg(test)]
