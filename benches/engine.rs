@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use runroom::engine::clock::SystemClock;
-use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings, Outcome};
 use runroom::i18n::{I18n, Lang};
 use runroom::store::sqlite::SqliteStore;
@@ -92,18 +92,20 @@ async fn run_engine(dir: &tempfile::TempDir) -> (Stats, Vec<usize>) {
     for (n, text) in script().into_iter().enumerate() {
         let inbound = Inbound {
             event_id: format!("bench-{n}"),
-            room: RoomRef {
-                platform: Platform::Console,
-                chat: "console".into(),
-                thread: None,
+            origin: Origin {
+                room: RoomRef {
+                    platform: Platform::Console,
+                    chat: "console".into(),
+                    thread: None,
+                },
+                author: Author {
+                    id: "U1".into(),
+                    name: "joana".into(),
+                },
+                private_replies: false,
             },
-            author: Author {
-                id: "U1".into(),
-                name: "joana".into(),
-            },
-            text,
+            input: Input::Text(text),
             received_at: chrono::Utc::now(),
-            private_replies: false,
         };
         let t = Instant::now();
         let outcome = engine.handle(&inbound).await.unwrap();

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use fakes::graph::FakeGraph;
 use runroom::engine::clock::{Clock, SystemClock};
-use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
@@ -101,18 +101,20 @@ fn engine(store: Arc<dyn Store>, members: usize) -> Engine {
 fn from_slack(id: &str, text: &str) -> Inbound {
     Inbound {
         event_id: id.into(),
-        room: RoomRef {
-            platform: Platform::Slack,
-            chat: WAR_ROOM.into(),
-            thread: None,
+        origin: Origin {
+            room: RoomRef {
+                platform: Platform::Slack,
+                chat: WAR_ROOM.into(),
+                thread: None,
+            },
+            author: Author {
+                id: "U0BEN".into(),
+                name: "Ben".into(),
+            },
+            private_replies: false,
         },
-        author: Author {
-            id: "U0BEN".into(),
-            name: "Ben".into(),
-        },
-        text: text.into(),
+        input: Input::Text(text.into()),
         received_at: chrono::Utc::now(),
-        private_replies: false,
     }
 }
 
@@ -253,11 +255,12 @@ async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
         ..WhatsappConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let engine = Arc::new(engine(store.clone(), ROSTER).with_wake(wake.clone()));
     let sender = WhatsappSender::new(
         &wa,
         HashMap::from([("campo".to_string(), RoomKind::Roster)]),
-        store.clone(),
-        clock.clone(),
+        engine.clone(),
     )
     .with_graph(&wa, fake.token.clone())
     .unwrap();
@@ -267,8 +270,8 @@ async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
         clock,
         config.clone(),
         "bench-0",
-    );
-    let engine = engine(store, ROSTER).with_wake(first.wake_handle());
+    )
+    .with_wake(wake);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let siblings: Vec<Worker> = (1..config.workers)
         .map(|i| first.sibling(format!("bench-{i}")))

@@ -12,7 +12,7 @@ use chrono::Utc;
 use common::{TestStore, backends, start_time};
 use fakes::graph::{FakeGraph, Reply, assert_each_once};
 use runroom::engine::clock::{Clock, ManualClock, SystemClock};
-use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::outbox::worker::MODE_KEY;
@@ -152,18 +152,20 @@ async fn a_declaration_reaches_every_room_in_its_language() {
         );
         let inbound = Inbound {
             event_id: "1".into(),
-            room: RoomRef {
-                platform: Platform::Console,
-                chat: "console".into(),
-                thread: None,
+            origin: Origin {
+                room: RoomRef {
+                    platform: Platform::Console,
+                    chat: "console".into(),
+                    thread: None,
+                },
+                author: Author {
+                    id: "u".into(),
+                    name: "joana".into(),
+                },
+                private_replies: false,
             },
-            author: Author {
-                id: "u".into(),
-                name: "joana".into(),
-            },
-            text: "inc declare sev1 \"Checkout down\"".into(),
+            input: Input::Text("inc declare sev1 \"Checkout down\"".into()),
             received_at: start_time(),
-            private_replies: false,
         };
         engine.handle(&inbound).await.unwrap();
         open_windows(

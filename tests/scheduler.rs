@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use common::{TestStore, backends, start_time};
 use runroom::config::Config;
 use runroom::engine::clock::{Clock, ManualClock};
+use runroom::engine::command::Command;
 use runroom::engine::{Engine, EngineSettings, Outcome};
 use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig, Tick};
@@ -119,6 +120,7 @@ impl Bot {
                 rooms,
                 extra_roles: Vec::new(),
                 policies,
+                reaches: runroom::platforms::reaches(),
             },
         ));
         let scheduler = Scheduler::new(engine.clone(), SchedulerConfig::default(), "test-worker");
@@ -171,14 +173,21 @@ impl Bot {
 
     /// A command that must be refused: the explanation its author gets.
     async fn refused(&mut self, text: &str) -> String {
-        match self.try_say("console", "ana", text).await {
-            Outcome::Handled {
-                ok: false,
-                messages,
-                ..
-            } => messages[0].text.clone(),
-            other => panic!("{text} was not refused: {other:?}"),
-        }
+        let outcome = self.try_say("console", "ana", text).await;
+        refusal(text, outcome)
+    }
+
+    /// A structured action (a button) that must be refused, executed as the command it is.
+    async fn refused_action(&mut self, command: Command) -> String {
+        self.next_event += 1;
+        let event = format!("evt-{}", self.next_event);
+        let inbound = common::inbound("console", "ana", "", event, self.now());
+        let outcome = self
+            .engine
+            .execute(command.clone(), &inbound.origin, &inbound.dedupe_key())
+            .await
+            .expect("handled");
+        refusal(&format!("{command:?}"), outcome)
     }
 
     /// Moves the clock and fires whatever fell due.
@@ -216,6 +225,18 @@ impl Bot {
             .filter(|j| j.kind == kind)
             .map(|j| j.key)
             .collect()
+    }
+}
+
+/// The explanation a refused command's author gets.
+fn refusal(what: &str, outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Handled {
+            ok: false,
+            messages,
+            ..
+        } => messages[0].text.clone(),
+        other => panic!("{what} was not refused: {other:?}"),
     }
 }
 
@@ -421,7 +442,7 @@ async fn a_button_escalates_and_a_severity_without_policy_says_so() {
     bot.say("console", "ana", "inc declare sev3 Slow dashboard")
         .await;
     let press = runroom::engine::command::button_command("escalate:1").unwrap();
-    let refused = bot.refused(&press).await;
+    let refused = bot.refused_action(press).await;
     assert!(
         refused.contains("SEV3 (medium), which has no escalation policy"),
         "{refused}"

@@ -546,22 +546,24 @@ async fn the_window_decides_between_free_text_and_a_template() {
 
 /// A command typed in the Slack war room.
 fn inbound_from_slack(text: &str) -> runroom::engine::room::Inbound {
-    use runroom::engine::room::{Author, Inbound, RoomRef};
+    use runroom::engine::room::{Author, Inbound, Input, Origin, RoomRef};
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Inbound {
         event_id: format!("Ev{}", N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
-        room: RoomRef {
-            platform: Platform::Slack,
-            chat: WAR_ROOM.into(),
-            thread: None,
+        origin: Origin {
+            room: RoomRef {
+                platform: Platform::Slack,
+                chat: WAR_ROOM.into(),
+                thread: None,
+            },
+            author: Author {
+                id: "U0BEN".into(),
+                name: "Ben".into(),
+            },
+            private_replies: false,
         },
-        author: Author {
-            id: "U0BEN".into(),
-            name: "Ben".into(),
-        },
-        text: text.into(),
+        input: Input::Text(text.into()),
         received_at: start_time(),
-        private_replies: false,
     }
 }
 

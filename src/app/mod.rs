@@ -15,6 +15,7 @@ pub use self::commands::{init_tracing, load_config, run};
 pub use self::secrets::Secrets;
 use crate::config::Config;
 use crate::engine::clock::Clock;
+use crate::engine::reach::Reaches;
 use crate::engine::{Engine, EngineSettings};
 use crate::http::{AppState, admin};
 use crate::i18n::I18n;
@@ -67,6 +68,7 @@ pub fn assemble(
         policies: config.policies(&rooms)?,
         rooms,
         extra_roles: config.incidents.extra_roles.clone(),
+        reaches: Reaches::default(),
     };
     let output = console::shared_output(tokio::io::stdout());
     let wired = platforms::wire_all(&Setup {
@@ -76,16 +78,15 @@ pub fn assemble(
         secrets: &secrets,
         console: &output,
     })?;
-    let worker = Worker::new(
-        store.clone(),
-        wired.iter().filter_map(|w| w.sender.clone()).collect(),
-        clock.clone(),
-        config.outbox.clone(),
-        worker_id(0),
-    );
+    let settings = EngineSettings {
+        reaches: Reaches::new(wired.iter().map(|w| w.reach.clone())),
+        ..settings
+    };
     let i18n = Arc::new(I18n::new()?);
-    let engine =
-        Arc::new(Engine::new(store, i18n, clock, settings).with_wake(worker.wake_handle()));
+    let outbox_wake = Arc::new(tokio::sync::Notify::new());
+    let engine = Arc::new(
+        Engine::new(store.clone(), i18n, clock.clone(), settings).with_wake(outbox_wake.clone()),
+    );
     let mut router = crate::http::router(
         AppState {
             engine: engine.clone(),
@@ -94,18 +95,21 @@ pub fn assemble(
         },
         secrets.get(admin::TOKEN_ENV),
     );
+    let mut senders = Vec::new();
     let mut listeners = Vec::new();
     let mut warnings = Vec::new();
     for platform in wired {
-        warnings.extend(platform.warnings);
-        if let Some(entrances) = platform.entrances {
-            let entrances = entrances(&engine).with_context(|| {
-                format!("setting up {}'s entrances", platform.platform.as_str())
-            })?;
-            router = router.merge(entrances.router);
-            listeners.extend(entrances.listeners);
+        warnings.extend(platform.warnings.iter().cloned());
+        let name = platform.platform().as_str();
+        if let Some(connect) = platform.connect {
+            let connected = connect(&engine).with_context(|| format!("connecting {name}"))?;
+            senders.extend(connected.sender);
+            router = router.merge(connected.router);
+            listeners.extend(connected.listeners);
         }
     }
+    let worker = Worker::new(store, senders, clock, config.outbox.clone(), worker_id(0))
+        .with_wake(outbox_wake);
     let scheduler = Scheduler::new(
         engine.clone(),
         config.scheduler.clone(),

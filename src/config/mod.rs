@@ -573,7 +573,8 @@ chat = "120363025246125486@g.us"
         assert_eq!(p.rotations.len(), 2);
         assert_eq!(p.schedules.len(), 4);
         assert_eq!(
-            p.person("joana").and_then(|j| j.whatsapp.as_deref()),
+            p.person("joana")
+                .and_then(|j| j.identity(Platform::Whatsapp)),
             Some("+5511987654321")
         );
     }

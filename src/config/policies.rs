@@ -11,7 +11,7 @@ use super::{ConfigError, invalid, language, zone};
 use crate::engine::command::parse_minutes;
 use crate::engine::incident::Severity;
 use crate::engine::policy::{Person, Policies, Step, Target};
-use crate::engine::room::Room;
+use crate::engine::room::{Platform, Room};
 use crate::engine::rotation::{Pattern, Rotation};
 use crate::engine::schedule::Schedule;
 use crate::i18n::Lang;
@@ -216,15 +216,23 @@ impl super::Config {
                 Some(raw) => zone(&field("timezone"), raw)?,
                 None => chrono_tz::UTC,
             };
+            let identities = [
+                (Platform::Slack, p.slack.clone()),
+                (Platform::Whatsapp, whatsapp),
+                (
+                    Platform::Telegram,
+                    p.telegram
+                        .as_deref()
+                        .map(|t| t.trim_start_matches('@').to_string()),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(platform, id)| Some((platform, id?)))
+            .collect();
             policies.people.push(Person {
                 id: p.id.clone(),
                 name: p.name.clone().unwrap_or_else(|| p.id.clone()),
-                slack: p.slack.clone(),
-                whatsapp,
-                telegram: p
-                    .telegram
-                    .as_deref()
-                    .map(|t| t.trim_start_matches('@').to_string()),
+                identities,
                 language,
                 timezone,
             });

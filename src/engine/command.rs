@@ -758,16 +758,29 @@ fn no_arguments(verb: Verb, args: &str) -> Result<(), ParseError> {
 /// whichever platform the press came from (a Slack button, a WhatsApp reply button or template
 /// quick reply).
 /// Update needs words only a person can give, so it answers with how to post one.
-pub fn button_command(action_id: &str) -> Option<String> {
+pub fn button_command(action_id: &str) -> Option<Command> {
     let (verb, number) = action_id.split_once(':')?;
-    let number: i64 = number.parse().ok()?;
+    let incident = Some(number.parse::<i64>().ok()?);
     Some(match verb {
-        "ack" => format!("/inc ack INC-{number}"),
-        "resolve" => format!("/inc resolve INC-{number}"),
-        "update" => "/inc help update".to_string(),
-        "escalate" => format!("/inc escalate INC-{number}"),
+        "ack" => Command::Ack { incident },
+        "resolve" => Command::Resolve {
+            incident,
+            summary: None,
+        },
+        "update" => Command::Help {
+            verb: Some(Verb::Update),
+        },
+        "escalate" => Command::Escalate { incident },
         _ => return None,
     })
+}
+
+/// Whether a text starts with one of runroom's prefixes (`/inc`, `inc`, `incidente`, …): a
+/// message addressed to the bot by a mention is a command either way, with the prefix added
+/// when it has none.
+pub fn has_prefix(text: &str) -> bool {
+    let prefix = fold(split_first_word(text.trim()).0);
+    EXPLICIT_PREFIXES.contains(&prefix.as_str()) || KEYWORD_PREFIXES.contains(&prefix.as_str())
 }
 
 #[cfg(test)]
@@ -1045,8 +1058,8 @@ mod tests {
             }
         );
         assert_eq!(
-            button_command("escalate:7").as_deref(),
-            Some("/inc escalate INC-7")
+            button_command("escalate:7"),
+            Some(ok("/inc escalate INC-7"))
         );
     }
 

@@ -222,7 +222,8 @@ pub enum Event {
         /// 1-based step and the policy's number of steps.
         step: u32,
         of: u32,
-        /// Person ids from config, and how each is mentioned (a Slack mention with its name).
+        /// Person ids from config, and how each is mentioned (a mention token each room renders
+        /// its own way, see `engine::reach`).
         people: Vec<String>,
         who: Vec<String>,
         manual: bool,

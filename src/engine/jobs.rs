@@ -4,18 +4,18 @@
 //! done (a job whose lease another worker took writes nothing). Also plans the recurring jobs
 //! (schedules and handoffs) from config.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
+use tracing::Instrument as _;
 
 use super::actions::Change;
+use super::fanout::Form;
 use super::incident::{Actor, Incident};
 use super::oncall::{self, HandoffInput};
 use super::plan::JobPayload;
 use super::room::{Room, RoomRole};
-use super::{EngineError, Form, Outbox, name_mentions, reply};
-use crate::i18n::Lang;
-use crate::store::{Checklist, ChecklistItem, JobRow, StoreError, StoreTx};
+use super::unit::{Guard, Unit};
+use super::{EngineError, reply};
+use crate::store::{Checklist, ChecklistItem, JobRow, StoreError};
 
 /// The name jobs sign the timeline with.
 pub const SCHEDULER_ACTOR: &str = "runroom";
@@ -34,51 +34,49 @@ impl super::Engine {
     /// Fires one claimed job. On `Err` nothing was written; the job is retried once its
     /// claim is released or its lease ends.
     pub async fn fire_job(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        if !tx.complete_job(job.id, worker, now).await? {
-            return Ok(Fired::Lost);
-        }
-        let languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
-        let late = (now - job.due_at > self.policies.late_after).then_some(job.due_at);
-        let mut out = Outbox {
+        let span = tracing::debug_span!("job", key = %job.key, kind = %job.kind);
+        self.fire_job_in(job, worker).instrument(span).await
+    }
+
+    async fn fire_job_in(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
+        let guard = Guard::Job {
+            id: job.id,
             key: &job.key,
-            author: "",
-            now,
-            thread: None,
-            languages: &languages,
-            i18n: &self.i18n,
-            topic: None,
-            late,
-            messages: Vec::new(),
+            worker,
         };
+        let Some(mut unit) = self.begin(guard).await? else {
+            tracing::debug!("another worker holds the job now");
+            return Ok(Fired::Lost);
+        };
+        let now = unit.out.now();
+        let late = (now - job.due_at > self.policies.late_after).then_some(job.due_at);
+        unit.out.late = late;
         match JobPayload::decode(&job.payload) {
             Some(JobPayload::Reminder { incident }) => {
-                self.remind(&mut *tx, &mut out, incident, job.due_at)
-                    .await?
+                self.remind(&mut unit, incident, job.due_at).await?
             }
             Some(JobPayload::Escalation { incident, step }) => {
-                self.page_step(&mut *tx, &mut out, incident, step).await?
+                self.page_step(&mut unit, incident, step).await?
             }
             Some(JobPayload::Schedule { schedule, spec }) => {
-                self.post_schedule(&mut *tx, &mut out, &schedule, &spec, job.due_at)
+                self.post_schedule(&mut unit, &schedule, &spec, job.due_at)
                     .await?
             }
             Some(JobPayload::Handoff { rotation, spec }) => {
-                self.post_handoff(&mut *tx, &mut out, &rotation, &spec, job.due_at)
+                self.post_handoff(&mut unit, &rotation, &spec, job.due_at)
                     .await?
             }
-            None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
+            None => tracing::warn!("a job's payload is unreadable; skipped"),
         }
-        let mut messages = out.messages;
-        name_mentions(&mut *tx, &mut messages).await?;
-        tx.enqueue(&messages).await?;
-        tx.commit().await?;
-        if !messages.is_empty() {
-            self.wake_outbox();
-        }
-        self.scheduler_wake.notify_one();
+        // Every job plans what comes after it (or cancels nothing): the scheduler looks again.
+        unit.planned_jobs = true;
+        let messages = self.commit(unit).await?;
         metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.clone()).increment(1);
+        tracing::debug!(
+            messages = messages.len(),
+            late = late.is_some(),
+            "job fired"
+        );
         Ok(Fired::Done {
             messages: messages.len(),
             late: late.is_some(),
@@ -98,11 +96,11 @@ impl super::Engine {
     /// plan the next nudge one cadence from now (until someone posts an update).
     async fn remind(
         &self,
-        tx: &mut dyn StoreTx,
-        out: &mut Outbox<'_>,
+        unit: &mut Unit,
         number: i64,
         due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let Unit { tx, out, .. } = unit;
         let Some(incident) = tx.incident(number).await? else {
             return Ok(());
         };
@@ -114,12 +112,13 @@ impl super::Engine {
             return Ok(());
         }
         out.topic = Some("reminder");
-        let msg = reply::update_reminder(&incident, due, out.now);
+        let now = out.now();
+        let msg = reply::update_reminder(&incident, due, now);
         let priority = incident.severity.number();
         for room in self.war_rooms() {
             out.push(room, "broadcast", priority, Some(number), &msg, Form::Plain);
         }
-        let next_due = self.policies.update_due(incident.severity, out.now);
+        let next_due = self.policies.update_due(incident.severity, now);
         let next = Incident {
             update_due_at: next_due,
             ..incident
@@ -127,20 +126,16 @@ impl super::Engine {
         tx.update_incident(&next).await?;
         if let Some(at) = next_due {
             let job = JobPayload::Reminder { incident: number }.at(at);
-            tx.schedule_jobs(&[job], out.now).await?;
+            tx.schedule_jobs(&[job], now).await?;
         }
         Ok(())
     }
 
     /// An escalation step's time has come: unless someone acknowledged (or a manual
     /// `inc escalate` already went past it), page its people and plan the next step.
-    async fn page_step(
-        &self,
-        tx: &mut dyn StoreTx,
-        out: &mut Outbox<'_>,
-        number: i64,
-        step: u32,
-    ) -> Result<(), StoreError> {
+    async fn page_step(&self, unit: &mut Unit, number: i64, step: u32) -> Result<(), StoreError> {
+        let now = unit.out.now();
+        let tx = &mut *unit.tx;
         let Some(incident) = tx.incident(number).await? else {
             return Ok(());
         };
@@ -154,10 +149,10 @@ impl super::Engine {
         let Some(current) = usize::try_from(step).ok().and_then(|i| steps.get(i)) else {
             return Ok(());
         };
-        let overrides = tx.overrides(out.now).await?;
-        let people = oncall::targets(&self.policies, &overrides, &current.notify, out.now);
+        let overrides = tx.overrides(now).await?;
+        let people = oncall::targets(&self.policies, &overrides, &current.notify, now);
         let of = u32::try_from(steps.len()).unwrap_or(u32::MAX);
-        let Ok((paged, events)) = incident.page(step, of, people, false, out.now) else {
+        let Ok((paged, events)) = incident.page(step, of, people, false, now) else {
             return Ok(());
         };
         let actor = Actor {
@@ -169,8 +164,7 @@ impl super::Engine {
             events,
             is_new: false,
         };
-        let now = out.now;
-        self.commit_change(tx, out, None, &actor, Some(&incident), change, now)
+        self.commit_change(unit, None, &actor, Some(&incident), change)
             .await?;
         Ok(())
     }
@@ -179,12 +173,13 @@ impl super::Engine {
     /// plan its next occurrence after now (missed ones while runroom was down are not replayed).
     async fn post_schedule(
         &self,
-        tx: &mut dyn StoreTx,
-        out: &mut Outbox<'_>,
+        unit: &mut Unit,
         id: &str,
         spec: &str,
         due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let Unit { tx, out, .. } = unit;
+        let now = out.now();
         let Some(schedule) = self.policies.schedule(id).filter(|s| s.spec() == spec) else {
             return Ok(());
         };
@@ -196,7 +191,7 @@ impl super::Engine {
                 schedule: schedule.id.clone(),
                 title: schedule.title.clone(),
                 rooms: schedule.rooms.clone(),
-                posted_at: out.now,
+                posted_at: now,
                 items: schedule
                     .items
                     .iter()
@@ -214,12 +209,12 @@ impl super::Engine {
         for room in self.rooms_named(&schedule.rooms) {
             out.push(room, "broadcast", 3, None, &msg, Form::Plain);
         }
-        if let Some(next) = schedule.next_after(out.now.max(due)) {
+        if let Some(next) = schedule.next_after(now.max(due)) {
             let payload = JobPayload::Schedule {
                 schedule: schedule.id.clone(),
                 spec: schedule.spec(),
             };
-            tx.schedule_jobs(&[payload.at(next)], out.now).await?;
+            tx.schedule_jobs(&[payload.at(next)], now).await?;
         }
         Ok(())
     }
@@ -228,12 +223,13 @@ impl super::Engine {
     /// notes left for it are handed over; the next handoff is planned.
     async fn post_handoff(
         &self,
-        tx: &mut dyn StoreTx,
-        out: &mut Outbox<'_>,
+        unit: &mut Unit,
         id: &str,
         spec: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let Unit { tx, out, .. } = unit;
+        let now = out.now();
         let Some(rotation) = self.policies.rotation(id).filter(|r| r.spec() == spec) else {
             return Ok(());
         };
@@ -244,7 +240,7 @@ impl super::Engine {
         let input = HandoffInput {
             rotation,
             at,
-            now: out.now,
+            now,
             incidents: &incidents,
             notes: &notes,
             overrides: &overrides,
@@ -255,13 +251,13 @@ impl super::Engine {
         for room in self.rooms_named(&rotation.rooms) {
             out.push(room, "broadcast", 2, None, &msg, Form::Plain);
         }
-        tx.hand_over_notes(&rotation.id, out.now).await?;
-        let next = rotation.shift_at(out.now.max(at)).ends;
+        tx.hand_over_notes(&rotation.id, now).await?;
+        let next = rotation.shift_at(now.max(at)).ends;
         let payload = JobPayload::Handoff {
             rotation: rotation.id.clone(),
             spec: rotation.spec(),
         };
-        tx.schedule_jobs(&[payload.at(next)], out.now).await?;
+        tx.schedule_jobs(&[payload.at(next)], now).await?;
         Ok(())
     }
 
@@ -269,8 +265,11 @@ impl super::Engine {
     /// cancels planned ones that config no longer has (or has with another timing). Every
     /// replica may run it: the occurrence keys make the plans agree.
     pub async fn plan_recurring(&self) -> Result<usize, EngineError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let Some(mut unit) = self.begin(Guard::Unguarded).await? else {
+            return Ok(0);
+        };
+        let now = unit.out.now();
+        let tx = &mut *unit.tx;
         let mut planned: Vec<String> = Vec::new();
         for kind in ["schedule", "handoff"] {
             for job in tx.active_jobs(kind).await? {
@@ -314,7 +313,8 @@ impl super::Engine {
             }
         }
         tx.schedule_jobs(&jobs, now).await?;
-        tx.commit().await?;
+        unit.planned_jobs = !jobs.is_empty();
+        self.commit(unit).await?;
         Ok(jobs.len())
     }
 }

@@ -1,40 +1,45 @@
-//! The platform-neutral core: [`Engine::handle`] takes one [`Inbound`] message, parses it,
-//! decides (purely, in [`actions`]) and commits the incident, its timeline and every message it
-//! causes in one transaction. This file and [`jobs`] (which fires due jobs the same way) are the
-//! only engine files that touch the store.
+//! The platform-neutral core. [`Engine::execute`] takes a parsed [`Command`] from an [`Origin`]
+//! (a platform's inbox, an alert webhook), loads what it needs, decides (purely, in
+//! [`actions`]) and commits the incident, its timeline, its jobs and every message it causes in
+//! one [`unit`] of work; [`Engine::handle`] is parse + execute for typed text. [`jobs`] fires
+//! due jobs and [`relay`] relays a roster's chatter through the same unit of work. Only these
+//! files and [`unit`] touch the store.
 
 pub mod actions;
 pub mod clock;
 pub mod command;
 pub mod errors;
+pub mod fanout;
 pub mod incident;
 pub mod jobs;
 pub mod oncall;
 pub mod plan;
 pub mod policy;
+pub mod reach;
 pub mod relay;
 pub mod reply;
 pub mod room;
 pub mod rotation;
 pub mod schedule;
 pub mod text;
+pub mod unit;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tracing::Instrument as _;
 
 use self::actions::{Change, Context, Decision, Effect};
 use self::clock::Clock;
-use self::command::{Command, Verb};
+use self::command::{Command, ParseError, Verb};
 use self::errors::ActionError;
+use self::fanout::{Form, topic};
 use self::incident::{Actor, BUILTIN_ROLES, Event, Incident, TimelineEntry};
 use self::policy::Policies;
-use self::reply::Card;
-use self::room::{Inbound, Room, RoomRef, RoomRole};
-use crate::i18n::{I18n, Lang, Msg};
-use crate::outbox::{Rich, RichButton, RichField};
+use self::reach::Reaches;
+use self::room::{Inbound, Origin, Room, RoomRef, RoomRole};
+use self::unit::{Guard, Unit};
+use crate::i18n::{I18n, Lang};
 use crate::store::{
     Checklist, HandoffNote, NewOutbound, OncallOverride, Store, StoreError, StoreTx,
 };
@@ -78,6 +83,8 @@ pub struct EngineSettings {
     pub extra_roles: Vec<String>,
     /// Reminders, escalation, schedules and rotations.
     pub policies: Policies,
+    /// Each platform's rules for mentions, direct pages and mirrors.
+    pub reaches: Reaches,
 }
 
 pub struct Engine {
@@ -91,6 +98,10 @@ pub struct Engine {
     /// Inbound work that outlived its webhook's answer (see [`Engine::in_flight`]).
     in_flight: tokio_util::task::TaskTracker,
     policies: Arc<Policies>,
+    reaches: Reaches,
+    /// Each configured person's own chats, where pages reach them directly (their Ack comes
+    /// back from there), as rooms in their language and zone.
+    direct_rooms: Vec<(String, Room)>,
     /// Rung after each commit that planned jobs, so this process's scheduler looks again.
     scheduler_wake: Arc<tokio::sync::Notify>,
 }
@@ -109,6 +120,20 @@ impl Engine {
                 roles.push(role);
             }
         }
+        let direct_rooms = settings
+            .policies
+            .people
+            .iter()
+            .flat_map(|person| {
+                settings
+                    .reaches
+                    .direct_chats(person)
+                    .map(|(platform, chat)| {
+                        (person.id.clone(), direct_room(person, platform, chat))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         Engine {
             store,
             i18n,
@@ -118,6 +143,8 @@ impl Engine {
             wake: None,
             in_flight: tokio_util::task::TaskTracker::new(),
             policies: Arc::new(settings.policies),
+            reaches: settings.reaches,
+            direct_rooms,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -175,11 +202,11 @@ impl Engine {
             .find(|r| r.platform == at.platform && r.chat == at.chat)
             .cloned()
             .or_else(|| {
-                self.policies
-                    .people
+                self.direct_rooms
                     .iter()
-                    .filter_map(page_room)
+                    .map(|(_, room)| room)
                     .find(|r| r.platform == at.platform && r.chat == at.chat)
+                    .cloned()
             })
             .unwrap_or_else(|| Room {
                 id: format!("{}:{}", at.platform.as_str(), at.chat),
@@ -192,94 +219,116 @@ impl Engine {
             })
     }
 
-    /// Handles one inbound message end to end. On `Err` nothing was stored, so a redelivery of the
-    /// same event is handled afresh.
+    /// Handles one inbound message end to end: parses it (once) and acts on it. On `Err` nothing
+    /// was stored, so a redelivery of the same event is handled afresh.
     pub async fn handle(&self, inbound: &Inbound) -> Result<Outcome, EngineError> {
-        let Some(parsed) = command::parse(&inbound.text) else {
-            return Ok(Outcome::Ignored);
-        };
-        let now = self.clock.now();
-        let origin = self.room_for(&inbound.room);
-        let actor = Actor {
-            name: inbound.author.name.clone(),
-            room: origin.id.clone(),
-        };
-        let mut tx = self.store.begin().await?;
-        let key = inbound.dedupe_key();
-        if !tx.record_inbound(&key, now).await? {
-            metrics::counter!("runroom_inbound_duplicates_total").increment(1);
-            return Ok(Outcome::Duplicate);
+        match inbound.command() {
+            None => Ok(Outcome::Ignored),
+            Some(parsed) => {
+                self.act(parsed, &inbound.origin, &inbound.dedupe_key())
+                    .await
+            }
         }
-        let mut languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
+    }
 
+    /// Carries out a command from `origin` once per `dedupe_key` (a platform event's key, an
+    /// alert's): the change, its timeline, its jobs and its messages in one unit of work.
+    pub async fn execute(
+        &self,
+        command: Command,
+        origin: &Origin,
+        dedupe_key: &str,
+    ) -> Result<Outcome, EngineError> {
+        self.act(Ok(command), origin, dedupe_key).await
+    }
+
+    /// [`Engine::execute`] for what an inbox parsed itself (it parses each text once, to know
+    /// whether the message is for runroom at all): a parse error is answered to its author.
+    pub async fn act(
+        &self,
+        parsed: Result<Command, ParseError>,
+        origin: &Origin,
+        dedupe_key: &str,
+    ) -> Result<Outcome, EngineError> {
+        let room = self.room_for(&origin.room);
+        let span = tracing::debug_span!(
+            "command",
+            room = %room.id,
+            key = dedupe_key,
+            verb = tracing::field::Empty,
+            incident = tracing::field::Empty,
+        );
+        self.act_in(parsed, origin, room, dedupe_key)
+            .instrument(span)
+            .await
+    }
+
+    async fn act_in(
+        &self,
+        parsed: Result<Command, ParseError>,
+        origin: &Origin,
+        room: Room,
+        dedupe_key: &str,
+    ) -> Result<Outcome, EngineError> {
+        let span = tracing::Span::current();
+        let Some(mut unit) = self.begin(Guard::Inbound(dedupe_key)).await? else {
+            metrics::counter!("runroom_inbound_duplicates_total").increment(1);
+            tracing::debug!("seen before: nothing done again");
+            return Ok(Outcome::Duplicate);
+        };
+        unit.out = unit
+            .out
+            .answering(&origin.author.id, origin.room.thread.clone());
+        let actor = Actor {
+            name: origin.author.name.clone(),
+            room: room.id.clone(),
+        };
+        let now = unit.out.now();
         let verb = parsed.as_ref().ok().map(Command::verb);
+        if let Some(verb) = verb {
+            span.record("verb", verb.name());
+        }
         let mut before = None;
         let decided = match parsed {
             Err(e) => Err(errors::parse_error(&e)),
             Ok(cmd) => {
                 let (target, decided) = self
-                    .load_and_decide(&mut *tx, cmd, &actor, &origin.id, now)
+                    .load_and_decide(&mut *unit.tx, cmd, &actor, &room.id, now)
                     .await?;
                 before = target;
                 decided.map_err(|e| errors::action_error(&e))
             }
         };
         let ok = decided.is_ok();
-        if let Ok(Decision {
-            set_language: Some(lang),
-            ..
-        }) = &decided
-        {
-            tx.set_room_language(&origin.id, *lang, now).await?;
-            languages.insert(origin.id.clone(), *lang);
-        }
-        let mut out = Outbox {
-            key: &key,
-            author: &inbound.author.id,
-            now,
-            thread: inbound.room.thread.clone(),
-            languages: &languages,
-            i18n: &self.i18n,
-            topic: None,
-            late: None,
-            messages: Vec::new(),
-        };
         let mut incident_number = None;
         match decided {
-            Err(msg) => out.answer(&origin, &msg, true),
+            Err(msg) => unit.out.answer(&room, &msg, true),
             Ok(decision) => {
+                if let Some(lang) = decision.set_language {
+                    unit.tx.set_room_language(&room.id, lang, now).await?;
+                    unit.out.set_language(&room.id, lang);
+                }
                 for effect in &decision.effects {
-                    apply(&mut *tx, effect).await?;
+                    apply(&mut *unit.tx, effect).await?;
                 }
                 if let Some(change) = decision.change {
                     let number = self
-                        .commit_change(
-                            &mut *tx,
-                            &mut out,
-                            Some(&origin),
-                            &actor,
-                            before.as_ref(),
-                            change,
-                            now,
-                        )
+                        .commit_change(&mut unit, Some(&room), &actor, before.as_ref(), change)
                         .await?;
+                    span.record("incident", number);
                     incident_number = Some(number);
                 }
-                out.topic = None;
+                unit.out.topic = None;
                 if let Some(msg) = decision.reply {
-                    out.answer(&origin, &msg, inbound.private_replies);
+                    unit.out.answer(&room, &msg, origin.private_replies);
                 }
             }
         }
-        let mut messages = out.messages;
-        name_mentions(&mut *tx, &mut messages).await?;
-        tx.enqueue(&messages).await?;
-        tx.commit().await?;
-        self.wake_outbox();
-        self.scheduler_wake.notify_one();
+        let messages = self.commit(unit).await?;
         let verb_label = verb.map(Verb::name).unwrap_or("invalid");
         metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
             .increment(1);
+        tracing::debug!(ok, messages = messages.len(), "command committed");
         Ok(Outcome::Handled {
             verb,
             ok,
@@ -367,20 +416,19 @@ impl Engine {
         Ok((target, decided))
     }
 
-    /// Commits an incident change: plans its jobs, stores it with its timeline, and renders
-    /// what each room hears (`origin`: the room a command came from, which gets the reply; a
-    /// job has none, so every room gets the broadcast). Returns the incident's number.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes an incident change in a unit of work: plans its jobs, stores it with its timeline,
+    /// and renders what each room hears (`origin`: the room a command came from, which gets the
+    /// reply; a job has none, so every room gets the broadcast). Returns the incident's number.
     async fn commit_change(
         &self,
-        tx: &mut dyn StoreTx,
-        out: &mut Outbox<'_>,
+        unit: &mut Unit,
         origin: Option<&Room>,
         actor: &Actor,
         before: Option<&Incident>,
         change: Change,
-        now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
+        let now = unit.out.now();
+        let tx = &mut *unit.tx;
         let mut stored = change.incident;
         let plan = plan::replan(before, &mut stored, &change.events, now, &self.policies);
         if change.is_new {
@@ -396,6 +444,7 @@ impl Engine {
             tx.cancel_jobs(&subject, "escalation").await?;
         }
         tx.schedule_jobs(&plan.jobs(stored.number), now).await?;
+        unit.planned_jobs = true;
         let entries: Vec<TimelineEntry> = change
             .events
             .iter()
@@ -408,6 +457,7 @@ impl Engine {
             })
             .collect();
         tx.append_timeline(&entries).await?;
+        let out = &mut unit.out;
         for event in &change.events {
             out.topic = Some(topic(event));
             let msg = reply::change(&stored, event, &actor.name, now);
@@ -429,11 +479,12 @@ impl Engine {
         Ok(stored.number)
     }
 
-    /// A page also goes to each paged person's own WhatsApp chat, with an Ack button (a
-    /// template with an Ack quick reply outside the 24-hour window).
+    /// A page also goes to each paged person's own chat on every platform that can reach them
+    /// directly, with an Ack button (on WhatsApp outside the 24-hour window: a template with an
+    /// Ack quick reply).
     fn page_directly(
         &self,
-        out: &mut Outbox<'_>,
+        out: &mut fanout::Fanout,
         incident: &Incident,
         people: &[String],
         step: u32,
@@ -441,32 +492,32 @@ impl Engine {
     ) {
         let card = reply::page_card(incident);
         let msg = reply::page_direct(incident, step, of);
-        let paged = people.iter().filter_map(|id| self.policies.person(id));
-        for direct in paged.filter_map(page_room) {
-            out.push(
-                &direct,
-                "page",
-                0,
-                Some(incident.number),
-                &msg,
-                Form::Card(&card),
-            );
+        for person in people {
+            for (_, room) in self.direct_rooms.iter().filter(|(id, _)| id == person) {
+                out.push(
+                    room,
+                    "page",
+                    0,
+                    Some(incident.number),
+                    &msg,
+                    Form::Card(&card),
+                );
+            }
         }
     }
 }
 
-/// A paged person's own WhatsApp chat, as a room in their language and zone (their Ack comes
-/// back from it).
-fn page_room(person: &policy::Person) -> Option<Room> {
-    Some(Room {
+/// A person's own chat on a platform, as a room in their language and zone.
+fn direct_room(person: &policy::Person, platform: room::Platform, chat: String) -> Room {
+    Room {
         id: format!("page:{}", person.id),
-        platform: room::Platform::Whatsapp,
-        chat: person.whatsapp.clone()?,
+        platform,
+        chat,
         language: person.language,
         timezone: person.timezone,
         role: RoomRole::WarRoom,
         members: Vec::new(),
-    })
+    }
 }
 
 /// How many of the latest checklists `check` looks through for this room's.
@@ -507,202 +558,4 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::HandoffNote { .. }
         | Command::HandoffPreview { .. } => None,
     }
-}
-
-/// What a change's message is about, for platforms that must send it as one of a few
-/// pre-approved templates (WhatsApp outside the 24-hour window).
-fn topic(event: &Event) -> &'static str {
-    match event {
-        Event::Declared { .. } => "alert",
-        Event::Paged { .. } => "page",
-        _ => "update",
-    }
-}
-
-/// What a message carries besides its text.
-enum Form<'c> {
-    Plain,
-    /// The incident card (war rooms).
-    Card(&'c Card),
-    /// Only this user (a platform user id) sees it.
-    Private(String),
-}
-
-/// The messages one decision causes, rendered per room, with deterministic idempotency keys
-/// (the inbound key plus a sequence), so the same decision can never enqueue a message twice.
-struct Outbox<'a> {
-    key: &'a str,
-    /// The platform id of who sent the command, for answers only they should see.
-    author: &'a str,
-    now: DateTime<Utc>,
-    thread: Option<String>,
-    languages: &'a HashMap<String, Lang>,
-    i18n: &'a I18n,
-    /// The topic of the change being rendered (see [`topic`]).
-    topic: Option<&'static str>,
-    /// A job that fires well after its time says so: when it was due.
-    late: Option<DateTime<Utc>>,
-    messages: Vec<Outbound>,
-}
-
-impl Outbox<'_> {
-    fn push(
-        &mut self,
-        room: &Room,
-        kind: &str,
-        priority: i64,
-        incident: Option<i64>,
-        msg: &Msg,
-        form: Form<'_>,
-    ) {
-        let (card, recipient) = match form {
-            Form::Plain => (None, None),
-            Form::Card(card) => (Some(card), None),
-            Form::Private(user) => (None, Some(user)),
-        };
-        let language = self
-            .languages
-            .get(&room.id)
-            .copied()
-            .unwrap_or(room.language);
-        let render = |m: &Msg| self.i18n.render(language, room.timezone, m);
-        let rich = card.map(|c| Rich {
-            title: render(&c.title),
-            fields: c
-                .fields
-                .iter()
-                .map(|(label, value)| RichField {
-                    label: render(label),
-                    value: render(value),
-                })
-                .collect(),
-            buttons: c
-                .buttons
-                .iter()
-                .map(|(id, label)| RichButton {
-                    id: id.clone(),
-                    label: render(label),
-                })
-                .collect(),
-        });
-        let mut text = render(msg);
-        if let Some(due) = self.late {
-            text.push('\n');
-            text.push_str(&render(&reply::late(due)));
-        }
-        let message = |chat: &str, recipient: Option<String>| Outbound {
-            idempotency_key: String::new(),
-            room_id: room.id.clone(),
-            platform: room.platform.as_str().to_string(),
-            chat: chat.to_string(),
-            // Replies stay in the thread the command came from; broadcasts start at the room.
-            thread: if kind == "reply" {
-                self.thread.clone()
-            } else {
-                None
-            },
-            kind: kind.to_string(),
-            language,
-            text: text.clone(),
-            rich: rich.clone(),
-            incident,
-            priority,
-            created_at: self.now,
-            recipient,
-            topic: self.topic.map(str::to_string),
-        };
-        let batch: Vec<Outbound> = if room.members.is_empty() {
-            vec![message(&room.chat, recipient)]
-        } else {
-            // A roster is its members' one-to-one chats: the room's message goes to each of
-            // them, and a private answer only to the one it is for.
-            let only = recipient.filter(|r| room.members.contains(r));
-            room.members
-                .iter()
-                .filter(|m| only.as_ref().is_none_or(|r| r == *m))
-                .map(|m| message(m, None))
-                .collect()
-        };
-        for mut m in batch {
-            m.idempotency_key = format!("{}#{}", self.key, self.messages.len());
-            self.messages.push(m);
-        }
-    }
-
-    /// To the sender's room; replies go first (priority 0): someone is waiting for them.
-    fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
-        self.push(origin, "reply", 0, incident, msg, Form::Plain);
-    }
-
-    /// An answer that changes nothing; `private`: only the author sees it, where the platform
-    /// allows (an error, or the answer to a slash command).
-    fn answer(&mut self, origin: &Room, msg: &Msg, private: bool) {
-        let form = if private && !self.author.is_empty() {
-            Form::Private(self.author.to_string())
-        } else {
-            Form::Plain
-        };
-        self.push(origin, "reply", 0, None, msg, form);
-    }
-
-    /// The origin room gets the change as its reply; every other war room the same as a
-    /// broadcast, more urgent the higher the severity; announce rooms the customer-safe form of
-    /// the changes they hear about. War rooms' messages carry the incident card.
-    fn broadcast(
-        &mut self,
-        origin: Option<&Room>,
-        rooms: &[Room],
-        incident: &Incident,
-        event: &Event,
-        msg: &Msg,
-    ) {
-        let card = reply::card(incident);
-        let priority = incident.severity.number();
-        let number = Some(incident.number);
-        if let Some(origin) = origin {
-            self.push(origin, "reply", 0, number, msg, Form::Card(&card));
-        }
-        for room in rooms.iter().filter(|r| origin.is_none_or(|o| r.id != o.id)) {
-            match room.role {
-                RoomRole::WarRoom => {
-                    self.push(room, "broadcast", priority, number, msg, Form::Card(&card))
-                }
-                RoomRole::Announce => {
-                    if let Some(public) = reply::announcement(incident, event, self.now) {
-                        self.push(room, "broadcast", priority, number, &public, Form::Plain);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Mentions travel as Slack writes them (`<@U0123>`): Slack rooms render them natively, every
-/// other room gets `@name`, from the names the Slack adapter remembered.
-async fn name_mentions(tx: &mut dyn StoreTx, messages: &mut [Outbound]) -> Result<(), StoreError> {
-    let mut names: HashMap<String, String> = HashMap::new();
-    for m in messages.iter_mut().filter(|m| m.platform != "slack") {
-        let mut ids: Vec<String> = text::mention_ids(&m.text);
-        if let Some(rich) = &m.rich {
-            ids.extend(text::mention_ids(&rich.title));
-            for field in &rich.fields {
-                ids.extend(text::mention_ids(&field.value));
-            }
-        }
-        for id in ids {
-            if let Entry::Vacant(slot) = names.entry(id)
-                && let Some(name) = tx.person_name("slack", slot.key()).await?
-            {
-                slot.insert(name);
-            }
-        }
-        m.text = text::name_mentions(&m.text, &names);
-        if let Some(rich) = &mut m.rich {
-            rich.title = text::name_mentions(&rich.title, &names);
-            for field in &mut rich.fields {
-                field.value = text::name_mentions(&field.value, &names);
-            }
-        }
-    }
-    Ok(())
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::incident::Incident;
 use super::policy::{Policies, Target};
+use super::reach;
 use super::reply::{self, incident_id};
 use super::rotation::{Rotation, Shift};
 use crate::i18n::Msg;
@@ -59,15 +60,11 @@ pub fn display(policies: &Policies, person: &str) -> String {
         .unwrap_or_else(|| person.to_string())
 }
 
-/// How a page names someone in the war rooms: a Slack mention carrying the name (other rooms
-/// show `@name`), a Telegram `@username`, or the name.
+/// How a page names someone: a person token, which each room renders its own way (a Slack
+/// mention in Slack rooms, a Telegram `@username` in Telegram rooms, `@name` elsewhere).
 pub fn mention(policies: &Policies, person: &str) -> String {
     match policies.person(person) {
-        Some(p) => match (&p.slack, &p.telegram) {
-            (Some(id), _) => format!("<@{id}|{}>", p.name),
-            (None, Some(user)) => format!("@{user}"),
-            _ => p.name.clone(),
-        },
+        Some(p) => reach::person_token(p),
         None => person.to_string(),
     }
 }

@@ -19,25 +19,19 @@ pub struct Person {
     pub id: String,
     /// The name to show (`Joana`).
     pub name: String,
-    /// Slack user id (`U0123`): mentioned in the Slack war rooms.
-    pub slack: Option<String>,
-    /// E.164 number: paged directly on WhatsApp (a template outside the 24-hour window).
-    pub whatsapp: Option<String>,
-    /// Telegram username (without `@`): mentioned in the Telegram war rooms.
-    pub telegram: Option<String>,
-    /// The language and zone of their direct WhatsApp page.
+    /// Who they are on each platform: a Slack user id (`U0123`), an E.164 WhatsApp number, a
+    /// Telegram username (without `@`). Each platform's adapter decides what it does with its
+    /// own (`crate::engine::reach`).
+    pub identities: BTreeMap<Platform, String>,
+    /// The language and zone of their direct pages.
     pub language: Lang,
     pub timezone: Tz,
 }
 
 impl Person {
-    /// How a room on `platform` names them: a real mention where the platform has one.
-    pub fn mention_on(&self, platform: Platform) -> String {
-        match (platform, &self.slack, &self.telegram) {
-            (Platform::Slack, Some(id), _) => format!("<@{id}>"),
-            (Platform::Telegram, _, Some(user)) => format!("@{user}"),
-            _ => self.name.clone(),
-        }
+    /// Who they are on `platform`, if they are there.
+    pub fn identity(&self, platform: Platform) -> Option<&str> {
+        self.identities.get(&platform).map(String::as_str)
     }
 }
 
@@ -110,20 +104,29 @@ impl Policies {
         self.people.iter().find(|p| p.id == id)
     }
 
-    /// A person named in chat: `@joana`, `joana`, `Joana`, or a Slack mention `<@U0123>`.
+    /// A person named in chat: `@joana`, `joana`, `Joana`, a platform username (`@ana_ops`),
+    /// or a mention token (`<@U0123>`, see [`super::reach`]).
     pub fn find_person(&self, word: &str) -> Option<&Person> {
         let word = word.trim();
         if let Some(id) = word.strip_prefix("<@").and_then(|w| w.strip_suffix('>')) {
             let id = id.split('|').next().unwrap_or(id);
-            return self.people.iter().find(|p| p.slack.as_deref() == Some(id));
+            let (platform, user) = match id.split_once(':') {
+                Some(("person", person)) => return self.person(person),
+                Some((ns, user)) => (Platform::parse(ns)?, user),
+                None => (Platform::Slack, id),
+            };
+            return self
+                .people
+                .iter()
+                .find(|p| p.identity(platform) == Some(user));
         }
         let bare = word.trim_start_matches('@');
         self.people.iter().find(|p| {
             p.id.eq_ignore_ascii_case(bare)
                 || p.name.eq_ignore_ascii_case(bare)
-                || p.telegram
-                    .as_deref()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(bare))
+                || p.identities
+                    .values()
+                    .any(|handle| handle.eq_ignore_ascii_case(bare))
         })
     }
 

@@ -1,14 +1,13 @@
 //! A roster room behaves like a group: what one member writes is relayed to the other members
 //! with their name, and, while an incident is open, mirrored into the incident's thread in the
-//! Slack war rooms, so the engineers hear the field. Relayed like every other message: through
-//! the outbox, in one transaction with the dedupe key, so a redelivered webhook relays nothing
-//! twice and a crash loses nothing.
+//! war rooms whose platform threads under an incident card (see [`super::reach`]), so the
+//! engineers hear the field. Relayed like every other message: through the outbox, in one unit
+//! of work with the dedupe key, so a redelivered webhook relays nothing twice and a crash loses
+//! nothing.
 
-use std::collections::HashMap;
-
-use super::room::{Inbound, Platform, Room, RoomRole};
-use super::{Engine, EngineError, command};
-use crate::i18n::Lang;
+use super::room::{Inbound, Room, RoomRole};
+use super::unit::Guard;
+use super::{Engine, EngineError};
 use crate::i18n::Msg;
 use crate::store::NewOutbound;
 
@@ -16,23 +15,23 @@ use crate::store::NewOutbound;
 const RELAY_PRIORITY: i64 = 1;
 
 impl Engine {
-    /// Relays a roster member's message; returns how many messages were queued (0 when the room
+    /// Relays a roster member's message; `is_command`: whether it is a command (whose effect is
+    /// broadcast, so it is not mirrored). Returns how many messages were queued (0 when the room
     /// is not a roster or the message was relayed before).
-    pub async fn relay(&self, inbound: &Inbound) -> Result<usize, EngineError> {
-        let origin = self.room_for(&inbound.room);
-        if origin.members.is_empty() || inbound.text.trim().is_empty() {
+    pub async fn relay(&self, inbound: &Inbound, is_command: bool) -> Result<usize, EngineError> {
+        let origin = self.room_for(&inbound.origin.room);
+        let Some(text) = inbound.text().filter(|t| !t.trim().is_empty()) else {
+            return Ok(0);
+        };
+        if origin.members.is_empty() {
             return Ok(0);
         }
-        let now = self.clock.now();
         let key = format!("relay:{}", inbound.dedupe_key());
-        let mut tx = self.store.begin().await?;
-        if !tx.record_inbound(&key, now).await? {
+        let Some(mut unit) = self.begin(Guard::Inbound(&key)).await? else {
             return Ok(0);
-        }
-        let languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
-        let language_of = |room: &Room| languages.get(&room.id).copied().unwrap_or(room.language);
-        let render =
-            |room: &Room, msg: &Msg| self.i18n.render(language_of(room), room.timezone, msg);
+        };
+        let now = unit.out.now();
+        let author = &inbound.origin.author;
         let row = |room: &Room, chat: &str, kind: &str, text: String, incident: Option<i64>| {
             NewOutbound {
                 idempotency_key: String::new(),
@@ -41,7 +40,7 @@ impl Engine {
                 chat: chat.to_string(),
                 thread: None,
                 kind: kind.to_string(),
-                language: language_of(room),
+                language: unit.out.language_of(room),
                 text,
                 rich: None,
                 incident,
@@ -52,25 +51,26 @@ impl Engine {
             }
         };
 
-        let relayed = render(
+        let relayed = unit.out.render(
             &origin,
             &Msg::new("relay-message")
-                .text("name", inbound.author.name.clone())
-                .text("text", inbound.text.clone()),
+                .text("name", author.name.clone())
+                .text("text", text),
         );
-        let mut messages: Vec<NewOutbound> = origin
+        let mut rows: Vec<NewOutbound> = origin
             .members
             .iter()
-            .filter(|m| **m != inbound.author.id)
+            .filter(|m| **m != author.id)
             .map(|member| row(&origin, member, "relay", relayed.clone(), None))
             .collect();
 
         // Commands are heard through their effects (the engine broadcasts those); chatter is
         // mirrored only while an incident is open, into the newest one's thread.
-        let newest_open = if command::parse(&inbound.text).is_some() {
+        let newest_open = if is_command {
             None
         } else {
-            tx.open_incidents()
+            unit.tx
+                .open_incidents()
                 .await?
                 .into_iter()
                 .map(|i| i.number)
@@ -78,35 +78,27 @@ impl Engine {
         };
         if let Some(incident) = newest_open {
             let mirror = Msg::new("relay-mirror")
-                .text("name", inbound.author.name.clone())
+                .text("name", author.name.clone())
                 .text("room", origin.id.clone())
-                .text("text", inbound.text.clone());
-            messages.extend(
+                .text("text", text);
+            rows.extend(
                 self.rooms
                     .iter()
                     .filter(|r| {
-                        r.platform == Platform::Slack
-                            && r.role == RoomRole::WarRoom
+                        r.role == RoomRole::WarRoom
                             && r.id != origin.id
+                            && self.reaches.takes_mirrors(r.platform)
                     })
                     .map(|room| {
-                        row(
-                            room,
-                            &room.chat,
-                            "mirror",
-                            render(room, &mirror),
-                            Some(incident),
-                        )
+                        let text = unit.out.render(room, &mirror);
+                        row(room, &room.chat, "mirror", text, Some(incident))
                     }),
             );
         }
-        for (i, m) in messages.iter_mut().enumerate() {
-            m.idempotency_key = format!("{key}#{i}");
+        for m in rows {
+            unit.out.queue(m);
         }
-        let queued = messages.len();
-        tx.enqueue(&messages).await?;
-        tx.commit().await?;
-        self.wake_outbox();
+        let queued = self.commit(unit).await?.len();
         metrics::counter!("runroom_relayed_total").increment(queued as u64);
         Ok(queued)
     }

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::command::{self, Command, ParseError};
 use crate::i18n::Lang;
 
 /// A chat platform runroom speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Console,
@@ -24,6 +25,18 @@ impl Platform {
             Platform::Whatsapp => "whatsapp",
             Platform::Telegram => "telegram",
         }
+    }
+
+    /// The platform a stored or configured name means.
+    pub fn parse(raw: &str) -> Option<Platform> {
+        [
+            Platform::Console,
+            Platform::Slack,
+            Platform::Whatsapp,
+            Platform::Telegram,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == raw)
     }
 }
 
@@ -66,25 +79,58 @@ pub struct Author {
     pub name: String,
 }
 
-/// One message from a room, normalised by its platform's inbound adapter.
+/// Where a command comes from: the room (and thread), who sent it, and whether answers that
+/// change nothing go only to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inbound {
-    /// The platform's own event id (Slack `event_id`, WhatsApp `wamid`, Telegram `update_id`):
-    /// a redelivery with the same id is recognised and ignored.
-    pub event_id: String,
+pub struct Origin {
     pub room: RoomRef,
     pub author: Author,
-    pub text: String,
-    pub received_at: DateTime<Utc>,
     /// Answers that change nothing (help, show, list) go only to the author where the platform
     /// can do that: a Slack slash command or button press is private, a typed message is not.
     /// Errors always go only to the author.
     pub private_replies: bool,
 }
 
+/// What an inbound message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Words someone typed: a command when addressed to runroom, chatter otherwise.
+    Text(String),
+    /// A structured action (a card's button, a quick reply): already a command.
+    Command(Command),
+}
+
+/// One message from a room, normalised by its platform's inbound adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// The platform's own event id (Slack `event_id`, WhatsApp `wamid`, Telegram `update_id`):
+    /// a redelivery with the same id is recognised and ignored.
+    pub event_id: String,
+    pub origin: Origin,
+    pub input: Input,
+    pub received_at: DateTime<Utc>,
+}
+
 impl Inbound {
     /// The dedupe key, namespaced so two platforms' ids never collide.
     pub fn dedupe_key(&self) -> String {
-        format!("{}:{}", self.room.platform.as_str(), self.event_id)
+        format!("{}:{}", self.origin.room.platform.as_str(), self.event_id)
+    }
+
+    /// The typed words, when it is text.
+    pub fn text(&self) -> Option<&str> {
+        match &self.input {
+            Input::Text(text) => Some(text),
+            Input::Command(_) => None,
+        }
+    }
+
+    /// The command it carries: typed text parsed (once: call this once per message), an action
+    /// as it is. `None`: chatter, not for runroom.
+    pub fn command(&self) -> Option<Result<Command, ParseError>> {
+        match &self.input {
+            Input::Text(text) => command::parse(text),
+            Input::Command(cmd) => Some(Ok(cmd.clone())),
+        }
     }
 }

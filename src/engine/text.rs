@@ -1,5 +1,5 @@
 //! Text helpers shared by the parser and the model: accent folding, tokenising with quotes, the
-//! caps on how much text one command may carry, and person mentions (`<@U0123>`).
+//! caps on how much text one command may carry, and mention tokens (`<@U0123>`, `<@person:joana|Joana>`).
 
 /// The longest command message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
@@ -106,8 +106,11 @@ fn read_quoted(
     Err(UnterminatedQuote)
 }
 
-/// One `<@ID>` or `<@ID|label>` mention in a text: the byte range and its parts.
-fn mentions(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str, Option<&str>)> {
+/// One mention token in a text (`<@ID>`, `<@ID|label>`, `<@ns:ID|label>`, see
+/// [`super::reach`]): the byte range, the id with its namespace, and the label.
+pub fn mention_tokens(
+    text: &str,
+) -> impl Iterator<Item = (std::ops::Range<usize>, &str, Option<&str>)> {
     let mut from = 0;
     std::iter::from_fn(move || {
         while let Some(found) = text[from..].find("<@") {
@@ -120,7 +123,7 @@ fn mentions(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str, O
                 None => (inner, None),
             };
             from = start + 2;
-            if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            if is_mention_id(id) {
                 let range = start..start + 2 + end + 1;
                 from = range.end;
                 return Some((range, id, label));
@@ -130,20 +133,27 @@ fn mentions(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str, O
     })
 }
 
-/// The user ids mentioned in a text, in order.
-pub fn mention_ids(text: &str) -> Vec<String> {
-    mentions(text).map(|(_, id, _)| id.to_string()).collect()
+/// A Slack user id (`U0123`), or a namespaced id (`person:joana`, `telegram:42`).
+fn is_mention_id(id: &str) -> bool {
+    let (ns, rest) = match id.split_once(':') {
+        Some((ns, rest)) if !ns.is_empty() => (ns, rest),
+        Some(_) => return false,
+        None => ("", id),
+    };
+    ns.chars().all(|c| c.is_ascii_lowercase())
+        && !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-/// Rewrites each mention as `@name` (known names first, then the mention's own label, then the
-/// bare id) for rooms whose platform does not render Slack mentions.
-pub fn name_mentions(text: &str, names: &std::collections::HashMap<String, String>) -> String {
+/// Rewrites each mention token with `with(id, label)`.
+pub fn rewrite_mentions(text: &str, mut with: impl FnMut(&str, Option<&str>) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for (range, id, label) in mentions(text) {
+    for (range, id, label) in mention_tokens(text) {
         out.push_str(&text[last..range.start]);
-        out.push('@');
-        out.push_str(names.get(id).map(String::as_str).or(label).unwrap_or(id));
+        out.push_str(&with(id, label));
         last = range.end;
     }
     out.push_str(&text[last..]);
@@ -155,13 +165,26 @@ mod tests {
     #[test]
     fn mentions_become_names_outside_slack() {
         let names = std::collections::HashMap::from([("U01ANA".to_string(), "Ana".to_string())]);
+        let name_mentions = |text: &str| {
+            rewrite_mentions(text, |id, label| {
+                format!(
+                    "@{}",
+                    names.get(id).map(String::as_str).or(label).unwrap_or(id)
+                )
+            })
+        };
         let text = "commander <@U01ANA>, ack by <@U02BEN|ben>, <@W3> and <@not an id> < 5%";
-        assert_eq!(mention_ids(text), vec!["U01ANA", "U02BEN", "W3"]);
+        let ids: Vec<&str> = mention_tokens(text).map(|(_, id, _)| id).collect();
+        assert_eq!(ids, vec!["U01ANA", "U02BEN", "W3"]);
         assert_eq!(
-            name_mentions(text, &names),
+            name_mentions(text),
             "commander @Ana, ack by @ben, @W3 and <@not an id> < 5%"
         );
-        assert_eq!(name_mentions("no mentions <@", &names), "no mentions <@");
+        assert_eq!(name_mentions("no mentions <@"), "no mentions <@");
+        let ids: Vec<&str> = mention_tokens("<@person:joana|Joana> <@telegram:42> <@:x>")
+            .map(|(_, id, _)| id)
+            .collect();
+        assert_eq!(ids, vec!["person:joana", "telegram:42"]);
     }
 
     use super::*;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
+use tracing::Instrument as _;
 
 use super::backoff;
 use super::breaker::Breaker;
@@ -106,6 +107,12 @@ impl Worker {
             shared: self.shared.clone(),
             wake: self.wake.clone(),
         }
+    }
+
+    /// Wakes on `wake` (the engine's signal that rows were committed) instead of its own.
+    pub fn with_wake(mut self, wake: Arc<Notify>) -> Worker {
+        self.wake = wake;
+        self
     }
 
     /// Notified when new rows are committed, so an idle worker starts at once.
@@ -300,21 +307,34 @@ impl Worker {
         // Each result is recorded as soon as its send ends: a slow request never delays the
         // bookkeeping of the others, and a crash loses no completed send's record.
         let results: Vec<Result<Round, StoreError>> = futures_util::stream::iter(scheduled)
-            .map(|(row, slot)| async move {
-                let completion = self.deliver(sender, &row, slot).await;
-                let sent_as = match &completion {
-                    Completion::Sent {
-                        platform_message_id,
-                    } => platform_message_id.clone(),
-                    _ => None,
-                };
-                let round = self.finish(&row, completion).await;
-                if let (Ok(done), Some(id)) = (&round, sent_as)
-                    && done.sent == 1
-                {
-                    sender.after_sent(&row, &id).await;
+            .map(|(row, slot)| {
+                // The room id, never the chat: a roster member's chat is a phone number. The
+                // key starts with the command's or job's own key, which ties the send to it.
+                let span = tracing::debug_span!(
+                    "send",
+                    platform = %row.message.platform,
+                    room = %row.message.room_id,
+                    incident = row.message.incident,
+                    key = %row.message.idempotency_key,
+                    outbox_id = row.id,
+                );
+                async move {
+                    let completion = self.deliver(sender, &row, slot).await;
+                    let sent_as = match &completion {
+                        Completion::Sent {
+                            platform_message_id,
+                        } => platform_message_id.clone(),
+                        _ => None,
+                    };
+                    let round = self.finish(&row, completion).await;
+                    if let (Ok(done), Some(id)) = (&round, sent_as)
+                        && done.sent == 1
+                    {
+                        sender.after_sent(&row, &id).await;
+                    }
+                    round
                 }
-                round
+                .instrument(span)
             })
             .buffer_unordered(self.config.in_flight.max(1) as usize)
             .collect()
@@ -413,6 +433,7 @@ impl Worker {
         match &completion {
             Completion::Sent { .. } => {
                 round.sent += 1;
+                tracing::debug!("delivered");
                 metrics::counter!("runroom_outbox_sent_total", "platform" => platform).increment(1);
             }
             Completion::Retry { error, .. } => {

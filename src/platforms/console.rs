@@ -11,9 +11,11 @@ use async_trait::async_trait;
 use chrono::Utc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
+use tracing::Instrument as _;
 
 use crate::config::CONSOLE_ROOM;
-use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
+use crate::engine::reach::Reach;
+use crate::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef};
 use crate::engine::{Engine, Outcome};
 use crate::i18n::Lang;
 use crate::i18n::Msg;
@@ -54,12 +56,27 @@ impl Sender for ConsoleSender {
     }
 }
 
+/// The terminal names people by name.
+pub struct ConsoleReach;
+
+impl Reach for ConsoleReach {
+    fn platform(&self) -> Platform {
+        Platform::Console
+    }
+}
+
 /// The console always has its sender; its entrance is the terminal, which `serve` and `console`
 /// read themselves.
 pub fn wire(setup: &super::Setup<'_>) -> super::Wired {
+    let output = setup.console.clone();
     super::Wired {
-        sender: Some(Arc::new(ConsoleSender::new(setup.console.clone()))),
-        ..super::Wired::new(Platform::Console)
+        connect: Some(Box::new(move |_| {
+            Ok(super::Connected {
+                sender: Some(Arc::new(ConsoleSender::new(output))),
+                ..Default::default()
+            })
+        })),
+        ..super::Wired::new(Arc::new(ConsoleReach))
     }
 }
 
@@ -120,17 +137,21 @@ where
         number += 1;
         let inbound = Inbound {
             event_id: format!("{run_id}-{number}"),
-            room: RoomRef {
-                platform: Platform::Console,
-                chat: room.chat.clone(),
-                thread: None,
+            origin: Origin {
+                room: RoomRef {
+                    platform: Platform::Console,
+                    chat: room.chat.clone(),
+                    thread: None,
+                },
+                author: author.clone(),
+                private_replies: false,
             },
-            author: author.clone(),
-            text: line,
-            received_at: Utc::now(),
-            private_replies: false,
+            input: Input::Text(line),
+            received_at: engine.clock().now(),
         };
-        match engine.handle(&inbound).await {
+        let span =
+            tracing::debug_span!("inbound", platform = "console", key = %inbound.dedupe_key());
+        match engine.handle(&inbound).instrument(span).await {
             Ok(Outcome::Handled { messages, .. }) => {
                 deliver(worker).await?;
                 let lang = current_language(&engine, &room).await;

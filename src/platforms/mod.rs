@@ -1,15 +1,18 @@
 //! Chat platforms. Each adapter turns its platform's wire format into [`Inbound`] messages and
 //! delivers outbox rows back through an [`crate::outbox::Sender`]. Here now: the console room,
-//! Slack, and WhatsApp (the Cloud API and the Evolution gateway).
+//! Slack, WhatsApp (the Cloud API and the Evolution gateway), and Telegram's mention rules (its
+//! sender and webhook come with the Telegram issue: until then its rooms' messages wait).
 //!
-//! A platform plugs in through one function, `wire`, called from [`wire_all`]: from the config
-//! and the secrets it returns its sender, and its entrances (webhook routes, listeners) to be
-//! built once the engine exists. [`crate::app::build`] does the rest.
+//! A platform is a folder here plus one line in [`wire_all`]: its `wire` function reads the
+//! config and the secrets and returns its rules for reaching people ([`Reach`]) and a
+//! [`Connector`] that, once the engine exists, gives its sender and its ways in (webhook routes,
+//! listeners). [`crate::app::build`] does the rest.
 
 pub mod ack;
 pub mod console;
 pub mod signed;
 pub mod slack;
+pub mod telegram;
 pub mod whatsapp;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::app::Secrets;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::clock::Clock;
+use crate::engine::reach::{Reach, Reaches};
 pub use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
 use crate::outbox::Sender;
 use crate::store::Store;
@@ -38,35 +42,40 @@ pub struct Setup<'a> {
 /// A long-running inbound connection (Slack's Socket Mode), run until the flag turns true.
 pub type Listener = Box<dyn FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send>;
 
-/// A platform's ways in, built once the engine exists.
+/// A platform connected to the engine: its sender and its ways in.
 #[derive(Default)]
-pub struct Entrances {
+pub struct Connected {
+    /// Delivers its outbox rows; `None` when it is not configured (its rows wait).
+    pub sender: Option<Arc<dyn Sender>>,
     /// Webhook routes, merged into the one HTTP server.
     pub router: axum::Router,
     pub listeners: Vec<Listener>,
 }
 
-/// Builds a platform's entrances for the engine.
-pub type EntranceBuilder = Box<dyn FnOnce(&Arc<Engine>) -> anyhow::Result<Entrances> + Send>;
+/// Connects a platform once the engine exists.
+pub type Connector = Box<dyn FnOnce(&Arc<Engine>) -> anyhow::Result<Connected> + Send>;
 
 /// One platform, wired from config and secrets.
 pub struct Wired {
-    pub platform: Platform,
-    /// Delivers its outbox rows; `None` when it is not configured (its rows wait).
-    pub sender: Option<Arc<dyn Sender>>,
-    pub entrances: Option<EntranceBuilder>,
+    /// Its rules for mentions, direct pages and mirrors, which the engine is built with.
+    pub reach: Arc<dyn Reach>,
+    /// Its sender and entrances; `None` when nothing of it is configured.
+    pub connect: Option<Connector>,
     /// What is configured but cannot run, said once by `serve`.
     pub warnings: Vec<String>,
 }
 
 impl Wired {
-    pub fn new(platform: Platform) -> Wired {
+    pub fn new(reach: Arc<dyn Reach>) -> Wired {
         Wired {
-            platform,
-            sender: None,
-            entrances: None,
+            reach,
+            connect: None,
             warnings: Vec::new(),
         }
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.reach.platform()
     }
 }
 
@@ -76,5 +85,17 @@ pub fn wire_all(setup: &Setup<'_>) -> anyhow::Result<Vec<Wired>> {
         console::wire(setup),
         slack::wire(setup)?,
         whatsapp::wire(setup)?,
+        telegram::wire(setup),
+    ])
+}
+
+/// Every platform's rules for reaching people (what [`wire_all`] gives the engine), for
+/// engines built without wiring (tests, benchmarks).
+pub fn reaches() -> Reaches {
+    Reaches::new([
+        Arc::new(console::ConsoleReach) as Arc<dyn Reach>,
+        Arc::new(slack::SlackReach),
+        Arc::new(whatsapp::WhatsappReach),
+        Arc::new(telegram::TelegramReach),
     ])
 }

@@ -371,6 +371,21 @@ pub trait StoreTx: Send {
     async fn enqueue(&mut self, messages: &[NewOutbound]) -> StoreResult<()>;
     /// The display name remembered for a platform user id (to render mentions for other rooms).
     async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
+    /// [`Store::record_contact`] inside a unit of work.
+    async fn record_contact(
+        &mut self,
+        platform: &str,
+        address: &str,
+        seen_as: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// [`Store::close_contact_window`] inside a unit of work.
+    async fn close_contact_window(
+        &mut self,
+        platform: &str,
+        address: &str,
+        up_to: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Plans jobs; an occurrence planned before is left as it is, unless it was cancelled (a
     /// re-plan back to the same time revives it).
     async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()>;

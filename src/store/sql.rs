@@ -344,6 +344,35 @@ macro_rules! sql_store {
                 load_person(&mut *self.0, platform, user_id).await
             }
 
+            async fn record_contact(&mut self, platform: &str, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                // Webhooks can arrive out of order: the window runs from the latest message.
+                sqlx::query(
+                    "INSERT INTO contact_windows (platform, address, seen_as, last_inbound_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (platform, address) DO UPDATE SET seen_as = $3, last_inbound_at = $4 \
+                     WHERE contact_windows.last_inbound_at < $4",
+                )
+                .bind(platform)
+                .bind(address)
+                .bind(seen_as)
+                .bind(sql::millis(at))
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn close_contact_window(&mut self, platform: &str, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE contact_windows SET last_inbound_at = 0 \
+                     WHERE platform = $1 AND address = $2 AND last_inbound_at <= $3",
+                )
+                .bind(platform)
+                .bind(address)
+                .bind(sql::millis(up_to))
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
             async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()> {
                 for job in jobs {
                     sqlx::query(

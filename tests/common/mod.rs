@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use runroom::engine::clock::ManualClock;
-use runroom::engine::room::{Author, Inbound, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::store::Store;
@@ -163,18 +163,20 @@ pub fn inbound(
         .expect("known room");
     Inbound {
         event_id,
-        room: RoomRef {
-            platform: room.platform,
-            chat: room.chat,
-            thread: None,
+        origin: Origin {
+            room: RoomRef {
+                platform: room.platform,
+                chat: room.chat,
+                thread: None,
+            },
+            author: Author {
+                id: format!("U-{author}"),
+                name: author.into(),
+            },
+            private_replies: false,
         },
-        author: Author {
-            id: format!("U-{author}"),
-            name: author.into(),
-        },
-        text: text.into(),
+        input: Input::Text(text.into()),
         received_at: at,
-        private_replies: false,
     }
 }
 
@@ -194,6 +196,7 @@ pub fn engine_on(store: &TestStore) -> TestEngine {
         EngineSettings {
             rooms: rooms(),
             extra_roles: vec!["liaison".into()],
+            reaches: runroom::platforms::reaches(),
             ..Default::default()
         },
     );

@@ -107,7 +107,15 @@ impl FakeGraph {
             timeout_seconds,
             ..WhatsappConfig::default()
         };
-        WhatsappSender::new(&config, Default::default(), store, clock)
+        // The sender's engine: the store it reads windows from, the clock, and the unit of work
+        // a refused message is queued again through.
+        let engine = runroom::engine::Engine::new(
+            store,
+            std::sync::Arc::new(runroom::i18n::I18n::new().expect("locales load")),
+            clock,
+            Default::default(),
+        );
+        WhatsappSender::new(&config, Default::default(), std::sync::Arc::new(engine))
             .with_graph(&config, self.token.clone())
             .expect("a WhatsApp client")
     }

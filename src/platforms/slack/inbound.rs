@@ -10,7 +10,7 @@ use slack_morphism::prelude::{
 };
 
 use crate::engine::command::{self, button_command};
-use crate::engine::room::{Author, Inbound, Platform, RoomRef};
+use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
 
 /// Slack escapes these three in message text; commands must see what the user typed.
 pub fn unescape(text: &str) -> String {
@@ -25,10 +25,19 @@ pub fn mention(user_id: &str) -> String {
     format!("<@{user_id}>")
 }
 
-fn author(user_id: &str) -> Author {
-    Author {
-        id: user_id.to_string(),
-        name: mention(user_id),
+/// A Slack user in a channel (and thread) as the engine's origin of a message.
+fn origin(user_id: &str, channel: String, thread: Option<String>, private: bool) -> Origin {
+    Origin {
+        room: RoomRef {
+            platform: Platform::Slack,
+            chat: channel,
+            thread,
+        },
+        author: Author {
+            id: user_id.to_string(),
+            name: mention(user_id),
+        },
+        private_replies: private,
     }
 }
 
@@ -46,30 +55,28 @@ pub fn from_event(callback: &SlackPushEventCallback, now: DateTime<Utc>) -> Opti
             let text = message.content.as_ref()?.text.as_deref()?;
             Some(Inbound {
                 event_id: format!("msg:{}:{}", channel.0, message.origin.ts.0),
-                room: RoomRef {
-                    platform: Platform::Slack,
-                    chat: channel.0.clone(),
-                    thread: message.origin.thread_ts.as_ref().map(|t| t.0.clone()),
-                },
-                author: author(&user.0),
-                text: unescape(text),
+                origin: origin(
+                    &user.0,
+                    channel.0.clone(),
+                    message.origin.thread_ts.as_ref().map(|t| t.0.clone()),
+                    false,
+                ),
+                input: Input::Text(unescape(text)),
                 received_at: now,
-                private_replies: false,
             })
         }
         SlackEventCallbackBody::AppMention(event) => {
             let text = unescape(event.content.text.as_deref()?);
             Some(Inbound {
                 event_id: format!("msg:{}:{}", event.channel.0, event.origin.ts.0),
-                room: RoomRef {
-                    platform: Platform::Slack,
-                    chat: event.channel.0.clone(),
-                    thread: event.origin.thread_ts.as_ref().map(|t| t.0.clone()),
-                },
-                author: author(&event.user.0),
-                text: addressed_command(&text),
+                origin: origin(
+                    &event.user.0,
+                    event.channel.0.clone(),
+                    event.origin.thread_ts.as_ref().map(|t| t.0.clone()),
+                    false,
+                ),
+                input: Input::Text(addressed_command(&text)),
                 received_at: now,
-                private_replies: false,
             })
         }
         _ => None,
@@ -77,14 +84,15 @@ pub fn from_event(callback: &SlackPushEventCallback, now: DateTime<Utc>) -> Opti
 }
 
 /// "@runroom ack 7" means "/inc ack 7": the leading mention is dropped and, unless the rest
-/// already is a command, the explicit prefix is added.
+/// already starts with a command prefix, the explicit prefix is added (the engine parses the
+/// result, once).
 fn addressed_command(text: &str) -> String {
     let trimmed = text.trim_start();
     let rest = match trimmed.strip_prefix("<@").and_then(|r| r.split_once('>')) {
         Some((_, rest)) => rest.trim_start(),
         None => trimmed,
     };
-    if command::parse(rest).is_some() {
+    if command::has_prefix(rest) {
         rest.to_string()
     } else {
         format!("/inc {rest}")
@@ -97,19 +105,13 @@ pub fn from_command(event: &SlackCommandEvent, now: DateTime<Utc>) -> Inbound {
     let text = event.text.as_deref().map(unescape).unwrap_or_default();
     Inbound {
         event_id: format!("cmd:{}", event.trigger_id.0),
-        room: RoomRef {
-            platform: Platform::Slack,
-            chat: event.channel_id.0.clone(),
-            thread: None,
-        },
-        author: author(&event.user_id.0),
-        text: format!("/inc {}", text.trim()),
+        origin: origin(&event.user_id.0, event.channel_id.0.clone(), None, true),
+        input: Input::Text(format!("/inc {}", text.trim())),
         received_at: now,
-        private_replies: true,
     }
 }
 
-/// A press of one of the card's buttons.
+/// A press of one of the card's buttons: the command it stands for, as a value.
 pub fn from_actions(
     event: &SlackInteractionBlockActionsEvent,
     now: DateTime<Utc>,
@@ -127,18 +129,12 @@ pub fn from_actions(
                 _ => None,
             })?;
     let action = event.actions.as_ref()?.first()?;
-    let text = button_command(&action.action_id.0)?;
+    let command = button_command(&action.action_id.0)?;
     Some(Inbound {
         event_id: format!("action:{}", event.trigger_id.0),
-        room: RoomRef {
-            platform: Platform::Slack,
-            chat: channel,
-            thread: None,
-        },
-        author: author(&user.id.0),
-        text,
+        origin: origin(&user.id.0, channel, None, true),
+        input: Input::Command(command),
         received_at: now,
-        private_replies: true,
     })
 }
 
@@ -155,15 +151,10 @@ mod tests {
 
     #[test]
     fn buttons_map_to_commands() {
-        assert_eq!(button_command("ack:7").as_deref(), Some("/inc ack INC-7"));
-        assert_eq!(
-            button_command("resolve:12").as_deref(),
-            Some("/inc resolve INC-12")
-        );
-        assert_eq!(
-            button_command("update:7").as_deref(),
-            Some("/inc help update")
-        );
+        let typed = |text: &str| command::parse(text).and_then(Result::ok);
+        assert_eq!(button_command("ack:7"), typed("/inc ack INC-7"));
+        assert_eq!(button_command("resolve:12"), typed("/inc resolve INC-12"));
+        assert_eq!(button_command("update:7"), typed("/inc help update"));
         assert_eq!(button_command("delete:7"), None);
         assert_eq!(button_command("ack:x"), None);
     }

@@ -6,9 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument as _;
+
 use super::people::People;
+use crate::engine::Engine;
 use crate::engine::room::{Inbound, Platform, RoomRef};
-use crate::engine::{Engine, command};
 use crate::i18n::Msg;
 use crate::platforms::ack;
 pub use crate::platforms::ack::Handed;
@@ -30,20 +32,29 @@ impl Inbox {
 
     pub async fn hand(&self, inbound: Inbound) -> Handed {
         // Channel chatter is most of what arrives: no task, no name lookups for it.
-        if command::parse(&inbound.text).is_none() {
+        let Some(parsed) = inbound.command() else {
             return Handed::Done;
-        }
+        };
+        let key = inbound.dedupe_key();
+        let span = tracing::debug_span!(
+            "inbound",
+            platform = "slack",
+            room = %self.engine.room_for(&inbound.origin.room).id,
+            key = %key,
+        );
         let engine = self.engine.clone();
         let people = self.people.clone();
         let work = async move {
             people.learn(&inbound).await;
-            let handled = engine.handle(&inbound).await;
+            let handled = engine.act(parsed, &inbound.origin, &key).await;
             if let Err(error) = &handled {
                 tracing::error!(%error, "a Slack command was not recorded");
             }
             handled.is_ok()
         };
-        ack::within_budget(&self.engine, Platform::Slack, self.budget, work).await
+        ack::within_budget(&self.engine, Platform::Slack, self.budget, work)
+            .instrument(span)
+            .await
     }
 
     /// "Not recorded, try again" in the language of the room the message came from, for the

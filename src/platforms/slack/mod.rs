@@ -23,7 +23,9 @@ use slack_morphism::prelude::{
     SlackClientHyperHttpsConnector,
 };
 
-use super::{Entrances, Listener, Platform, Setup, Wired};
+use super::{Connected, Platform, Setup, Wired};
+use crate::engine::policy::Person;
+use crate::engine::reach::Reach;
 
 /// The bot token (`xoxb-…`) for the Web API, read from the environment only.
 pub const BOT_TOKEN_ENV: &str = "RUNROOM_SLACK_BOT_TOKEN";
@@ -133,10 +135,36 @@ impl SlackApp {
     }
 }
 
+/// Slack mentions its own users natively (`<@U0123>`, Slack shows their current name) and takes
+/// a roster's chatter into the incident card's thread.
+pub struct SlackReach;
+
+impl Reach for SlackReach {
+    fn platform(&self) -> Platform {
+        Platform::Slack
+    }
+
+    fn mention(&self, person: &Person) -> Option<String> {
+        let id = person.identity(Platform::Slack)?;
+        Some(format!("<@{id}|{}>", person.name))
+    }
+
+    fn mention_user(&self, user_id: &str, label: Option<&str>) -> Option<String> {
+        Some(match label {
+            Some(label) => format!("<@{user_id}|{label}>"),
+            None => format!("<@{user_id}>"),
+        })
+    }
+
+    fn takes_mirrors(&self) -> bool {
+        true
+    }
+}
+
 /// Slack, when `RUNROOM_SLACK_BOT_TOKEN` is set: the sender, and the entrances of `[slack] mode`
 /// (signed webhooks with the signing secret, or Socket Mode with the app-level token).
 pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
-    let mut wired = Wired::new(Platform::Slack);
+    let mut wired = Wired::new(Arc::new(SlackReach));
     let Some(bot_token) = setup.secrets.get(BOT_TOKEN_ENV) else {
         if setup
             .config
@@ -156,50 +184,46 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
         bot_token: token(bot_token),
         config,
     };
-    wired.sender = Some(Arc::new(app.sender(setup.store.clone())));
-    let clock = setup.clock.clone();
-    match app.config.mode {
-        SlackMode::Http => match setup.secrets.get(SIGNING_SECRET_ENV) {
-            Some(secret) => {
-                wired.entrances = Some(Box::new(move |engine| {
-                    let router = webhooks::router(webhooks::SlackHttp {
-                        verifier: Arc::new(signature::Verifier::new(&secret)),
-                        inbox: app.inbox(engine.clone()),
-                        clock,
-                    });
-                    Ok(Entrances {
-                        router,
-                        listeners: Vec::new(),
-                    })
-                }))
-            }
-            None => wired.warnings.push(format!(
-                "{SIGNING_SECRET_ENV} is not set: Slack's requests cannot be verified, so /webhooks/slack/* are off"
-            )),
-        },
-        SlackMode::Socket => match setup.secrets.get(APP_TOKEN_ENV) {
-            Some(app_token) => {
-                wired.entrances = Some(Box::new(move |engine| {
-                    let inbox = app.inbox(engine.clone());
-                    let client = app.client.clone();
-                    let listener: Listener = Box::new(move |stop| {
-                        Box::pin(async move {
-                            let run = socket::run(client, token(app_token), inbox, clock, stop);
-                            if let Err(error) = run.await {
-                                tracing::error!("Slack Socket Mode stopped: {error:#}");
-                            }
-                        })
-                    });
-                    Ok(Entrances {
-                        router: axum::Router::new(),
-                        listeners: vec![listener],
-                    })
-                }))
-            }
-            None => wired.warnings.push(format!(
-                "[slack] mode = \"socket\" but {APP_TOKEN_ENV} is not set: no Slack events will arrive"
-            )),
-        },
+    let signing = setup.secrets.get(SIGNING_SECRET_ENV);
+    let app_token = setup.secrets.get(APP_TOKEN_ENV);
+    match (app.config.mode, &signing, &app_token) {
+        (SlackMode::Http, None, _) => wired.warnings.push(format!(
+            "{SIGNING_SECRET_ENV} is not set: Slack's requests cannot be verified, so /webhooks/slack/* are off"
+        )),
+        (SlackMode::Socket, _, None) => wired.warnings.push(format!(
+            "[slack] mode = \"socket\" but {APP_TOKEN_ENV} is not set: no Slack events will arrive"
+        )),
+        _ => {}
     }
+    let clock = setup.clock.clone();
+    wired.connect = Some(Box::new(move |engine| {
+        let mut connected = Connected {
+            sender: Some(Arc::new(app.sender(engine.store().clone()))),
+            ..Default::default()
+        };
+        match (app.config.mode, signing, app_token) {
+            (SlackMode::Http, Some(secret), _) => {
+                connected.router = webhooks::router(webhooks::SlackHttp {
+                    verifier: Arc::new(signature::Verifier::new(&secret)),
+                    inbox: app.inbox(engine.clone()),
+                    clock,
+                });
+            }
+            (SlackMode::Socket, _, Some(app_token)) => {
+                let inbox = app.inbox(engine.clone());
+                let client = app.client.clone();
+                connected.listeners.push(Box::new(move |stop| {
+                    Box::pin(async move {
+                        let run = socket::run(client, token(app_token), inbox, clock, stop);
+                        if let Err(error) = run.await {
+                            tracing::error!("Slack Socket Mode stopped: {error:#}");
+                        }
+                    })
+                }));
+            }
+            _ => {}
+        }
+        Ok(connected)
+    }));
     Ok(wired)
 }

@@ -11,7 +11,7 @@ use slack_morphism::prelude::{SlackApiToken, SlackApiUsersInfoRequest, SlackUser
 
 use super::SlackHttpClient;
 use crate::engine::room::Inbound;
-use crate::engine::text::mention_ids;
+use crate::engine::text::mention_tokens;
 use crate::store::Store;
 
 pub struct People {
@@ -57,10 +57,15 @@ impl People {
     /// failed lookup only means that person shows as their id elsewhere; it never stops the
     /// command.
     pub async fn learn(&self, inbound: &Inbound) {
-        let mut ids = vec![inbound.author.id.clone()];
-        ids.extend(mention_ids(&inbound.text));
+        let mut ids = vec![inbound.origin.author.id.as_str()];
+        // Slack writes its users as bare ids (`<@U0123>`); namespaced tokens are not Slack's.
+        ids.extend(
+            mention_tokens(inbound.text().unwrap_or_default())
+                .map(|(_, id, _)| id)
+                .filter(|id| !id.contains(':')),
+        );
         for id in ids {
-            if let Err(error) = self.name(&id).await {
+            if let Err(error) = self.name(id).await {
                 tracing::debug!(%error, "no name for a Slack user id");
             }
         }

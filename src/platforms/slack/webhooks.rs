@@ -124,7 +124,7 @@ async fn interactions(State(http): State<SlackHttp>, signed: Signed) -> Response
     let Some(inbound) = inbound::from_actions(&actions, http.clock.now()) else {
         return StatusCode::OK.into_response();
     };
-    let chat = inbound.room.chat.clone();
+    let chat = inbound.origin.room.chat.clone();
     let handed = http.inbox.hand(inbound).await;
     direct_answer(&http, handed, &chat)
 }

@@ -5,11 +5,13 @@
 //! sender learns the wamid ([`crate::outbox::Sender::after_sent`]), so no report is lost to the race.
 
 use super::outbound::WINDOW_CLOSED;
-use crate::store::{DeliveryReport, Store, StoreError};
+use crate::engine::unit::Guard;
+use crate::engine::{Engine, EngineError};
+use crate::store::DeliveryReport;
 
 /// Keeps and applies a report; `true` when it queued the message again as a template.
-pub async fn apply(store: &dyn Store, report: &DeliveryReport) -> Result<bool, StoreError> {
-    let Some(row) = store.record_delivery("whatsapp", report).await? else {
+pub async fn apply(engine: &Engine, report: &DeliveryReport) -> Result<bool, EngineError> {
+    let Some(row) = engine.store().record_delivery("whatsapp", report).await? else {
         return Ok(false);
     };
     if report.status != "failed" {
@@ -24,18 +26,36 @@ pub async fn apply(store: &dyn Store, report: &DeliveryReport) -> Result<bool, S
     if report.error_code != Some(WINDOW_CLOSED) || row.message.kind == "template" {
         return Ok(false);
     }
-    store
-        .close_contact_window("whatsapp", &row.message.chat, report.at)
-        .await?;
     let mut again = row.message.clone();
     // The key makes a redelivered report, the sender's second look, or a second replica queue
     // it only once; a template is never queued again.
     again.idempotency_key = format!("{}#template", row.message.idempotency_key);
     again.kind = "template".into();
     again.created_at = report.at;
-    let mut tx = store.begin().await?;
-    tx.enqueue(&[again]).await?;
-    tx.commit().await?;
+    let Some(mut unit) = engine.begin(Guard::Unguarded).await? else {
+        return Ok(false);
+    };
+    unit.tx
+        .close_contact_window("whatsapp", &row.message.chat, report.at)
+        .await?;
+    unit.out.messages.push(again);
+    engine.commit(unit).await?;
     metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
     Ok(true)
+}
+
+/// Meta refused a free-form message because the window is closed: until the contact writes
+/// again, messages go straight to the template.
+pub async fn close_window(
+    engine: &Engine,
+    address: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EngineError> {
+    if let Some(mut unit) = engine.begin(Guard::Unguarded).await? {
+        unit.tx
+            .close_contact_window("whatsapp", address, at)
+            .await?;
+        engine.commit(unit).await?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::phone;
 use crate::engine::command::button_command;
+pub use crate::engine::room::Input;
 use crate::store::DeliveryReport;
 
 /// One thing a delivery told us.
@@ -29,9 +30,7 @@ pub struct Message {
     pub name: Option<String>,
     pub at: DateTime<Utc>,
     /// What they wrote, or the command a button they tapped stands for.
-    pub text: String,
-    /// A button tap rather than typed text.
-    pub tapped: bool,
+    pub input: Input,
     /// The Cloud API group it was written in.
     pub group_id: Option<String>,
 }
@@ -182,18 +181,20 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
             let Some(from) = phone::normalize(&m.from) else {
                 continue;
             };
-            let (text, tapped) = match m.kind.as_str() {
-                "text" => (m.text.map(|t| t.body), false),
-                "interactive" => (
-                    m.interactive
-                        .and_then(|i| i.button_reply)
-                        .and_then(|b| button_command(&b.id)),
-                    true,
-                ),
-                "button" => (m.button.and_then(|b| button_command(&b.payload)), true),
-                _ => (None, false),
+            let input = match m.kind.as_str() {
+                "text" => m.text.map(|t| Input::Text(t.body)),
+                "interactive" => m
+                    .interactive
+                    .and_then(|i| i.button_reply)
+                    .and_then(|b| button_command(&b.id))
+                    .map(Input::Command),
+                "button" => m
+                    .button
+                    .and_then(|b| button_command(&b.payload))
+                    .map(Input::Command),
+                _ => None,
             };
-            let Some(text) = text else {
+            let Some(input) = input else {
                 continue;
             };
             let name = contacts
@@ -207,8 +208,7 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
                 from,
                 name,
                 at: time(&m.timestamp, now),
-                text,
-                tapped,
+                input,
                 group_id: m.group_id.filter(|g| !g.is_empty()),
             }));
         }
@@ -237,6 +237,7 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::command::parse as parse_command;
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_772_000_000, 0).unwrap()
@@ -263,17 +264,20 @@ mod tests {
         };
         assert_eq!(first.from, "+5511987654321");
         assert_eq!(first.name.as_deref(), Some("Ana"));
-        assert_eq!(first.text, "incidente declarar sev1 pix fora");
+        assert_eq!(
+            first.input,
+            Input::Text("incidente declarar sev1 pix fora".into())
+        );
         assert_eq!(first.at.timestamp(), 1_772_000_100);
-        assert!(!first.tapped);
+        let typed = |text: &str| Input::Command(parse_command(text).unwrap().unwrap());
         let Event::Message(tap) = &events[1] else {
             panic!("{events:?}")
         };
-        assert_eq!((tap.text.as_str(), tap.tapped), ("/inc ack INC-7", true));
+        assert_eq!(tap.input, typed("/inc ack INC-7"));
         let Event::Message(quick) = &events[2] else {
             panic!("{events:?}")
         };
-        assert_eq!(quick.text, "/inc resolve INC-7");
+        assert_eq!(quick.input, typed("/inc resolve INC-7"));
         let Event::Status(status) = &events[3] else {
             panic!("{events:?}")
         };

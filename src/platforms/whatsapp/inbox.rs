@@ -7,13 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument as _;
+
 use super::inbound::{Event, Message};
 use super::phone;
-use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
-use crate::engine::{Engine, EngineError, command};
+use crate::engine::room::{Author, Inbound, Origin, Platform, Room, RoomRef};
+use crate::engine::unit::Guard;
+use crate::engine::{Engine, EngineError};
 use crate::platforms::ack;
 pub use crate::platforms::ack::Handed;
-use crate::store::{DeliveryReport, StoreError};
+use crate::store::DeliveryReport;
 
 /// A message from any WhatsApp transport, placed in its room.
 #[derive(Debug, Clone)]
@@ -21,8 +24,6 @@ pub struct Placed {
     pub inbound: Inbound,
     /// The window this message opens: the contact's address and how WhatsApp knows them.
     pub contact: Option<(String, String)>,
-    /// Typed words are relayed to the rest of a roster; a button tap is not (its effect is).
-    pub relay: bool,
 }
 
 pub struct Inbox {
@@ -58,12 +59,12 @@ impl Inbox {
     }
 
     /// The configured number of a person escalations page on WhatsApp.
-    fn paged_person(&self, number: &str) -> Option<&String> {
+    fn paged_person(&self, number: &str) -> Option<&str> {
         self.engine
             .policies()
             .people
             .iter()
-            .filter_map(|p| p.whatsapp.as_ref())
+            .filter_map(|p| p.identity(Platform::Whatsapp))
             .find(|n| phone::same_number(n, number))
     }
 
@@ -104,9 +105,9 @@ impl Inbox {
                 ),
                 // Someone escalations page on their own number answers in that chat (an Ack).
                 (None, Some(number)) => (
-                    number.clone(),
-                    number.clone(),
-                    (number.clone(), m.from.clone()),
+                    number.to_string(),
+                    number.to_string(),
+                    (number.to_string(), m.from.clone()),
                 ),
                 (None, None) => {
                     tracing::info!(
@@ -120,46 +121,64 @@ impl Inbox {
         Some(Placed {
             inbound: Inbound {
                 event_id: m.wamid.clone(),
-                room: RoomRef {
-                    platform: Platform::Whatsapp,
-                    chat,
-                    thread: None,
+                origin: Origin {
+                    room: RoomRef {
+                        platform: Platform::Whatsapp,
+                        chat,
+                        thread: None,
+                    },
+                    author: Author {
+                        id: author_id,
+                        name,
+                    },
+                    private_replies: false,
                 },
-                author: Author {
-                    id: author_id,
-                    name,
-                },
-                text: m.text.clone(),
+                input: m.input.clone(),
                 received_at: m.at,
-                private_replies: false,
             },
             contact: Some(contact),
-            relay: !m.tapped,
         })
     }
 
     /// Records the window, relays a roster message, and lets the engine act on a command.
     pub async fn receive(&self, placed: &Placed) -> Result<(), EngineError> {
-        if let Some((address, seen_as)) = &placed.contact {
-            self.engine
-                .store()
-                .record_contact("whatsapp", address, seen_as, placed.inbound.received_at)
-                .await?;
+        let inbound = &placed.inbound;
+        let span = tracing::debug_span!(
+            "inbound",
+            platform = "whatsapp",
+            room = %self.engine.room_for(&inbound.origin.room).id,
+            key = %inbound.dedupe_key(),
+        );
+        async {
+            if let Some((address, seen_as)) = &placed.contact
+                && let Some(mut unit) = self.engine.begin(Guard::Unguarded).await?
+            {
+                unit.tx
+                    .record_contact("whatsapp", address, seen_as, inbound.received_at)
+                    .await?;
+                self.engine.commit(unit).await?;
+            }
+            // Parsed once: whether it is a command decides what is mirrored, and what to act on.
+            let parsed = inbound.command();
+            // Typed words are relayed to the rest of a roster; a button tap is not (its effect is).
+            if inbound.text().is_some() {
+                self.engine.relay(inbound, parsed.is_some()).await?;
+            }
+            if let Some(parsed) = parsed {
+                self.engine
+                    .act(parsed, &inbound.origin, &inbound.dedupe_key())
+                    .await?;
+            }
+            Ok(())
         }
-        if placed.relay {
-            self.engine.relay(&placed.inbound).await?;
-        }
-        if command::parse(&placed.inbound.text).is_some() {
-            self.engine.handle(&placed.inbound).await?;
-        }
-        Ok(())
+        .instrument(span)
+        .await
     }
 
-    /// Applies a status to the row it is about (see [`super::delivery`]).
-    pub async fn status(&self, report: &DeliveryReport) -> Result<(), StoreError> {
-        if super::delivery::apply(self.engine.store().as_ref(), report).await? {
-            self.engine.wake_outbox();
-        }
+    /// Applies a status to the row it is about (see [`super::delivery`]); a message queued
+    /// again as a template wakes the workers when its unit of work commits.
+    pub async fn status(&self, report: &DeliveryReport) -> Result<(), EngineError> {
+        super::delivery::apply(&self.engine, report).await?;
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use self::phone::redact_numbers;
-pub use self::wire::wire;
+pub use self::wire::{WhatsappReach, wire};
 use crate::i18n::Lang;
 
 /// The Graph API access token, read from the environment only.

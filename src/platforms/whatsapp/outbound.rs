@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use super::evolution::EvolutionClient;
 use super::phone::{self, redact_numbers};
 use super::{RoomKind, Templates, WhatsappConfig};
-use crate::engine::clock::Clock;
+use crate::engine::Engine;
 use crate::outbox::{Delivered, Rich, SendError, Sender};
-use crate::store::{OutboxRow, Store};
+use crate::store::OutboxRow;
 
 /// The longest text body the Cloud API accepts.
 const MAX_BODY_CHARS: usize = 4096;
@@ -34,49 +34,15 @@ pub const WINDOW_CLOSED: i64 = 131047;
 const BUTTON_VERBS: [&str; 3] = ["ack", "update", "resolve"];
 
 /// The Cloud API side: endpoint and token.
-struct Graph {
+/// The Cloud API's messages endpoint for the business number, with its token.
+pub struct Graph {
     http: reqwest::Client,
     url: String,
     token: String,
 }
 
-pub struct WhatsappSender {
-    graph: Option<Graph>,
-    evolution: Option<EvolutionClient>,
-    templates: Templates,
-    window: chrono::Duration,
-    /// Each configured WhatsApp room's kind; rows of other rooms are direct chats.
-    rooms: HashMap<String, RoomKind>,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-}
-
-impl WhatsappSender {
-    /// A sender for `rooms` (room id → kind); give it the Cloud API token and/or an Evolution
-    /// client for the rooms that need them.
-    pub fn new(
-        config: &WhatsappConfig,
-        rooms: HashMap<String, RoomKind>,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-    ) -> WhatsappSender {
-        WhatsappSender {
-            graph: None,
-            evolution: None,
-            templates: config.templates.clone(),
-            window: config.window(),
-            rooms,
-            store,
-            clock,
-        }
-    }
-
-    /// Sends Cloud API rooms' messages with this token.
-    pub fn with_graph(
-        mut self,
-        config: &WhatsappConfig,
-        token: String,
-    ) -> Result<WhatsappSender, reqwest::Error> {
+impl Graph {
+    pub fn new(config: &WhatsappConfig, token: String) -> Result<Graph, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout())
             .connect_timeout(std::time::Duration::from_secs(5))
@@ -87,8 +53,53 @@ impl WhatsappSender {
             config.api_version,
             config.phone_number_id
         );
-        self.graph = Some(Graph { http, url, token });
-        Ok(self)
+        Ok(Graph { http, url, token })
+    }
+}
+
+pub struct WhatsappSender {
+    graph: Option<Graph>,
+    evolution: Option<EvolutionClient>,
+    templates: Templates,
+    window: chrono::Duration,
+    /// Each configured WhatsApp room's kind; rows of other rooms are direct chats.
+    rooms: HashMap<String, RoomKind>,
+    /// Windows are read from its store on its clock; a refused message is queued again as a
+    /// template through its unit of work.
+    engine: Arc<Engine>,
+}
+
+impl WhatsappSender {
+    /// A sender for `rooms` (room id → kind); give it the Cloud API token and/or an Evolution
+    /// client for the rooms that need them.
+    pub fn new(
+        config: &WhatsappConfig,
+        rooms: HashMap<String, RoomKind>,
+        engine: Arc<Engine>,
+    ) -> WhatsappSender {
+        WhatsappSender {
+            graph: None,
+            evolution: None,
+            templates: config.templates.clone(),
+            window: config.window(),
+            rooms,
+            engine,
+        }
+    }
+
+    /// Sends Cloud API rooms' messages with this token.
+    pub fn with_graph(
+        self,
+        config: &WhatsappConfig,
+        token: String,
+    ) -> Result<WhatsappSender, reqwest::Error> {
+        Ok(self.with(Graph::new(config, token)?))
+    }
+
+    /// Sends Cloud API rooms' messages through this endpoint.
+    pub fn with(mut self, graph: Graph) -> WhatsappSender {
+        self.graph = Some(graph);
+        self
     }
 
     /// Sends Evolution rooms' messages through this gateway.
@@ -365,7 +376,8 @@ impl WhatsappSender {
         let m = &row.message;
         let group = kind == Some(RoomKind::Group);
         let contact = self
-            .store
+            .engine
+            .store()
             .contact("whatsapp", &m.chat)
             .await
             .map_err(|e| SendError::retryable(redact_numbers(&format!("database: {e}"))))?;
@@ -376,7 +388,7 @@ impl WhatsappSender {
             (Some(c), false) => phone::wa_id(&c.seen_as),
             (None, false) => phone::wa_id(&m.chat),
         };
-        let now = self.clock.now();
+        let now = self.engine.clock().now();
         let window_open =
             m.kind != "template" && contact.is_some_and(|c| now - c.last_inbound_at < self.window);
         if window_open {
@@ -393,10 +405,8 @@ impl WhatsappSender {
                 }) => {
                     metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
                     // Until they write again, go straight to the template.
-                    if let Err(error) = self
-                        .store
-                        .close_contact_window("whatsapp", &m.chat, now)
-                        .await
+                    if let Err(error) =
+                        super::delivery::close_window(&self.engine, &m.chat, now).await
                     {
                         tracing::warn!(%error, "could not record a closed WhatsApp window");
                     }
@@ -444,13 +454,14 @@ impl Sender for WhatsappSender {
     async fn after_sent(&self, _row: &OutboxRow, platform_message_id: &str) {
         let applied = async {
             if let Some(report) = self
-                .store
+                .engine
+                .store()
                 .delivery_report("whatsapp", platform_message_id)
                 .await?
             {
-                super::delivery::apply(self.store.as_ref(), &report).await?;
+                super::delivery::apply(&self.engine, &report).await?;
             }
-            Ok::<(), crate::store::StoreError>(())
+            Ok::<(), crate::engine::EngineError>(())
         };
         if let Err(error) = applied.await {
             tracing::warn!(%error, "could not apply an early WhatsApp status");

@@ -18,7 +18,7 @@ use super::evolution::{self, WebhookAuth};
 use super::inbox::{Handed, Inbox, Placed};
 use super::signature::{Signed, Verifier};
 use super::{inbound, phone};
-use crate::engine::room::{Author, Inbound, Platform, RoomRef};
+use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
 
 /// Meta's deliveries can be up to 3 MB (axum's default limit is 2 MB).
 const MAX_DELIVERY_BYTES: usize = 3 * 1024 * 1024;
@@ -129,22 +129,23 @@ async fn evolution_deliver(
     let placed = Placed {
         inbound: Inbound {
             event_id: format!("evolution:{}", m.id),
-            room: RoomRef {
-                platform: Platform::Whatsapp,
-                chat: m.chat.clone(),
-                thread: None,
+            origin: Origin {
+                room: RoomRef {
+                    platform: Platform::Whatsapp,
+                    chat: m.chat.clone(),
+                    thread: None,
+                },
+                author: Author {
+                    id: m.from.clone().unwrap_or(m.author_id.clone()),
+                    name,
+                },
+                private_replies: false,
             },
-            author: Author {
-                id: m.from.clone().unwrap_or(m.author_id.clone()),
-                name,
-            },
-            text: m.text.clone(),
+            input: Input::Text(m.text.clone()),
             received_at: m.at,
-            private_replies: false,
         },
         // A linked phone has no 24-hour window to open.
         contact: None,
-        relay: true,
     };
     answer(http.inbox.hand_placed(placed).await)
 }

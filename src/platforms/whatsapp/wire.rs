@@ -12,10 +12,26 @@ use super::{
     APP_SECRET_ENV, EVOLUTION_APIKEY_ENV, RoomKind, TOKEN_ENV, VERIFY_TOKEN_ENV, evolution, inbox,
     outbound, signature, webhooks,
 };
-use crate::platforms::{Entrances, Platform, Setup, Wired};
+use crate::engine::policy::Person;
+use crate::engine::reach::Reach;
+use crate::platforms::{Connected, Platform, Setup, Wired};
+
+/// WhatsApp names people by name (it has no mentions a bot can send) and pages them directly
+/// on their own number.
+pub struct WhatsappReach;
+
+impl Reach for WhatsappReach {
+    fn platform(&self) -> Platform {
+        Platform::Whatsapp
+    }
+
+    fn direct_chat(&self, person: &Person) -> Option<String> {
+        person.identity(Platform::Whatsapp).map(str::to_string)
+    }
+}
 
 pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
-    let mut wired = Wired::new(Platform::Whatsapp);
+    let mut wired = Wired::new(Arc::new(WhatsappReach));
     let config = setup.config;
     let secrets = setup.secrets;
     let rooms = config.whatsapp_rooms();
@@ -50,20 +66,12 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
             "a WhatsApp room is on Evolution but [evolution] or {EVOLUTION_APIKEY_ENV} is not set: {fate}"
         ));
     }
-    if token.is_some() || evolution.is_some() {
-        let mut sender =
-            outbound::WhatsappSender::new(&wa, rooms, setup.store.clone(), setup.clock.clone());
-        if let Some(token) = token {
-            sender = sender
-                .with_graph(&wa, token)
-                .context("building the WhatsApp client")?;
+    let graph = match token {
+        Some(token) => {
+            Some(outbound::Graph::new(&wa, token).context("building the WhatsApp client")?)
         }
-        if let Some(evolution) = evolution {
-            sender = sender.with_evolution(evolution);
-        }
-        wired.sender = Some(Arc::new(sender));
-    }
-
+        None => None,
+    };
     let cloud = match (secrets.get(APP_SECRET_ENV), secrets.get(VERIFY_TOKEN_ENV)) {
         (Some(secret), Some(verify)) => Some(Arc::new(signature::Verifier::new(&secret, &verify))),
         _ => {
@@ -80,28 +88,40 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
         token: secrets.get(evolution::WEBHOOK_TOKEN_ENV),
     };
     let evolution_auth = (auth.apikey.is_some() || auth.token.is_some()).then(|| Arc::new(auth));
-    if cloud.is_none() && evolution_auth.is_none() {
+    if graph.is_none() && evolution.is_none() && cloud.is_none() && evolution_auth.is_none() {
         return Ok(wired);
     }
-    wired.entrances = Some(Box::new(move |engine| {
+    wired.connect = Some(Box::new(move |engine| {
+        let mut connected = Connected::default();
+        if graph.is_some() || evolution.is_some() {
+            let mut sender = outbound::WhatsappSender::new(&wa, rooms, engine.clone());
+            if let Some(graph) = graph {
+                sender = sender.with(graph);
+            }
+            if let Some(evolution) = evolution {
+                sender = sender.with_evolution(evolution);
+            }
+            connected.sender = Some(Arc::new(sender));
+        }
         let inbox = Arc::new(inbox::Inbox::new(engine.clone(), wa.ack_budget()));
-        let mut router = axum::Router::new();
         if let Some(verifier) = cloud {
-            router = router.merge(webhooks::router(webhooks::WhatsappHttp {
-                verifier,
-                inbox: inbox.clone(),
-            }));
+            connected.router = connected
+                .router
+                .merge(webhooks::router(webhooks::WhatsappHttp {
+                    verifier,
+                    inbox: inbox.clone(),
+                }));
         }
         if let Some(auth) = evolution_auth {
-            router = router.merge(webhooks::evolution_router(webhooks::EvolutionHttp {
-                auth,
-                inbox,
-            }));
+            connected.router =
+                connected
+                    .router
+                    .merge(webhooks::evolution_router(webhooks::EvolutionHttp {
+                        auth,
+                        inbox,
+                    }));
         }
-        Ok(Entrances {
-            router,
-            listeners: Vec::new(),
-        })
+        Ok(connected)
     }));
     Ok(wired)
 }

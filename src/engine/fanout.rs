@@ -1,0 +1,234 @@
+//! Who hears what: the messages one unit of work causes, rendered per room (its language, its
+//! zone, its form) with deterministic idempotency keys — the unit's key plus a sequence — so
+//! the same decision can never enqueue a message twice. A roster room's message goes to each
+//! of its members; a war room's carries the incident card; an announce room hears the
+//! customer-safe form.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::incident::{Event, Incident};
+use super::reply::{self, Card};
+use super::room::{Room, RoomRole};
+use crate::i18n::{I18n, Lang, Msg};
+use crate::outbox::{Rich, RichButton, RichField};
+use crate::store::NewOutbound;
+
+/// What a message carries besides its text.
+pub enum Form<'c> {
+    Plain,
+    /// The incident card (war rooms).
+    Card(&'c Card),
+    /// Only this user (a platform user id) sees it.
+    Private(String),
+}
+
+/// What a change's message is about, for platforms that must send it as one of a few
+/// pre-approved templates (WhatsApp outside the 24-hour window).
+pub fn topic(event: &Event) -> &'static str {
+    match event {
+        Event::Declared { .. } => "alert",
+        Event::Paged { .. } => "page",
+        _ => "update",
+    }
+}
+
+/// The messages of one unit of work, in the order they were decided.
+pub struct Fanout {
+    key: String,
+    /// The platform id of who sent the command, for answers only they should see.
+    author: String,
+    now: DateTime<Utc>,
+    thread: Option<String>,
+    /// Languages rooms chose from chat, over config.
+    languages: HashMap<String, Lang>,
+    i18n: Arc<I18n>,
+    /// The topic of what is being rendered (see [`topic`]).
+    pub topic: Option<&'static str>,
+    /// A job that fires well after its time says so: when it was due.
+    pub late: Option<DateTime<Utc>>,
+    pub messages: Vec<NewOutbound>,
+}
+
+impl Fanout {
+    pub fn new(
+        key: &str,
+        now: DateTime<Utc>,
+        languages: HashMap<String, Lang>,
+        i18n: Arc<I18n>,
+    ) -> Fanout {
+        Fanout {
+            key: key.to_string(),
+            author: String::new(),
+            now,
+            thread: None,
+            languages,
+            i18n,
+            topic: None,
+            late: None,
+            messages: Vec::new(),
+        }
+    }
+
+    /// Answers go to `author` privately and to `thread` (the thread the command came from).
+    pub fn answering(mut self, author: &str, thread: Option<String>) -> Fanout {
+        self.author = author.to_string();
+        self.thread = thread;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The language a room speaks now.
+    pub fn language_of(&self, room: &Room) -> Lang {
+        self.languages
+            .get(&room.id)
+            .copied()
+            .unwrap_or(room.language)
+    }
+
+    /// A room chose a language from chat: what follows in this unit speaks it.
+    pub fn set_language(&mut self, room: &str, lang: Lang) {
+        self.languages.insert(room.to_string(), lang);
+    }
+
+    pub fn render(&self, room: &Room, msg: &Msg) -> String {
+        self.i18n.render(self.language_of(room), room.timezone, msg)
+    }
+
+    /// Queues a message already rendered (a re-queue, a relayed line) under the next key.
+    pub fn queue(&mut self, mut message: NewOutbound) {
+        message.idempotency_key = format!("{}#{}", self.key, self.messages.len());
+        self.messages.push(message);
+    }
+
+    /// A message to `room` (to each member of a roster).
+    pub fn push(
+        &mut self,
+        room: &Room,
+        kind: &str,
+        priority: i64,
+        incident: Option<i64>,
+        msg: &Msg,
+        form: Form<'_>,
+    ) {
+        let (card, recipient) = match form {
+            Form::Plain => (None, None),
+            Form::Card(card) => (Some(card), None),
+            Form::Private(user) => (None, Some(user)),
+        };
+        let language = self.language_of(room);
+        let render = |m: &Msg| self.i18n.render(language, room.timezone, m);
+        let rich = card.map(|c| Rich {
+            title: render(&c.title),
+            fields: c
+                .fields
+                .iter()
+                .map(|(label, value)| RichField {
+                    label: render(label),
+                    value: render(value),
+                })
+                .collect(),
+            buttons: c
+                .buttons
+                .iter()
+                .map(|(id, label)| RichButton {
+                    id: id.clone(),
+                    label: render(label),
+                })
+                .collect(),
+        });
+        let mut text = render(msg);
+        if let Some(due) = self.late {
+            text.push('\n');
+            text.push_str(&render(&reply::late(due)));
+        }
+        let message = |chat: &str, recipient: Option<String>| NewOutbound {
+            idempotency_key: String::new(),
+            room_id: room.id.clone(),
+            platform: room.platform.as_str().to_string(),
+            chat: chat.to_string(),
+            // Replies stay in the thread the command came from; broadcasts start at the room.
+            thread: if kind == "reply" {
+                self.thread.clone()
+            } else {
+                None
+            },
+            kind: kind.to_string(),
+            language,
+            text: text.clone(),
+            rich: rich.clone(),
+            incident,
+            priority,
+            created_at: self.now,
+            recipient,
+            topic: self.topic.map(str::to_string),
+        };
+        let batch: Vec<NewOutbound> = if room.members.is_empty() {
+            vec![message(&room.chat, recipient)]
+        } else {
+            // A roster is its members' one-to-one chats: the room's message goes to each of
+            // them, and a private answer only to the one it is for.
+            let only = recipient.filter(|r| room.members.contains(r));
+            room.members
+                .iter()
+                .filter(|m| only.as_ref().is_none_or(|r| r == *m))
+                .map(|m| message(m, None))
+                .collect()
+        };
+        for m in batch {
+            self.queue(m);
+        }
+    }
+
+    /// To the sender's room; replies go first (priority 0): someone is waiting for them.
+    pub fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
+        self.push(origin, "reply", 0, incident, msg, Form::Plain);
+    }
+
+    /// An answer that changes nothing; `private`: only the author sees it, where the platform
+    /// allows (an error, or the answer to a slash command).
+    pub fn answer(&mut self, origin: &Room, msg: &Msg, private: bool) {
+        let form = if private && !self.author.is_empty() {
+            Form::Private(self.author.clone())
+        } else {
+            Form::Plain
+        };
+        self.push(origin, "reply", 0, None, msg, form);
+    }
+
+    /// The origin room gets the change as its reply; every other war room the same as a
+    /// broadcast, more urgent the higher the severity; announce rooms the customer-safe form of
+    /// the changes they hear about. War rooms' messages carry the incident card.
+    pub fn broadcast(
+        &mut self,
+        origin: Option<&Room>,
+        rooms: &[Room],
+        incident: &Incident,
+        event: &Event,
+        msg: &Msg,
+    ) {
+        let card = reply::card(incident);
+        let priority = incident.severity.number();
+        let number = Some(incident.number);
+        if let Some(origin) = origin {
+            self.push(origin, "reply", 0, number, msg, Form::Card(&card));
+        }
+        for room in rooms.iter().filter(|r| origin.is_none_or(|o| r.id != o.id)) {
+            match room.role {
+                RoomRole::WarRoom => {
+                    self.push(room, "broadcast", priority, number, msg, Form::Card(&card))
+                }
+                RoomRole::Announce => {
+                    if let Some(public) = reply::announcement(incident, event, self.now) {
+                        self.push(room, "broadcast", priority, number, &public, Form::Plain);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! One unit of work: the single path every change takes to the database. [`Engine::begin`]
+//! opens the transaction and records what makes the work happen once (an inbound event's dedupe
+//! key, or a claimed job's completion); the caller decides and writes through the unit (its
+//! incident, timeline, jobs, and the messages its [`Fanout`] renders); [`Engine::commit`]
+//! renders the mentions for each room, enqueues the messages, commits, and wakes this process's
+//! outbox workers and scheduler. Dropping a unit rolls everything back.
+
+use std::collections::HashMap;
+
+use super::fanout::Fanout;
+use super::{Engine, EngineError, Outbound, reach};
+use crate::i18n::Lang;
+use crate::store::StoreTx;
+
+/// What makes a unit of work happen once.
+#[derive(Debug, Clone, Copy)]
+pub enum Guard<'a> {
+    /// An inbound event's key (`slack:cmd:T1`, `relay:whatsapp:wamid…`): a unit whose key was
+    /// recorded before does not begin. Its messages' keys start with it.
+    Inbound(&'a str),
+    /// A claimed job: marked done in this transaction if `worker` still holds it (else the unit
+    /// does not begin). Its messages' keys start with the job's key.
+    Job {
+        id: i64,
+        key: &'a str,
+        worker: &'a str,
+    },
+    /// Nothing to guard: writes that are idempotent by themselves (a contact's window, a row
+    /// queued under its own key).
+    Unguarded,
+}
+
+/// An open unit of work.
+pub struct Unit {
+    pub tx: Box<dyn StoreTx>,
+    /// The messages the unit causes.
+    pub out: Fanout,
+    /// Set when the unit planned jobs, so the scheduler looks again after the commit.
+    pub planned_jobs: bool,
+}
+
+impl Engine {
+    /// Opens a unit of work; `None` when its guard says the work was done before (a redelivered
+    /// event) or is no longer this worker's (a job whose lease passed to another).
+    pub async fn begin(&self, guard: Guard<'_>) -> Result<Option<Unit>, EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let key = match guard {
+            Guard::Inbound(key) => {
+                if !tx.record_inbound(key, now).await? {
+                    return Ok(None);
+                }
+                key
+            }
+            Guard::Job { id, key, worker } => {
+                if !tx.complete_job(id, worker, now).await? {
+                    return Ok(None);
+                }
+                key
+            }
+            Guard::Unguarded => "",
+        };
+        let languages: HashMap<String, Lang> = match guard {
+            Guard::Unguarded => HashMap::new(),
+            _ => tx.room_languages().await?.into_iter().collect(),
+        };
+        Ok(Some(Unit {
+            tx,
+            out: Fanout::new(key, now, languages, self.i18n.clone()),
+            planned_jobs: false,
+        }))
+    }
+
+    /// Commits a unit: mentions rendered for each message's room, the messages enqueued, the
+    /// transaction committed, the workers woken. Returns the messages as they were queued.
+    pub async fn commit(&self, unit: Unit) -> Result<Vec<Outbound>, EngineError> {
+        let Unit {
+            mut tx,
+            out,
+            planned_jobs,
+        } = unit;
+        let mut messages = out.messages;
+        let mut names = HashMap::new();
+        for m in &mut messages {
+            let Some(platform) = crate::engine::room::Platform::parse(&m.platform) else {
+                continue;
+            };
+            let mut texts: Vec<&mut String> = vec![&mut m.text];
+            if let Some(rich) = &mut m.rich {
+                texts.push(&mut rich.title);
+                texts.extend(rich.fields.iter_mut().map(|f| &mut f.value));
+            }
+            reach::render(
+                &mut *tx,
+                &self.reaches,
+                &self.policies,
+                platform,
+                &mut texts,
+                &mut names,
+            )
+            .await?;
+        }
+        if !messages.is_empty() {
+            tx.enqueue(&messages).await?;
+        }
+        tx.commit().await?;
+        if !messages.is_empty() {
+            self.wake_outbox();
+        }
+        if planned_jobs {
+            self.scheduler_wake.notify_one();
+        }
+        Ok(messages)
+    }
+}

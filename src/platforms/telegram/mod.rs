@@ -1,0 +1,44 @@
+//! Telegram: its rules for mentioning people (`@username`, from a person's `telegram` identity,
+//! which other rooms show too).
+//! The sender and the webhook arrive with the Telegram issue; until then the messages of
+//! `platform = "telegram"` rooms wait in the outbox, nothing is dropped.
+
+use std::sync::Arc;
+
+use super::{Setup, Wired};
+use crate::engine::policy::Person;
+use crate::engine::reach::Reach;
+use crate::engine::room::Platform;
+
+/// Telegram mentions a person by username.
+pub struct TelegramReach;
+
+impl Reach for TelegramReach {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    fn mention(&self, person: &Person) -> Option<String> {
+        self.handle(person)
+    }
+
+    /// A username is public and readable: other rooms show it too.
+    fn handle(&self, person: &Person) -> Option<String> {
+        Some(format!("@{}", person.identity(Platform::Telegram)?))
+    }
+}
+
+pub fn wire(setup: &Setup<'_>) -> Wired {
+    let mut wired = Wired::new(Arc::new(TelegramReach));
+    if setup
+        .config
+        .rooms
+        .iter()
+        .any(|r| r.platform == Platform::Telegram)
+    {
+        wired
+            .warnings
+            .push("a room is on Telegram, which has no sender yet: its messages will wait".into());
+    }
+    wired
+}
