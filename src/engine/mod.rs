@@ -164,8 +164,8 @@ impl Engine {
         self
     }
 
-    /// Tells this process's outbox workers that rows were queued outside [`Engine::handle`].
-    pub fn wake_outbox(&self) {
+    /// Tells this process's outbox workers that a unit of work queued rows.
+    fn wake_outbox(&self) {
         if let Some(wake) = &self.wake {
             wake.notify_one();
         }

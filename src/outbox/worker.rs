@@ -115,11 +115,6 @@ impl Worker {
         self
     }
 
-    /// Notified when new rows are committed, so an idle worker starts at once.
-    pub fn wake_handle(&self) -> Arc<Notify> {
-        self.wake.clone()
-    }
-
     /// The sending mode in force: the stored one, or the configured default.
     pub async fn mode(&self) -> Result<SendingMode, StoreError> {
         Ok(self
