@@ -15,7 +15,7 @@ use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig};
-use runroom::store::Store;
+use runroom::store::prelude::*;
 use runroom::store::sqlite::SqliteStore;
 
 const OPEN: [usize; 2] = [1_000, 10_000];

@@ -623,6 +623,78 @@ async fn a_card_keeps_its_message_and_only_moves_forward() {
     }
 }
 
+#[tokio::test]
+async fn a_contact_window_runs_from_the_latest_message_in_or_out_of_a_decision() {
+    for TestStore { name, store, .. } in backends().await {
+        let at = |minutes| start_time() + Duration::minutes(minutes);
+        assert_eq!(store.contact("whatsapp", "+5511").await.unwrap(), None);
+        store
+            .record_contact("whatsapp", "+5511", "5511", at(10))
+            .await
+            .unwrap();
+        store
+            .record_contact("whatsapp", "+5511", "older", at(5))
+            .await
+            .unwrap();
+        let seen = store.contact("whatsapp", "+5511").await.unwrap();
+        assert_eq!(
+            seen.map(|c| (c.seen_as, c.last_inbound_at)),
+            Some(("5511".to_string(), at(10))),
+            "[{name}] a late webhook never moves the window back"
+        );
+
+        // The same inside a decision: visible once committed, gone when rolled back.
+        let mut tx = store.begin().await.unwrap();
+        tx.record_contact("whatsapp", "+5511", "551199", at(20))
+            .await
+            .unwrap();
+        tx.record_contact("whatsapp", "+5522", "5522", at(20))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let seen = store.contact("whatsapp", "+5511").await.unwrap();
+        assert_eq!(
+            seen.map(|c| (c.seen_as, c.last_inbound_at)),
+            Some(("551199".to_string(), at(20))),
+            "[{name}]"
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.record_contact("whatsapp", "+5533", "5533", at(20))
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(store.contact("whatsapp", "+5533").await.unwrap(), None);
+        assert_eq!(store.contact("slack", "+5522").await.unwrap(), None);
+
+        // Closing forgets messages up to a time; a later message keeps the window open.
+        let mut tx = store.begin().await.unwrap();
+        tx.close_contact_window("whatsapp", "+5511", at(15))
+            .await
+            .unwrap();
+        tx.close_contact_window("whatsapp", "+5522", at(20))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let kept = store.contact("whatsapp", "+5511").await.unwrap();
+        assert_eq!(kept.map(|c| c.last_inbound_at), Some(at(20)), "[{name}]");
+        let closed = store.contact("whatsapp", "+5522").await.unwrap();
+        assert_eq!(
+            closed.map(|c| (c.seen_as, c.last_inbound_at.timestamp_millis())),
+            Some(("5522".to_string(), 0)),
+            "[{name}] a closed window keeps the address the platform knows"
+        );
+        store
+            .close_contact_window("whatsapp", "+5511", at(20))
+            .await
+            .unwrap();
+        let closed = store.contact("whatsapp", "+5511").await.unwrap();
+        assert_eq!(
+            closed.map(|c| c.last_inbound_at.timestamp_millis()),
+            Some(0)
+        );
+    }
+}
+
 fn job(key: &str, subject: &str, due_in_minutes: i64) -> runroom::store::NewJob {
     runroom::store::NewJob {
         kind: "reminder".into(),
