@@ -4,6 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
+use runroom::engine::room::Platform;
 use runroom::http::{AppState, metrics_handle, router};
 use runroom::outbox::SendingMode;
 use runroom::store::Completion;
@@ -177,7 +178,7 @@ async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
             .engine
             .store()
             .claim_outbox(
-                "slack",
+                Platform::Slack,
                 "w",
                 chrono::Utc::now(),
                 std::time::Duration::from_secs(30),

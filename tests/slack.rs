@@ -16,7 +16,7 @@ use runroom::i18n::{I18n, Lang};
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
 use runroom::platforms::slack::webhooks::{self, SlackHttp};
 use runroom::platforms::slack::{self, SlackApp, SlackConfig, signature::Verifier};
-use runroom::store::NewOutbound;
+use runroom::store::{MessageKind, NewOutbound};
 use serde_json::{Value, json};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -216,7 +216,7 @@ impl Harness {
     async fn console_texts(&self) -> Vec<String> {
         self.engine
             .store()
-            .pending_outbox("console", 100)
+            .pending_outbox(Platform::Console, 100)
             .await
             .expect("outbox")
             .into_iter()
@@ -544,10 +544,10 @@ async fn a_rate_limit_storm_is_paced() {
         .map(|i| NewOutbound {
             idempotency_key: format!("storm-{i}"),
             room_id: "runroom".into(),
-            platform: "slack".into(),
+            platform: Platform::Slack,
             chat: WAR_ROOM.into(),
             thread: None,
-            kind: "broadcast".into(),
+            kind: MessageKind::Broadcast,
             language: Lang::En,
             text: format!("update {i}"),
             rich: None,

@@ -15,7 +15,9 @@ use super::plan::JobPayload;
 use super::room::{Room, RoomRole};
 use super::{EngineError, Form, Outbox, name_mentions, reply};
 use crate::i18n::Lang;
-use crate::store::{Checklist, ChecklistItem, JobRow, StoreError, StoreTx};
+use crate::store::{
+    Checklist, ChecklistItem, JobKind, JobRow, MessageKind, StoreError, StoreTx, Topic,
+};
 
 /// The name jobs sign the timeline with.
 pub const SCHEDULER_ACTOR: &str = "runroom";
@@ -78,7 +80,7 @@ impl super::Engine {
             self.wake_outbox();
         }
         self.scheduler_wake.notify_one();
-        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.clone()).increment(1);
+        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.as_str()).increment(1);
         Ok(Fired::Done {
             messages: messages.len(),
             late: late.is_some(),
@@ -113,11 +115,18 @@ impl super::Engine {
         if !incident.is_open() || waited_for != Some(due.timestamp_millis()) {
             return Ok(());
         }
-        out.topic = Some("reminder");
+        out.topic = Some(Topic::Reminder);
         let msg = reply::update_reminder(&incident, due, out.now);
         let priority = incident.severity.number();
         for room in self.war_rooms() {
-            out.push(room, "broadcast", priority, Some(number), &msg, Form::Plain);
+            out.push(
+                room,
+                MessageKind::Broadcast,
+                priority,
+                Some(number),
+                &msg,
+                Form::Plain,
+            );
         }
         let next_due = self.policies.update_due(incident.severity, out.now);
         let next = Incident {
@@ -210,9 +219,9 @@ impl super::Engine {
             list.id = tx.insert_checklist(&list).await?;
             reply::checklist_posted(&list)
         };
-        out.topic = Some("reminder");
+        out.topic = Some(Topic::Reminder);
         for room in self.rooms_named(&schedule.rooms) {
-            out.push(room, "broadcast", 3, None, &msg, Form::Plain);
+            out.push(room, MessageKind::Broadcast, 3, None, &msg, Form::Plain);
         }
         if let Some(next) = schedule.next_after(out.now.max(due)) {
             let payload = JobPayload::Schedule {
@@ -251,9 +260,9 @@ impl super::Engine {
             preview: false,
         };
         let msg = oncall::handoff_summary(&self.policies, &input);
-        out.topic = Some("reminder");
+        out.topic = Some(Topic::Reminder);
         for room in self.rooms_named(&rotation.rooms) {
-            out.push(room, "broadcast", 2, None, &msg, Form::Plain);
+            out.push(room, MessageKind::Broadcast, 2, None, &msg, Form::Plain);
         }
         tx.hand_over_notes(&rotation.id, out.now).await?;
         let next = rotation.shift_at(out.now.max(at)).ends;
@@ -272,7 +281,7 @@ impl super::Engine {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut planned: Vec<String> = Vec::new();
-        for kind in ["schedule", "handoff"] {
+        for kind in [JobKind::Schedule, JobKind::Handoff] {
             for job in tx.active_jobs(kind).await? {
                 let current = match JobPayload::decode(&job.payload) {
                     Some(JobPayload::Schedule { schedule, spec }) => self

@@ -36,7 +36,8 @@ use self::room::{Inbound, Room, RoomRef, RoomRole};
 use crate::i18n::{I18n, Lang};
 use crate::outbox::{Rich, RichButton, RichField};
 use crate::store::{
-    Checklist, HandoffNote, NewOutbound, OncallOverride, Store, StoreError, StoreTx,
+    Checklist, HandoffNote, JobKind, MessageKind, NewOutbound, OncallOverride, Store, StoreError,
+    StoreTx, Topic,
 };
 
 /// How many timeline entries `show` includes, and the most `timeline` prints.
@@ -390,10 +391,10 @@ impl Engine {
         }
         let subject = plan::incident_subject(stored.number);
         if plan.replan_reminder {
-            tx.cancel_jobs(&subject, "reminder").await?;
+            tx.cancel_jobs(&subject, JobKind::Reminder).await?;
         }
         if plan.replan_escalation {
-            tx.cancel_jobs(&subject, "escalation").await?;
+            tx.cancel_jobs(&subject, JobKind::Escalation).await?;
         }
         tx.schedule_jobs(&plan.jobs(stored.number), now).await?;
         let entries: Vec<TimelineEntry> = change
@@ -445,7 +446,7 @@ impl Engine {
         for direct in paged.filter_map(page_room) {
             out.push(
                 &direct,
-                "page",
+                MessageKind::Page,
                 0,
                 Some(incident.number),
                 &msg,
@@ -511,11 +512,11 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
 
 /// What a change's message is about, for platforms that must send it as one of a few
 /// pre-approved templates (WhatsApp outside the 24-hour window).
-fn topic(event: &Event) -> &'static str {
+fn topic(event: &Event) -> Topic {
     match event {
-        Event::Declared { .. } => "alert",
-        Event::Paged { .. } => "page",
-        _ => "update",
+        Event::Declared { .. } => Topic::Alert,
+        Event::Paged { .. } => Topic::Page,
+        _ => Topic::Update,
     }
 }
 
@@ -539,7 +540,7 @@ struct Outbox<'a> {
     languages: &'a HashMap<String, Lang>,
     i18n: &'a I18n,
     /// The topic of the change being rendered (see [`topic`]).
-    topic: Option<&'static str>,
+    topic: Option<Topic>,
     /// A job that fires well after its time says so: when it was due.
     late: Option<DateTime<Utc>>,
     messages: Vec<Outbound>,
@@ -549,7 +550,7 @@ impl Outbox<'_> {
     fn push(
         &mut self,
         room: &Room,
-        kind: &str,
+        kind: MessageKind,
         priority: i64,
         incident: Option<i64>,
         msg: &Msg,
@@ -593,15 +594,15 @@ impl Outbox<'_> {
         let message = |chat: &str, recipient: Option<String>| Outbound {
             idempotency_key: String::new(),
             room_id: room.id.clone(),
-            platform: room.platform.as_str().to_string(),
+            platform: room.platform,
             chat: chat.to_string(),
             // Replies stay in the thread the command came from; broadcasts start at the room.
-            thread: if kind == "reply" {
+            thread: if kind == MessageKind::Reply {
                 self.thread.clone()
             } else {
                 None
             },
-            kind: kind.to_string(),
+            kind,
             language,
             text: text.clone(),
             rich: rich.clone(),
@@ -609,7 +610,7 @@ impl Outbox<'_> {
             priority,
             created_at: self.now,
             recipient,
-            topic: self.topic.map(str::to_string),
+            topic: self.topic,
         };
         let batch: Vec<Outbound> = if room.members.is_empty() {
             vec![message(&room.chat, recipient)]
@@ -631,7 +632,7 @@ impl Outbox<'_> {
 
     /// To the sender's room; replies go first (priority 0): someone is waiting for them.
     fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
-        self.push(origin, "reply", 0, incident, msg, Form::Plain);
+        self.push(origin, MessageKind::Reply, 0, incident, msg, Form::Plain);
     }
 
     /// An answer that changes nothing; `private`: only the author sees it, where the platform
@@ -642,7 +643,7 @@ impl Outbox<'_> {
         } else {
             Form::Plain
         };
-        self.push(origin, "reply", 0, None, msg, form);
+        self.push(origin, MessageKind::Reply, 0, None, msg, form);
     }
 
     /// The origin room gets the change as its reply; every other war room the same as a
@@ -660,16 +661,35 @@ impl Outbox<'_> {
         let priority = incident.severity.number();
         let number = Some(incident.number);
         if let Some(origin) = origin {
-            self.push(origin, "reply", 0, number, msg, Form::Card(&card));
+            self.push(
+                origin,
+                MessageKind::Reply,
+                0,
+                number,
+                msg,
+                Form::Card(&card),
+            );
         }
         for room in rooms.iter().filter(|r| origin.is_none_or(|o| r.id != o.id)) {
             match room.role {
-                RoomRole::WarRoom => {
-                    self.push(room, "broadcast", priority, number, msg, Form::Card(&card))
-                }
+                RoomRole::WarRoom => self.push(
+                    room,
+                    MessageKind::Broadcast,
+                    priority,
+                    number,
+                    msg,
+                    Form::Card(&card),
+                ),
                 RoomRole::Announce => {
                     if let Some(public) = reply::announcement(incident, event, self.now) {
-                        self.push(room, "broadcast", priority, number, &public, Form::Plain);
+                        self.push(
+                            room,
+                            MessageKind::Broadcast,
+                            priority,
+                            number,
+                            &public,
+                            Form::Plain,
+                        );
                     }
                 }
             }
@@ -681,7 +701,10 @@ impl Outbox<'_> {
 /// other room gets `@name`, from the names the Slack adapter remembered.
 async fn name_mentions(tx: &mut dyn StoreTx, messages: &mut [Outbound]) -> Result<(), StoreError> {
     let mut names: HashMap<String, String> = HashMap::new();
-    for m in messages.iter_mut().filter(|m| m.platform != "slack") {
+    for m in messages
+        .iter_mut()
+        .filter(|m| m.platform != room::Platform::Slack)
+    {
         let mut ids: Vec<String> = text::mention_ids(&m.text);
         if let Some(rich) = &m.rich {
             ids.extend(text::mention_ids(&rich.title));
@@ -691,7 +714,7 @@ async fn name_mentions(tx: &mut dyn StoreTx, messages: &mut [Outbound]) -> Resul
         }
         for id in ids {
             if let Entry::Vacant(slot) = names.entry(id)
-                && let Some(name) = tx.person_name("slack", slot.key()).await?
+                && let Some(name) = tx.person_name(room::Platform::Slack, slot.key()).await?
             {
                 slot.insert(name);
             }

@@ -10,7 +10,7 @@ use super::reply::Msg;
 use super::room::{Inbound, Platform, Room, RoomRole};
 use super::{Engine, EngineError, command};
 use crate::i18n::Lang;
-use crate::store::NewOutbound;
+use crate::store::{MessageKind, NewOutbound};
 
 /// Relayed chatter goes after replies (someone waits for those) and before broadcasts.
 const RELAY_PRIORITY: i64 = 1;
@@ -33,14 +33,14 @@ impl Engine {
         let language_of = |room: &Room| languages.get(&room.id).copied().unwrap_or(room.language);
         let render =
             |room: &Room, msg: &Msg| self.i18n.render(language_of(room), room.timezone, msg);
-        let row = |room: &Room, chat: &str, kind: &str, text: String, incident: Option<i64>| {
-            NewOutbound {
+        let row =
+            |room: &Room, chat: &str, kind, text: String, incident: Option<i64>| NewOutbound {
                 idempotency_key: String::new(),
                 room_id: room.id.clone(),
-                platform: room.platform.as_str().to_string(),
+                platform: room.platform,
                 chat: chat.to_string(),
                 thread: None,
-                kind: kind.to_string(),
+                kind,
                 language: language_of(room),
                 text,
                 rich: None,
@@ -49,8 +49,7 @@ impl Engine {
                 created_at: now,
                 recipient: None,
                 topic: None,
-            }
-        };
+            };
 
         let relayed = render(
             &origin,
@@ -62,7 +61,7 @@ impl Engine {
             .members
             .iter()
             .filter(|m| **m != inbound.author.id)
-            .map(|member| row(&origin, member, "relay", relayed.clone(), None))
+            .map(|member| row(&origin, member, MessageKind::Relay, relayed.clone(), None))
             .collect();
 
         // Commands are heard through their effects (the engine broadcasts those); chatter is
@@ -93,7 +92,7 @@ impl Engine {
                         row(
                             room,
                             &room.chat,
-                            "mirror",
+                            MessageKind::Mirror,
                             render(room, &mirror),
                             Some(incident),
                         )

@@ -25,6 +25,17 @@ impl Platform {
             Platform::Telegram => "telegram",
         }
     }
+
+    /// The platform a name (as [`Platform::as_str`] gives it) stands for.
+    pub fn parse(raw: &str) -> Option<Platform> {
+        match raw {
+            "console" => Some(Platform::Console),
+            "slack" => Some(Platform::Slack),
+            "whatsapp" => Some(Platform::Whatsapp),
+            "telegram" => Some(Platform::Telegram),
+            _ => None,
+        }
+    }
 }
 
 /// What a room is for: a war room hears everything, an announce room the customer-safe part.

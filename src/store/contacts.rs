@@ -6,18 +6,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{CardRef, Contact, DeliveryReport, OutboxRow, StoreResult};
+use crate::engine::room::Platform;
 
 /// Contacts, people, cards and delivery reports outside a decision.
 #[async_trait]
 pub trait ContactStore: Send + Sync {
     /// The card message of an incident in a chat, once one was posted.
-    async fn card(&self, platform: &str, chat: &str, incident: i64)
-    -> StoreResult<Option<CardRef>>;
+    async fn card(
+        &self,
+        platform: Platform,
+        chat: &str,
+        incident: i64,
+    ) -> StoreResult<Option<CardRef>>;
     /// Records the card message (the first one stays) and the row it now shows; a row older than
     /// the one recorded changes nothing.
     async fn save_card(
         &self,
-        platform: &str,
+        platform: Platform,
         chat: &str,
         incident: i64,
         card: &CardRef,
@@ -27,41 +32,41 @@ pub trait ContactStore: Send + Sync {
     /// platform identified them (`seen_as`); the latest message wins.
     async fn record_contact(
         &self,
-        platform: &str,
+        platform: Platform,
         address: &str,
         seen_as: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// When a contact last wrote to us (WhatsApp's 24-hour window runs from then), and how the
     /// platform knows them.
-    async fn contact(&self, platform: &str, address: &str) -> StoreResult<Option<Contact>>;
+    async fn contact(&self, platform: Platform, address: &str) -> StoreResult<Option<Contact>>;
     /// Keeps what the platform reported about a message it accepted and applies it to the row
     /// with that platform id, when there is one yet; statuses only move forward. Returns the row.
     async fn record_delivery(
         &self,
-        platform: &str,
+        platform: Platform,
         report: &DeliveryReport,
     ) -> StoreResult<Option<OutboxRow>>;
     /// The latest report about a platform message id (one that may have arrived before the row
     /// recorded the id).
     async fn delivery_report(
         &self,
-        platform: &str,
+        platform: Platform,
         platform_message_id: &str,
     ) -> StoreResult<Option<DeliveryReport>>;
     /// The platform says a contact's window is closed: forget messages up to `up_to`, so the
     /// next send goes straight to the template (a later message opens it again).
     async fn close_contact_window(
         &self,
-        platform: &str,
+        platform: Platform,
         address: &str,
         up_to: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The display name remembered for a platform user id.
-    async fn person_name(&self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
+    async fn person_name(&self, platform: Platform, user_id: &str) -> StoreResult<Option<String>>;
     async fn save_person(
         &self,
-        platform: &str,
+        platform: Platform,
         user_id: &str,
         name: &str,
         now: DateTime<Utc>,
@@ -72,12 +77,16 @@ pub trait ContactStore: Send + Sync {
 #[async_trait]
 pub trait ContactTx: Send {
     /// The display name remembered for a platform user id (to render mentions for other rooms).
-    async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>>;
+    async fn person_name(
+        &mut self,
+        platform: Platform,
+        user_id: &str,
+    ) -> StoreResult<Option<String>>;
     /// Records that a contact wrote to us at `at`, as the platform identified them (`seen_as`);
     /// the latest message wins.
     async fn record_contact(
         &mut self,
-        platform: &str,
+        platform: Platform,
         address: &str,
         seen_as: &str,
         at: DateTime<Utc>,
@@ -85,7 +94,7 @@ pub trait ContactTx: Send {
     /// Closes a contact's window: forgets messages up to `up_to`.
     async fn close_contact_window(
         &mut self,
-        platform: &str,
+        platform: Platform,
         address: &str,
         up_to: DateTime<Utc>,
     ) -> StoreResult<()>;
@@ -102,16 +111,17 @@ macro_rules! contact_sql {
             use $crate::store::contacts::{ContactStore, ContactTx};
             use $crate::store::outbox::{decode_outbox, outbox_columns};
             use $crate::store::sql;
-            use $crate::store::{CardRef, Contact, DeliveryReport, OutboxRow, StoreResult};
+            use $crate::engine::room::Platform;
+            use $crate::store::{CardRef, Contact, DeliveryReport, DeliveryStatus, OutboxRow, StoreResult};
 
             async fn load_person<'e>(
                 ex: impl sqlx::Executor<'e, Database = $Db>,
-                platform: &str,
+                platform: Platform,
                 user_id: &str,
             ) -> StoreResult<Option<String>> {
                 let row: Option<(String,)> =
                     sqlx::query_as("SELECT name FROM people WHERE platform = $1 AND user_id = $2")
-                        .bind(platform)
+                        .bind(platform.as_str())
                         .bind(user_id)
                         .fetch_optional(ex)
                         .await?;
@@ -120,7 +130,7 @@ macro_rules! contact_sql {
 
             async fn write_contact<'e>(
                 ex: impl sqlx::Executor<'e, Database = $Db>,
-                platform: &str,
+                platform: Platform,
                 address: &str,
                 seen_as: &str,
                 at: DateTime<Utc>,
@@ -131,7 +141,7 @@ macro_rules! contact_sql {
                      ON CONFLICT (platform, address) DO UPDATE SET seen_as = $3, last_inbound_at = $4 \
                      WHERE contact_windows.last_inbound_at < $4",
                 )
-                .bind(platform)
+                .bind(platform.as_str())
                 .bind(address)
                 .bind(seen_as)
                 .bind(sql::millis(at))
@@ -142,7 +152,7 @@ macro_rules! contact_sql {
 
             async fn close_window<'e>(
                 ex: impl sqlx::Executor<'e, Database = $Db>,
-                platform: &str,
+                platform: Platform,
                 address: &str,
                 up_to: DateTime<Utc>,
             ) -> StoreResult<()> {
@@ -150,7 +160,7 @@ macro_rules! contact_sql {
                     "UPDATE contact_windows SET last_inbound_at = 0 \
                      WHERE platform = $1 AND address = $2 AND last_inbound_at <= $3",
                 )
-                .bind(platform)
+                .bind(platform.as_str())
                 .bind(address)
                 .bind(sql::millis(up_to))
                 .execute(ex)
@@ -160,26 +170,26 @@ macro_rules! contact_sql {
 
             #[async_trait::async_trait]
             impl ContactTx for $Tx {
-                async fn person_name(&mut self, platform: &str, user_id: &str) -> StoreResult<Option<String>> {
+                async fn person_name(&mut self, platform: Platform, user_id: &str) -> StoreResult<Option<String>> {
                     load_person(&mut *self.0, platform, user_id).await
                 }
 
-                async fn record_contact(&mut self, platform: &str, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                async fn record_contact(&mut self, platform: Platform, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
                     write_contact(&mut *self.0, platform, address, seen_as, at).await
                 }
 
-                async fn close_contact_window(&mut self, platform: &str, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
+                async fn close_contact_window(&mut self, platform: Platform, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
                     close_window(&mut *self.0, platform, address, up_to).await
                 }
             }
 
             #[async_trait::async_trait]
             impl ContactStore for $Store {
-                async fn card(&self, platform: &str, chat: &str, incident: i64) -> StoreResult<Option<CardRef>> {
+                async fn card(&self, platform: Platform, chat: &str, incident: i64) -> StoreResult<Option<CardRef>> {
                     let row: Option<(String, i64)> = sqlx::query_as(
                         "SELECT message_id, outbox_id FROM cards WHERE platform = $1 AND chat = $2 AND incident = $3",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(chat)
                     .bind(incident)
                     .fetch_optional(&self.pool)
@@ -187,7 +197,7 @@ macro_rules! contact_sql {
                     Ok(row.map(|(message_id, outbox_id)| CardRef { message_id, outbox_id }))
                 }
 
-                async fn save_card(&self, platform: &str, chat: &str, incident: i64, card: &CardRef, now: DateTime<Utc>) -> StoreResult<()> {
+                async fn save_card(&self, platform: Platform, chat: &str, incident: i64, card: &CardRef, now: DateTime<Utc>) -> StoreResult<()> {
                     // The first message stays the card; later rows only move `outbox_id` forward.
                     sqlx::query(
                         "INSERT INTO cards (platform, chat, incident, message_id, outbox_id, updated_at) \
@@ -195,7 +205,7 @@ macro_rules! contact_sql {
                          ON CONFLICT (platform, chat, incident) DO UPDATE SET outbox_id = $5, updated_at = $6 \
                          WHERE cards.outbox_id < $5",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(chat)
                     .bind(incident)
                     .bind(&card.message_id)
@@ -206,16 +216,16 @@ macro_rules! contact_sql {
                     Ok(())
                 }
 
-                async fn person_name(&self, platform: &str, user_id: &str) -> StoreResult<Option<String>> {
+                async fn person_name(&self, platform: Platform, user_id: &str) -> StoreResult<Option<String>> {
                     load_person(&self.pool, platform, user_id).await
                 }
 
-                async fn save_person(&self, platform: &str, user_id: &str, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                async fn save_person(&self, platform: Platform, user_id: &str, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
                     sqlx::query(
                         "INSERT INTO people (platform, user_id, name, updated_at) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (platform, user_id) DO UPDATE SET name = $3, updated_at = $4",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(user_id)
                     .bind(name)
                     .bind(sql::millis(now))
@@ -224,15 +234,15 @@ macro_rules! contact_sql {
                     Ok(())
                 }
 
-                async fn record_contact(&self, platform: &str, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                async fn record_contact(&self, platform: Platform, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
                     write_contact(&self.pool, platform, address, seen_as, at).await
                 }
 
-                async fn contact(&self, platform: &str, address: &str) -> StoreResult<Option<Contact>> {
+                async fn contact(&self, platform: Platform, address: &str) -> StoreResult<Option<Contact>> {
                     let row: Option<(String, i64)> = sqlx::query_as(
                         "SELECT seen_as, last_inbound_at FROM contact_windows WHERE platform = $1 AND address = $2",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(address)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -240,7 +250,7 @@ macro_rules! contact_sql {
                         .transpose()
                 }
 
-                async fn record_delivery(&self, platform: &str, report: &DeliveryReport) -> StoreResult<Option<OutboxRow>> {
+                async fn record_delivery(&self, platform: Platform, report: &DeliveryReport) -> StoreResult<Option<OutboxRow>> {
                     // Statuses only move forward (sent < delivered < read < failed): a late or
                     // redelivered `sent` never hides a `read`, and the same status twice is a no-op.
                     let rank = |column: &str| {
@@ -270,18 +280,18 @@ macro_rules! contact_sql {
                     };
                     let mut tx = self.begin_tx().await?;
                     sqlx::query(sqlx::AssertSqlSafe(keep))
-                        .bind(platform)
+                        .bind(platform.as_str())
                         .bind(&report.platform_message_id)
-                        .bind(&report.status)
+                        .bind(report.status.as_str())
                         .bind(report.error_code)
                         .bind(&report.error)
                         .bind(sql::millis(report.at))
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query(sqlx::AssertSqlSafe(apply))
-                        .bind(platform)
+                        .bind(platform.as_str())
                         .bind(&report.platform_message_id)
-                        .bind(&report.status)
+                        .bind(report.status.as_str())
                         .bind(error)
                         .bind(sql::millis(report.at))
                         .execute(&mut *tx)
@@ -289,7 +299,7 @@ macro_rules! contact_sql {
                     let row = sqlx::query(concat!(
                         "SELECT ", outbox_columns!(), " FROM outbox WHERE platform = $1 AND platform_message_id = $2"
                     ))
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(&report.platform_message_id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -297,18 +307,18 @@ macro_rules! contact_sql {
                     row.as_ref().map(decode_outbox).transpose()
                 }
 
-                async fn delivery_report(&self, platform: &str, platform_message_id: &str) -> StoreResult<Option<DeliveryReport>> {
+                async fn delivery_report(&self, platform: Platform, platform_message_id: &str) -> StoreResult<Option<DeliveryReport>> {
                     let row: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
                         "SELECT status, error_code, error, at FROM delivery_reports WHERE platform = $1 AND platform_message_id = $2",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(platform_message_id)
                     .fetch_optional(&self.pool)
                     .await?;
                     row.map(|(status, error_code, error, at)| {
                         Ok(DeliveryReport {
                             platform_message_id: platform_message_id.to_string(),
-                            status,
+                            status: DeliveryStatus::parse(&status)?,
                             error_code,
                             error,
                             at: sql::from_millis(at)?,
@@ -317,7 +327,7 @@ macro_rules! contact_sql {
                     .transpose()
                 }
 
-                async fn close_contact_window(&self, platform: &str, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
+                async fn close_contact_window(&self, platform: Platform, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
                     close_window(&self.pool, platform, address, up_to).await
                 }
             }

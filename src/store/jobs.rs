@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::sql::from_millis;
-use super::{JobRow, NewJob, StoreResult};
+use super::{JobKind, JobRow, JobState, NewJob, StoreResult};
 
 /// Jobs outside a decision: claimed, failed, and listed for the operators.
 #[async_trait]
@@ -20,7 +20,8 @@ pub trait JobStore: Send + Sync {
         lease: std::time::Duration,
         limit: i64,
     ) -> StoreResult<Vec<JobRow>>;
-    /// A claimed job failed: try it again at `retry_at`, or give it up (`dead`) when `None`.
+    /// A claimed job failed: try it again at `retry_at`, or give it up ([`JobState::Dead`]) when
+    /// `None`.
     /// `false` when `worker` no longer holds it.
     async fn fail_job(
         &self,
@@ -32,7 +33,7 @@ pub trait JobStore: Send + Sync {
     /// When the next job may be claimed (a pending job's time or a lease's end).
     async fn next_job_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Jobs in one state, earliest due first.
-    async fn jobs_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<JobRow>>;
+    async fn jobs_in_state(&self, state: JobState, limit: i64) -> StoreResult<Vec<JobRow>>;
     async fn job(&self, key: &str) -> StoreResult<Option<JobRow>>;
 }
 
@@ -43,9 +44,9 @@ pub trait JobTx: Send {
     /// re-plan back to the same time revives it).
     async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()>;
     /// Cancels the pending jobs of a kind about a subject; returns how many.
-    async fn cancel_jobs(&mut self, subject: &str, kind: &str) -> StoreResult<u64>;
+    async fn cancel_jobs(&mut self, subject: &str, kind: JobKind) -> StoreResult<u64>;
     /// Pending and running jobs of a kind.
-    async fn active_jobs(&mut self, kind: &str) -> StoreResult<Vec<JobRow>>;
+    async fn active_jobs(&mut self, kind: JobKind) -> StoreResult<Vec<JobRow>>;
     /// Marks a claimed job done with the effects written in this transaction; `false` (and
     /// the caller rolls back) when `worker` no longer holds it.
     async fn complete_job(
@@ -82,12 +83,12 @@ pub(super) fn decode_job(row: RawJob) -> StoreResult<JobRow> {
     let (id, kind, key, subject, due_at, payload, state, attempts, fired_at, last_error) = row;
     Ok(JobRow {
         id,
-        kind,
+        kind: JobKind::parse(&kind)?,
         key,
         subject,
         due_at: from_millis(due_at)?,
         payload,
-        state,
+        state: JobState::parse(&state)?,
         attempts,
         fired_at: fired_at.map(from_millis).transpose()?,
         last_error,
@@ -106,7 +107,7 @@ macro_rules! job_sql {
             use super::{$Store, $Tx};
             use $crate::store::jobs::{decode_job, job_columns, JobStore, JobTx, RawJob};
             use $crate::store::sql;
-            use $crate::store::{JobRow, NewJob, StoreResult};
+            use $crate::store::{JobKind, JobRow, JobState, NewJob, StoreResult};
 
             #[async_trait::async_trait]
             impl JobTx for $Tx {
@@ -118,7 +119,7 @@ macro_rules! job_sql {
                              SET state = 'pending', attempts = 0, payload = $5, run_after = $4, last_error = NULL \
                              WHERE jobs.state = 'cancelled'",
                         )
-                        .bind(&job.kind)
+                        .bind(job.kind.as_str())
                         .bind(&job.key)
                         .bind(&job.subject)
                         .bind(sql::millis(job.due_at))
@@ -130,23 +131,23 @@ macro_rules! job_sql {
                     Ok(())
                 }
 
-                async fn cancel_jobs(&mut self, subject: &str, kind: &str) -> StoreResult<u64> {
+                async fn cancel_jobs(&mut self, subject: &str, kind: JobKind) -> StoreResult<u64> {
                     let done = sqlx::query(
                         "UPDATE jobs SET state = 'cancelled' WHERE subject = $1 AND kind = $2 AND state = 'pending'",
                     )
                     .bind(subject)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .execute(&mut *self.0)
                     .await?;
                     Ok(done.rows_affected())
                 }
 
-                async fn active_jobs(&mut self, kind: &str) -> StoreResult<Vec<JobRow>> {
+                async fn active_jobs(&mut self, kind: JobKind) -> StoreResult<Vec<JobRow>> {
                     let rows: Vec<RawJob> = sqlx::query_as(concat!(
                         "SELECT ", job_columns!(), " FROM jobs WHERE kind = $1 AND state IN ('pending', 'running') \
                          ORDER BY due_at, id"
                     ))
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .fetch_all(&mut *self.0)
                     .await?;
                     rows.into_iter().map(decode_job).collect()
@@ -200,7 +201,7 @@ macro_rules! job_sql {
                     )
                     .bind(id)
                     .bind(worker)
-                    .bind(if retry_at.is_some() { "pending" } else { "dead" })
+                    .bind(if retry_at.is_some() { JobState::Pending } else { JobState::Dead }.as_str())
                     .bind(retry_at.map(sql::millis))
                     .bind(error)
                     .execute(&self.pool)
@@ -221,11 +222,11 @@ macro_rules! job_sql {
                     pending.into_iter().chain(lease).min().map(sql::from_millis).transpose()
                 }
 
-                async fn jobs_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<JobRow>> {
+                async fn jobs_in_state(&self, state: JobState, limit: i64) -> StoreResult<Vec<JobRow>> {
                     let rows: Vec<RawJob> = sqlx::query_as(concat!(
                         "SELECT ", job_columns!(), " FROM jobs WHERE state = $1 ORDER BY due_at, id LIMIT $2"
                     ))
-                    .bind(state)
+                    .bind(state.as_str())
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;

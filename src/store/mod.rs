@@ -43,8 +43,9 @@ pub use oncall::OncallTx;
 pub use outbox::{OutboxStore, OutboxTx};
 pub use settings::{SettingsStore, SettingsTx};
 pub use types::{
-    CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, HandoffNote, JobRow,
-    NewJob, NewOutbound, OncallOverride, OutboxRow, OutboxStat,
+    CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, DeliveryStatus,
+    HandoffNote, JobKind, JobRow, JobState, MessageKind, NewJob, NewOutbound, OncallOverride,
+    OutboxRow, OutboxStat, OutboxState, Topic,
 };
 
 /// The store's traits, for callers that use a concrete store or a generic bound (a `dyn Store` or

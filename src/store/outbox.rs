@@ -5,20 +5,24 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::sql::{decode_lang, from_millis};
-use super::{Completion, NewOutbound, OutboxRow, OutboxStat, StoreError, StoreResult};
+use super::sql::{decode_lang, decode_platform, from_millis};
+use super::{
+    Completion, DeliveryStatus, MessageKind, NewOutbound, OutboxRow, OutboxStat, OutboxState,
+    StoreError, StoreResult, Topic,
+};
+use crate::engine::room::Platform;
 
 /// Delivery of enqueued messages, by the outbox workers and the operators' commands.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Messages of one platform waiting to be sent (pending, or failed and waiting for a retry),
     /// most urgent first.
-    async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>>;
+    async fn pending_outbox(&self, platform: Platform, limit: i64) -> StoreResult<Vec<OutboxRow>>;
     /// Claims up to `limit` due rows of a platform for `worker` until `now + lease`: pending rows
     /// whose time has come and rows whose lease expired (their worker died). Most urgent first.
     async fn claim_outbox(
         &self,
-        platform: &str,
+        platform: Platform,
         worker: &str,
         now: DateTime<Utc>,
         lease: std::time::Duration,
@@ -37,17 +41,17 @@ pub trait OutboxStore: Send + Sync {
     /// many were not marked so before, so each held message is counted once per reason.
     async fn hold_outbox(
         &self,
-        platform: &str,
+        platform: Platform,
         now: DateTime<Utc>,
         reason: &str,
     ) -> StoreResult<u64>;
     /// Messages of a platform sent since `since` (for the daily and per-minute limits).
-    async fn sent_since(&self, platform: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    async fn sent_since(&self, platform: Platform, since: DateTime<Utc>) -> StoreResult<i64>;
     /// When the next row of a platform falls due (a pending row's time or a lease's end).
-    async fn next_due(&self, platform: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn next_due(&self, platform: Platform) -> StoreResult<Option<DateTime<Utc>>>;
     async fn outbox_stats(&self) -> StoreResult<Vec<OutboxStat>>;
-    /// Rows in one state (e.g. `dead`), newest first.
-    async fn outbox_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<OutboxRow>>;
+    /// Rows in one state (e.g. [`OutboxState::Dead`]), newest first.
+    async fn outbox_in_state(&self, state: OutboxState, limit: i64) -> StoreResult<Vec<OutboxRow>>;
     async fn outbox_row(&self, id: i64) -> StoreResult<Option<OutboxRow>>;
     /// Puts a dead message back in the queue; `false` when it is not dead.
     async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
@@ -93,10 +97,10 @@ where
         message: NewOutbound {
             idempotency_key: row.try_get("idempotency_key")?,
             room_id: row.try_get("room_id")?,
-            platform: row.try_get("platform")?,
+            platform: decode_platform(&row.try_get::<String, _>("platform")?)?,
             chat: row.try_get("chat")?,
             thread: row.try_get("thread")?,
-            kind: row.try_get("kind")?,
+            kind: MessageKind::parse(&row.try_get::<String, _>("kind")?)?,
             language: decode_lang(&row.try_get::<String, _>("language")?)?,
             text: row.try_get("text")?,
             rich: decode_rich(row.try_get("rich")?)?,
@@ -104,14 +108,22 @@ where
             priority: row.try_get("priority")?,
             created_at: from_millis(row.try_get("created_at")?)?,
             recipient: row.try_get("recipient")?,
-            topic: row.try_get("topic")?,
+            topic: row
+                .try_get::<Option<String>, _>("topic")?
+                .as_deref()
+                .map(Topic::parse)
+                .transpose()?,
         },
-        state: row.try_get("state")?,
+        state: OutboxState::parse(&row.try_get::<String, _>("state")?)?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: from_millis(row.try_get("next_attempt_at")?)?,
         last_error: row.try_get("last_error")?,
         platform_message_id: row.try_get("platform_message_id")?,
-        delivery_status: row.try_get("delivery_status")?,
+        delivery_status: row
+            .try_get::<Option<String>, _>("delivery_status")?
+            .as_deref()
+            .map(DeliveryStatus::parse)
+            .transpose()?,
         delivery_error: row.try_get("delivery_error")?,
     })
 }
@@ -128,7 +140,9 @@ macro_rules! outbox_sql {
             use super::{$Store, $Tx};
             use $crate::store::outbox::{decode_outbox, outbox_columns, OutboxStore, OutboxTx, ENQUEUE_CHUNK};
             use $crate::store::sql;
-            use $crate::store::{Completion, NewOutbound, OutboxRow, OutboxStat, StoreResult};
+            use $crate::engine::room::Platform;
+            use $crate::store::sql::decode_platform;
+            use $crate::store::{Completion, NewOutbound, OutboxRow, OutboxStat, OutboxState, StoreResult};
 
             #[async_trait::async_trait]
             impl OutboxTx for $Tx {
@@ -147,10 +161,10 @@ macro_rules! outbox_sql {
                         insert.push_values(chunk.iter().enumerate(), |mut row, (i, m)| {
                             row.push_bind(m.idempotency_key.clone())
                                 .push_bind(m.room_id.clone())
-                                .push_bind(m.platform.clone())
+                                .push_bind(m.platform.as_str())
                                 .push_bind(m.chat.clone())
                                 .push_bind(m.thread.clone())
-                                .push_bind(m.kind.clone())
+                                .push_bind(m.kind.as_str())
                                 .push_bind(m.language.as_str())
                                 .push_bind(m.text.clone())
                                 .push_bind(rich[i].clone())
@@ -159,7 +173,7 @@ macro_rules! outbox_sql {
                                 .push_bind(sql::millis(m.created_at))
                                 .push_bind(sql::millis(m.created_at))
                                 .push_bind(m.recipient.clone())
-                                .push_bind(m.topic.clone());
+                                .push_bind(m.topic.map(|t| t.as_str()));
                         });
                         insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
                         insert.build().execute(&mut *self.0).await?;
@@ -170,12 +184,12 @@ macro_rules! outbox_sql {
 
             #[async_trait::async_trait]
             impl OutboxStore for $Store {
-                async fn pending_outbox(&self, platform: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+                async fn pending_outbox(&self, platform: Platform, limit: i64) -> StoreResult<Vec<OutboxRow>> {
                     let rows = sqlx::query(concat!(
                         "SELECT ", outbox_columns!(), " FROM outbox WHERE platform = $1 AND state IN ('pending', 'failed') \
                          ORDER BY priority, id LIMIT $2"
                     ))
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
@@ -184,7 +198,7 @@ macro_rules! outbox_sql {
 
                 async fn claim_outbox(
                     &self,
-                    platform: &str,
+                    platform: Platform,
                     worker: &str,
                     now: DateTime<Utc>,
                     lease: std::time::Duration,
@@ -197,7 +211,7 @@ macro_rules! outbox_sql {
                          AND ((state IN ('pending', 'failed') AND next_attempt_at <= $4) OR (state = 'sending' AND lease_until < $4)) \
                          ORDER BY priority, id LIMIT $5", $skip_locked, ") RETURNING ", outbox_columns!()
                     ))
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(worker)
                     .bind(sql::millis(until))
                     .bind(sql::millis(now))
@@ -211,11 +225,11 @@ macro_rules! outbox_sql {
 
                 async fn finish_outbox(&self, id: i64, worker: &str, completion: &Completion, now: DateTime<Utc>) -> StoreResult<bool> {
                     let (state, at, error, message_id, sent_at, attempt_delta) = match completion {
-                        Completion::Sent { platform_message_id } => ("sent", None, None, platform_message_id.clone(), Some(now), 0i64),
-                        Completion::Retry { at, error } => ("failed", Some(*at), Some(error.clone()), None, None, 0),
-                        Completion::Dead { reason } => ("dead", None, Some(reason.clone()), None, None, 0),
-                        Completion::Release { at } => ("pending", Some(*at), None, None, None, -1),
-                        Completion::DryRun => ("dry_run", None, None, None, Some(now), 0),
+                        Completion::Sent { platform_message_id } => (OutboxState::Sent, None, None, platform_message_id.clone(), Some(now), 0i64),
+                        Completion::Retry { at, error } => (OutboxState::Failed, Some(*at), Some(error.clone()), None, None, 0),
+                        Completion::Dead { reason } => (OutboxState::Dead, None, Some(reason.clone()), None, None, 0),
+                        Completion::Release { at } => (OutboxState::Pending, Some(*at), None, None, None, -1),
+                        Completion::DryRun => (OutboxState::DryRun, None, None, None, Some(now), 0),
                     };
                     let done = sqlx::query(
                         "UPDATE outbox SET state = $3, next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5, \
@@ -225,7 +239,7 @@ macro_rules! outbox_sql {
                     )
                     .bind(id)
                     .bind(worker)
-                    .bind(state)
+                    .bind(state.as_str())
                     .bind(at.map(sql::millis))
                     .bind(error)
                     .bind(message_id)
@@ -236,12 +250,12 @@ macro_rules! outbox_sql {
                     Ok(done.rows_affected() == 1)
                 }
 
-                async fn hold_outbox(&self, platform: &str, now: DateTime<Utc>, reason: &str) -> StoreResult<u64> {
+                async fn hold_outbox(&self, platform: Platform, now: DateTime<Utc>, reason: &str) -> StoreResult<u64> {
                     let done = sqlx::query(
                         "UPDATE outbox SET last_error = $3 WHERE platform = $1 AND state IN ('pending', 'failed') \
                          AND next_attempt_at <= $2 AND (last_error IS NULL OR last_error <> $3)",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(sql::millis(now))
                     .bind(reason)
                     .execute(&self.pool)
@@ -249,23 +263,23 @@ macro_rules! outbox_sql {
                     Ok(done.rows_affected())
                 }
 
-                async fn sent_since(&self, platform: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+                async fn sent_since(&self, platform: Platform, since: DateTime<Utc>) -> StoreResult<i64> {
                     let (count,): (i64,) = sqlx::query_as(
                         "SELECT COUNT(*) FROM outbox WHERE platform = $1 AND state = 'sent' AND sent_at >= $2",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .bind(sql::millis(since))
                     .fetch_one(&self.pool)
                     .await?;
                     Ok(count)
                 }
 
-                async fn next_due(&self, platform: &str) -> StoreResult<Option<DateTime<Utc>>> {
+                async fn next_due(&self, platform: Platform) -> StoreResult<Option<DateTime<Utc>>> {
                     let (at,): (Option<i64>,) = sqlx::query_as(
                         "SELECT MIN(CASE WHEN state IN ('pending', 'failed') THEN next_attempt_at ELSE lease_until END) \
                          FROM outbox WHERE platform = $1 AND state IN ('pending', 'failed', 'sending')",
                     )
-                    .bind(platform)
+                    .bind(platform.as_str())
                     .fetch_one(&self.pool)
                     .await?;
                     at.map(sql::from_millis).transpose()
@@ -281,8 +295,8 @@ macro_rules! outbox_sql {
                     rows.into_iter()
                         .map(|(platform, state, count, oldest)| {
                             Ok(OutboxStat {
-                                platform,
-                                state,
+                                platform: decode_platform(&platform)?,
+                                state: OutboxState::parse(&state)?,
                                 count,
                                 oldest_created_at: oldest.map(sql::from_millis).transpose()?,
                             })
@@ -290,11 +304,11 @@ macro_rules! outbox_sql {
                         .collect()
                 }
 
-                async fn outbox_in_state(&self, state: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+                async fn outbox_in_state(&self, state: OutboxState, limit: i64) -> StoreResult<Vec<OutboxRow>> {
                     let rows = sqlx::query(concat!(
                         "SELECT ", outbox_columns!(), " FROM outbox WHERE state = $1 ORDER BY id DESC LIMIT $2"
                     ))
-                    .bind(state)
+                    .bind(state.as_str())
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;

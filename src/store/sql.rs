@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{StoreError, StoreResult};
+use crate::engine::room::Platform;
 use crate::i18n::Lang;
 
 pub(super) fn millis(at: DateTime<Utc>) -> i64 {
@@ -22,6 +23,10 @@ pub(super) fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 
 pub(super) fn decode_lang(raw: &str) -> StoreResult<Lang> {
     Lang::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("language {raw:?}")))
+}
+
+pub(super) fn decode_platform(raw: &str) -> StoreResult<Platform> {
+    Platform::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("platform {raw:?}")))
 }
 
 /// The embedded migrations of one backend, in sqlx's own format (so `_sqlx_migrations` tracks

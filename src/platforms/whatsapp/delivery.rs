@@ -5,14 +5,15 @@
 //! sender learns the wamid ([`crate::outbox::Sender::after_sent`]), so no report is lost to the race.
 
 use super::outbound::WINDOW_CLOSED;
-use crate::store::{DeliveryReport, Store, StoreError};
+use crate::engine::room::Platform;
+use crate::store::{DeliveryReport, DeliveryStatus, MessageKind, Store, StoreError};
 
 /// Keeps and applies a report; `true` when it queued the message again as a template.
 pub async fn apply(store: &dyn Store, report: &DeliveryReport) -> Result<bool, StoreError> {
-    let Some(row) = store.record_delivery("whatsapp", report).await? else {
+    let Some(row) = store.record_delivery(Platform::Whatsapp, report).await? else {
         return Ok(false);
     };
-    if report.status != "failed" {
+    if report.status != DeliveryStatus::Failed {
         return Ok(false);
     }
     tracing::warn!(
@@ -21,17 +22,17 @@ pub async fn apply(store: &dyn Store, report: &DeliveryReport) -> Result<bool, S
         error = report.error.as_deref().unwrap_or_default(),
         "WhatsApp could not deliver a message"
     );
-    if report.error_code != Some(WINDOW_CLOSED) || row.message.kind == "template" {
+    if report.error_code != Some(WINDOW_CLOSED) || row.message.kind == MessageKind::Template {
         return Ok(false);
     }
     store
-        .close_contact_window("whatsapp", &row.message.chat, report.at)
+        .close_contact_window(Platform::Whatsapp, &row.message.chat, report.at)
         .await?;
     let mut again = row.message.clone();
     // The key makes a redelivered report, the sender's second look, or a second replica queue
     // it only once; a template is never queued again.
     again.idempotency_key = format!("{}#template", row.message.idempotency_key);
-    again.kind = "template".into();
+    again.kind = MessageKind::Template;
     again.created_at = report.at;
     let mut tx = store.begin().await?;
     tx.enqueue(&[again]).await?;

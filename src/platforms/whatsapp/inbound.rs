@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::phone;
 use crate::engine::command::button_command;
-use crate::store::DeliveryReport;
+use crate::store::{DeliveryReport, DeliveryStatus};
 
 /// One thing a delivery told us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +127,8 @@ struct TemplateButton {
 #[derive(Deserialize)]
 struct RawStatus {
     id: String,
-    status: String,
+    /// A status runroom does not track makes the item odd, so it is skipped.
+    status: DeliveryStatus,
     #[serde(default)]
     timestamp: String,
     #[serde(default)]
@@ -277,7 +278,7 @@ mod tests {
         let Event::Status(status) = &events[3] else {
             panic!("{events:?}")
         };
-        assert_eq!(status.status, "failed");
+        assert_eq!(status.status, DeliveryStatus::Failed);
         assert_eq!(status.error_code, Some(131047));
         assert!(
             status

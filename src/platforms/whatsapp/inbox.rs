@@ -152,7 +152,12 @@ impl Inbox {
         if let Some((address, seen_as)) = &placed.contact {
             self.engine
                 .store()
-                .record_contact("whatsapp", address, seen_as, placed.inbound.received_at)
+                .record_contact(
+                    Platform::Whatsapp,
+                    address,
+                    seen_as,
+                    placed.inbound.received_at,
+                )
                 .await?;
         }
         if placed.relay {

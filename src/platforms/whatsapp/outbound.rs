@@ -15,8 +15,9 @@ use super::evolution::EvolutionClient;
 use super::phone::{self, redact_numbers};
 use super::{RoomKind, Templates, WhatsappConfig};
 use crate::engine::clock::Clock;
+use crate::engine::room::Platform;
 use crate::outbox::{Delivered, Rich, SendError, Sender};
-use crate::store::{OutboxRow, Store};
+use crate::store::{MessageKind, OutboxRow, Store};
 
 /// The longest text body the Cloud API accepts.
 const MAX_BODY_CHARS: usize = 4096;
@@ -250,7 +251,7 @@ impl WhatsappSender {
     /// The topic's pre-approved template in the row's language.
     fn template(&self, row: &OutboxRow) -> Value {
         let m = &row.message;
-        let topic = m.topic.as_deref();
+        let topic = m.topic;
         let (headline, details) = template_parameters(&m.text, m.rich.as_ref());
         let mut components = vec![json!({
             "type": "body",
@@ -366,7 +367,7 @@ impl WhatsappSender {
         let group = kind == Some(RoomKind::Group);
         let contact = self
             .store
-            .contact("whatsapp", &m.chat)
+            .contact(Platform::Whatsapp, &m.chat)
             .await
             .map_err(|e| SendError::retryable(redact_numbers(&format!("database: {e}"))))?;
         // A reply goes where WhatsApp knows the person (an older Brazilian account has no ninth
@@ -377,8 +378,8 @@ impl WhatsappSender {
             (None, false) => phone::wa_id(&m.chat),
         };
         let now = self.clock.now();
-        let window_open =
-            m.kind != "template" && contact.is_some_and(|c| now - c.last_inbound_at < self.window);
+        let window_open = m.kind != MessageKind::Template
+            && contact.is_some_and(|c| now - c.last_inbound_at < self.window);
         if window_open {
             match self
                 .post(graph, &to, group, self.free_form(row, kind))
@@ -395,7 +396,7 @@ impl WhatsappSender {
                     // Until they write again, go straight to the template.
                     if let Err(error) = self
                         .store
-                        .close_contact_window("whatsapp", &m.chat, now)
+                        .close_contact_window(Platform::Whatsapp, &m.chat, now)
                         .await
                     {
                         tracing::warn!(%error, "could not record a closed WhatsApp window");
@@ -420,8 +421,8 @@ fn delivered(id: String) -> Delivered {
 
 #[async_trait]
 impl Sender for WhatsappSender {
-    fn platform(&self) -> &'static str {
-        "whatsapp"
+    fn platform(&self) -> Platform {
+        Platform::Whatsapp
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
@@ -445,7 +446,7 @@ impl Sender for WhatsappSender {
         let applied = async {
             if let Some(report) = self
                 .store
-                .delivery_report("whatsapp", platform_message_id)
+                .delivery_report(Platform::Whatsapp, platform_message_id)
                 .await?
             {
                 super::delivery::apply(self.store.as_ref(), &report).await?;
