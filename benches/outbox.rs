@@ -13,20 +13,21 @@ use std::time::Duration;
 use chrono::Utc;
 use fakes::graph::FakeGraph;
 use runroom::engine::clock::SystemClock;
+use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
-use runroom::store::{NewOutbound, Store};
+use runroom::store::{MessageKind, NewOutbound, Store};
 
 fn messages(n: usize, tag: &str) -> Vec<NewOutbound> {
     (0..n)
         .map(|i| NewOutbound {
             idempotency_key: format!("{tag}-{i}"),
             room_id: "roster".into(),
-            platform: "whatsapp".into(),
+            platform: Platform::Whatsapp,
             // One recipient each, as a roster fan-out: only the number's limit binds.
             chat: format!("55119{i:08}"),
             thread: None,
-            kind: "broadcast".into(),
+            kind: MessageKind::Broadcast,
             language: Lang::PtBr,
             text: format!("🚨 INC-1 declarado — SEV1 (crítico): Checkout fora do ar ({tag} {i})"),
             rich: None,

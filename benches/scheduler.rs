@@ -15,8 +15,9 @@ use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig};
-use runroom::store::Store;
+use runroom::store::prelude::*;
 use runroom::store::sqlite::SqliteStore;
+use runroom::store::{JobKind, JobState};
 
 const OPEN: [usize; 2] = [1_000, 10_000];
 const DUE: [usize; 5] = [0, 1, 10, 100, 1_000];
@@ -98,7 +99,7 @@ async fn declare(
 async fn make_due(store: &SqliteStore, numbers: &[i64], now: DateTime<Utc>) {
     let mut tx = store.begin().await.unwrap();
     for &number in numbers {
-        tx.cancel_jobs(&incident_subject(number), "reminder")
+        tx.cancel_jobs(&incident_subject(number), JobKind::Reminder)
             .await
             .unwrap();
         let mut incident = tx.incident(number).await.unwrap().unwrap();
@@ -208,7 +209,11 @@ async fn lateness(open: usize, due: usize, spread: Duration) -> Vec<i64> {
     let deadline = Instant::now() + spread + Duration::from_secs(120);
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let done = b.store.jobs_in_state("done", 100_000).await.unwrap();
+        let done = b
+            .store
+            .jobs_in_state(JobState::Done, 100_000)
+            .await
+            .unwrap();
         if done.len() >= due {
             stop.send(true).unwrap();
             running.await.unwrap();

@@ -235,7 +235,7 @@ async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
     for i in 0..ROSTER {
         let number = member(i);
         store
-            .record_contact("whatsapp", &number, &number, now)
+            .record_contact(Platform::Whatsapp, &number, &number, now)
             .await
             .unwrap();
     }

@@ -7,8 +7,9 @@ use chrono::Duration;
 use common::{TestEngine, backends, engine_on};
 use runroom::engine::Outcome;
 use runroom::engine::incident::{Severity, Status};
+use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
-use runroom::store::NewOutbound;
+use runroom::store::{MessageKind, NewOutbound};
 
 fn messages(outcome: &Outcome) -> &[NewOutbound] {
     match outcome {
@@ -28,7 +29,7 @@ fn to_room<'a>(outcome: &'a Outcome, room: &str) -> &'a NewOutbound {
         .unwrap_or_else(|| panic!("no message to {room} in {outcome:?}"))
 }
 
-async fn pending_count(t: &TestEngine, platform: &str) -> usize {
+async fn pending_count(t: &TestEngine, platform: Platform) -> usize {
     t.engine
         .store()
         .pending_outbox(platform, 1000)
@@ -53,7 +54,7 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
         assert_eq!(msgs.len(), 4, "reply + 3 broadcasts");
 
         let reply = to_room(&out, "console");
-        assert_eq!(reply.kind, "reply");
+        assert_eq!(reply.kind, MessageKind::Reply);
         assert!(
             reply
                 .text
@@ -69,7 +70,7 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
         );
 
         let slack = to_room(&out, "runroom");
-        assert_eq!(slack.kind, "broadcast");
+        assert_eq!(slack.kind, MessageKind::Broadcast);
         // 2026-03-02 13:00 UTC is 08:00 in New York (EST, before the March DST change).
         assert!(slack.text.contains("08:00 EST"), "{}", slack.text);
 
@@ -133,10 +134,10 @@ async fn declare_broadcasts_to_every_room_in_its_language_and_zone() {
             );
         }
         // Committed, not just returned: each platform's queue holds its row.
-        assert_eq!(pending_count(&t, "slack").await, 1);
-        assert_eq!(pending_count(&t, "whatsapp").await, 1);
-        assert_eq!(pending_count(&t, "telegram").await, 1);
-        assert_eq!(pending_count(&t, "console").await, 1);
+        assert_eq!(pending_count(&t, Platform::Slack).await, 1);
+        assert_eq!(pending_count(&t, Platform::Whatsapp).await, 1);
+        assert_eq!(pending_count(&t, Platform::Telegram).await, 1);
+        assert_eq!(pending_count(&t, Platform::Console).await, 1);
         let stored = t.engine.store().incident(1).await.unwrap().expect("stored");
         assert_eq!(stored.severity, Severity::Sev1);
         assert_eq!(stored.impact.as_deref(), Some("cards failing"));
@@ -157,7 +158,11 @@ async fn a_redelivered_event_acts_once() {
         let again = t.engine.handle(&inbound).await.unwrap();
         assert_eq!(again, Outcome::Duplicate, "[{}]", t.backend);
         assert_eq!(t.engine.store().open_incidents().await.unwrap().len(), 1);
-        assert_eq!(pending_count(&t, "slack").await, 1, "no second broadcast");
+        assert_eq!(
+            pending_count(&t, Platform::Slack).await,
+            1,
+            "no second broadcast"
+        );
     }
 }
 
@@ -361,7 +366,7 @@ async fn bad_commands_store_nothing_but_a_localized_answer() {
             "nothing stored half-way"
         );
         assert_eq!(
-            pending_count(&t, "slack").await,
+            pending_count(&t, Platform::Slack).await,
             0,
             "no broadcast for a bad command"
         );
@@ -439,7 +444,7 @@ async fn ordinary_chat_is_ignored() {
         t.say("campo", "felipe", "bom dia, pessoal").await,
         Outcome::Ignored
     );
-    assert_eq!(pending_count(&t, "whatsapp").await, 0);
+    assert_eq!(pending_count(&t, Platform::Whatsapp).await, 0);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use runroom::app::{Secrets, assemble};
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
+use runroom::engine::room::Platform;
 use runroom::http::admin;
 use runroom::store::Completion;
 use serde_json::{Value, json};
@@ -175,7 +176,7 @@ async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
             .engine
             .store()
             .claim_outbox(
-                "slack",
+                Platform::Slack,
                 "w",
                 chrono::Utc::now(),
                 std::time::Duration::from_secs(30),

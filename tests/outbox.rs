@@ -18,7 +18,7 @@ use runroom::i18n::{I18n, Lang};
 use runroom::outbox::worker::MODE_KEY;
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
 use runroom::platforms::whatsapp::outbound::WhatsappSender;
-use runroom::store::{NewOutbound, Store};
+use runroom::store::{MessageKind, NewOutbound, OutboxState, Store};
 
 fn room(id: &str, chat: &str, language: Lang, timezone: chrono_tz::Tz) -> Room {
     Room {
@@ -88,10 +88,10 @@ fn message(key: &str, chat: &str, created: chrono::DateTime<Utc>) -> NewOutbound
     NewOutbound {
         idempotency_key: key.into(),
         room_id: "campo".into(),
-        platform: "whatsapp".into(),
+        platform: Platform::Whatsapp,
         chat: chat.into(),
         thread: None,
-        kind: "broadcast".into(),
+        kind: MessageKind::Broadcast,
         language: Lang::PtBr,
         text: format!("mensagem {key}"),
         rich: None,
@@ -114,7 +114,7 @@ async fn enqueue(store: &Arc<dyn Store>, messages: &[NewOutbound]) {
 async fn open_windows(store: &Arc<dyn Store>, chats: &[&str]) {
     for chat in chats {
         store
-            .record_contact("whatsapp", chat, chat, Utc::now())
+            .record_contact(Platform::Whatsapp, chat, chat, Utc::now())
             .await
             .unwrap();
     }
@@ -201,7 +201,12 @@ async fn a_declaration_reaches_every_room_in_its_language() {
         );
         assert!(accepted.iter().all(|r| r.phone_number_id == "1098765"));
         // The platform's id is kept on each row; nothing is left to send.
-        for row in backend.store.outbox_in_state("sent", 10).await.unwrap() {
+        for row in backend
+            .store
+            .outbox_in_state(OutboxState::Sent, 10)
+            .await
+            .unwrap()
+        {
             assert!(
                 row.platform_message_id
                     .as_deref()
@@ -211,7 +216,7 @@ async fn a_declaration_reaches_every_room_in_its_language() {
         assert!(
             backend
                 .store
-                .pending_outbox("whatsapp", 10)
+                .pending_outbox(Platform::Whatsapp, 10)
                 .await
                 .unwrap()
                 .is_empty()
@@ -261,7 +266,11 @@ async fn errors_take_their_documented_path() {
     .await;
     w.drain().await.unwrap();
 
-    let dead = backend.store.outbox_in_state("dead", 50).await.unwrap();
+    let dead = backend
+        .store
+        .outbox_in_state(OutboxState::Dead, 50)
+        .await
+        .unwrap();
     let mut dead_codes: Vec<String> = dead
         .iter()
         .map(|r| r.message.idempotency_key.clone())
@@ -278,7 +287,11 @@ async fn errors_take_their_documented_path() {
         );
         assert_eq!(row.attempts, 1);
     }
-    let pending = backend.store.pending_outbox("whatsapp", 50).await.unwrap();
+    let pending = backend
+        .store
+        .pending_outbox(Platform::Whatsapp, 50)
+        .await
+        .unwrap();
     assert_eq!(
         pending.len(),
         retryable.len() + 1,
@@ -301,7 +314,7 @@ async fn errors_take_their_documented_path() {
     assert_eq!(w.drain().await.unwrap().sent, 1);
     assert_eq!(
         backend.store.outbox_row(id).await.unwrap().unwrap().state,
-        "sent"
+        OutboxState::Sent
     );
 }
 
@@ -375,7 +388,7 @@ async fn the_kill_switch_holds_and_dry_run_records() {
         assert_eq!((held.held, held.sent), (2, 0), "[{}]", backend.name);
         assert_eq!(w.drain().await.unwrap().held, 0, "counted once");
         assert!(fake.received().is_empty());
-        let pending = store.pending_outbox("whatsapp", 10).await.unwrap();
+        let pending = store.pending_outbox(Platform::Whatsapp, 10).await.unwrap();
         assert_eq!(pending.len(), 2, "held, never dropped");
         assert!(
             pending
@@ -389,7 +402,10 @@ async fn the_kill_switch_holds_and_dry_run_records() {
             .unwrap();
         assert_eq!(w.drain().await.unwrap().dry_run, 2);
         assert!(fake.received().is_empty(), "dry-run sends nothing");
-        let recorded = store.outbox_in_state("dry_run", 10).await.unwrap();
+        let recorded = store
+            .outbox_in_state(OutboxState::DryRun, 10)
+            .await
+            .unwrap();
         assert_eq!(recorded.len(), 2, "what would have been sent is recorded");
 
         store
@@ -441,7 +457,7 @@ async fn send_limits_hold_the_excess_until_allowed() {
     assert_eq!(
         backend
             .store
-            .pending_outbox("whatsapp", 10)
+            .pending_outbox(Platform::Whatsapp, 10)
             .await
             .unwrap()
             .len(),
@@ -466,7 +482,7 @@ async fn a_crashed_workers_lease_is_reclaimed() {
         let lease = Duration::from_secs(30);
         let claimed = backend
             .store
-            .claim_outbox("whatsapp", "crashed", start_time(), lease, 10)
+            .claim_outbox(Platform::Whatsapp, "crashed", start_time(), lease, 10)
             .await
             .unwrap();
         assert_eq!(claimed.len(), 1);
@@ -695,7 +711,11 @@ async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
         round.released, 4,
         "the busy recipient's others wait for their slots"
     );
-    let waiting = backend.store.pending_outbox("whatsapp", 10).await.unwrap();
+    let waiting = backend
+        .store
+        .pending_outbox(Platform::Whatsapp, 10)
+        .await
+        .unwrap();
     assert!(
         waiting
             .iter()
@@ -728,8 +748,12 @@ async fn a_send_that_times_out_is_retried() {
     .await;
     let first = w.drain().await.unwrap();
     assert_eq!(first.retried, 1, "{first:?}");
-    let row = &backend.store.pending_outbox("whatsapp", 1).await.unwrap()[0];
-    assert_eq!(row.state, "failed");
+    let row = &backend
+        .store
+        .pending_outbox(Platform::Whatsapp, 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(row.state, OutboxState::Failed);
     assert!(
         row.last_error
             .as_deref()

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use fakes::graph::{FakeGraph, assert_each_once};
+use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
-use runroom::store::{NewOutbound, Store};
+use runroom::store::{MessageKind, NewOutbound, OutboxState, Store};
 
 fn config_file(dir: &std::path::Path, database_url: &str, fake: &FakeGraph, batch: u32) -> String {
     let text = format!(
@@ -69,10 +70,10 @@ fn messages(n: usize) -> Vec<NewOutbound> {
         .map(|i| NewOutbound {
             idempotency_key: format!("m{i}"),
             room_id: "campo".into(),
-            platform: "whatsapp".into(),
+            platform: Platform::Whatsapp,
             chat: format!("551190000{i:04}"),
             thread: None,
-            kind: "broadcast".into(),
+            kind: MessageKind::Broadcast,
             language: Lang::PtBr,
             text: format!("mensagem {i}"),
             rich: None,
@@ -115,7 +116,13 @@ async fn a_killed_process_loses_nothing_and_sends_nothing_twice() {
     // `stop_hanging` and then sent again by the next process (a real platform would get it twice
     // too: the crash window that at-least-once delivery cannot close).
     wait_until(Duration::from_secs(30), "8 messages sent", async || {
-        store.outbox_in_state("sent", 100).await.unwrap().len() == 8 && fake.received().len() == 20
+        store
+            .outbox_in_state(OutboxState::Sent, 100)
+            .await
+            .unwrap()
+            .len()
+            == 8
+            && fake.received().len() == 20
     })
     .await;
     first.kill().unwrap(); // SIGKILL: no chance to clean up
@@ -127,10 +134,17 @@ async fn a_killed_process_loses_nothing_and_sends_nothing_twice() {
     let accepted = fake.wait_for_accepted(20, Duration::from_secs(30)).await;
     stop(second);
     assert_each_once(&accepted, 20);
-    assert_eq!(store.outbox_in_state("sent", 100).await.unwrap().len(), 20);
+    assert_eq!(
+        store
+            .outbox_in_state(OutboxState::Sent, 100)
+            .await
+            .unwrap()
+            .len(),
+        20
+    );
     assert!(
         store
-            .pending_outbox("whatsapp", 100)
+            .pending_outbox(Platform::Whatsapp, 100)
             .await
             .unwrap()
             .is_empty()
@@ -160,7 +174,11 @@ async fn two_processes_on_one_postgres_send_each_message_once() {
     stop(b);
     assert_each_once(&accepted, 300);
     assert_eq!(
-        pg.store.outbox_in_state("sent", 1000).await.unwrap().len(),
+        pg.store
+            .outbox_in_state(OutboxState::Sent, 1000)
+            .await
+            .unwrap()
+            .len(),
         300
     );
     // Both processes took part (worker ids start with the process id).

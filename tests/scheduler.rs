@@ -11,10 +11,11 @@ use common::{TestStore, backends, start_time};
 use runroom::config::Config;
 use runroom::engine::clock::{Clock, ManualClock};
 use runroom::engine::command::Command;
+use runroom::engine::room::Platform;
 use runroom::engine::{Engine, EngineSettings, Outcome};
 use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig, Tick};
-use runroom::store::OutboxRow;
+use runroom::store::{JobKind, JobState, OutboxRow, Topic};
 
 /// The four rooms of `common::rooms()`.
 const ROOMS: &str = r#"
@@ -199,7 +200,12 @@ impl Bot {
     /// Outbox rows queued since the last call, oldest first.
     async fn queued(&mut self) -> Vec<OutboxRow> {
         let mut rows = Vec::new();
-        for platform in ["console", "slack", "whatsapp", "telegram"] {
+        for platform in [
+            Platform::Console,
+            Platform::Slack,
+            Platform::Whatsapp,
+            Platform::Telegram,
+        ] {
             rows.extend(
                 self.engine
                     .store()
@@ -215,10 +221,10 @@ impl Bot {
         rows
     }
 
-    async fn pending_keys(&self, kind: &str) -> Vec<String> {
+    async fn pending_keys(&self, kind: JobKind) -> Vec<String> {
         self.engine
             .store()
-            .jobs_in_state("pending", 1000)
+            .jobs_in_state(JobState::Pending, 1000)
             .await
             .expect("jobs")
             .into_iter()
@@ -281,7 +287,7 @@ async fn update_reminders_follow_the_cadence_and_reset_snooze_replan_and_stop() 
         assert_eq!(rows.len(), 3, "{rows:#?}");
         assert!(to(&rows, "soporte").is_empty());
         let console = &to(&rows, "console")[0].message;
-        assert_eq!(console.topic.as_deref(), Some("reminder"));
+        assert_eq!(console.topic, Some(Topic::Reminder));
         assert!(
             console
                 .text
@@ -301,7 +307,7 @@ async fn update_reminders_follow_the_cadence_and_reset_snooze_replan_and_stop() 
             "{rows:#?}"
         );
         // Nobody posted: it nags again one cadence later.
-        assert_eq!(bot.pending_keys("reminder").await.len(), 1);
+        assert_eq!(bot.pending_keys(JobKind::Reminder).await.len(), 1);
 
         // An update resets the clock: the next one is due 15 minutes after it.
         bot.advance(Duration::minutes(5)).await; // 13:20
@@ -332,7 +338,7 @@ async fn update_reminders_follow_the_cadence_and_reset_snooze_replan_and_stop() 
         // Resolve stops it: nothing is left to fire, ever.
         bot.say("console", "joana", "inc resolve").await;
         bot.queued().await;
-        assert!(bot.pending_keys("reminder").await.is_empty());
+        assert!(bot.pending_keys(JobKind::Reminder).await.is_empty());
         assert_eq!(bot.advance(Duration::hours(5)).await.fired, 0);
         assert!(bot.queued().await.is_empty());
     }
@@ -368,7 +374,7 @@ async fn an_unacknowledged_incident_escalates_step_by_step_until_someone_acks() 
             (direct.platform.as_str(), direct.chat.as_str()),
             ("whatsapp", "+5511987654321")
         );
-        assert_eq!(direct.topic.as_deref(), Some("page"));
+        assert_eq!(direct.topic, Some(Topic::Page));
         assert_eq!(direct.language, Lang::PtBr);
         assert_eq!(direct.rich.as_ref().unwrap().buttons[0].id, "ack:1");
 
@@ -485,7 +491,7 @@ async fn fired_between(
     let mut due: Vec<DateTime<Utc>> = bot
         .engine
         .store()
-        .jobs_in_state("done", 100)
+        .jobs_in_state(JobState::Done, 100)
         .await
         .unwrap()
         .into_iter()
@@ -739,7 +745,7 @@ async fn a_handoff_fires_at_its_local_time_with_the_summary_in_each_room_languag
         let answer = bot.answer("console", "marcos", "inc handoff").await;
         assert!(answer.contains("Notes:\n• none"), "{}", answer);
         assert!(
-            bot.pending_keys("handoff").await
+            bot.pending_keys(JobKind::Handoff).await
                 == [format!(
                     "handoff:ops:{}",
                     at(2026, 3, 16, 13, 0).timestamp_millis()
@@ -781,7 +787,7 @@ async fn a_job_missed_while_runroom_was_down_fires_once_and_says_it_is_late() {
         );
         // The next one is the next hour after now, on time.
         assert_eq!(
-            second.pending_keys("schedule").await,
+            second.pending_keys(JobKind::Schedule).await,
             [format!(
                 "schedule:s:{}",
                 at(2026, 3, 2, 19, 0).timestamp_millis()

@@ -12,10 +12,11 @@ use fakes::slack::{FakeSlack, Reply};
 use runroom::app::{App, Secrets, assemble};
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
+use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits};
 use runroom::platforms::slack;
-use runroom::store::NewOutbound;
+use runroom::store::{MessageKind, NewOutbound, OutboxState};
 use serde_json::{Value, json};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -202,9 +203,17 @@ impl Harness {
     /// The console room's messages, in the order they were queued (sent or not yet).
     async fn console_texts(&self) -> Vec<String> {
         let store = self.app.engine.store();
-        let mut rows = store.pending_outbox("console", 100).await.expect("outbox");
-        rows.extend(store.outbox_in_state("sent", 100).await.expect("outbox"));
-        rows.retain(|r| r.message.platform == "console");
+        let mut rows = store
+            .pending_outbox(Platform::Console, 100)
+            .await
+            .expect("outbox");
+        rows.extend(
+            store
+                .outbox_in_state(OutboxState::Sent, 100)
+                .await
+                .expect("outbox"),
+        );
+        rows.retain(|r| r.message.platform == Platform::Console);
         rows.sort_by_key(|r| r.id);
         rows.into_iter().map(|r| r.message.text).collect()
     }
@@ -560,10 +569,10 @@ async fn a_rate_limit_storm_is_paced() {
         .map(|i| NewOutbound {
             idempotency_key: format!("storm-{i}"),
             room_id: "runroom".into(),
-            platform: "slack".into(),
+            platform: Platform::Slack,
             chat: WAR_ROOM.into(),
             thread: None,
-            kind: "broadcast".into(),
+            kind: MessageKind::Broadcast,
             language: Lang::En,
             text: format!("update {i}"),
             rich: None,

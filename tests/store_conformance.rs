@@ -8,9 +8,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use common::{TestStore, backends, start_time};
 use runroom::engine::incident::{Actor, Event, Incident, Severity, TimelineEntry};
+use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{Rich, RichButton, RichField};
-use runroom::store::{CardRef, Completion, NewOutbound, Store};
+use runroom::store::{
+    CardRef, Completion, JobKind, JobState, MessageKind, NewOutbound, OutboxState, Store,
+};
 
 fn actor() -> Actor {
     Actor {
@@ -23,14 +26,14 @@ fn new_incident(title: &str) -> Incident {
     Incident::declare(title.into(), Severity::Sev2, None, &actor(), start_time()).0
 }
 
-fn outbound(key: &str, platform: &str, priority: i64) -> NewOutbound {
+fn outbound(key: &str, platform: Platform, priority: i64) -> NewOutbound {
     NewOutbound {
         idempotency_key: key.into(),
-        room_id: format!("{platform}-room"),
-        platform: platform.into(),
+        room_id: format!("{}-room", platform.as_str()),
+        platform,
         chat: "C1".into(),
         thread: None,
-        kind: "broadcast".into(),
+        kind: MessageKind::Broadcast,
         language: Lang::PtBr,
         text: format!("message {key}"),
         rich: (priority == 1).then(|| Rich {
@@ -99,7 +102,9 @@ async fn a_dropped_transaction_leaves_nothing() {
             let mut tx = store.begin().await.unwrap();
             assert!(tx.record_inbound("slack:Ev1", start_time()).await.unwrap());
             tx.insert_incident(&new_incident("half")).await.unwrap();
-            tx.enqueue(&[outbound("k1", "slack", 1)]).await.unwrap();
+            tx.enqueue(&[outbound("k1", Platform::Slack, 1)])
+                .await
+                .unwrap();
             // dropped without commit
         }
         assert!(
@@ -107,7 +112,11 @@ async fn a_dropped_transaction_leaves_nothing() {
             "[{name}]"
         );
         assert!(
-            store.pending_outbox("slack", 10).await.unwrap().is_empty(),
+            store
+                .pending_outbox(Platform::Slack, 10)
+                .await
+                .unwrap()
+                .is_empty(),
             "[{name}]"
         );
         let mut tx = store.begin().await.unwrap();
@@ -141,18 +150,20 @@ async fn inbound_keys_and_outbox_keys_are_idempotent() {
             "[{name}]"
         );
         tx.enqueue(&[
-            outbound("a", "slack", 3),
-            outbound("b", "slack", 1),
-            outbound("a", "slack", 3),
+            outbound("a", Platform::Slack, 3),
+            outbound("b", Platform::Slack, 1),
+            outbound("a", Platform::Slack, 3),
         ])
         .await
         .unwrap();
         tx.commit().await.unwrap();
         let mut tx = store.begin().await.unwrap();
-        tx.enqueue(&[outbound("b", "slack", 1)]).await.unwrap();
+        tx.enqueue(&[outbound("b", Platform::Slack, 1)])
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
-        let pending = store.pending_outbox("slack", 10).await.unwrap();
+        let pending = store.pending_outbox(Platform::Slack, 10).await.unwrap();
         let keys: Vec<&str> = pending
             .iter()
             .map(|r| r.message.idempotency_key.as_str())
@@ -164,12 +175,12 @@ async fn inbound_keys_and_outbox_keys_are_idempotent() {
         );
         assert_eq!(
             pending[0].message,
-            outbound("b", "slack", 1),
+            outbound("b", Platform::Slack, 1),
             "[{name}] round trip"
         );
         assert!(
             store
-                .pending_outbox("telegram", 10)
+                .pending_outbox(Platform::Telegram, 10)
                 .await
                 .unwrap()
                 .is_empty()
@@ -177,7 +188,7 @@ async fn inbound_keys_and_outbox_keys_are_idempotent() {
 
         let claimed = store
             .claim_outbox(
-                "slack",
+                Platform::Slack,
                 "w1",
                 start_time(),
                 std::time::Duration::from_secs(30),
@@ -195,11 +206,11 @@ async fn inbound_keys_and_outbox_keys_are_idempotent() {
                 .await
                 .unwrap()
         );
-        let left = store.pending_outbox("slack", 10).await.unwrap();
+        let left = store.pending_outbox(Platform::Slack, 10).await.unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].message.idempotency_key, "a");
         let row = store.outbox_row(claimed[0].id).await.unwrap().unwrap();
-        assert_eq!(row.state, "sent");
+        assert_eq!(row.state, OutboxState::Sent);
         assert_eq!(row.platform_message_id.as_deref(), Some("m1"));
         assert_eq!(row.attempts, 1);
     }
@@ -300,12 +311,12 @@ async fn claims_are_exclusive_leased_and_fenced() {
     for TestStore { name, store, .. } in backends().await {
         let later = NewOutbound {
             created_at: start_time() + Duration::minutes(5),
-            ..outbound("later", "whatsapp", 2)
+            ..outbound("later", Platform::Whatsapp, 2)
         };
         let mut tx = store.begin().await.unwrap();
         tx.enqueue(&[
-            outbound("a", "whatsapp", 2),
-            outbound("b", "whatsapp", 2),
+            outbound("a", Platform::Whatsapp, 2),
+            outbound("b", Platform::Whatsapp, 2),
             later,
         ])
         .await
@@ -314,17 +325,17 @@ async fn claims_are_exclusive_leased_and_fenced() {
         let now = start_time();
         // "later" is not due yet (next_attempt_at = its created_at).
         let first = store
-            .claim_outbox("whatsapp", "w1", now, lease, 10)
+            .claim_outbox(Platform::Whatsapp, "w1", now, lease, 10)
             .await
             .unwrap();
         assert_eq!(first.len(), 2, "[{name}]");
         assert!(
             first
                 .iter()
-                .all(|r| r.state == "sending" && r.attempts == 1)
+                .all(|r| r.state == OutboxState::Sending && r.attempts == 1)
         );
         let second = store
-            .claim_outbox("whatsapp", "w2", now, lease, 10)
+            .claim_outbox(Platform::Whatsapp, "w2", now, lease, 10)
             .await
             .unwrap();
         assert!(
@@ -335,7 +346,7 @@ async fn claims_are_exclusive_leased_and_fenced() {
         // w1 dies; after its lease w2 takes the rows over, and w1's late result is refused.
         let after_lease = now + Duration::seconds(31);
         let taken = store
-            .claim_outbox("whatsapp", "w2", after_lease, lease, 10)
+            .claim_outbox(Platform::Whatsapp, "w2", after_lease, lease, 10)
             .await
             .unwrap();
         assert_eq!(taken.len(), 2, "[{name}] expired leases are reclaimed");
@@ -373,7 +384,7 @@ async fn claims_are_exclusive_leased_and_fenced() {
             ("failed", Some("whatsapp error 130429"))
         );
         assert_eq!(
-            store.next_due("whatsapp").await.unwrap(),
+            store.next_due(Platform::Whatsapp).await.unwrap(),
             Some(after_lease + Duration::seconds(10)),
             "[{name}] the failed row's retry is the next thing due"
         );
@@ -381,7 +392,7 @@ async fn claims_are_exclusive_leased_and_fenced() {
         // Released rows do not count an attempt; dead rows can be retried.
         let again = store
             .claim_outbox(
-                "whatsapp",
+                Platform::Whatsapp,
                 "w3",
                 after_lease + Duration::minutes(10),
                 lease,
@@ -410,7 +421,7 @@ async fn claims_are_exclusive_leased_and_fenced() {
         );
         let released = store.outbox_row(again[0].id).await.unwrap().unwrap();
         assert_eq!(released.attempts, again[0].attempts - 1, "[{name}]");
-        let dead_rows = store.outbox_in_state("dead", 10).await.unwrap();
+        let dead_rows = store.outbox_in_state(OutboxState::Dead, 10).await.unwrap();
         assert_eq!(dead_rows.len(), 1);
         assert_eq!(
             dead_rows[0].last_error.as_deref(),
@@ -436,19 +447,25 @@ async fn claims_are_exclusive_leased_and_fenced() {
                 .unwrap()
                 .unwrap()
                 .state,
-            "pending"
+            OutboxState::Pending
         );
 
-        assert_eq!(store.sent_since("whatsapp", start_time()).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .sent_since(Platform::Whatsapp, start_time())
+                .await
+                .unwrap(),
+            1
+        );
         let stats = store.outbox_stats().await.unwrap();
-        let count = |state: &str| {
+        let count = |state: OutboxState| {
             stats
                 .iter()
                 .find(|s| s.state == state)
                 .map_or(0, |s| s.count)
         };
         assert_eq!(
-            (count("sent"), count("pending")),
+            (count(OutboxState::Sent), count(OutboxState::Pending)),
             (1, 2),
             "[{name}] {stats:?}"
         );
@@ -459,13 +476,16 @@ async fn claims_are_exclusive_leased_and_fenced() {
 async fn holds_count_each_message_once_and_settings_persist() {
     for TestStore { name, store, .. } in backends().await {
         let mut tx = store.begin().await.unwrap();
-        tx.enqueue(&[outbound("a", "telegram", 2), outbound("b", "telegram", 2)])
-            .await
-            .unwrap();
+        tx.enqueue(&[
+            outbound("a", Platform::Telegram, 2),
+            outbound("b", Platform::Telegram, 2),
+        ])
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(
             store
-                .hold_outbox("telegram", start_time(), "mode_off")
+                .hold_outbox(Platform::Telegram, start_time(), "mode_off")
                 .await
                 .unwrap(),
             2,
@@ -473,20 +493,24 @@ async fn holds_count_each_message_once_and_settings_persist() {
         );
         assert_eq!(
             store
-                .hold_outbox("telegram", start_time(), "mode_off")
+                .hold_outbox(Platform::Telegram, start_time(), "mode_off")
                 .await
                 .unwrap(),
             0
         );
         assert_eq!(
             store
-                .hold_outbox("telegram", start_time(), "daily_limit")
+                .hold_outbox(Platform::Telegram, start_time(), "daily_limit")
                 .await
                 .unwrap(),
             2
         );
         assert_eq!(
-            store.pending_outbox("telegram", 10).await.unwrap().len(),
+            store
+                .pending_outbox(Platform::Telegram, 10)
+                .await
+                .unwrap()
+                .len(),
             2,
             "held, not dropped"
         );
@@ -543,14 +567,14 @@ where
 async fn concurrent_claims_never_share_a_row() {
     for TestStore { name, store, .. } in backends().await {
         let rows: Vec<NewOutbound> = (0..300)
-            .map(|i| outbound(&format!("m{i}"), "slack", 2))
+            .map(|i| outbound(&format!("m{i}"), Platform::Slack, 2))
             .collect();
         let mut tx = store.begin().await.unwrap();
         tx.enqueue(&rows).await.unwrap();
         tx.commit().await.unwrap();
         let claimed = claim_in_parallel(&store, |store, worker| async move {
             let lease = std::time::Duration::from_secs(30);
-            let got = store.claim_outbox("slack", &worker, start_time(), lease, 7);
+            let got = store.claim_outbox(Platform::Slack, &worker, start_time(), lease, 7);
             got.await.unwrap().into_iter().map(|r| r.id).collect()
         })
         .await;
@@ -565,13 +589,17 @@ async fn concurrent_claims_never_share_a_row() {
 #[tokio::test]
 async fn a_card_keeps_its_message_and_only_moves_forward() {
     for TestStore { name, store, .. } in backends().await {
-        assert_eq!(store.card("slack", "C1", 7).await.unwrap(), None, "{name}");
+        assert_eq!(
+            store.card(Platform::Slack, "C1", 7).await.unwrap(),
+            None,
+            "{name}"
+        );
         let first = CardRef {
             message_id: "1700000000.000100".into(),
             outbox_id: 10,
         };
         store
-            .save_card("slack", "C1", 7, &first, start_time())
+            .save_card(Platform::Slack, "C1", 7, &first, start_time())
             .await
             .unwrap();
         let newer = CardRef {
@@ -579,7 +607,7 @@ async fn a_card_keeps_its_message_and_only_moves_forward() {
             outbox_id: 12,
         };
         store
-            .save_card("slack", "C1", 7, &newer, start_time())
+            .save_card(Platform::Slack, "C1", 7, &newer, start_time())
             .await
             .unwrap();
         let older = CardRef {
@@ -587,45 +615,140 @@ async fn a_card_keeps_its_message_and_only_moves_forward() {
             outbox_id: 11,
         };
         store
-            .save_card("slack", "C1", 7, &older, start_time())
+            .save_card(Platform::Slack, "C1", 7, &older, start_time())
             .await
             .unwrap();
         assert_eq!(
-            store.card("slack", "C1", 7).await.unwrap(),
+            store.card(Platform::Slack, "C1", 7).await.unwrap(),
             Some(CardRef {
                 message_id: "1700000000.000100".into(),
                 outbox_id: 12,
             }),
             "{name}: the first message stays, the newest row wins"
         );
-        assert_eq!(store.card("slack", "C2", 7).await.unwrap(), None, "{name}");
+        assert_eq!(
+            store.card(Platform::Slack, "C2", 7).await.unwrap(),
+            None,
+            "{name}"
+        );
 
-        assert_eq!(store.person_name("slack", "U1").await.unwrap(), None);
+        assert_eq!(
+            store.person_name(Platform::Slack, "U1").await.unwrap(),
+            None
+        );
         store
-            .save_person("slack", "U1", "Ana", start_time())
+            .save_person(Platform::Slack, "U1", "Ana", start_time())
             .await
             .unwrap();
         store
-            .save_person("slack", "U1", "Ana Lima", start_time())
+            .save_person(Platform::Slack, "U1", "Ana Lima", start_time())
             .await
             .unwrap();
         assert_eq!(
-            store.person_name("slack", "U1").await.unwrap().as_deref(),
+            store
+                .person_name(Platform::Slack, "U1")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("Ana Lima"),
             "{name}"
         );
         let mut tx = store.begin().await.unwrap();
         assert_eq!(
-            tx.person_name("slack", "U1").await.unwrap().as_deref(),
+            tx.person_name(Platform::Slack, "U1")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("Ana Lima")
         );
-        assert_eq!(tx.person_name("telegram", "U1").await.unwrap(), None);
+        assert_eq!(
+            tx.person_name(Platform::Telegram, "U1").await.unwrap(),
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_contact_window_runs_from_the_latest_message_in_or_out_of_a_decision() {
+    for TestStore { name, store, .. } in backends().await {
+        let at = |minutes| start_time() + Duration::minutes(minutes);
+        assert_eq!(
+            store.contact(Platform::Whatsapp, "+5511").await.unwrap(),
+            None
+        );
+        store
+            .record_contact(Platform::Whatsapp, "+5511", "5511", at(10))
+            .await
+            .unwrap();
+        store
+            .record_contact(Platform::Whatsapp, "+5511", "older", at(5))
+            .await
+            .unwrap();
+        let seen = store.contact(Platform::Whatsapp, "+5511").await.unwrap();
+        assert_eq!(
+            seen.map(|c| (c.seen_as, c.last_inbound_at)),
+            Some(("5511".to_string(), at(10))),
+            "[{name}] a late webhook never moves the window back"
+        );
+
+        // The same inside a decision: visible once committed, gone when rolled back.
+        let mut tx = store.begin().await.unwrap();
+        tx.record_contact(Platform::Whatsapp, "+5511", "551199", at(20))
+            .await
+            .unwrap();
+        tx.record_contact(Platform::Whatsapp, "+5522", "5522", at(20))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let seen = store.contact(Platform::Whatsapp, "+5511").await.unwrap();
+        assert_eq!(
+            seen.map(|c| (c.seen_as, c.last_inbound_at)),
+            Some(("551199".to_string(), at(20))),
+            "[{name}]"
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.record_contact(Platform::Whatsapp, "+5533", "5533", at(20))
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(
+            store.contact(Platform::Whatsapp, "+5533").await.unwrap(),
+            None
+        );
+        assert_eq!(store.contact(Platform::Slack, "+5522").await.unwrap(), None);
+
+        // Closing forgets messages up to a time; a later message keeps the window open.
+        let mut tx = store.begin().await.unwrap();
+        tx.close_contact_window(Platform::Whatsapp, "+5511", at(15))
+            .await
+            .unwrap();
+        tx.close_contact_window(Platform::Whatsapp, "+5522", at(20))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let kept = store.contact(Platform::Whatsapp, "+5511").await.unwrap();
+        assert_eq!(kept.map(|c| c.last_inbound_at), Some(at(20)), "[{name}]");
+        let closed = store.contact(Platform::Whatsapp, "+5522").await.unwrap();
+        assert_eq!(
+            closed.map(|c| (c.seen_as, c.last_inbound_at.timestamp_millis())),
+            Some(("5522".to_string(), 0)),
+            "[{name}] a closed window keeps the address the platform knows"
+        );
+        store
+            .close_contact_window(Platform::Whatsapp, "+5511", at(20))
+            .await
+            .unwrap();
+        let closed = store.contact(Platform::Whatsapp, "+5511").await.unwrap();
+        assert_eq!(
+            closed.map(|c| c.last_inbound_at.timestamp_millis()),
+            Some(0)
+        );
     }
 }
 
 fn job(key: &str, subject: &str, due_in_minutes: i64) -> runroom::store::NewJob {
     runroom::store::NewJob {
-        kind: "reminder".into(),
+        kind: JobKind::Reminder,
         key: key.into(),
         subject: subject.into(),
         due_at: start_time() + Duration::minutes(due_in_minutes),
@@ -651,7 +774,11 @@ async fn a_job_is_planned_once_claimed_when_due_and_completed_by_its_holder_only
         // Planning the same occurrence again (another replica, a restart) changes nothing.
         plan(&store, &[job("a", "incident:1", 5)]).await;
         assert_eq!(
-            store.jobs_in_state("pending", 10).await.unwrap().len(),
+            store
+                .jobs_in_state(JobState::Pending, 10)
+                .await
+                .unwrap()
+                .len(),
             2,
             "{name}"
         );
@@ -695,17 +822,25 @@ async fn a_job_is_planned_once_claimed_when_due_and_completed_by_its_holder_only
         plan(&store, &[job("a", "incident:1", 5)]).await;
         assert_eq!(
             store.job("a").await.unwrap().unwrap().state,
-            "done",
+            JobState::Done,
             "{name}"
         );
         let mut tx = store.begin().await.unwrap();
-        assert_eq!(tx.cancel_jobs("incident:2", "reminder").await.unwrap(), 1);
+        assert_eq!(
+            tx.cancel_jobs("incident:2", JobKind::Reminder)
+                .await
+                .unwrap(),
+            1
+        );
         tx.commit().await.unwrap();
-        assert_eq!(store.job("b").await.unwrap().unwrap().state, "cancelled");
+        assert_eq!(
+            store.job("b").await.unwrap().unwrap().state,
+            JobState::Cancelled
+        );
         plan(&store, &[job("b", "incident:2", 10)]).await;
         assert_eq!(
             store.job("b").await.unwrap().unwrap().state,
-            "pending",
+            JobState::Pending,
             "{name}"
         );
 

@@ -20,7 +20,7 @@ use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits};
 use runroom::platforms::{slack, whatsapp};
-use runroom::store::{NewOutbound, OutboxRow, Store};
+use runroom::store::{DeliveryStatus, MessageKind, NewOutbound, OutboxRow, OutboxState, Store};
 use serde_json::{Value, json};
 
 const APP_SECRET: &str = "meta-app-secret-0123456789abcdef";
@@ -222,7 +222,7 @@ api_url = "{slack}"
         self.app.worker.drain().await.expect("outbox round");
     }
 
-    async fn rows(&self, state: &str) -> Vec<OutboxRow> {
+    async fn rows(&self, state: OutboxState) -> Vec<OutboxRow> {
         self.store
             .outbox_in_state(state, 1000)
             .await
@@ -292,7 +292,10 @@ async fn a_bad_signature_gets_401_and_stores_nothing() {
 
     assert!(h.store.open_incidents().await.unwrap().is_empty());
     assert!(h.store.outbox_stats().await.unwrap().is_empty());
-    assert_eq!(h.store.contact("whatsapp", ANA).await.unwrap(), None);
+    assert_eq!(
+        h.store.contact(Platform::Whatsapp, ANA).await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -373,7 +376,11 @@ async fn a_portuguese_declaration_from_the_roster_reaches_slack_and_every_member
         assert_eq!(evo.len(), 1, "[{}]", backend.name);
         assert_eq!(evo[0].number, EVOLUTION_GROUP);
         assert!(evo[0].text.contains("INC-1"), "{}", evo[0].text);
-        assert!(h.rows("dead").await.is_empty(), "[{}]", backend.name);
+        assert!(
+            h.rows(OutboxState::Dead).await.is_empty(),
+            "[{}]",
+            backend.name
+        );
     }
 }
 
@@ -541,7 +548,7 @@ async fn the_window_decides_between_free_text_and_a_template() {
             .collect::<Vec<_>>(),
         [("interactive", 400), ("template", 200)]
     );
-    assert!(h.rows("dead").await.is_empty());
+    assert!(h.rows(OutboxState::Dead).await.is_empty());
 }
 
 /// A command typed in the Slack war room.
@@ -577,7 +584,7 @@ async fn a_failed_status_131047_sends_the_template_once() {
         let sent = h.graph.accepted_to(ANA_WA);
         let wamid = sent[0].wamid.clone().expect("a wamid");
         let row = h
-            .rows("sent")
+            .rows(OutboxState::Sent)
             .await
             .into_iter()
             .find(|r| r.platform_message_id.as_deref() == Some(wamid.as_str()))
@@ -597,7 +604,7 @@ async fn a_failed_status_131047_sends_the_template_once() {
         );
         assert_eq!(after[1].json["template"]["name"], "runroom_incident_alert");
         let stored = h.store.outbox_row(row.id).await.unwrap().unwrap();
-        assert_eq!(stored.delivery_status.as_deref(), Some("failed"));
+        assert_eq!(stored.delivery_status, Some(DeliveryStatus::Failed));
         let error = stored.delivery_error.unwrap();
         assert!(error.starts_with("131047"), "{error}");
         assert!(!error.contains(ANA_WA), "the reason is redacted: {error}");
@@ -613,7 +620,7 @@ async fn statuses_move_forward_only() {
         h.drain().await;
         let wamid = h.graph.accepted_to(ANA_WA)[0].wamid.clone().unwrap();
         let id = h
-            .rows("sent")
+            .rows(OutboxState::Sent)
             .await
             .into_iter()
             .find(|r| r.platform_message_id.as_deref() == Some(wamid.as_str()))
@@ -625,8 +632,8 @@ async fn statuses_move_forward_only() {
         }
         let row = h.store.outbox_row(id).await.unwrap().unwrap();
         assert_eq!(
-            row.delivery_status.as_deref(),
-            Some("read"),
+            row.delivery_status,
+            Some(DeliveryStatus::Read),
             "[{}]",
             backend.name
         );
@@ -667,10 +674,10 @@ fn to_ana(h: &Harness, key: &str) -> NewOutbound {
     NewOutbound {
         idempotency_key: key.into(),
         room_id: "campo".into(),
-        platform: "whatsapp".into(),
+        platform: Platform::Whatsapp,
         chat: ANA.into(),
         thread: None,
-        kind: "reply".into(),
+        kind: MessageKind::Reply,
         language: Lang::PtBr,
         text: format!("mensagem {key}"),
         rich: None,
@@ -693,10 +700,24 @@ async fn send_scripted(h: &Harness, key: &str, reply: Reply) -> OutboxRow {
     h.graph.script([reply]);
     enqueue(h, to_ana(h, key)).await;
     h.app.worker.run_once().await.unwrap();
-    let rows = h.store.outbox_in_state("dead", 100).await.unwrap();
+    let rows = h
+        .store
+        .outbox_in_state(OutboxState::Dead, 100)
+        .await
+        .unwrap();
     let mut all = rows;
-    all.extend(h.store.outbox_in_state("failed", 100).await.unwrap());
-    all.extend(h.store.outbox_in_state("sent", 100).await.unwrap());
+    all.extend(
+        h.store
+            .outbox_in_state(OutboxState::Failed, 100)
+            .await
+            .unwrap(),
+    );
+    all.extend(
+        h.store
+            .outbox_in_state(OutboxState::Sent, 100)
+            .await
+            .unwrap(),
+    );
     all.into_iter()
         .find(|r| r.message.idempotency_key == key)
         .expect("the row")
@@ -742,7 +763,7 @@ async fn each_error_code_takes_its_documented_path() {
     ];
     for (key, reply) in retried {
         let row = send_scripted(&h, key, reply).await;
-        assert_eq!(row.state, "failed", "{key}: retried later");
+        assert_eq!(row.state, OutboxState::Failed, "{key}: retried later");
     }
     let never = [131026, 131048, 131049, 132000, 132001];
     for code in never {
@@ -751,7 +772,8 @@ async fn each_error_code_takes_its_documented_path() {
             let key = format!("code-{code}-{status}");
             let row = send_scripted(&h, &key, Reply::Error { status, code }).await;
             assert_eq!(
-                row.state, "dead",
+                row.state,
+                OutboxState::Dead,
                 "{code} (HTTP {status}): never retried blindly"
             );
             let reason = row.last_error.unwrap();
@@ -760,7 +782,7 @@ async fn each_error_code_takes_its_documented_path() {
     }
     // Last: a 429 pauses the whole number for its Retry-After.
     let row = send_scripted(&h, "throughput", Reply::RateLimited { retry_after: 30 }).await;
-    assert_eq!(row.state, "failed");
+    assert_eq!(row.state, OutboxState::Failed);
     let retry_in = row.next_attempt_at - h.clock.now();
     assert!(
         retry_in >= Duration::seconds(30),
@@ -867,13 +889,13 @@ async fn an_evolution_group_takes_commands_and_gets_text() {
             .map(|r| r.last_error.unwrap_or_default())
             .collect()
     };
-    let failed = on_evolution(h.rows("failed").await);
+    let failed = on_evolution(h.rows(OutboxState::Failed).await);
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].contains("HTTP 500"), "{failed:?}");
-    assert!(on_evolution(h.rows("dead").await).is_empty());
+    assert!(on_evolution(h.rows(OutboxState::Dead).await).is_empty());
     h.clock.advance(Duration::hours(2));
     h.drain().await;
-    let dead = on_evolution(h.rows("dead").await);
+    let dead = on_evolution(h.rows(OutboxState::Dead).await);
     assert_eq!(dead.len(), 1, "the retry got the 400");
     assert!(dead[0].contains("HTTP 400"), "{dead:?}");
 }
@@ -1109,12 +1131,12 @@ async fn a_status_that_overtakes_the_send_is_applied_once_the_wamid_is_known() {
         );
         assert_eq!(to[1].body, "mensagem early | —");
         let row = h
-            .rows("sent")
+            .rows(OutboxState::Sent)
             .await
             .into_iter()
             .find(|r| r.platform_message_id.as_deref() == Some(wamid.as_str()))
             .unwrap();
-        assert_eq!(row.delivery_status.as_deref(), Some("failed"));
+        assert_eq!(row.delivery_status, Some(DeliveryStatus::Failed));
         // Meta said her window is closed: the next message goes straight to the template.
         enqueue(&h, to_ana(&h, "after")).await;
         h.drain().await;

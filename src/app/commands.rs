@@ -18,7 +18,7 @@ use crate::i18n::{I18n, Lang};
 use crate::outbox::SendingMode;
 use crate::outbox::worker::MODE_KEY;
 use crate::platforms::console;
-use crate::store;
+use crate::store::{self, JobState, OutboxState};
 
 /// Logs go to stderr, filtered by `RUNROOM_LOG` (e.g. `debug`, `runroom=trace`).
 pub fn init_tracing(default: &str) {
@@ -137,11 +137,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// `runroom jobs`: what the scheduler has planned (or fired), earliest first.
-async fn jobs(config: Option<&Path>, state: &str, limit: i64) -> anyhow::Result<()> {
-    const STATES: [&str; 5] = ["pending", "running", "done", "cancelled", "dead"];
-    if !STATES.contains(&state) {
-        bail!("{state:?} is not a job state: use {}", STATES.join(", "));
-    }
+async fn jobs(config: Option<&Path>, raw: &str, limit: i64) -> anyhow::Result<()> {
+    let Ok(state) = JobState::parse(raw) else {
+        let states: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+        bail!("{raw:?} is not a job state: use {}", states.join(", "));
+    };
     let config = load_config(config)?;
     let store = store::connect(&config.database.url).await?;
     println!(
@@ -182,15 +182,20 @@ async fn outbox(config: Option<&Path>, command: OutboxCommand) -> anyhow::Result
                     .oldest_created_at
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_default();
-                println!("{:<10} {:<9} {:>7}  {oldest}", s.platform, s.state, s.count);
+                println!(
+                    "{:<10} {:<9} {:>7}  {oldest}",
+                    s.platform.as_str(),
+                    s.state,
+                    s.count
+                );
             }
         }
         OutboxCommand::Dead { limit } => {
-            for row in store.outbox_in_state("dead", limit).await? {
+            for row in store.outbox_in_state(OutboxState::Dead, limit).await? {
                 println!(
                     "{}\t{}\t{}\tattempts={}\t{}",
                     row.id,
-                    row.message.platform,
+                    row.message.platform.as_str(),
                     row.message.room_id,
                     row.attempts,
                     row.last_error.unwrap_or_default()

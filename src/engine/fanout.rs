@@ -14,7 +14,7 @@ use super::reply::{self, Card};
 use super::room::{Room, RoomRole};
 use crate::i18n::{I18n, Lang, Msg};
 use crate::outbox::{Rich, RichButton, RichField};
-use crate::store::NewOutbound;
+use crate::store::{MessageKind, NewOutbound, Topic};
 
 /// What a message carries besides its text.
 pub enum Form<'c> {
@@ -27,11 +27,11 @@ pub enum Form<'c> {
 
 /// What a change's message is about, for platforms that must send it as one of a few
 /// pre-approved templates (WhatsApp outside the 24-hour window).
-pub fn topic(event: &Event) -> &'static str {
+pub fn topic(event: &Event) -> Topic {
     match event {
-        Event::Declared { .. } => "alert",
-        Event::Paged { .. } => "page",
-        _ => "update",
+        Event::Declared { .. } => Topic::Alert,
+        Event::Paged { .. } => Topic::Page,
+        _ => Topic::Update,
     }
 }
 
@@ -46,7 +46,7 @@ pub struct Fanout {
     languages: HashMap<String, Lang>,
     i18n: Arc<I18n>,
     /// The topic of what is being rendered (see [`topic`]).
-    pub topic: Option<&'static str>,
+    pub topic: Option<Topic>,
     /// A job that fires well after its time says so: when it was due.
     pub late: Option<DateTime<Utc>>,
     pub messages: Vec<NewOutbound>,
@@ -110,7 +110,7 @@ impl Fanout {
     pub fn push(
         &mut self,
         room: &Room,
-        kind: &str,
+        kind: MessageKind,
         priority: i64,
         incident: Option<i64>,
         msg: &Msg,
@@ -150,15 +150,15 @@ impl Fanout {
         let message = |chat: &str, recipient: Option<String>| NewOutbound {
             idempotency_key: String::new(),
             room_id: room.id.clone(),
-            platform: room.platform.as_str().to_string(),
+            platform: room.platform,
             chat: chat.to_string(),
             // Replies stay in the thread the command came from; broadcasts start at the room.
-            thread: if kind == "reply" {
+            thread: if kind == MessageKind::Reply {
                 self.thread.clone()
             } else {
                 None
             },
-            kind: kind.to_string(),
+            kind,
             language,
             text: text.clone(),
             rich: rich.clone(),
@@ -166,7 +166,7 @@ impl Fanout {
             priority,
             created_at: self.now,
             recipient,
-            topic: self.topic.map(str::to_string),
+            topic: self.topic,
         };
         let batch: Vec<NewOutbound> = if room.members.is_empty() {
             vec![message(&room.chat, recipient)]
@@ -187,7 +187,7 @@ impl Fanout {
 
     /// To the sender's room; replies go first (priority 0): someone is waiting for them.
     pub fn reply(&mut self, origin: &Room, incident: Option<i64>, msg: &Msg) {
-        self.push(origin, "reply", 0, incident, msg, Form::Plain);
+        self.push(origin, MessageKind::Reply, 0, incident, msg, Form::Plain);
     }
 
     /// An answer that changes nothing; `private`: only the author sees it, where the platform
@@ -198,7 +198,7 @@ impl Fanout {
         } else {
             Form::Plain
         };
-        self.push(origin, "reply", 0, None, msg, form);
+        self.push(origin, MessageKind::Reply, 0, None, msg, form);
     }
 
     /// The origin room gets the change as its reply; every other war room the same as a
@@ -216,16 +216,35 @@ impl Fanout {
         let priority = incident.severity.number();
         let number = Some(incident.number);
         if let Some(origin) = origin {
-            self.push(origin, "reply", 0, number, msg, Form::Card(&card));
+            self.push(
+                origin,
+                MessageKind::Reply,
+                0,
+                number,
+                msg,
+                Form::Card(&card),
+            );
         }
         for room in rooms.iter().filter(|r| origin.is_none_or(|o| r.id != o.id)) {
             match room.role {
-                RoomRole::WarRoom => {
-                    self.push(room, "broadcast", priority, number, msg, Form::Card(&card))
-                }
+                RoomRole::WarRoom => self.push(
+                    room,
+                    MessageKind::Broadcast,
+                    priority,
+                    number,
+                    msg,
+                    Form::Card(&card),
+                ),
                 RoomRole::Announce => {
                     if let Some(public) = reply::announcement(incident, event, self.now) {
-                        self.push(room, "broadcast", priority, number, &public, Form::Plain);
+                        self.push(
+                            room,
+                            MessageKind::Broadcast,
+                            priority,
+                            number,
+                            &public,
+                            Form::Plain,
+                        );
                     }
                 }
             }

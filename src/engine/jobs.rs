@@ -15,7 +15,7 @@ use super::plan::JobPayload;
 use super::room::{Room, RoomRole};
 use super::unit::{Guard, Unit};
 use super::{EngineError, reply};
-use crate::store::{Checklist, ChecklistItem, JobRow, StoreError};
+use crate::store::{Checklist, ChecklistItem, JobKind, JobRow, MessageKind, StoreError, Topic};
 
 /// The name jobs sign the timeline with.
 pub const SCHEDULER_ACTOR: &str = "runroom";
@@ -34,7 +34,7 @@ impl super::Engine {
     /// Fires one claimed job. On `Err` nothing was written; the job is retried once its
     /// claim is released or its lease ends.
     pub async fn fire_job(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
-        let span = tracing::debug_span!("job", key = %job.key, kind = %job.kind);
+        let span = tracing::debug_span!("job", key = %job.key, kind = job.kind.as_str());
         self.fire_job_in(job, worker).instrument(span).await
     }
 
@@ -71,7 +71,7 @@ impl super::Engine {
         // Every job plans what comes after it (or cancels nothing): the scheduler looks again.
         unit.planned_jobs = true;
         let messages = self.commit(unit).await?;
-        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.clone()).increment(1);
+        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.as_str()).increment(1);
         tracing::debug!(
             messages = messages.len(),
             late = late.is_some(),
@@ -111,12 +111,19 @@ impl super::Engine {
         if !incident.is_open() || waited_for != Some(due.timestamp_millis()) {
             return Ok(());
         }
-        out.topic = Some("reminder");
+        out.topic = Some(Topic::Reminder);
         let now = out.now();
         let msg = reply::update_reminder(&incident, due, now);
         let priority = incident.severity.number();
         for room in self.war_rooms() {
-            out.push(room, "broadcast", priority, Some(number), &msg, Form::Plain);
+            out.push(
+                room,
+                MessageKind::Broadcast,
+                priority,
+                Some(number),
+                &msg,
+                Form::Plain,
+            );
         }
         let next_due = self.policies.update_due(incident.severity, now);
         let next = Incident {
@@ -205,9 +212,9 @@ impl super::Engine {
             list.id = tx.insert_checklist(&list).await?;
             reply::checklist_posted(&list)
         };
-        out.topic = Some("reminder");
+        out.topic = Some(Topic::Reminder);
         for room in self.rooms_named(&schedule.rooms) {
-            out.push(room, "broadcast", 3, None, &msg, Form::Plain);
+            out.push(room, MessageKind::Broadcast, 3, None, &msg, Form::Plain);
         }
         if let Some(next) = schedule.next_after(now.max(due)) {
             let payload = JobPayload::Schedule {
@@ -247,9 +254,9 @@ impl super::Engine {
             preview: false,
         };
         let msg = oncall::handoff_summary(&self.policies, &input);
-        out.topic = Some("reminder");
+        out.topic = Some(Topic::Reminder);
         for room in self.rooms_named(&rotation.rooms) {
-            out.push(room, "broadcast", 2, None, &msg, Form::Plain);
+            out.push(room, MessageKind::Broadcast, 2, None, &msg, Form::Plain);
         }
         tx.hand_over_notes(&rotation.id, now).await?;
         let next = rotation.shift_at(now.max(at)).ends;
@@ -271,7 +278,7 @@ impl super::Engine {
         let now = unit.out.now();
         let tx = &mut *unit.tx;
         let mut planned: Vec<String> = Vec::new();
-        for kind in ["schedule", "handoff"] {
+        for kind in [JobKind::Schedule, JobKind::Handoff] {
             for job in tx.active_jobs(kind).await? {
                 let current = match JobPayload::decode(&job.payload) {
                     Some(JobPayload::Schedule { schedule, spec }) => self

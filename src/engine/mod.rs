@@ -41,7 +41,8 @@ use self::room::{Inbound, Origin, Room, RoomRef, RoomRole};
 use self::unit::{Guard, Unit};
 use crate::i18n::{I18n, Lang};
 use crate::store::{
-    Checklist, HandoffNote, NewOutbound, OncallOverride, Store, StoreError, StoreTx,
+    Checklist, HandoffNote, JobKind, MessageKind, NewOutbound, OncallOverride, Store, StoreError,
+    StoreTx,
 };
 
 /// How many timeline entries `show` includes, and the most `timeline` prints.
@@ -438,10 +439,10 @@ impl Engine {
         }
         let subject = plan::incident_subject(stored.number);
         if plan.replan_reminder {
-            tx.cancel_jobs(&subject, "reminder").await?;
+            tx.cancel_jobs(&subject, JobKind::Reminder).await?;
         }
         if plan.replan_escalation {
-            tx.cancel_jobs(&subject, "escalation").await?;
+            tx.cancel_jobs(&subject, JobKind::Escalation).await?;
         }
         tx.schedule_jobs(&plan.jobs(stored.number), now).await?;
         unit.planned_jobs = true;
@@ -496,7 +497,7 @@ impl Engine {
             for (_, room) in self.direct_rooms.iter().filter(|(id, _)| id == person) {
                 out.push(
                     room,
-                    "page",
+                    MessageKind::Page,
                     0,
                     Some(incident.number),
                     &msg,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::incident::{Event, Incident};
 use super::policy::Policies;
-use crate::store::NewJob;
+use crate::store::{JobKind, NewJob};
 
 /// What a job does; stored as its payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,12 +23,12 @@ pub enum JobPayload {
 }
 
 impl JobPayload {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> JobKind {
         match self {
-            Self::Reminder { .. } => "reminder",
-            Self::Escalation { .. } => "escalation",
-            Self::Schedule { .. } => "schedule",
-            Self::Handoff { .. } => "handoff",
+            Self::Reminder { .. } => JobKind::Reminder,
+            Self::Escalation { .. } => JobKind::Escalation,
+            Self::Schedule { .. } => JobKind::Schedule,
+            Self::Handoff { .. } => JobKind::Handoff,
         }
     }
 
@@ -54,7 +54,7 @@ impl JobPayload {
             Self::Handoff { rotation, .. } => format!("handoff:{rotation}:{when}"),
         };
         NewJob {
-            kind: self.kind().to_string(),
+            kind: self.kind(),
             key,
             subject: self.subject(),
             due_at: due,

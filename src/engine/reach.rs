@@ -137,7 +137,7 @@ pub async fn render(
                 && let std::collections::hash_map::Entry::Vacant(slot) =
                     names.entry((on, user.to_string()))
             {
-                slot.insert(tx.person_name(on.as_str(), user).await?);
+                slot.insert(tx.person_name(on, user).await?);
             }
         }
     }

@@ -9,7 +9,7 @@ use super::room::{Inbound, Room, RoomRole};
 use super::unit::Guard;
 use super::{Engine, EngineError};
 use crate::i18n::Msg;
-use crate::store::NewOutbound;
+use crate::store::{MessageKind, NewOutbound};
 
 /// Relayed chatter goes after replies (someone waits for those) and before broadcasts.
 const RELAY_PRIORITY: i64 = 1;
@@ -32,24 +32,25 @@ impl Engine {
         };
         let now = unit.out.now();
         let author = &inbound.origin.author;
-        let row = |room: &Room, chat: &str, kind: &str, text: String, incident: Option<i64>| {
-            NewOutbound {
-                idempotency_key: String::new(),
-                room_id: room.id.clone(),
-                platform: room.platform.as_str().to_string(),
-                chat: chat.to_string(),
-                thread: None,
-                kind: kind.to_string(),
-                language: unit.out.language_of(room),
-                text,
-                rich: None,
-                incident,
-                priority: RELAY_PRIORITY,
-                created_at: now,
-                recipient: None,
-                topic: None,
-            }
-        };
+        let row =
+            |room: &Room, chat: &str, kind: MessageKind, text: String, incident: Option<i64>| {
+                NewOutbound {
+                    idempotency_key: String::new(),
+                    room_id: room.id.clone(),
+                    platform: room.platform,
+                    chat: chat.to_string(),
+                    thread: None,
+                    kind,
+                    language: unit.out.language_of(room),
+                    text,
+                    rich: None,
+                    incident,
+                    priority: RELAY_PRIORITY,
+                    created_at: now,
+                    recipient: None,
+                    topic: None,
+                }
+            };
 
         let relayed = unit.out.render(
             &origin,
@@ -61,7 +62,7 @@ impl Engine {
             .members
             .iter()
             .filter(|m| **m != author.id)
-            .map(|member| row(&origin, member, "relay", relayed.clone(), None))
+            .map(|member| row(&origin, member, MessageKind::Relay, relayed.clone(), None))
             .collect();
 
         // Commands are heard through their effects (the engine broadcasts those); chatter is
@@ -91,7 +92,7 @@ impl Engine {
                     })
                     .map(|room| {
                         let text = unit.out.render(room, &mirror);
-                        row(room, &room.chat, "mirror", text, Some(incident))
+                        row(room, &room.chat, MessageKind::Mirror, text, Some(incident))
                     }),
             );
         }

@@ -27,16 +27,15 @@ impl Platform {
         }
     }
 
-    /// The platform a stored or configured name means.
+    /// The platform a name (as [`Platform::as_str`] gives it) stands for.
     pub fn parse(raw: &str) -> Option<Platform> {
-        [
-            Platform::Console,
-            Platform::Slack,
-            Platform::Whatsapp,
-            Platform::Telegram,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == raw)
+        match raw {
+            "console" => Some(Platform::Console),
+            "slack" => Some(Platform::Slack),
+            "whatsapp" => Some(Platform::Whatsapp),
+            "telegram" => Some(Platform::Telegram),
+            _ => None,
+        }
     }
 }
 

@@ -82,9 +82,7 @@ impl Engine {
         let mut messages = out.messages;
         let mut names = HashMap::new();
         for m in &mut messages {
-            let Some(platform) = crate::engine::room::Platform::parse(&m.platform) else {
-                continue;
-            };
+            let platform = m.platform;
             let mut texts: Vec<&mut String> = vec![&mut m.text];
             if let Some(rich) = &mut m.rich {
                 texts.push(&mut rich.title);

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use crate::outbox::SendingMode;
 use crate::outbox::worker::MODE_KEY;
-use crate::store::StoreError;
+use crate::store::{OutboxState, StoreError};
 
 pub const TOKEN_ENV: &str = "RUNROOM_ADMIN_TOKEN";
 
@@ -124,13 +124,20 @@ async fn outbox_stats(State(state): State<AppState>) -> Result<Response, AdminEr
 }
 
 async fn dead_letters(State(state): State<AppState>) -> Result<Response, AdminError> {
-    Ok(Json(state.engine.store().outbox_in_state("dead", 500).await?).into_response())
+    Ok(Json(
+        state
+            .engine
+            .store()
+            .outbox_in_state(OutboxState::Dead, 500)
+            .await?,
+    )
+    .into_response())
 }
 
 async fn retry(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AdminError> {
     let store = state.engine.store();
     if store.retry_dead(id, chrono::Utc::now()).await? {
-        return Ok(Json(json!({ "id": id, "state": "pending" })).into_response());
+        return Ok(Json(json!({ "id": id, "state": OutboxState::Pending })).into_response());
     }
     match store.outbox_row(id).await? {
         None => Err(AdminError::NotFound),

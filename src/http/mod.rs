@@ -14,6 +14,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::engine::Engine;
+use crate::store::OutboxState;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -90,13 +91,16 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
         Ok(stats) => {
             let now = chrono::Utc::now();
             for s in &stats {
-                let labels = [("platform", s.platform.clone()), ("state", s.state.clone())];
+                let labels = [
+                    ("platform", s.platform.as_str()),
+                    ("state", s.state.as_str()),
+                ];
                 metrics::gauge!("runroom_outbox_messages", &labels).set(s.count as f64);
-                if s.state == "pending" {
+                if s.state == OutboxState::Pending {
                     let age = s
                         .oldest_created_at
                         .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
-                    metrics::gauge!("runroom_outbox_oldest_pending_seconds", "platform" => s.platform.clone()).set(age);
+                    metrics::gauge!("runroom_outbox_oldest_pending_seconds", "platform" => s.platform.as_str()).set(age);
                 }
             }
         }

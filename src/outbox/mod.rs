@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::config::{OutboxConfig, PlatformLimits, SendingMode};
 pub use self::worker::Worker;
+use crate::engine::room::Platform;
 use crate::store::OutboxRow;
 
 /// A platform-neutral rich form of a message, which each platform renders natively (a Block Kit
@@ -83,8 +84,8 @@ impl SendError {
 /// classify its errors; pacing, retries and bookkeeping are the worker's.
 #[async_trait]
 pub trait Sender: Send + Sync {
-    /// The platform name the rows carry (`slack`, `whatsapp`, `telegram`, `console`).
-    fn platform(&self) -> &'static str;
+    /// The platform whose rows it sends.
+    fn platform(&self) -> Platform;
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError>;
 
     /// Runs once a sent row's platform id is recorded. A platform whose delivery reports can

@@ -18,6 +18,7 @@ use super::config::{OutboxConfig, SendingMode};
 use super::pacing::Pacer;
 use super::{SendError, Sender};
 use crate::engine::clock::Clock;
+use crate::engine::room::Platform;
 use crate::store::{Completion, OutboxRow, Store, StoreError};
 
 /// The settings key under which the sending mode is stored (shared by every replica).
@@ -58,7 +59,7 @@ impl Round {
 /// Pacers and breakers, shared by the workers of one process.
 #[derive(Default)]
 pub struct Shared {
-    platforms: Mutex<HashMap<&'static str, PlatformState>>,
+    platforms: Mutex<HashMap<Platform, PlatformState>>,
 }
 
 struct PlatformState {
@@ -181,14 +182,14 @@ impl Worker {
         wait.max(Duration::from_millis(5))
     }
 
-    fn with_state<T>(&self, platform: &'static str, f: impl FnOnce(&mut PlatformState) -> T) -> T {
+    fn with_state<T>(&self, platform: Platform, f: impl FnOnce(&mut PlatformState) -> T) -> T {
         let mut all = self
             .shared
             .platforms
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         let state = all.entry(platform).or_insert_with(|| PlatformState {
-            pacer: Pacer::new(&self.config.limits_for(platform)),
+            pacer: Pacer::new(&self.config.limits_for(platform.as_str())),
             breaker: Breaker::new(
                 self.config.breaker_threshold,
                 Duration::from_secs(self.config.breaker_cool_down_seconds),
@@ -199,12 +200,13 @@ impl Worker {
 
     async fn hold(
         &self,
-        platform: &'static str,
+        platform: Platform,
         now: DateTime<Utc>,
         reason: &'static str,
     ) -> Result<Round, StoreError> {
         let held = self.store.hold_outbox(platform, now, reason).await?;
         if held > 0 {
+            let platform = platform.as_str();
             metrics::counter!("runroom_outbox_skipped_total", "platform" => platform, "reason" => reason).increment(held);
             tracing::info!(platform, reason, held, "outbox messages held back");
         }
@@ -217,10 +219,10 @@ impl Worker {
     /// How many rows the send limits still allow now (`None`: held, with the reason).
     async fn allowance(
         &self,
-        platform: &'static str,
+        platform: Platform,
         now: DateTime<Utc>,
     ) -> Result<Result<i64, &'static str>, StoreError> {
-        let limits = self.config.limits_for(platform);
+        let limits = self.config.limits_for(platform.as_str());
         let mut allowed = i64::from(self.config.batch);
         if limits.daily_limit > 0 {
             let midnight = now
@@ -255,7 +257,7 @@ impl Worker {
         let platform = sender.platform();
         let now = self.clock.now();
         // The switches guard the chat platforms; the local terminal always gets its answers.
-        let mode = if platform == "console" {
+        let mode = if platform == Platform::Console {
             SendingMode::Live
         } else {
             mode
@@ -281,7 +283,7 @@ impl Worker {
         if mode == SendingMode::DryRun {
             for row in rows {
                 round.add(&self.finish(&row, Completion::DryRun).await?);
-                metrics::counter!("runroom_outbox_dry_run_total", "platform" => platform)
+                metrics::counter!("runroom_outbox_dry_run_total", "platform" => platform.as_str())
                     .increment(1);
             }
             return Ok(round);
@@ -307,7 +309,7 @@ impl Worker {
                 // key starts with the command's or job's own key, which ties the send to it.
                 let span = tracing::debug_span!(
                     "send",
-                    platform = %row.message.platform,
+                    platform = row.message.platform.as_str(),
                     room = %row.message.room_id,
                     incident = row.message.incident,
                     key = %row.message.idempotency_key,
@@ -366,7 +368,7 @@ impl Worker {
         }
         let started = Instant::now();
         let result = sender.send(row).await;
-        metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform)
+        metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform.as_str())
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
         match result {
@@ -412,7 +414,7 @@ impl Worker {
     /// Records how an attempt ended; the returned round counts this one row.
     async fn finish(&self, row: &OutboxRow, completion: Completion) -> Result<Round, StoreError> {
         let mut round = Round::default();
-        let platform = row.message.platform.clone();
+        let platform = row.message.platform.as_str();
         let held = self
             .store
             .finish_outbox(row.id, &self.id, &completion, self.clock.now())

@@ -42,8 +42,8 @@ impl ConsoleSender {
 
 #[async_trait]
 impl Sender for ConsoleSender {
-    fn platform(&self) -> &'static str {
-        Platform::Console.as_str()
+    fn platform(&self) -> Platform {
+        Platform::Console
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
@@ -155,13 +155,10 @@ where
             Ok(Outcome::Handled { messages, .. }) => {
                 deliver(worker).await?;
                 let lang = current_language(&engine, &room).await;
-                for m in messages
-                    .iter()
-                    .filter(|m| m.platform != Platform::Console.as_str())
-                {
+                for m in messages.iter().filter(|m| m.platform != Platform::Console) {
                     let header = Msg::new("console-other-room")
                         .text("room", m.room_id.clone())
-                        .text("platform", m.platform.clone())
+                        .text("platform", m.platform.as_str())
                         .text("language", m.language.as_str());
                     say(&output, &engine.i18n().render(lang, room.timezone, &header)).await?;
                     say(&output, &indent(&m.text)).await?;

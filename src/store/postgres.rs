@@ -1,24 +1,29 @@
 //! Postgres, for teams that run several replicas: the same schema semantics as SQLite, row locks
-//! (`FOR UPDATE`) where a decision reads what it is about to change.
+//! (`FOR UPDATE`) where a decision reads what it is about to change, and `FOR UPDATE SKIP LOCKED`
+//! where workers claim outbox rows and jobs.
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::sql::{self, embedded_migrations, sql_store};
-use super::{
-    CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, HandoffNote, JobRow,
-    NewJob, NewOutbound, OncallOverride, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
-};
-use crate::engine::incident::{Incident, TimelineEntry};
-use crate::i18n::Lang;
+use super::contacts::contact_sql;
+use super::incidents::incident_sql;
+use super::jobs::job_sql;
+use super::oncall::oncall_sql;
+use super::outbox::outbox_sql;
+use super::settings::settings_sql;
+use super::sql::embedded_migrations;
+use super::{Store, StoreResult, StoreTx};
 
 /// The Postgres store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
 }
+
+/// One decision's transaction on Postgres.
+pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
     embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler")
@@ -47,11 +52,48 @@ impl PgStore {
     }
 }
 
-sql_store!(
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
+        Ok(Box::new(PgTx(self.begin_tx().await?)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StoreTx for PgTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+}
+
+incident_sql!(PgStore, PgTx, sqlx::Postgres, lock = " FOR UPDATE");
+outbox_sql!(
     PgStore,
     PgTx,
     sqlx::Postgres,
-    backend = "postgres",
-    lock = " FOR UPDATE",
     skip_locked = " FOR UPDATE SKIP LOCKED"
 );
+job_sql!(
+    PgStore,
+    PgTx,
+    sqlx::Postgres,
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+);
+contact_sql!(PgStore, PgTx, sqlx::Postgres);
+settings_sql!(PgStore, PgTx, sqlx::Postgres);
+oncall_sql!(PgTx, sqlx::Postgres, lock = " FOR UPDATE");

@@ -1,27 +1,32 @@
 //! The embedded default: one SQLite file (created on first run) in WAL mode with a busy timeout,
-//! so the console, the server and `runroom incidents` can share it.
+//! so the console, the server and `runroom incidents` can share it. Its transactions start with
+//! `BEGIN IMMEDIATE`; no statement needs a row lock.
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::sql::{self, embedded_migrations, sql_store};
-use super::{
-    CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, HandoffNote, JobRow,
-    NewJob, NewOutbound, OncallOverride, OutboxRow, OutboxStat, Store, StoreResult, StoreTx,
-};
-use crate::engine::incident::{Incident, TimelineEntry};
-use crate::i18n::Lang;
+use super::contacts::contact_sql;
+use super::incidents::incident_sql;
+use super::jobs::job_sql;
+use super::oncall::oncall_sql;
+use super::outbox::outbox_sql;
+use super::settings::settings_sql;
+use super::sql::embedded_migrations;
+use super::{Store, StoreResult, StoreTx};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
 }
+
+/// One decision's transaction on SQLite.
+pub struct SqliteTx(sqlx::Transaction<'static, sqlx::Sqlite>);
 
 fn migrator() -> sqlx::migrate::Migrator {
     embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler")
@@ -57,11 +62,39 @@ impl SqliteStore {
     }
 }
 
-sql_store!(
-    SqliteStore,
-    SqliteTx,
-    sqlx::Sqlite,
-    backend = "sqlite",
-    lock = "",
-    skip_locked = ""
-);
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
+        Ok(Box::new(SqliteTx(self.begin_tx().await?)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StoreTx for SqliteTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+}
+
+// SQLite's writer holds the database lock for the whole transaction: no row locks to add.
+incident_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, lock = "");
+outbox_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
+job_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
+contact_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
+settings_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
+oncall_sql!(SqliteTx, sqlx::Sqlite, lock = "");

@@ -18,8 +18,9 @@ use slack_morphism::prelude::{
 };
 
 use super::{SlackHttpClient, blocks};
+use crate::engine::room::Platform;
 use crate::outbox::{Delivered, Rich, SendError, Sender};
-use crate::store::{CardRef, OutboxRow, Store};
+use crate::store::{CardRef, MessageKind, OutboxRow, Store};
 
 /// Slack's errors that another attempt can fix.
 const RETRYABLE_CODES: &[&str] = &[
@@ -139,7 +140,7 @@ impl SlackSender {
             |e: crate::store::StoreError| SendError::retryable(format!("database: {e}"));
         let card = self
             .store
-            .card("slack", channel, incident)
+            .card(Platform::Slack, channel, incident)
             .await
             .map_err(store_error)?;
         match card {
@@ -158,7 +159,13 @@ impl SlackSender {
                         ..card.clone()
                     };
                     self.store
-                        .save_card("slack", channel, incident, &shown, chrono::Utc::now())
+                        .save_card(
+                            Platform::Slack,
+                            channel,
+                            incident,
+                            &shown,
+                            chrono::Utc::now(),
+                        )
                         .await
                         .map_err(store_error)?;
                 }
@@ -171,7 +178,13 @@ impl SlackSender {
                     outbox_id: row.id,
                 };
                 self.store
-                    .save_card("slack", channel, incident, &card, chrono::Utc::now())
+                    .save_card(
+                        Platform::Slack,
+                        channel,
+                        incident,
+                        &card,
+                        chrono::Utc::now(),
+                    )
                     .await
                     .map_err(store_error)?;
                 // Pinning is a convenience: a failure is logged, the card stands.
@@ -195,8 +208,8 @@ impl SlackSender {
 
 #[async_trait]
 impl Sender for SlackSender {
-    fn platform(&self) -> &'static str {
-        "slack"
+    fn platform(&self) -> Platform {
+        Platform::Slack
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
@@ -224,10 +237,10 @@ impl Sender for SlackSender {
             }
             // Relayed chatter from a WhatsApp roster goes into the incident card's thread, once
             // the card is up; before that, into the channel.
-            (None, Some(incident)) if m.kind == "mirror" => {
+            (None, Some(incident)) if m.kind == MessageKind::Mirror => {
                 let card = self
                     .store
-                    .card("slack", &m.chat, incident)
+                    .card(Platform::Slack, &m.chat, incident)
                     .await
                     .map_err(|e| SendError::retryable(format!("database: {e}")))?;
                 let thread = card.map(|c| c.message_id).or_else(|| m.thread.clone());

@@ -10,7 +10,7 @@ use std::time::Duration;
 use slack_morphism::prelude::{SlackApiToken, SlackApiUsersInfoRequest, SlackUser, SlackUserId};
 
 use super::SlackHttpClient;
-use crate::engine::room::Inbound;
+use crate::engine::room::{Inbound, Platform};
 use crate::engine::text::mention_tokens;
 use crate::store::Store;
 
@@ -76,7 +76,7 @@ impl People {
         if let Some(name) = self.cached(user_id) {
             return Ok(name);
         }
-        if let Some(name) = self.store.person_name("slack", user_id).await? {
+        if let Some(name) = self.store.person_name(Platform::Slack, user_id).await? {
             self.remember(user_id, &name);
             return Ok(name);
         }
@@ -87,7 +87,7 @@ impl People {
             .map_err(|_| anyhow::anyhow!("users.info timed out"))??;
         let name = display_name(&response.user).unwrap_or_else(|| user_id.to_string());
         self.store
-            .save_person("slack", user_id, &name, chrono::Utc::now())
+            .save_person(Platform::Slack, user_id, &name, chrono::Utc::now())
             .await?;
         self.remember(user_id, &name);
         Ok(name)

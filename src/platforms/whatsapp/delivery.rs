@@ -5,16 +5,21 @@
 //! sender learns the wamid ([`crate::outbox::Sender::after_sent`]), so no report is lost to the race.
 
 use super::outbound::WINDOW_CLOSED;
+use crate::engine::room::Platform;
 use crate::engine::unit::Guard;
 use crate::engine::{Engine, EngineError};
-use crate::store::DeliveryReport;
+use crate::store::{DeliveryReport, DeliveryStatus, MessageKind};
 
 /// Keeps and applies a report; `true` when it queued the message again as a template.
 pub async fn apply(engine: &Engine, report: &DeliveryReport) -> Result<bool, EngineError> {
-    let Some(row) = engine.store().record_delivery("whatsapp", report).await? else {
+    let Some(row) = engine
+        .store()
+        .record_delivery(Platform::Whatsapp, report)
+        .await?
+    else {
         return Ok(false);
     };
-    if report.status != "failed" {
+    if report.status != DeliveryStatus::Failed {
         return Ok(false);
     }
     tracing::warn!(
@@ -23,20 +28,20 @@ pub async fn apply(engine: &Engine, report: &DeliveryReport) -> Result<bool, Eng
         error = report.error.as_deref().unwrap_or_default(),
         "WhatsApp could not deliver a message"
     );
-    if report.error_code != Some(WINDOW_CLOSED) || row.message.kind == "template" {
+    if report.error_code != Some(WINDOW_CLOSED) || row.message.kind == MessageKind::Template {
         return Ok(false);
     }
     let mut again = row.message.clone();
     // The key makes a redelivered report, the sender's second look, or a second replica queue
     // it only once; a template is never queued again.
     again.idempotency_key = format!("{}#template", row.message.idempotency_key);
-    again.kind = "template".into();
+    again.kind = MessageKind::Template;
     again.created_at = report.at;
     let Some(mut unit) = engine.begin(Guard::Unguarded).await? else {
         return Ok(false);
     };
     unit.tx
-        .close_contact_window("whatsapp", &row.message.chat, report.at)
+        .close_contact_window(Platform::Whatsapp, &row.message.chat, report.at)
         .await?;
     unit.out.messages.push(again);
     engine.commit(unit).await?;
@@ -53,7 +58,7 @@ pub async fn close_window(
 ) -> Result<(), EngineError> {
     if let Some(mut unit) = engine.begin(Guard::Unguarded).await? {
         unit.tx
-            .close_contact_window("whatsapp", address, at)
+            .close_contact_window(Platform::Whatsapp, address, at)
             .await?;
         engine.commit(unit).await?;
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::phone;
 use crate::engine::command::button_command;
 pub use crate::engine::room::Input;
-use crate::store::DeliveryReport;
+use crate::store::{DeliveryReport, DeliveryStatus};
 
 /// One thing a delivery told us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,8 @@ struct TemplateButton {
 #[derive(Deserialize)]
 struct RawStatus {
     id: String,
-    status: String,
+    /// A status runroom does not track makes the item odd, so it is skipped.
+    status: DeliveryStatus,
     #[serde(default)]
     timestamp: String,
     #[serde(default)]
@@ -281,7 +282,7 @@ mod tests {
         let Event::Status(status) = &events[3] else {
             panic!("{events:?}")
         };
-        assert_eq!(status.status, "failed");
+        assert_eq!(status.status, DeliveryStatus::Failed);
         assert_eq!(status.error_code, Some(131047));
         assert!(
             status

@@ -154,7 +154,7 @@ impl Inbox {
                 && let Some(mut unit) = self.engine.begin(Guard::Unguarded).await?
             {
                 unit.tx
-                    .record_contact("whatsapp", address, seen_as, inbound.received_at)
+                    .record_contact(Platform::Whatsapp, address, seen_as, inbound.received_at)
                     .await?;
                 self.engine.commit(unit).await?;
             }

@@ -23,6 +23,7 @@ use serde::Deserialize;
 pub use self::phone::redact_numbers;
 pub use self::wire::{WhatsappReach, wire};
 use crate::i18n::Lang;
+use crate::store::Topic;
 
 /// The Graph API access token, read from the environment only.
 pub const TOKEN_ENV: &str = "RUNROOM_WHATSAPP_TOKEN";
@@ -80,19 +81,19 @@ impl Default for Templates {
 }
 
 impl Templates {
-    /// The template for a message's topic (`None` and unknown topics: `update`).
-    pub fn name(&self, topic: Option<&str>) -> &str {
-        match topic {
-            Some("alert") => &self.alert,
-            Some("reminder") => &self.reminder,
-            Some("page") => &self.page,
-            _ => &self.update,
+    /// The template for a message's topic (`None`: `update`).
+    pub fn name(&self, topic: Option<Topic>) -> &str {
+        match topic.unwrap_or(Topic::Update) {
+            Topic::Alert => &self.alert,
+            Topic::Reminder => &self.reminder,
+            Topic::Page => &self.page,
+            Topic::Update => &self.update,
         }
     }
 
     /// Whether the topic's template has the quick-reply "Ack" button.
-    pub fn has_ack_button(topic: Option<&str>) -> bool {
-        matches!(topic, Some("alert" | "page"))
+    pub fn has_ack_button(topic: Option<Topic>) -> bool {
+        matches!(topic, Some(Topic::Alert | Topic::Page))
     }
 
     /// Meta's language code for a room language.

@@ -15,8 +15,9 @@ use super::evolution::EvolutionClient;
 use super::phone::{self, redact_numbers};
 use super::{RoomKind, Templates, WhatsappConfig};
 use crate::engine::Engine;
+use crate::engine::room::Platform;
 use crate::outbox::{Delivered, Rich, SendError, Sender};
-use crate::store::OutboxRow;
+use crate::store::{MessageKind, OutboxRow};
 
 /// The longest text body the Cloud API accepts.
 const MAX_BODY_CHARS: usize = 4096;
@@ -261,7 +262,7 @@ impl WhatsappSender {
     /// The topic's pre-approved template in the row's language.
     fn template(&self, row: &OutboxRow) -> Value {
         let m = &row.message;
-        let topic = m.topic.as_deref();
+        let topic = m.topic;
         let (headline, details) = template_parameters(&m.text, m.rich.as_ref());
         let mut components = vec![json!({
             "type": "body",
@@ -378,7 +379,7 @@ impl WhatsappSender {
         let contact = self
             .engine
             .store()
-            .contact("whatsapp", &m.chat)
+            .contact(Platform::Whatsapp, &m.chat)
             .await
             .map_err(|e| SendError::retryable(redact_numbers(&format!("database: {e}"))))?;
         // A reply goes where WhatsApp knows the person (an older Brazilian account has no ninth
@@ -389,8 +390,8 @@ impl WhatsappSender {
             (None, false) => phone::wa_id(&m.chat),
         };
         let now = self.engine.clock().now();
-        let window_open =
-            m.kind != "template" && contact.is_some_and(|c| now - c.last_inbound_at < self.window);
+        let window_open = m.kind != MessageKind::Template
+            && contact.is_some_and(|c| now - c.last_inbound_at < self.window);
         if window_open {
             match self
                 .post(graph, &to, group, self.free_form(row, kind))
@@ -430,8 +431,8 @@ fn delivered(id: String) -> Delivered {
 
 #[async_trait]
 impl Sender for WhatsappSender {
-    fn platform(&self) -> &'static str {
-        "whatsapp"
+    fn platform(&self) -> Platform {
+        Platform::Whatsapp
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
@@ -456,7 +457,7 @@ impl Sender for WhatsappSender {
             if let Some(report) = self
                 .engine
                 .store()
-                .delivery_report("whatsapp", platform_message_id)
+                .delivery_report(Platform::Whatsapp, platform_message_id)
                 .await?
             {
                 super::delivery::apply(&self.engine, &report).await?;

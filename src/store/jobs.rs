@@ -1,0 +1,249 @@
+//! Durable jobs (update reminders, escalation steps, schedules, handoffs): planned and cancelled
+//! inside a decision, claimed under a lease and completed in the transaction of their effects.
+//! `job_sql!` stamps the statements onto each backend's types.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::sql::from_millis;
+use super::{JobKind, JobRow, JobState, NewJob, StoreResult};
+
+/// Jobs outside a decision: claimed, failed, and listed for the operators.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Claims up to `limit` jobs for `worker` until `now + lease`: pending ones whose time has
+    /// come and running ones whose lease ended (their process died). Earliest due first.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<JobRow>>;
+    /// A claimed job failed: try it again at `retry_at`, or give it up ([`JobState::Dead`]) when
+    /// `None`.
+    /// `false` when `worker` no longer holds it.
+    async fn fail_job(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
+    /// When the next job may be claimed (a pending job's time or a lease's end).
+    async fn next_job_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Jobs in one state, earliest due first.
+    async fn jobs_in_state(&self, state: JobState, limit: i64) -> StoreResult<Vec<JobRow>>;
+    async fn job(&self, key: &str) -> StoreResult<Option<JobRow>>;
+}
+
+/// Jobs inside one decision's transaction.
+#[async_trait]
+pub trait JobTx: Send {
+    /// Plans jobs; an occurrence planned before is left as it is, unless it was cancelled (a
+    /// re-plan back to the same time revives it).
+    async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Cancels the pending jobs of a kind about a subject; returns how many.
+    async fn cancel_jobs(&mut self, subject: &str, kind: JobKind) -> StoreResult<u64>;
+    /// Pending and running jobs of a kind.
+    async fn active_jobs(&mut self, kind: JobKind) -> StoreResult<Vec<JobRow>>;
+    /// Marks a claimed job done with the effects written in this transaction; `false` (and
+    /// the caller rolls back) when `worker` no longer holds it.
+    async fn complete_job(
+        &mut self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+}
+
+/// The job columns every read selects.
+macro_rules! job_columns {
+    () => {
+        "id, kind, key, subject, due_at, payload, state, attempts, fired_at, last_error"
+    };
+}
+pub(super) use job_columns;
+
+/// A job row as selected with [`job_columns!`].
+pub(super) type RawJob = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+pub(super) fn decode_job(row: RawJob) -> StoreResult<JobRow> {
+    let (id, kind, key, subject, due_at, payload, state, attempts, fired_at, last_error) = row;
+    Ok(JobRow {
+        id,
+        kind: JobKind::parse(&kind)?,
+        key,
+        subject,
+        due_at: from_millis(due_at)?,
+        payload,
+        state: JobState::parse(&state)?,
+        attempts,
+        fired_at: fired_at.map(from_millis).transpose()?,
+        last_error,
+    })
+}
+
+/// Implements [`JobStore`] and [`JobTx`] for one backend's store and transaction types.
+/// `$skip_locked` is appended to the choice of jobs to claim (`FOR UPDATE SKIP LOCKED` on
+/// Postgres, so concurrent schedulers take different jobs; on SQLite the single UPDATE statement
+/// is atomic by itself).
+macro_rules! job_sql {
+    ($Store:ident, $Tx:ident, $Db:ty, skip_locked = $skip_locked:literal) => {
+        mod job_sql {
+            use chrono::{DateTime, Utc};
+
+            use super::{$Store, $Tx};
+            use $crate::store::jobs::{decode_job, job_columns, JobStore, JobTx, RawJob};
+            use $crate::store::sql;
+            use $crate::store::{JobKind, JobRow, JobState, NewJob, StoreResult};
+
+            #[async_trait::async_trait]
+            impl JobTx for $Tx {
+                async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()> {
+                    for job in jobs {
+                        sqlx::query(
+                            "INSERT INTO jobs (kind, key, subject, due_at, run_after, payload, created_at) \
+                             VALUES ($1, $2, $3, $4, $4, $5, $6) ON CONFLICT (key) DO UPDATE \
+                             SET state = 'pending', attempts = 0, payload = $5, run_after = $4, last_error = NULL \
+                             WHERE jobs.state = 'cancelled'",
+                        )
+                        .bind(job.kind.as_str())
+                        .bind(&job.key)
+                        .bind(&job.subject)
+                        .bind(sql::millis(job.due_at))
+                        .bind(&job.payload)
+                        .bind(sql::millis(now))
+                        .execute(&mut *self.0)
+                        .await?;
+                    }
+                    Ok(())
+                }
+
+                async fn cancel_jobs(&mut self, subject: &str, kind: JobKind) -> StoreResult<u64> {
+                    let done = sqlx::query(
+                        "UPDATE jobs SET state = 'cancelled' WHERE subject = $1 AND kind = $2 AND state = 'pending'",
+                    )
+                    .bind(subject)
+                    .bind(kind.as_str())
+                    .execute(&mut *self.0)
+                    .await?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn active_jobs(&mut self, kind: JobKind) -> StoreResult<Vec<JobRow>> {
+                    let rows: Vec<RawJob> = sqlx::query_as(concat!(
+                        "SELECT ", job_columns!(), " FROM jobs WHERE kind = $1 AND state IN ('pending', 'running') \
+                         ORDER BY due_at, id"
+                    ))
+                    .bind(kind.as_str())
+                    .fetch_all(&mut *self.0)
+                    .await?;
+                    rows.into_iter().map(decode_job).collect()
+                }
+
+                async fn complete_job(&mut self, id: i64, worker: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE jobs SET state = 'done', fired_at = $3, lease_until = NULL \
+                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'",
+                    )
+                    .bind(id)
+                    .bind(worker)
+                    .bind(sql::millis(now))
+                    .execute(&mut *self.0)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl JobStore for $Store {
+                async fn claim_jobs(
+                    &self,
+                    worker: &str,
+                    now: DateTime<Utc>,
+                    lease: std::time::Duration,
+                    limit: i64,
+                ) -> StoreResult<Vec<JobRow>> {
+                    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                    let rows: Vec<RawJob> = sqlx::query_as(concat!(
+                        "UPDATE jobs SET state = 'running', lease_until = $2, claimed_by = $1, attempts = attempts + 1 \
+                         WHERE id IN (SELECT id FROM jobs WHERE (state = 'pending' AND run_after <= $3) \
+                         OR (state = 'running' AND lease_until < $3) ORDER BY run_after, id LIMIT $4", $skip_locked,
+                        ") RETURNING ", job_columns!()
+                    ))
+                    .bind(worker)
+                    .bind(sql::millis(until))
+                    .bind(sql::millis(now))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut claimed = rows.into_iter().map(decode_job).collect::<StoreResult<Vec<_>>>()?;
+                    claimed.sort_by_key(|j| (j.due_at, j.id));
+                    Ok(claimed)
+                }
+
+                async fn fail_job(&self, id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE jobs SET state = $3, run_after = COALESCE($4, run_after), last_error = $5, lease_until = NULL \
+                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'",
+                    )
+                    .bind(id)
+                    .bind(worker)
+                    .bind(if retry_at.is_some() { JobState::Pending } else { JobState::Dead }.as_str())
+                    .bind(retry_at.map(sql::millis))
+                    .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn next_job_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+                    // Two indexed lookups rather than one scan: the planned jobs can be many.
+                    let (pending,): (Option<i64>,) =
+                        sqlx::query_as("SELECT MIN(run_after) FROM jobs WHERE state = 'pending'")
+                            .fetch_one(&self.pool)
+                            .await?;
+                    let (lease,): (Option<i64>,) =
+                        sqlx::query_as("SELECT MIN(lease_until) FROM jobs WHERE state = 'running'")
+                            .fetch_one(&self.pool)
+                            .await?;
+                    pending.into_iter().chain(lease).min().map(sql::from_millis).transpose()
+                }
+
+                async fn jobs_in_state(&self, state: JobState, limit: i64) -> StoreResult<Vec<JobRow>> {
+                    let rows: Vec<RawJob> = sqlx::query_as(concat!(
+                        "SELECT ", job_columns!(), " FROM jobs WHERE state = $1 ORDER BY due_at, id LIMIT $2"
+                    ))
+                    .bind(state.as_str())
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(decode_job).collect()
+                }
+
+                async fn job(&self, key: &str) -> StoreResult<Option<JobRow>> {
+                    let row: Option<RawJob> =
+                        sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE key = $1"))
+                            .bind(key)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    row.map(decode_job).transpose()
+                }
+            }
+        }
+    };
+}
+
+pub(super) use job_sql;

@@ -1,0 +1,119 @@
+//! Settings shared by every replica (the sending mode), the languages rooms chose from chat, and
+//! the inbound event ids already handled. `settings_sql!` stamps the statements onto each
+//! backend's types.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use crate::i18n::Lang;
+
+/// Settings and room languages outside a decision.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Languages rooms chose from chat (`inc lang`), overriding config.
+    async fn room_languages(&self) -> StoreResult<Vec<(String, Lang)>>;
+}
+
+/// Inbound dedupe and room languages inside one decision's transaction.
+#[async_trait]
+pub trait SettingsTx: Send {
+    /// Records an inbound event id; `false` when it was seen before (a platform retry).
+    async fn record_inbound(&mut self, key: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>>;
+    async fn set_room_language(
+        &mut self,
+        room: &str,
+        lang: Lang,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// Implements [`SettingsStore`] and [`SettingsTx`] for one backend's store and transaction types.
+macro_rules! settings_sql {
+    ($Store:ident, $Tx:ident, $Db:ty) => {
+        mod settings_sql {
+            use chrono::{DateTime, Utc};
+
+            use super::{$Store, $Tx};
+            use $crate::i18n::Lang;
+            use $crate::store::settings::{SettingsStore, SettingsTx};
+            use $crate::store::sql;
+            use $crate::store::StoreResult;
+
+            async fn load_room_languages<'e>(
+                ex: impl sqlx::Executor<'e, Database = $Db>,
+            ) -> StoreResult<Vec<(String, Lang)>> {
+                let rows: Vec<(String, String)> = sqlx::query_as("SELECT room_id, language FROM room_settings")
+                    .fetch_all(ex)
+                    .await?;
+                rows.into_iter()
+                    .map(|(room, lang)| Ok((room, sql::decode_lang(&lang)?)))
+                    .collect()
+            }
+
+            #[async_trait::async_trait]
+            impl SettingsTx for $Tx {
+                async fn record_inbound(&mut self, key: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "INSERT INTO inbound_events (event_key, received_at) VALUES ($1, $2) ON CONFLICT (event_key) DO NOTHING",
+                    )
+                    .bind(key)
+                    .bind(sql::millis(at))
+                    .execute(&mut *self.0)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>> {
+                    load_room_languages(&mut *self.0).await
+                }
+
+                async fn set_room_language(&mut self, room: &str, lang: Lang, at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO room_settings (room_id, language, updated_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (room_id) DO UPDATE SET language = $2, updated_at = $3",
+                    )
+                    .bind(room)
+                    .bind(lang.as_str())
+                    .bind(sql::millis(at))
+                    .execute(&mut *self.0)
+                    .await?;
+                    Ok(())
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl SettingsStore for $Store {
+                async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+                    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    Ok(row.map(|(v,)| v))
+                }
+
+                async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
+                    )
+                    .bind(key)
+                    .bind(value)
+                    .bind(sql::millis(now))
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn room_languages(&self) -> StoreResult<Vec<(String, Lang)>> {
+                    load_room_languages(&self.pool).await
+                }
+            }
+        }
+    };
+}
+
+pub(super) use settings_sql;
