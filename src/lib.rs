@@ -2,24 +2,29 @@
 //!
 //! A map of the crate, in the order a message travels:
 //!
-//! - [`platforms`]: each chat platform's adapters. Inbound ones verify and normalise a message
-//!   into an [`engine::room::Inbound`]; senders deliver outbox rows. [`platforms::console`] is
-//!   the local room on stdin/stdout; [`platforms::whatsapp`] relays a roster's members and
-//!   falls back to templates outside WhatsApp's 24-hour window.
+//! - [`platforms`]: each chat platform's folder, registered in [`platforms::wire_all`]. Inbound
+//!   adapters verify and normalise a message into an [`engine::room::Inbound`] and hand it over
+//!   within the platform's ack budget ([`platforms::ack`]); senders deliver outbox rows; each
+//!   platform's [`engine::reach::Reach`] says how its rooms mention and page people.
+//!   [`platforms::console`] is the local room on stdin/stdout; [`platforms::whatsapp`] relays a
+//!   roster's members and falls back to templates outside WhatsApp's 24-hour window.
 //! - [`engine`]: the platform-neutral core. [`engine::command`] parses text into a command,
-//!   [`engine::actions`] decides (purely) what changes, [`engine::Engine::handle`] commits the
-//!   change, its timeline and every message it causes in one transaction.
-//! - [`store`]: the [`store::Store`] trait with SQLite (default) and Postgres backends.
+//!   [`engine::actions`] decides (purely) what changes, [`engine::Engine::execute`] commits the
+//!   change, its timeline, its jobs and every message it causes in one [`engine::unit`] of work.
+//! - [`store`]: the [`store::Store`] and [`store::StoreTx`] traits, made of one role trait per
+//!   kind of data, with SQLite (default) and Postgres backends.
 //! - [`outbox`]: the durable send queue: workers claim due rows under a lease, pace them per
 //!   platform and destination, send through each platform's [`outbox::Sender`], retry or
 //!   dead-letter, behind the sending-mode and send-limit switches.
 //! - [`scheduler`]: durable jobs (update reminders, escalation steps, cron schedules, on-call
 //!   handoffs) claimed under a lease and fired by the engine, once, in every time zone.
-//! - [`i18n`]: Fluent bundles for en, pt-BR and es; every user-visible text is rendered here.
-//! - [`http`]: the axum server (`/healthz`, `/readyz`, `/metrics`, the admin API under `/api/`,
-//!   and the platforms' webhooks: Slack's, WhatsApp's and Evolution's).
+//! - [`i18n`]: Fluent bundles for en, pt-BR and es and the [`i18n::Msg`] values the code builds;
+//!   every user-visible text is rendered here.
+//! - [`http`]: runroom's own routes (`/healthz`, `/readyz`, `/metrics`, the admin API under
+//!   `/api/`); the platforms add their webhooks.
 //! - [`config`] and [`cli`]: the configuration file, environment overrides and the commands.
-//! - [`app`]: wiring: builds the engine from a config and runs `serve` / `console`.
+//! - [`app`]: [`app::build`] assembles all of the above from a config, a clock and the secrets,
+//!   for `serve`, `console` and the tests.
 
 pub mod app;
 pub mod cli;

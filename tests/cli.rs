@@ -31,8 +31,14 @@ impl Sandbox {
 
     /// Runs `runroom ARGS` with `input` on stdin.
     fn run(&self, args: &[&str], input: &str) -> Output {
+        self.run_with_env(args, input, &[])
+    }
+
+    /// [`Sandbox::run`] with more environment variables.
+    fn run_with_env(&self, args: &[&str], input: &str, env: &[(&str, &str)]) -> Output {
         let mut child = self
             .command(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -228,4 +234,45 @@ fn jobs_lists_what_the_scheduler_planned() {
     let bad = s.run(&["jobs", "--state", "later"], "");
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("not a job state"), "{}", stderr(&bad));
+}
+
+/// The value of `name=` in a log line (up to the next space, `}` or `:`-free end).
+fn field<'l>(line: &'l str, name: &str) -> Option<&'l str> {
+    let start = line.find(&format!("{name}="))? + name.len() + 1;
+    let rest = &line[start..];
+    let end = rest.find([' ', '}']).unwrap_or(rest.len());
+    Some(rest[..end].trim_matches('"'))
+}
+
+#[test]
+fn one_command_can_be_followed_in_the_debug_log_from_line_to_delivery() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run_with_env(
+        &["console"],
+        "inc declare sev1 Checkout down\n",
+        &[("RUNROOM_LOG", "runroom=debug")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let logs = stderr(&out);
+    // The command: its span names the room, the dedupe key, the verb and the incident.
+    let committed = logs
+        .lines()
+        .find(|l| l.contains("command committed"))
+        .unwrap_or_else(|| panic!("no committed command in the log:\n{logs}"));
+    let key = field(committed, "key").expect("the dedupe key");
+    assert!(key.starts_with("console:"), "{committed}");
+    assert_eq!(field(committed, "verb"), Some("declare"), "{committed}");
+    assert_eq!(field(committed, "incident"), Some("1"), "{committed}");
+    assert!(
+        committed.contains("inbound{"),
+        "inside the inbound span: {committed}"
+    );
+    // Its message: the send span carries the outbox id and a key derived from the command's.
+    let delivered = logs
+        .lines()
+        .find(|l| l.contains("delivered") && l.contains(&format!("key={key}#")))
+        .unwrap_or_else(|| panic!("no delivery of {key} in the log:\n{logs}"));
+    assert!(field(delivered, "outbox_id").is_some(), "{delivered}");
+    assert_eq!(field(delivered, "room"), Some("console"), "{delivered}");
+    assert_eq!(field(delivered, "incident"), Some("1"), "{delivered}");
 }

@@ -1,7 +1,8 @@
-//! Hands Slack's inbound messages to the engine within Slack's ack deadline. The names in a
-//! message are learned and the engine decides in a task of its own; the request waits for it at
-//! most the ack budget, so a slow or locked database never makes Slack give up on runroom (the
-//! work goes on after the ack, and its answer comes as a message).
+//! Hands Slack's inbound messages to the engine within Slack's ack deadline. Each text is parsed
+//! once, here (chatter ends here); a button press arrives as its command. The names in a message
+//! are learned and the engine acts in a task of its own; the request waits for it at most the ack
+//! budget ([`crate::platforms::ack`]), so a slow or locked database never makes Slack give up on
+//! runroom (the work goes on after the ack, and its answer comes as a message).
 
 use std::sync::Arc;
 use std::time::Duration;

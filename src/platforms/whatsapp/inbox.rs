@@ -1,8 +1,10 @@
 //! What runroom does with a verified delivery: each message is placed in its room (a Cloud API
 //! group by its id, a roster by its member's number, an Evolution group by its JID), opens the
 //! writer's 24-hour window, is relayed to the rest of a roster, and goes to the engine as a
-//! command; each status goes to [`super::delivery`]. The work runs in a task of its own and the request waits at most
-//! the ack budget, so Meta gets its 200 fast even when the database is slow.
+//! command (parsed once; a button tap arrives as the command itself); each status goes to
+//! [`super::delivery`]. Every write is a unit of work of the engine's. The work runs in a task
+//! of its own and the request waits at most the ack budget ([`crate::platforms::ack`]), so Meta
+//! gets its 200 fast even when the database is slow.
 
 use std::sync::Arc;
 use std::time::Duration;
