@@ -65,19 +65,23 @@ impl Reach for ConsoleReach {
     }
 }
 
+pub fn reach() -> Arc<dyn Reach> {
+    Arc::new(ConsoleReach)
+}
+
 /// The console always has its sender; its entrance is the terminal, which `serve` and `console`
 /// read themselves.
-pub fn wire(setup: &super::Setup<'_>) -> super::Wired {
+pub fn wire(setup: &super::Setup<'_>) -> anyhow::Result<super::Wired> {
     let output = setup.console.clone();
-    super::Wired {
+    Ok(super::Wired {
         connect: Some(Box::new(move |_| {
             Ok(super::Connected {
                 sender: Some(Arc::new(ConsoleSender::new(output))),
                 ..Default::default()
             })
         })),
-        ..super::Wired::new(Arc::new(ConsoleReach))
-    }
+        ..super::Wired::new(reach())
+    })
 }
 
 fn console_room(engine: &Engine) -> Room {

@@ -3,7 +3,7 @@
 //! Slack, WhatsApp (the Cloud API and the Evolution gateway), and Telegram's mention rules (its
 //! sender and webhook come with the Telegram issue: until then its rooms' messages wait).
 //!
-//! A platform is a folder here plus one line in [`wire_all`]: its `wire` function reads the
+//! A platform is a folder here plus one entry in [`REGISTERED`]: its `wire` function reads the
 //! config and the secrets and returns its rules for reaching people ([`Reach`]) and a
 //! [`Connector`] that, once the engine exists, gives its sender and its ways in (webhook routes,
 //! listeners). [`crate::app::build`] does the rest.
@@ -79,23 +79,39 @@ impl Wired {
     }
 }
 
-/// Every platform runroom speaks: the one place a new platform is registered.
-pub fn wire_all(setup: &Setup<'_>) -> anyhow::Result<Vec<Wired>> {
-    Ok(vec![
-        console::wire(setup),
-        slack::wire(setup)?,
-        whatsapp::wire(setup)?,
-        telegram::wire(setup),
-    ])
+/// A platform as the registry knows it: its rules for reaching people and its wiring.
+pub struct Registration {
+    pub reach: fn() -> Arc<dyn Reach>,
+    pub wire: fn(&Setup<'_>) -> anyhow::Result<Wired>,
 }
 
-/// Every platform's rules for reaching people (what [`wire_all`] gives the engine), for
-/// engines built without wiring (tests, benchmarks).
+/// Every platform runroom speaks: the one place a new platform is registered.
+pub const REGISTERED: &[Registration] = &[
+    Registration {
+        reach: console::reach,
+        wire: console::wire,
+    },
+    Registration {
+        reach: slack::reach,
+        wire: slack::wire,
+    },
+    Registration {
+        reach: whatsapp::reach,
+        wire: whatsapp::wire,
+    },
+    Registration {
+        reach: telegram::reach,
+        wire: telegram::wire,
+    },
+];
+
+/// Wires every registered platform.
+pub fn wire_all(setup: &Setup<'_>) -> anyhow::Result<Vec<Wired>> {
+    REGISTERED.iter().map(|p| (p.wire)(setup)).collect()
+}
+
+/// Every registered platform's rules for reaching people (what [`wire_all`] gives the engine),
+/// for engines built without wiring (tests, benchmarks).
 pub fn reaches() -> Reaches {
-    Reaches::new([
-        Arc::new(console::ConsoleReach) as Arc<dyn Reach>,
-        Arc::new(slack::SlackReach),
-        Arc::new(whatsapp::WhatsappReach),
-        Arc::new(telegram::TelegramReach),
-    ])
+    Reaches::new(REGISTERED.iter().map(|p| (p.reach)()))
 }

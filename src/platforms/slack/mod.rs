@@ -161,10 +161,14 @@ impl Reach for SlackReach {
     }
 }
 
+pub fn reach() -> Arc<dyn Reach> {
+    Arc::new(SlackReach)
+}
+
 /// Slack, when `RUNROOM_SLACK_BOT_TOKEN` is set: the sender, and the entrances of `[slack] mode`
 /// (signed webhooks with the signing secret, or Socket Mode with the app-level token).
 pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
-    let mut wired = Wired::new(Arc::new(SlackReach));
+    let mut wired = Wired::new(reach());
     let Some(bot_token) = setup.secrets.get(BOT_TOKEN_ENV) else {
         if setup
             .config

@@ -28,8 +28,12 @@ impl Reach for TelegramReach {
     }
 }
 
-pub fn wire(setup: &Setup<'_>) -> Wired {
-    let mut wired = Wired::new(Arc::new(TelegramReach));
+pub fn reach() -> Arc<dyn Reach> {
+    Arc::new(TelegramReach)
+}
+
+pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
+    let mut wired = Wired::new(reach());
     if setup
         .config
         .rooms
@@ -40,5 +44,5 @@ pub fn wire(setup: &Setup<'_>) -> Wired {
             .warnings
             .push("a room is on Telegram, which has no sender yet: its messages will wait".into());
     }
-    wired
+    Ok(wired)
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use self::phone::redact_numbers;
-pub use self::wire::{WhatsappReach, wire};
+pub use self::wire::{WhatsappReach, reach, wire};
 use crate::i18n::Lang;
 use crate::store::Topic;
 

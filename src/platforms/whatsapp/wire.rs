@@ -30,8 +30,12 @@ impl Reach for WhatsappReach {
     }
 }
 
+pub fn reach() -> Arc<dyn Reach> {
+    Arc::new(WhatsappReach)
+}
+
 pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
-    let mut wired = Wired::new(Arc::new(WhatsappReach));
+    let mut wired = Wired::new(reach());
     let config = setup.config;
     let secrets = setup.secrets;
     let rooms = config.whatsapp_rooms();
