@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{TestStore, backends};
 use fakes::slack::{FakeSlack, Reply};
-use runroom::app::{App, Secrets, assemble};
+use runroom::app::{App, Secrets};
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
 use runroom::i18n::Lang;
@@ -83,19 +83,9 @@ impl Harness {
             (slack::APP_TOKEN_ENV, fake.app_token.clone()),
         ]);
         // Real time: Slack's signatures and Retry-After are checked against it.
-        let app = assemble(
-            config,
-            backend.store.clone(),
-            Arc::new(SystemClock),
-            secrets,
-        )
-        .expect("runroom builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind runroom");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let router = app.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let store = backend.store.clone();
+        let (app, base) =
+            common::loopback::serve_app(config, store, Arc::new(SystemClock), secrets).await;
         Harness {
             fake,
             app,
@@ -574,9 +564,7 @@ async fn a_rate_limit_storm_is_paced() {
             topic: None,
         })
         .collect();
-    let mut tx = backend.store.begin().await.unwrap();
-    tx.enqueue(&messages).await.unwrap();
-    tx.commit().await.unwrap();
+    common::enqueue(&backend.store, &messages).await;
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = h.app.worker.sibling("storm");
@@ -620,14 +608,11 @@ async fn a_rate_limit_storm_is_paced() {
 
 #[tokio::test]
 async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
-    let store = runroom::store::connect(&url).await.unwrap();
-    let backend = TestStore::from_store("sqlite", store);
+    let backend = common::sqlite().await;
     let h = Harness::start(&backend, unpaced()).await;
 
     // Another writer holds SQLite's write lock.
-    let lock = common::SqliteLock::take(&url).await;
+    let lock = common::SqliteLock::take(backend.url()).await;
 
     let (status, _, took) = h.slash("U0ANA", "declare sev1 Database stuck", "T1").await;
     assert_eq!(status, 200);
@@ -635,19 +620,16 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
 
     // The lock goes away; the command the ack promised is carried out.
     lock.release().await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while h
-        .app
-        .engine
-        .store()
-        .recent_incidents(10)
-        .await
-        .unwrap()
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "the command was lost");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let store = h.app.engine.store();
+    common::poll_async(
+        "the acknowledged command",
+        Duration::from_secs(20),
+        async || {
+            let declared = store.recent_incidents(10).await.unwrap();
+            (!declared.is_empty()).then_some(())
+        },
+    )
+    .await;
     h.drain().await;
     assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
 }
@@ -709,14 +691,8 @@ fn serve_with_slack(
     fake: &FakeSlack,
     mode: &str,
 ) -> (std::process::Child, String) {
-    let config = format!(
+    let rest = format!(
         r#"
-[server]
-listen = "127.0.0.1:0"
-
-[database]
-url = "sqlite://{db}"
-
 [[rooms]]
 id = "runroom"
 platform = "slack"
@@ -727,19 +703,14 @@ timezone = "America/Sao_Paulo"
 api_url = "{api}"
 mode = "{mode}"
 "#,
-        db = dir.join("runroom.db").display(),
         api = fake.api_url,
     );
-    let path = dir.join("runroom.toml");
-    std::fs::write(&path, config).unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runroom"));
+    let config = common::process::serve_config(dir, &common::sqlite_url(dir), &rest);
+    let mut command = common::process::serve_command(&config);
     command
-        .args(["--config", &path.display().to_string(), "serve"])
         .env("RUNROOM_SLACK_BOT_TOKEN", &fake.bot_token)
         .env("RUNROOM_SLACK_SIGNING_SECRET", SECRET)
-        .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token)
-        .env_remove("RUNROOM_DATABASE_URL")
-        .env_remove("RUNROOM_CONFIG");
+        .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token);
     common::process::spawn_serve(&mut command)
 }
 
