@@ -15,7 +15,7 @@ use runroom::engine::clock::SystemClock;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits};
 use runroom::platforms::slack;
-use runroom::store::NewOutbound;
+use runroom::store::{NewOutbound, Store};
 use serde_json::{Value, json};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -189,9 +189,13 @@ impl Harness {
         self.app.worker.drain().await.expect("outbox drains");
     }
 
+    fn store(&self) -> &Arc<dyn Store> {
+        self.app.engine.store()
+    }
+
     /// The console room's messages, in the order they were queued (sent or not yet).
     async fn console_texts(&self) -> Vec<String> {
-        let store = self.app.engine.store();
+        let store = self.store();
         let mut rows = store.pending_outbox("console", 100).await.expect("outbox");
         rows.extend(store.outbox_in_state("sent", 100).await.expect("outbox"));
         rows.retain(|r| r.message.platform == "console");
@@ -344,15 +348,7 @@ async fn a_button_press_updates_the_card_in_place() {
         let cards = h.fake.cards(WAR_ROOM);
         assert_eq!((cards.len(), cards[0].edits), (1, 2));
         assert!(button_ids(&cards[0]).is_empty());
-        assert!(
-            h.app
-                .engine
-                .store()
-                .open_incidents()
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(h.store().open_incidents().await.unwrap().is_empty());
     }
 }
 
@@ -378,7 +374,7 @@ async fn a_retried_event_acts_once() {
         );
         assert_eq!(h.event(&mention, None).await, 200);
         h.drain().await;
-        let incidents = h.app.engine.store().recent_incidents(10).await.unwrap();
+        let incidents = h.store().recent_incidents(10).await.unwrap();
         assert_eq!(incidents.len(), 1, "{}", backend.name);
         assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
 
@@ -407,25 +403,8 @@ async fn a_retried_event_acts_once() {
             "1700000004.000100",
         );
         assert_eq!(h.event(&resolve, None).await, 200);
-        assert_eq!(
-            h.app
-                .engine
-                .store()
-                .recent_incidents(10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-        assert!(
-            h.app
-                .engine
-                .store()
-                .open_incidents()
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(h.store().recent_incidents(10).await.unwrap().len(), 1);
+        assert!(h.store().open_incidents().await.unwrap().is_empty());
     }
 }
 
@@ -468,24 +447,8 @@ async fn a_bad_or_stale_signature_gets_401_and_nothing_happens() {
         )
         .await;
     assert_eq!(forged.0, 401);
-    assert!(
-        h.app
-            .engine
-            .store()
-            .recent_incidents(10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        h.app
-            .engine
-            .store()
-            .outbox_stats()
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(h.store().recent_incidents(10).await.unwrap().is_empty());
+    assert!(h.store().outbox_stats().await.unwrap().is_empty());
 
     // Slack's URL check is answered with the challenge once signed.
     let check = json!({ "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification" });
@@ -620,7 +583,7 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
 
     // The lock goes away; the command the ack promised is carried out.
     lock.release().await;
-    let store = h.app.engine.store();
+    let store = h.store();
     common::poll_async(
         "the acknowledged command",
         Duration::from_secs(20),
@@ -678,7 +641,7 @@ async fn socket_mode_takes_commands_and_acknowledges_them() {
     let _ = stop.send(true);
     while running.join_next().await.is_some() {}
     h.drain().await;
-    let incidents = h.app.engine.store().recent_incidents(10).await.unwrap();
+    let incidents = h.store().recent_incidents(10).await.unwrap();
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].acked_by.as_deref(), Some("<@U0BEN>"));
     let cards = h.fake.cards(WAR_ROOM);
