@@ -2,7 +2,11 @@
 //! against the number of open incidents with a planned reminder (1,000 and 10,000) and of due
 //! jobs among them (0 to 1,000), with the bare indexed due-jobs query on the same file as the
 //! baseline of the same run; then the lateness of due jobs fired by the running scheduler on the
-//! wall clock, spread out and in one burst. Run: `cargo bench --bench scheduler`.
+//! wall clock, spread out and in one burst. Run: `cargo bench --bench scheduler` (`-- --quick`
+//! for a short run at a tenth of the size that only checks it works).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,16 +15,39 @@ use chrono::{DateTime, Utc};
 use runroom::engine::clock::{Clock, ManualClock, SystemClock};
 use runroom::engine::incident::{Actor, Incident, Severity};
 use runroom::engine::plan::{JobPayload, incident_subject};
-use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
-use runroom::i18n::{I18n, Lang};
+use runroom::i18n::I18n;
 use runroom::scheduler::{Scheduler, SchedulerConfig};
 use runroom::store::prelude::*;
 use runroom::store::sqlite::SqliteStore;
 use runroom::store::{JobKind, JobState};
 
-const OPEN: [usize; 2] = [1_000, 10_000];
-const DUE: [usize; 5] = [0, 1, 10, 100, 1_000];
+/// How much of everything: the full run, or `-- --quick` (a short run that only checks it works;
+/// its numbers are not results).
+struct Sizes {
+    /// Open incidents of the two cost curves, the smaller first.
+    open: [usize; 2],
+    /// Due jobs per drain along each curve.
+    due: &'static [usize],
+    /// Drains timed per point at most.
+    repetitions: usize,
+    /// Open incidents, and due jobs among them, of the lateness runs.
+    lateness: (usize, usize),
+}
+
+const FULL: Sizes = Sizes {
+    open: [1_000, 10_000],
+    due: &[0, 1, 10, 100, 1_000],
+    repetitions: 200,
+    lateness: (10_000, 2_000),
+};
+
+const QUICK: Sizes = Sizes {
+    open: [100, 1_000],
+    due: &[0, 1, 10],
+    repetitions: 5,
+    lateness: (1_000, 100),
+};
 /// The claim's own filter, as the bare baseline runs it.
 const DUE_QUERY: &str = "SELECT id FROM jobs WHERE state = 'pending' AND run_after <= $1 \
                          ORDER BY run_after LIMIT 50";
@@ -38,17 +65,8 @@ async fn bench(clock: Arc<dyn Clock>) -> Bench {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
     store.migrate().await.unwrap();
-    let console = Room {
-        id: "console".into(),
-        platform: Platform::Console,
-        chat: "console".into(),
-        language: Lang::En,
-        timezone: chrono_tz::UTC,
-        role: RoomRole::WarRoom,
-        members: Vec::new(),
-    };
     let settings = EngineSettings {
-        rooms: vec![console],
+        rooms: vec![common::console_room()],
         ..Default::default()
     };
     let engine = Engine::new(
@@ -154,7 +172,7 @@ struct Row {
 
 /// For `open` incidents: per due-job count, the median time of a `drain` that fires them (for
 /// 0, one tick that claims nothing) and of the bare due-jobs query just before it.
-async fn curve(open: usize) -> (Vec<Row>, String) {
+async fn curve(sizes: &Sizes, open: usize) -> (Vec<Row>, String) {
     let start = DateTime::from_timestamp(1_772_456_400, 0).unwrap();
     let clock = Arc::new(ManualClock::new(start));
     let b = bench(clock.clone()).await;
@@ -163,9 +181,9 @@ async fn curve(open: usize) -> (Vec<Row>, String) {
         b.scheduler.tick().await.unwrap(); // warm-up: statement caches, pages
     }
     let mut rows = Vec::new();
-    for due in DUE {
+    for &due in sizes.due {
         let (mut drains, mut bares) = (Vec::new(), Vec::new());
-        for _ in 0..repetitions(due) {
+        for _ in 0..repetitions(due).min(sizes.repetitions) {
             // 100 ms per step keeps the next reminders (15 min after firing) out of the way.
             clock.advance(chrono::Duration::milliseconds(100));
             let now = clock.now();
@@ -242,7 +260,7 @@ fn percentile(sorted: &[i64], q: f64) -> i64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn print_curve(rows: &[Row]) {
+fn print_curve(sizes: &Sizes, rows: &[Row]) {
     println!(
         "| open incidents | due jobs | drains timed | drain (median) | per fired job \
          | drain / idle tick | bare due-jobs query | drain / bare query |"
@@ -268,15 +286,16 @@ fn print_curve(rows: &[Row]) {
             ratio(row.drain, row.bare)
         );
     }
-    println!("\n| due jobs | drain: 10,000 open / 1,000 open | bare query: 10,000 / 1,000 |");
+    let [small, large] = sizes.open;
+    println!("\n| due jobs | drain: {large} open / {small} open | bare query: {large} / {small} |");
     println!("|---:|---:|---:|");
-    for due in DUE {
+    for &due in sizes.due {
         let at = |open| {
             rows.iter()
                 .find(|r| r.open == open && r.due == due)
                 .unwrap()
         };
-        let (small, large) = (at(OPEN[0]), at(OPEN[1]));
+        let (small, large) = (at(small), at(large));
         println!(
             "| {due} | **{:.2}×** | {:.2}× |",
             ratio(large.drain, small.drain),
@@ -287,25 +306,31 @@ fn print_curve(rows: &[Row]) {
 
 #[tokio::main]
 async fn main() {
+    let sizes = if std::env::args().any(|a| a == "--quick") {
+        &QUICK
+    } else {
+        &FULL
+    };
     println!("## Scheduler: cost per tick (SQLite, manual clock, batch 50)\n");
     let mut rows = Vec::new();
     let mut plan = String::new();
-    for open in OPEN {
-        let (r, p) = curve(open).await;
+    for open in sizes.open {
+        let (r, p) = curve(sizes, open).await;
         rows.extend(r);
         plan = p;
     }
-    print_curve(&rows);
+    print_curve(sizes, &rows);
     println!("\nClaim query plan: `{plan}`\n");
 
     println!("## Scheduler: lateness under load (wall clock, `Scheduler::run`)\n");
     println!("| open incidents | due jobs | due over | fired | p50 | p99 | max | p99 < 1 s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|:---:|");
     for spread in [Duration::from_secs(5), Duration::ZERO] {
-        let late = lateness(10_000, 2_000, spread).await;
+        let (open, due) = sizes.lateness;
+        let late = lateness(open, due, spread).await;
         let p99 = percentile(&late, 0.99);
         println!(
-            "| 10000 | 2000 | {} s | {} | {} ms | {} ms | {} ms | {} |",
+            "| {open} | {due} | {} s | {} | {} ms | {} ms | {} ms | {} |",
             spread.as_secs(),
             late.len(),
             percentile(&late, 0.5),

@@ -8,43 +8,43 @@
 //!    members and mirrored into the open incident's Slack thread); every tenth is an
 //!    `inc note …` on the incident declared first, which also goes through the engine. SQLite
 //!    on a temp file, `SystemClock`, no outbox worker running (the rows only queue).
+//!    runroom is assembled from its configuration as `runroom serve` assembles it.
 //! 2. One declaration fanned out to a 200-member roster (every window open) by the outbox
-//!    workers in real time (`Worker::run`, woken by the engine's commit as in `runroom serve`)
-//!    to the fake Graph API enforcing 80 messages/s: time from the commit until the fake has
+//!    workers as `runroom serve` starts them (`App::start`, woken by the engine's commit) to
+//!    the fake Graph API enforcing 80 messages/s: time from the commit until the fake has
 //!    accepted all 200, as a ratio of the minimum the limit allows, and the 429s it answered.
 //!    The outbox's WhatsApp burst and the fake's bucket are set to the same size: 1 (no burst,
 //!    minimum 200/80 = 2.5 s), 2 (the same pacing: the outbox keeps one of a burst in hand;
 //!    minimum 2.5 s) and 80, the defaults ((200 - 80)/80 = 1.5 s). Three repetitions each, a
 //!    fresh store and fake each; a run still short of 200 after 10 s is reported as such.
 //!
-//! Run: `cargo bench --bench whatsapp`.
+//! Run: `cargo bench --bench whatsapp` (`-- --quick` for a short run that only checks it works:
+//! fewer deliveries, one fan-out of each setting that completes).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 #[path = "../tests/fakes/mod.rs"]
 mod fakes;
 mod load;
 
-use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fakes::graph::FakeGraph;
-use runroom::engine::clock::{Clock, SystemClock};
-use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
-use runroom::engine::{Engine, EngineSettings};
-use runroom::i18n::{I18n, Lang};
-use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
-use runroom::platforms::whatsapp::inbox::Inbox;
-use runroom::platforms::whatsapp::outbound::WhatsappSender;
-use runroom::platforms::whatsapp::signature::Verifier;
-use runroom::platforms::whatsapp::webhooks::{self, WhatsappHttp};
-use runroom::platforms::whatsapp::{RoomKind, WhatsappConfig};
+use fakes::graph::{FakeGraph, PHONE_NUMBER_ID};
+use runroom::app::{Secrets, assemble};
+use runroom::config::Config;
+use runroom::engine::Engine;
+use runroom::engine::clock::SystemClock;
+use runroom::engine::room::Inbound;
+use runroom::engine::room::Platform;
+use runroom::outbox::PlatformLimits;
+use runroom::platforms::whatsapp;
 use runroom::store::Store;
 
 const APP_SECRET: &str = "bench-meta-app-secret";
 const VERIFY_TOKEN: &str = "bench-verify-token";
 const PATH: &str = "/webhooks/whatsapp";
-const PHONE_NUMBER_ID: &str = "106540352242922";
-const WAR_ROOM: &str = "C0RUNROOM";
 /// The roster that writes in part 1.
 const TEAM: usize = 8;
 /// The roster that hears the declaration in part 2.
@@ -60,62 +60,39 @@ fn member(i: usize) -> String {
     format!("+{}", 5_511_900_000_000u64 + i as u64)
 }
 
-fn rooms(members: usize) -> Vec<Room> {
-    let room = |id: &str, platform, chat: &str, language| Room {
-        id: id.into(),
-        platform,
-        chat: chat.into(),
-        language,
-        timezone: chrono_tz::America::Sao_Paulo,
-        role: RoomRole::WarRoom,
-        members: Vec::new(),
-    };
-    vec![
-        Room {
-            members: (0..members).map(member).collect(),
-            ..room("campo", Platform::Whatsapp, "campo", Lang::PtBr)
-        },
-        room("runroom", Platform::Slack, WAR_ROOM, Lang::En),
-    ]
+/// runroom's configuration: a roster room of `members` (pt-BR, São Paulo), the Slack war room,
+/// and `more` (`[whatsapp]`, say).
+fn config(members: usize, more: &str) -> Config {
+    let members: Vec<String> = (0..members).map(member).collect();
+    let text = format!(
+        r#"
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+members = {members:?}
+language = "pt-BR"
+timezone = "America/Sao_Paulo"
+
+[[rooms]]
+id = "runroom"
+platform = "slack"
+chat = "{war_room}"
+timezone = "America/Sao_Paulo"
+{more}"#,
+        war_room = common::SLACK_WAR_ROOM,
+    );
+    Config::parse(&text, "whatsapp bench", &[]).unwrap()
 }
 
-async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Store> {
-    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
-    runroom::store::connect(&url).await.unwrap()
-}
-
-fn engine(store: Arc<dyn Store>, members: usize) -> Engine {
-    Engine::new(
-        store,
-        Arc::new(I18n::new().unwrap()),
-        Arc::new(SystemClock),
-        EngineSettings {
-            rooms: rooms(members),
-            extra_roles: Vec::new(),
-            ..Default::default()
-        },
-    )
+async fn sqlite(dir: &Path) -> Arc<dyn Store> {
+    runroom::store::connect(&common::sqlite_url(dir))
+        .await
+        .unwrap()
 }
 
 /// A command typed in the Slack war room.
 fn from_slack(id: &str, text: &str) -> Inbound {
-    Inbound {
-        event_id: id.into(),
-        origin: Origin {
-            room: RoomRef {
-                platform: Platform::Slack,
-                chat: WAR_ROOM.into(),
-                thread: None,
-            },
-            author: Author {
-                id: "U0BEN".into(),
-                name: "Ben".into(),
-            },
-            private_replies: false,
-        },
-        input: Input::Text(text.into()),
-        received_at: chrono::Utc::now(),
-    }
+    common::from_slack(id.into(), text, chrono::Utc::now())
 }
 
 // ---- 1. Signed webhook deliveries ----
@@ -139,28 +116,24 @@ fn delivery(i: usize, tag: &str) -> String {
 }
 
 /// runroom's WhatsApp webhook on a fresh SQLite file, with one incident open (the notes need it).
-async fn runroom(dir: &tempfile::TempDir) -> (String, Arc<Engine>) {
-    let engine = Arc::new(engine(sqlite(dir).await, TEAM));
-    engine
+/// No Graph token: nothing is sent.
+async fn runroom(dir: &Path) -> (String, Arc<Engine>) {
+    let secrets = Secrets::from_pairs([
+        (whatsapp::APP_SECRET_ENV, APP_SECRET),
+        (whatsapp::VERIFY_TOKEN_ENV, VERIFY_TOKEN),
+    ]);
+    let store = sqlite(dir).await;
+    let config = config(TEAM, "");
+    let (app, base) =
+        common::loopback::serve_app(config, store, Arc::new(SystemClock), secrets).await;
+    app.engine
         .handle(&from_slack(
             "Ev0",
             "inc declare sev2 Couriers cannot check in",
         ))
         .await
         .unwrap();
-    let inbox = Arc::new(Inbox::new(
-        engine.clone(),
-        WhatsappConfig::default().ack_budget(),
-    ));
-    let url = load::serve(
-        webhooks::router(WhatsappHttp {
-            verifier: Arc::new(Verifier::new(APP_SECRET, VERIFY_TOKEN)),
-            inbox,
-        }),
-        PATH,
-    )
-    .await;
-    (url, engine)
+    (format!("{base}{PATH}"), app.engine)
 }
 
 /// The i-th delivery, signed as Meta signs it.
@@ -180,12 +153,18 @@ async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> load::Run {
     load::run(n, concurrency, |client, i| signed(client, url, i, tag)).await
 }
 
-async fn webhooks() {
+async fn webhooks(quick: bool) {
+    // (warm-up requests, then requests at concurrency 1 and at 32)
+    let (warm_up, sizes) = if quick {
+        (20, [(1usize, 50usize), (32, 200)])
+    } else {
+        (200, [(1, 500), (32, 2000)])
+    };
     let base = load::baseline(PATH).await;
     let warm = tempfile::tempdir().unwrap();
-    let (warm_url, _) = runroom(&warm).await;
-    run(&warm_url, 200, 8, "warm").await;
-    run(&base, 200, 8, "warm").await;
+    let (warm_url, _) = runroom(warm.path()).await;
+    run(&warm_url, warm_up, 8, "warm").await;
+    run(&base, warm_up, 8, "warm").await;
 
     println!(
         "signed deliveries from an {TEAM}-member roster (9 in 10 chatter, 1 in 10 `inc note`)"
@@ -194,9 +173,9 @@ async fn webhooks() {
         "| concurrency | runroom req/s | baseline req/s | throughput ratio | runroom p50 / p99 | baseline p50 / p99 | p99 ratio |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for (concurrency, n) in [(1usize, 500usize), (32, 2000)] {
+    for (concurrency, n) in sizes {
         let dir = tempfile::tempdir().unwrap();
-        let (url, engine) = runroom(&dir).await;
+        let (url, engine) = runroom(dir.path()).await;
         let ours = run(&url, n, concurrency, &format!("c{concurrency}")).await;
         let bare = run(&base, n, concurrency, &format!("c{concurrency}")).await;
         // Every note reached the engine: the declaration plus one timeline entry per note.
@@ -230,7 +209,7 @@ struct FanOut {
 /// the outbox's WhatsApp burst at `burst` and the fake's bucket at `capacity`.
 async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
     let dir = tempfile::tempdir().unwrap();
-    let store = sqlite(&dir).await;
+    let store = sqlite(dir.path()).await;
     let now = chrono::Utc::now();
     for i in 0..ROSTER {
         let number = member(i);
@@ -241,50 +220,26 @@ async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
     }
     let fake = FakeGraph::start().await;
     fake.limit(capacity, RATE);
-    let mut config = OutboxConfig::default();
-    config.limits.insert(
+    let graph = format!(
+        "[whatsapp]\napi_url = \"{}\"\nphone_number_id = \"{PHONE_NUMBER_ID}\"\n",
+        fake.url
+    );
+    let mut config = config(ROSTER, &graph);
+    config.outbox.limits.insert(
         "whatsapp".into(),
         PlatformLimits {
             burst,
             ..PlatformLimits::default_for("whatsapp")
         },
     );
-    let wa = WhatsappConfig {
-        api_url: fake.url.clone(),
-        phone_number_id: PHONE_NUMBER_ID.into(),
-        ..WhatsappConfig::default()
-    };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let wake = Arc::new(tokio::sync::Notify::new());
-    let engine = Arc::new(engine(store.clone(), ROSTER).with_wake(wake.clone()));
-    let sender = WhatsappSender::new(
-        &wa,
-        HashMap::from([("campo".to_string(), RoomKind::Roster)]),
-        engine.clone(),
-    )
-    .with_graph(&wa, fake.token.clone())
-    .unwrap();
-    let first = Worker::new(
-        store.clone(),
-        vec![Arc::new(sender)],
-        clock,
-        config.clone(),
-        "bench-0",
-    )
-    .with_wake(wake);
+    let secrets = Secrets::from_pairs([(whatsapp::TOKEN_ENV, fake.token.clone())]);
+    let mut app = assemble(config, store, Arc::new(SystemClock), secrets).unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let siblings: Vec<Worker> = (1..config.workers)
-        .map(|i| first.sibling(format!("bench-{i}")))
-        .collect();
-    let mut tasks = Vec::new();
-    for w in std::iter::once(first).chain(siblings) {
-        let stopped = stopped.clone();
-        tasks.push(tokio::spawn(async move { w.run(stopped).await }));
-    }
+    let mut tasks = app.start(&stopped);
     // The workers are idle, as in a quiet war room, when the declaration comes.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    engine
+    app.engine
         .handle(&from_slack(
             &format!("Ev{run}"),
             "inc declare sev1 Pix fora do ar para lojistas",
@@ -302,8 +257,8 @@ async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     stop.send(true).unwrap();
-    for t in tasks {
-        t.await.unwrap();
+    while let Some(task) = tasks.join_next().await {
+        task.unwrap();
     }
     let mut to: Vec<&str> = accepted.iter().map(|r| r.to.as_str()).collect();
     to.sort();
@@ -341,7 +296,13 @@ fn pacing_floor(burst: u32) -> f64 {
     (ROSTER - at_once.min(ROSTER)) as f64 / RATE
 }
 
-async fn fan_outs() {
+async fn fan_outs(quick: bool) {
+    // Quick: one run of each setting that completes.
+    let (settings, repetitions): (&[(u32, u32)], usize) = if quick {
+        (&[(2, 2), (80, 80)], 1)
+    } else {
+        (&[(1, 1), (2, 2), (80, 80)], REPETITIONS)
+    };
     println!();
     println!(
         "one declaration to a {ROSTER}-member roster, every window open, the fake enforcing {RATE}/s; \
@@ -352,7 +313,7 @@ async fn fan_outs() {
         "| outbox burst / fake bucket | minimum | run | first accepted | all {ROSTER} accepted | measured / minimum | 429s (first: when, after how many) |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for (burst, capacity) in [(1u32, 1u32), (2, 2), (80, 80)] {
+    for &(burst, capacity) in settings {
         // The issue's arithmetic: no burst leaves 200 slots of 1/80 s (2.5 s); a burst of 80
         // leaves 120 (1.5 s).
         let minimum = if burst <= 2 {
@@ -361,7 +322,7 @@ async fn fan_outs() {
             (ROSTER - burst as usize) as f64 / RATE
         };
         let mut ratios = Vec::new();
-        for run in 0..REPETITIONS {
+        for run in 0..repetitions {
             let f = fan_out(burst, capacity, run).await;
             let (all, ratio) = match f.completion {
                 Some(done) => {
@@ -400,13 +361,9 @@ async fn fan_outs() {
     }
 }
 
-fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        webhooks().await;
-        fan_outs().await;
-    });
+#[tokio::main]
+async fn main() {
+    let quick = load::quick();
+    webhooks(quick).await;
+    fan_outs(quick).await;
 }

@@ -132,17 +132,7 @@ fn console_reads_piped_input_and_state_persists_between_runs() {
 #[test]
 fn console_broadcasts_preview_other_rooms_and_answers_every_line() {
     let s = Sandbox::new();
-    let config = s.write(
-        "runroom.toml",
-        r#"
-[[rooms]]
-id = "campo"
-platform = "whatsapp"
-chat = "120363025246125486@g.us"
-language = "pt-BR"
-timezone = "America/Sao_Paulo"
-"#,
-    );
+    let config = s.write("runroom.toml", common::room_toml("campo"));
     let out = s.run(
         &["--config", &config, "console"],
         "inc declare sev2 Tracking stale\nhello there\ninc nope\n\ninc declare \"unterminated\n",

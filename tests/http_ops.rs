@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use runroom::app::{Secrets, assemble};
+use runroom::app::Secrets;
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
 use runroom::engine::room::Platform;
@@ -26,11 +26,9 @@ async fn spawn_app(store: common::TestStore) -> App {
 async fn spawn_app_with_token(store: common::TestStore, token: Option<&str>) -> App {
     let config = Config::defaults(&[]).expect("default config");
     let secrets = Secrets::from_pairs(token.map(|t| (admin::TOKEN_ENV, t)));
-    let app = assemble(config, store.store.clone(), Arc::new(SystemClock), secrets)
-        .expect("runroom builds");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app.router).await });
+    let (app, url) =
+        common::loopback::serve_app(config, store.store.clone(), Arc::new(SystemClock), secrets)
+            .await;
     App {
         url,
         engine: app.engine,

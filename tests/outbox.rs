@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{TestStore, backends, start_time};
+use common::{TestStore, backends, enqueue, start_time, whatsapp_message};
 use fakes::graph::{FakeGraph, Reply, assert_each_once};
 use runroom::engine::clock::{Clock, ManualClock, SystemClock};
 use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
@@ -18,7 +18,8 @@ use runroom::i18n::{I18n, Lang};
 use runroom::outbox::worker::MODE_KEY;
 use runroom::outbox::{OutboxConfig, PlatformLimits, Worker};
 use runroom::platforms::whatsapp::outbound::WhatsappSender;
-use runroom::store::{MessageKind, NewOutbound, OutboxState, Store};
+use runroom::store::OutboxState;
+use runroom::store::{NewOutbound, Store};
 
 fn room(id: &str, chat: &str, language: Lang, timezone: chrono_tz::Tz) -> Room {
     Room {
@@ -82,31 +83,6 @@ fn worker(
         config,
         "w1",
     )
-}
-
-fn message(key: &str, chat: &str, created: chrono::DateTime<Utc>) -> NewOutbound {
-    NewOutbound {
-        idempotency_key: key.into(),
-        room_id: "campo".into(),
-        platform: Platform::Whatsapp,
-        chat: chat.into(),
-        thread: None,
-        kind: MessageKind::Broadcast,
-        language: Lang::PtBr,
-        text: format!("mensagem {key}"),
-        rich: None,
-        incident: None,
-        priority: 2,
-        created_at: created,
-        recipient: None,
-        topic: None,
-    }
-}
-
-async fn enqueue(store: &Arc<dyn Store>, messages: &[NewOutbound]) {
-    let mut tx = store.begin().await.unwrap();
-    tx.enqueue(messages).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 /// The recipients wrote to the business number just now, so their 24-hour windows are open and
@@ -249,7 +225,7 @@ async fn errors_take_their_documented_path() {
         }]);
         enqueue(
             &backend.store,
-            &[message(
+            &[whatsapp_message(
                 &format!("code-{code}"),
                 "5511900000001",
                 start_time(),
@@ -261,7 +237,7 @@ async fn errors_take_their_documented_path() {
     fake.script([Reply::ServerError]);
     enqueue(
         &backend.store,
-        &[message("http-500", "5511900000001", start_time())],
+        &[whatsapp_message("http-500", "5511900000001", start_time())],
     )
     .await;
     w.drain().await.unwrap();
@@ -328,8 +304,8 @@ async fn retry_after_is_honoured() {
     enqueue(
         &backend.store,
         &[
-            message("a", "5511900000001", start_time()),
-            message("b", "5511900000002", start_time()),
+            whatsapp_message("a", "5511900000001", start_time()),
+            whatsapp_message("b", "5511900000002", start_time()),
         ],
     )
     .await;
@@ -374,8 +350,8 @@ async fn the_kill_switch_holds_and_dry_run_records() {
         enqueue(
             store,
             &[
-                message("a", "5511900000001", start_time()),
-                message("b", "5511900000002", start_time()),
+                whatsapp_message("a", "5511900000001", start_time()),
+                whatsapp_message("b", "5511900000002", start_time()),
             ],
         )
         .await;
@@ -412,7 +388,11 @@ async fn the_kill_switch_holds_and_dry_run_records() {
             .set_setting(MODE_KEY, "live", start_time())
             .await
             .unwrap();
-        enqueue(store, &[message("c", "5511900000003", start_time())]).await;
+        enqueue(
+            store,
+            &[whatsapp_message("c", "5511900000003", start_time())],
+        )
+        .await;
         assert_eq!(w.drain().await.unwrap().sent, 1);
         assert_eq!(fake.accepted().len(), 1);
     }
@@ -430,7 +410,7 @@ async fn send_limits_hold_the_excess_until_allowed() {
     let w = worker(&backend, &fake, clock.clone(), config);
     let messages: Vec<NewOutbound> = (0..8)
         .map(|i| {
-            message(
+            whatsapp_message(
                 &format!("m{i}"),
                 &format!("55119000000{i:02}"),
                 start_time(),
@@ -475,7 +455,7 @@ async fn a_crashed_workers_lease_is_reclaimed() {
         let clock = Arc::new(ManualClock::new(start_time()));
         enqueue(
             &backend.store,
-            &[message("a", "5511900000001", start_time())],
+            &[whatsapp_message("a", "5511900000001", start_time())],
         )
         .await;
         // A worker claims the row and dies before sending.
@@ -511,7 +491,7 @@ async fn the_circuit_breaker_stops_hammering_a_platform_that_is_down() {
     let w = worker(&backend, &fake, clock.clone(), config);
     fake.script(std::iter::repeat_n(Reply::ServerError, 3));
     let messages: Vec<NewOutbound> = (0..6)
-        .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), start_time()))
+        .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), start_time()))
         .collect();
     enqueue(&backend.store, &messages).await;
 
@@ -558,7 +538,7 @@ async fn pacing_keeps_a_rate_limited_platform_free_of_429s() {
         },
     );
     let messages: Vec<NewOutbound> = (0..40)
-        .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+        .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
         .collect();
     enqueue(&backend.store, &messages).await;
     let w = worker(&backend, &fake, Arc::new(SystemClock), config);
@@ -586,7 +566,7 @@ async fn when_pacing_is_too_fast_retry_after_is_honoured_and_nothing_is_lost() {
     config.in_flight = 1;
     config.backoff_base_ms = 50;
     let messages: Vec<NewOutbound> = (0..30)
-        .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+        .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
         .collect();
     enqueue(&backend.store, &messages).await;
     let w = worker(&backend, &fake, Arc::new(SystemClock), config);
@@ -615,7 +595,7 @@ async fn workers_on_one_database_never_send_a_message_twice() {
     for backend in backends().await {
         let fake = FakeGraph::start().await;
         let messages: Vec<NewOutbound> = (0..120)
-            .map(|i| message(&format!("m{i}"), &format!("551190000{i:04}"), start_time()))
+            .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), start_time()))
             .collect();
         enqueue(&backend.store, &messages).await;
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(start_time()));
@@ -664,16 +644,16 @@ async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
     let mut routine: Vec<NewOutbound> = (0..4)
         .map(|i| NewOutbound {
             priority: 4,
-            ..message(&format!("routine-{i}"), "5511900000001", start_time())
+            ..whatsapp_message(&format!("routine-{i}"), "5511900000001", start_time())
         })
         .collect();
     routine.push(NewOutbound {
         priority: 0,
-        ..message("sev1-page", "5511900000001", start_time())
+        ..whatsapp_message("sev1-page", "5511900000001", start_time())
     });
     let others: Vec<NewOutbound> = (0..3)
         .map(|i| {
-            message(
+            whatsapp_message(
                 &format!("other-{i}"),
                 &format!("551190000{:04}", 100 + i),
                 start_time(),
@@ -743,7 +723,7 @@ async fn a_send_that_times_out_is_retried() {
     fake.script([Reply::Hang]);
     enqueue(
         &backend.store,
-        &[message("slow", "5511900000001", start_time())],
+        &[whatsapp_message("slow", "5511900000001", start_time())],
     )
     .await;
     let first = w.drain().await.unwrap();

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use common::{TestStore, backends, start_time};
 use runroom::config::Config;
 use runroom::engine::clock::{Clock, ManualClock};
@@ -17,37 +17,8 @@ use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig, Tick};
 use runroom::store::{JobKind, JobState, OutboxRow, Topic};
 
-/// The four rooms of `common::rooms()`.
-const ROOMS: &str = r#"
-[[rooms]]
-id = "console"
-platform = "console"
-chat = "console"
-
-[[rooms]]
-id = "runroom"
-platform = "slack"
-chat = "C0123456"
-timezone = "America/New_York"
-
-[[rooms]]
-id = "campo"
-platform = "whatsapp"
-chat = "120363025246125486@g.us"
-language = "pt-BR"
-timezone = "America/Sao_Paulo"
-
-[[rooms]]
-id = "soporte"
-platform = "telegram"
-chat = "-1001234567890"
-language = "es"
-timezone = "America/Bogota"
-role = "announce"
-"#;
-
 /// The people, a weekly rotation, a SEV1 escalation policy and the seeds' 10:00 morning
-/// checklist (with [`ROOMS`]).
+/// checklist (with `common::rooms_toml()`).
 const POLICIES: &str = r#"
 [[people]]
 id = "joana"
@@ -137,7 +108,8 @@ impl Bot {
 
     /// Rooms and policies, without update reminders (so pages are all that fire).
     fn new(store: &TestStore) -> Bot {
-        let config = format!("{ROOMS}{POLICIES}\n[reminders]\nsev1 = \"off\"\nsev2 = \"off\"\n");
+        let rooms = common::rooms_toml();
+        let config = format!("{rooms}{POLICIES}\n[reminders]\nsev1 = \"off\"\nsev2 = \"off\"\n");
         Bot::with(store, &config, start_time())
     }
 
@@ -250,6 +222,16 @@ fn to<'a>(rows: &'a [OutboxRow], room: &str) -> Vec<&'a OutboxRow> {
     rows.iter().filter(|r| r.message.room_id == room).collect()
 }
 
+/// The text of the handoff (🔄) among the rows to `room`.
+fn handoff_to<'a>(rows: &'a [OutboxRow], room: &str) -> &'a str {
+    &to(rows, room)
+        .into_iter()
+        .find(|r| r.message.text.contains("🔄"))
+        .expect("a handoff")
+        .message
+        .text
+}
+
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
 }
@@ -258,7 +240,7 @@ fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 async fn update_reminders_follow_the_cadence_and_reset_snooze_replan_and_stop() {
     for backend in backends().await {
         // The default cadence (SEV1 15 min, SEV3 60) and no escalation policy.
-        let mut bot = Bot::with(&backend, ROOMS, start_time());
+        let mut bot = Bot::with(&backend, &common::rooms_toml(), start_time());
         let declared = bot
             .say("console", "joana", "inc declare sev1 Checkout down")
             .await;
@@ -507,48 +489,24 @@ async fn cron_schedules_keep_local_time_across_dst_in_new_york_and_run_in_kolkat
     let ist = "Asia/Kolkata";
     let march = (at(2026, 3, 7, 0, 0), at(2026, 3, 10, 0, 0));
     let november = (at(2026, 10, 31, 0, 0), at(2026, 11, 3, 0, 0));
+    // Each schedule fires once on each day of its window, at these times (UTC).
     let cases = [
         // 10:00 every day: 15:00 UTC in EST, 14:00 UTC from 8 March (EDT).
-        (
-            "0 10 * * *",
-            ny,
-            march,
-            vec![(7, 15, 0), (8, 14, 0), (9, 14, 0)],
-        ),
+        ("0 10 * * *", ny, march, ["15:00", "14:00", "14:00"]),
         // 02:30 does not exist on 8 March: that day it runs once, right after the gap (03:00).
-        (
-            "30 2 * * *",
-            ny,
-            march,
-            vec![(7, 7, 30), (8, 7, 0), (9, 6, 30)],
-        ),
+        ("30 2 * * *", ny, march, ["07:30", "07:00", "06:30"]),
         // 01:30 happens twice on 1 November: it runs once, at the first (EDT) one.
-        (
-            "30 1 * * *",
-            ny,
-            november,
-            vec![(31, 5, 30), (1, 5, 30), (2, 6, 30)],
-        ),
+        ("30 1 * * *", ny, november, ["05:30", "05:30", "06:30"]),
         // The seeds' IST windows (UTC+5:30, no DST): 05:50 pre-delivery, 20:30 nightly.
-        (
-            "50 5 * * *",
-            ist,
-            march,
-            vec![(7, 0, 20), (8, 0, 20), (9, 0, 20)],
-        ),
-        (
-            "30 20 * * *",
-            ist,
-            march,
-            vec![(7, 15, 0), (8, 15, 0), (9, 15, 0)],
-        ),
+        ("50 5 * * *", ist, march, ["00:20", "00:20", "00:20"]),
+        ("30 20 * * *", ist, march, ["15:00", "15:00", "15:00"]),
     ];
-    for (cron, tz, (from, to), expected) in cases {
-        let expected: Vec<DateTime<Utc>> = expected
-            .into_iter()
-            .map(|(day, h, m)| {
-                let month = if day > 15 { from.month() } else { to.month() };
-                at(2026, month, day, h, m)
+    for (cron, tz, (from, to), times) in cases {
+        let expected: Vec<DateTime<Utc>> = (0..)
+            .zip(times)
+            .map(|(day, time)| {
+                let time = NaiveTime::parse_from_str(time, "%H:%M").unwrap();
+                from + Duration::days(day) + (time - NaiveTime::MIN)
             })
             .collect();
         assert_eq!(
@@ -693,12 +651,7 @@ async fn a_handoff_fires_at_its_local_time_with_the_summary_in_each_room_languag
             .collect();
         assert_eq!(handoffs.len(), 3, "[{}] {tick:?} {rows:#?}", bot.backend);
 
-        let en = &to(&rows, "console")
-            .iter()
-            .find(|r| r.message.text.contains("🔄"))
-            .unwrap()
-            .message
-            .text;
+        let en = handoff_to(&rows, "console");
         for expected in [
             "🔄 On-call handoff · ops · 2026-03-09 13:00 UTC",
             "From:\n• Joana (on call)",
@@ -716,12 +669,7 @@ async fn a_handoff_fires_at_its_local_time_with_the_summary_in_each_room_languag
                 bot.backend
             );
         }
-        let pt = &to(&rows, "campo")
-            .iter()
-            .find(|r| r.message.text.contains("🔄"))
-            .unwrap()
-            .message
-            .text;
+        let pt = handoff_to(&rows, "campo");
         for expected in [
             "🔄 Passagem de plantão · ops · 09/03/2026 10:00 -03",
             "De:\n• Joana (de plantão)",
@@ -803,12 +751,16 @@ async fn a_reminder_missed_during_a_restart_fires_once() {
     let backend = common::sqlite().await;
     // A wall clock has sub-millisecond precision; the job's time is stored in milliseconds.
     let declared = start_time() + Duration::nanoseconds(123_456_789);
-    let mut first = Bot::with(&backend, ROOMS, declared);
+    let mut first = Bot::with(&backend, &common::rooms_toml(), declared);
     first
         .say("console", "joana", "inc declare sev2 Rastreio atrasado")
         .await;
     drop(first);
-    let mut second = Bot::with(&backend, ROOMS, start_time() + Duration::hours(3));
+    let mut second = Bot::with(
+        &backend,
+        &common::rooms_toml(),
+        start_time() + Duration::hours(3),
+    );
     second.queued().await;
     let tick = second.scheduler.drain().await.unwrap();
     assert_eq!((tick.fired, tick.late), (1, 1));

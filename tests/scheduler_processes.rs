@@ -4,7 +4,6 @@
 mod common;
 mod fakes;
 
-use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -15,14 +14,8 @@ use runroom::engine::plan::JobPayload;
 const JOBS: usize = 60;
 
 fn config_file(dir: &std::path::Path, database_url: &str, fake: &FakeGraph) -> String {
-    let text = format!(
+    let rest = format!(
         r#"
-[server]
-listen = "127.0.0.1:0"
-
-[database]
-url = "{database_url}"
-
 [scheduler]
 batch = 4
 poll_ms = 100
@@ -30,17 +23,7 @@ poll_ms = 100
 [outbox]
 poll_ms = 50
 breaker_threshold = 1000
-
-[outbox.limits.whatsapp]
-rate = 1000.0
-burst = 1000
-per_chat_rate = 1000.0
-per_chat_burst = 1000
-
-[whatsapp]
-api_url = "{url}"
-phone_number_id = "1098765"
-
+{whatsapp}
 [[rooms]]
 id = "campo"
 platform = "whatsapp"
@@ -48,11 +31,9 @@ kind = "roster"
 members = ["+5511900000001"]
 language = "pt-BR"
 "#,
-        url = fake.url
+        whatsapp = fake.serve_config(),
     );
-    let path = dir.join("runroom.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    common::process::serve_config(dir, database_url, &rest)
 }
 
 #[tokio::test]
@@ -60,7 +41,7 @@ async fn two_processes_on_one_postgres_fire_each_reminder_once() {
     let Some(pg) = common::postgres().await else {
         return;
     };
-    let (schema, pool) = pg.schema.clone().expect("a schema");
+    let (_, pool) = pg.schema.clone().expect("a schema");
     // Open incidents whose update reminders all fall due in two seconds.
     let now = Utc::now();
     let due = now + chrono::Duration::seconds(2);
@@ -81,18 +62,10 @@ async fn two_processes_on_one_postgres_fire_each_reminder_once() {
 
     let fake = FakeGraph::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let base = std::env::var("RUNROOM_TEST_POSTGRES_URL").unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let config = config_file(dir.path(), &url, &fake);
+    let config = config_file(dir.path(), pg.url(), &fake);
     let serve = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_runroom"));
-        command
-            .args(["--config", &config, "serve"])
-            .env("RUNROOM_WHATSAPP_TOKEN", &fake.token)
-            .env_remove("RUNROOM_DATABASE_URL")
-            .env_remove("RUNROOM_CONFIG");
-
+        let mut command = common::process::serve_command(&config);
+        command.env("RUNROOM_WHATSAPP_TOKEN", &fake.token);
         common::process::spawn_serve(&mut command).0
     };
     let mut a = serve();

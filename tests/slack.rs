@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 
 use common::{TestStore, backends};
 use fakes::slack::{FakeSlack, Reply};
-use runroom::app::{App, Secrets, assemble};
+use runroom::app::{App, Secrets};
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
 use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits};
 use runroom::platforms::slack;
-use runroom::store::{MessageKind, NewOutbound, OutboxState};
+use runroom::store::MessageKind;
+use runroom::store::OutboxState;
+use runroom::store::{NewOutbound, Store};
 use serde_json::{Value, json};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -84,19 +86,9 @@ impl Harness {
             (slack::APP_TOKEN_ENV, fake.app_token.clone()),
         ]);
         // Real time: Slack's signatures and Retry-After are checked against it.
-        let app = assemble(
-            config,
-            backend.store.clone(),
-            Arc::new(SystemClock),
-            secrets,
-        )
-        .expect("runroom builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind runroom");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let router = app.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let store = backend.store.clone();
+        let (app, base) =
+            common::loopback::serve_app(config, store, Arc::new(SystemClock), secrets).await;
         Harness {
             fake,
             app,
@@ -200,9 +192,13 @@ impl Harness {
         self.app.worker.drain().await.expect("outbox drains");
     }
 
+    fn store(&self) -> &Arc<dyn Store> {
+        self.app.engine.store()
+    }
+
     /// The console room's messages, in the order they were queued (sent or not yet).
     async fn console_texts(&self) -> Vec<String> {
-        let store = self.app.engine.store();
+        let store = self.store();
         let mut rows = store
             .pending_outbox(Platform::Console, 100)
             .await
@@ -363,15 +359,7 @@ async fn a_button_press_updates_the_card_in_place() {
         let cards = h.fake.cards(WAR_ROOM);
         assert_eq!((cards.len(), cards[0].edits), (1, 2));
         assert!(button_ids(&cards[0]).is_empty());
-        assert!(
-            h.app
-                .engine
-                .store()
-                .open_incidents()
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(h.store().open_incidents().await.unwrap().is_empty());
     }
 }
 
@@ -397,7 +385,7 @@ async fn a_retried_event_acts_once() {
         );
         assert_eq!(h.event(&mention, None).await, 200);
         h.drain().await;
-        let incidents = h.app.engine.store().recent_incidents(10).await.unwrap();
+        let incidents = h.store().recent_incidents(10).await.unwrap();
         assert_eq!(incidents.len(), 1, "{}", backend.name);
         assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
 
@@ -426,25 +414,8 @@ async fn a_retried_event_acts_once() {
             "1700000004.000100",
         );
         assert_eq!(h.event(&resolve, None).await, 200);
-        assert_eq!(
-            h.app
-                .engine
-                .store()
-                .recent_incidents(10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-        assert!(
-            h.app
-                .engine
-                .store()
-                .open_incidents()
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(h.store().recent_incidents(10).await.unwrap().len(), 1);
+        assert!(h.store().open_incidents().await.unwrap().is_empty());
     }
 }
 
@@ -487,24 +458,8 @@ async fn a_bad_or_stale_signature_gets_401_and_nothing_happens() {
         )
         .await;
     assert_eq!(forged.0, 401);
-    assert!(
-        h.app
-            .engine
-            .store()
-            .recent_incidents(10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        h.app
-            .engine
-            .store()
-            .outbox_stats()
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(h.store().recent_incidents(10).await.unwrap().is_empty());
+    assert!(h.store().outbox_stats().await.unwrap().is_empty());
 
     // Slack's URL check is answered with the challenge once signed.
     let check = json!({ "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification" });
@@ -583,9 +538,7 @@ async fn a_rate_limit_storm_is_paced() {
             topic: None,
         })
         .collect();
-    let mut tx = backend.store.begin().await.unwrap();
-    tx.enqueue(&messages).await.unwrap();
-    tx.commit().await.unwrap();
+    common::enqueue(&backend.store, &messages).await;
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = h.app.worker.sibling("storm");
@@ -629,14 +582,11 @@ async fn a_rate_limit_storm_is_paced() {
 
 #[tokio::test]
 async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
-    let store = runroom::store::connect(&url).await.unwrap();
-    let backend = TestStore::from_store("sqlite", store);
+    let backend = common::sqlite().await;
     let h = Harness::start(&backend, unpaced()).await;
 
     // Another writer holds SQLite's write lock.
-    let lock = common::SqliteLock::take(&url).await;
+    let lock = common::SqliteLock::take(backend.url()).await;
 
     let (status, _, took) = h.slash("U0ANA", "declare sev1 Database stuck", "T1").await;
     assert_eq!(status, 200);
@@ -644,19 +594,16 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
 
     // The lock goes away; the command the ack promised is carried out.
     lock.release().await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while h
-        .app
-        .engine
-        .store()
-        .recent_incidents(10)
-        .await
-        .unwrap()
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "the command was lost");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let store = h.store();
+    common::poll_async(
+        "the acknowledged command",
+        Duration::from_secs(20),
+        async || {
+            let declared = store.recent_incidents(10).await.unwrap();
+            (!declared.is_empty()).then_some(())
+        },
+    )
+    .await;
     h.drain().await;
     assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
 }
@@ -705,7 +652,7 @@ async fn socket_mode_takes_commands_and_acknowledges_them() {
     let _ = stop.send(true);
     while running.join_next().await.is_some() {}
     h.drain().await;
-    let incidents = h.app.engine.store().recent_incidents(10).await.unwrap();
+    let incidents = h.store().recent_incidents(10).await.unwrap();
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].acked_by.as_deref(), Some("<@U0BEN>"));
     let cards = h.fake.cards(WAR_ROOM);
@@ -718,14 +665,8 @@ fn serve_with_slack(
     fake: &FakeSlack,
     mode: &str,
 ) -> (std::process::Child, String) {
-    let config = format!(
+    let rest = format!(
         r#"
-[server]
-listen = "127.0.0.1:0"
-
-[database]
-url = "sqlite://{db}"
-
 [[rooms]]
 id = "runroom"
 platform = "slack"
@@ -736,19 +677,14 @@ timezone = "America/Sao_Paulo"
 api_url = "{api}"
 mode = "{mode}"
 "#,
-        db = dir.join("runroom.db").display(),
         api = fake.api_url,
     );
-    let path = dir.join("runroom.toml");
-    std::fs::write(&path, config).unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runroom"));
+    let config = common::process::serve_config(dir, &common::sqlite_url(dir), &rest);
+    let mut command = common::process::serve_command(&config);
     command
-        .args(["--config", &path.display().to_string(), "serve"])
         .env("RUNROOM_SLACK_BOT_TOKEN", &fake.bot_token)
         .env("RUNROOM_SLACK_SIGNING_SECRET", SECRET)
-        .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token)
-        .env_remove("RUNROOM_DATABASE_URL")
-        .env_remove("RUNROOM_CONFIG");
+        .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token);
     common::process::spawn_serve(&mut command)
 }
 

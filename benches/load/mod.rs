@@ -1,27 +1,24 @@
-//! The load driver the webhook benchmarks share: a router served on loopback, a bare axum
-//! handler answering 200 on the same path as the baseline, and [`run`]: `n` requests,
-//! `concurrency` at a time, each timed from its send to its answer.
+//! The load driver the webhook benchmarks share: a bare axum handler answering 200 on loopback as
+//! the baseline, and [`run`]: `n` requests, `concurrency` at a time, each timed from its send to
+//! its answer. It serves with `crate::common`: a benchmark that uses it includes `common` too.
 
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::post;
 
-/// Serves `router` on a loopback port; returns the URL of `path` on it.
-pub async fn serve(router: Router, path: &str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}{path}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url
+/// A handler that reads the body and answers 200 with nothing, served on loopback: the cost of
+/// HTTP alone. Returns the URL of `path` on it.
+pub async fn baseline(path: &str) -> String {
+    let router = Router::new().route(path, post(|_body: axum::body::Bytes| async { "" }));
+    let base = crate::common::loopback::serve("the baseline", router).await;
+    format!("{base}{path}")
 }
 
-/// A handler that reads the body and answers 200 with nothing: the cost of HTTP alone.
-pub async fn baseline(path: &str) -> String {
-    serve(
-        Router::new().route(path, post(|_body: axum::body::Bytes| async { "" })),
-        path,
-    )
-    .await
+/// `--quick` on the command line (`cargo bench --bench NAME -- --quick`): a few requests of
+/// each kind, to check that the benchmark runs; its numbers are not results.
+pub fn quick() -> bool {
+    std::env::args().any(|a| a == "--quick")
 }
 
 pub struct Run {

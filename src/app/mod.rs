@@ -108,13 +108,9 @@ pub fn assemble(
             listeners.extend(connected.listeners);
         }
     }
-    let worker = Worker::new(store, senders, clock, config.outbox.clone(), worker_id(0))
+    let worker = Worker::new(store, senders, clock, config.outbox.clone(), worker_id())
         .with_wake(outbox_wake);
-    let scheduler = Scheduler::new(
-        engine.clone(),
-        config.scheduler.clone(),
-        format!("scheduler-{}", worker_id(0)),
-    );
+    let scheduler = scheduler(&engine, &config);
     Ok(App {
         config,
         engine,
@@ -132,18 +128,14 @@ impl App {
     /// true; returns their tasks, which end after that.
     pub fn start(&mut self, stop: &watch::Receiver<bool>) -> tokio::task::JoinSet<()> {
         let mut tasks = tokio::task::JoinSet::new();
-        let siblings: Vec<Worker> = (1..self.config.outbox.workers.max(1))
-            .map(|n| self.worker.sibling(worker_id(n)))
-            .collect();
-        for worker in std::iter::once(self.worker.sibling(worker_id(0))).chain(siblings) {
+        for _ in 0..self.config.outbox.workers.max(1) {
+            let worker = self.worker.sibling(worker_id());
             let stopped = stop.clone();
             tasks.spawn(async move { worker.run(stopped).await });
         }
-        let scheduler = Scheduler::new(
-            self.engine.clone(),
-            self.config.scheduler.clone(),
-            format!("scheduler-{}", worker_id(0)),
-        );
+        // Ids of their own: a claim is fenced by its holder's id, so the workers and the
+        // scheduler a test drives by hand (`worker`, `scheduler`) never pass for these.
+        let scheduler = scheduler(&self.engine, &self.config);
         let stopped = stop.clone();
         tasks.spawn(async move { scheduler.run(stopped).await });
         for listener in self.listeners.drain(..) {
@@ -211,14 +203,23 @@ impl App {
     }
 }
 
-/// Unique across processes and restarts, so a restarted process never mistakes an old claim
-/// for its own.
-fn worker_id(n: u32) -> String {
-    format!(
-        "{}-{}-{n}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros()
+/// A scheduler with an id of its own.
+fn scheduler(engine: &Arc<Engine>, config: &Config) -> Scheduler {
+    Scheduler::new(
+        engine.clone(),
+        config.scheduler.clone(),
+        format!("scheduler-{}", worker_id()),
     )
+}
+
+/// Unique across processes and restarts (the process id and its start time), so a restarted
+/// process never mistakes an old claim for its own, and within the process (a sequence).
+fn worker_id() -> String {
+    static STARTED: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let started = STARTED.get_or_init(|| chrono::Utc::now().timestamp_micros());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{started}-{n}", std::process::id())
 }
 
 /// Completes on SIGTERM or Ctrl-C.

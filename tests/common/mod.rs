@@ -1,20 +1,25 @@
-//! Shared test setup: a fresh store per test (a temp SQLite file, or a fresh Postgres schema when
-//! `RUNROOM_TEST_POSTGRES_URL` is set), an engine on a hand-moved clock, and `spawn_app()`.
+//! Shared test and benchmark setup: a fresh store per test (a temp SQLite file, or a fresh
+//! Postgres schema when `RUNROOM_TEST_POSTGRES_URL` is set), an engine on a hand-moved clock, the
+//! rooms, messages and commands the tests share, and (in [`process`]) `runroom serve` as a child
+//! process. Benchmarks include it with `#[path = "../tests/common/mod.rs"] mod common;`.
 #![allow(dead_code)]
 
+pub mod loopback;
 pub mod process;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use runroom::engine::clock::ManualClock;
 use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
-use runroom::store::Store;
 use runroom::store::postgres::PgStore;
+use runroom::store::{MessageKind, NewOutbound, Store};
 
 /// A store under test and what keeps it alive (the temp dir).
 pub struct TestStore {
@@ -22,6 +27,8 @@ pub struct TestStore {
     pub store: Arc<dyn Store>,
     /// The Postgres schema this test owns, and a pool into it.
     pub schema: Option<(String, sqlx::PgPool)>,
+    /// Where another process (`runroom serve`) finds this store.
+    url: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -32,19 +39,33 @@ impl TestStore {
             name,
             store,
             schema: None,
+            url: None,
             _dir: None,
         }
     }
+
+    /// The database URL of this store (for Postgres, one that selects its schema).
+    pub fn url(&self) -> &str {
+        self.url
+            .as_deref()
+            .expect("a store the harness opened has a URL")
+    }
+}
+
+/// The database URL of `runroom.db` in `dir`.
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("runroom.db").display())
 }
 
 pub async fn sqlite() -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+    let url = sqlite_url(dir.path());
     let store = runroom::store::connect(&url).await.expect("sqlite store");
     TestStore {
         name: "sqlite",
         store,
         schema: None,
+        url: Some(url),
         _dir: Some(dir),
     }
 }
@@ -83,10 +104,13 @@ pub async fn postgres() -> Option<TestStore> {
         .expect("postgres store");
     pg.migrate().await.expect("migrate");
     let pool = pg.pool().clone();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
     Some(TestStore {
         name: "postgres",
         store: Arc::new(pg),
         schema: Some((schema, pool)),
+        url: Some(url),
         _dir: None,
     })
 }
@@ -149,6 +173,56 @@ pub fn rooms() -> Vec<Room> {
     ]
 }
 
+/// One room of [`rooms`] as `runroom.toml` lists it.
+pub fn room_toml(id: &str) -> &'static str {
+    match id {
+        "console" => {
+            r#"
+[[rooms]]
+id = "console"
+platform = "console"
+chat = "console"
+"#
+        }
+        "runroom" => {
+            r#"
+[[rooms]]
+id = "runroom"
+platform = "slack"
+chat = "C0123456"
+timezone = "America/New_York"
+"#
+        }
+        "campo" => {
+            r#"
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+chat = "120363025246125486@g.us"
+language = "pt-BR"
+timezone = "America/Sao_Paulo"
+"#
+        }
+        "soporte" => {
+            r#"
+[[rooms]]
+id = "soporte"
+platform = "telegram"
+chat = "-1001234567890"
+language = "es"
+timezone = "America/Bogota"
+role = "announce"
+"#
+        }
+        other => panic!("no room {other:?} in common::rooms()"),
+    }
+}
+
+/// All four rooms of [`rooms`] as `runroom.toml` lists them.
+pub fn rooms_toml() -> String {
+    rooms().iter().map(|r| room_toml(&r.id)).collect()
+}
+
 /// A message typed by `author` in `room` (a room id from [`rooms`]) at `at`.
 pub fn inbound(
     room: &str,
@@ -178,6 +252,57 @@ pub fn inbound(
         input: Input::Text(text.into()),
         received_at: at,
     }
+}
+
+/// The Slack war room of the platform tests and benchmarks (`[[rooms]] id = "runroom"`).
+pub const SLACK_WAR_ROOM: &str = "C0RUNROOM";
+
+/// A command Ben typed in the Slack war room ([`SLACK_WAR_ROOM`]) at `at`.
+pub fn from_slack(event_id: String, text: &str, at: DateTime<Utc>) -> Inbound {
+    Inbound {
+        event_id,
+        origin: Origin {
+            room: RoomRef {
+                platform: Platform::Slack,
+                chat: SLACK_WAR_ROOM.into(),
+                thread: None,
+            },
+            author: Author {
+                id: "U0BEN".into(),
+                name: "Ben".into(),
+            },
+            private_replies: false,
+        },
+        input: Input::Text(text.into()),
+        received_at: at,
+    }
+}
+
+/// A broadcast in the WhatsApp room `campo` to `chat` (pt-BR, priority 2): `mensagem {key}`.
+pub fn whatsapp_message(key: &str, chat: &str, created_at: DateTime<Utc>) -> NewOutbound {
+    NewOutbound {
+        idempotency_key: key.into(),
+        room_id: "campo".into(),
+        platform: Platform::Whatsapp,
+        chat: chat.into(),
+        thread: None,
+        kind: MessageKind::Broadcast,
+        language: Lang::PtBr,
+        text: format!("mensagem {key}"),
+        rich: None,
+        incident: None,
+        priority: 2,
+        created_at,
+        recipient: None,
+        topic: None,
+    }
+}
+
+/// Queues `messages` in the outbox in one transaction, as the engine does.
+pub async fn enqueue(store: &Arc<dyn Store>, messages: &[NewOutbound]) {
+    let mut tx = store.begin().await.expect("begin");
+    tx.enqueue(messages).await.expect("enqueue");
+    tx.commit().await.expect("commit");
 }
 
 pub struct TestEngine {
@@ -259,5 +384,29 @@ impl SqliteLock {
             .expect("release the write lock");
         drop(self.conn);
         self.pool.close().await;
+    }
+}
+
+/// Polls `check` every 20 ms until it returns something, or panics naming `what` at the deadline.
+pub async fn poll<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    poll_async(what, within, async || check()).await
+}
+
+/// [`poll`] with a check that awaits (a store query, say).
+pub async fn poll_async<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not there within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

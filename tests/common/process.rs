@@ -1,6 +1,7 @@
 //! Child processes of the `runroom` binary.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,28 @@ pub fn terminate(child: &mut Child) -> ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Writes `runroom.toml` into `dir`: `serve` on a free loopback port with its database at
+/// `database_url`, then `rest` (rooms, platforms, tuning). Returns the file's path.
+pub fn serve_config(dir: &Path, database_url: &str, rest: &str) -> String {
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[database]\nurl = \"{database_url}\"\n{rest}"
+    );
+    let path = dir.join("runroom.toml");
+    std::fs::write(&path, text).expect("write runroom.toml");
+    path.display().to_string()
+}
+
+/// `runroom --config CONFIG serve`, blind to the machine's `RUNROOM_CONFIG` and
+/// `RUNROOM_DATABASE_URL`; a test adds the secrets it means with `.env`.
+pub fn serve_command(config: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_runroom"));
+    command
+        .args(["--config", config, "serve"])
+        .env_remove("RUNROOM_DATABASE_URL")
+        .env_remove("RUNROOM_CONFIG");
+    command
 }
 
 /// Starts `runroom serve` from a prepared command and returns it with the base URL it printed

@@ -59,25 +59,23 @@ pub struct FakeEvolution {
 
 impl FakeEvolution {
     pub async fn start(apikey: &str) -> FakeEvolution {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake evolution");
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let fake = FakeEvolution {
-            url,
-            apikey: apikey.to_string(),
-            instance: "runroom".into(),
-            inner: Arc::new(Mutex::new(Inner::default())),
-        };
-        let app = Router::new()
-            .route("/message/sendText/{instance}", post(send_text))
-            .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        fake
+        crate::common::loopback::serve_with("fake evolution", |url| {
+            let fake = FakeEvolution {
+                url,
+                apikey: apikey.to_string(),
+                instance: "runroom".into(),
+                inner: Arc::new(Mutex::new(Inner::default())),
+            };
+            let app = Router::new()
+                .route("/message/sendText/{instance}", post(send_text))
+                .with_state(fake.clone());
+            (fake, app)
+        })
+        .await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.inner)
     }
 
     /// Answers the next `sendText` requests with these replies, in order; then `Ok` again.
@@ -99,7 +97,7 @@ impl FakeEvolution {
 
     /// Polls until `n` messages were accepted, or panics at the deadline.
     pub async fn wait_for_accepted(&self, n: usize, within: Duration) -> Vec<Received> {
-        super::poll("fake evolution's accepted messages", within, || {
+        crate::common::poll("fake evolution's accepted messages", within, || {
             Some(self.accepted()).filter(|a| a.len() >= n)
         })
         .await
@@ -138,13 +136,12 @@ fn no_instance(instance: &str) -> Response {
 async fn send_text(
     State(fake): State<FakeEvolution>,
     Path(instance): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    request: super::Arrived,
 ) -> Response {
-    let at = Instant::now();
-    let authorized = fake.authorized(&headers);
+    let at = request.at;
+    let authorized = fake.authorized(&request.headers);
     let known = instance == fake.instance;
-    let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let parsed = request.json;
     let number = parsed["number"].as_str().unwrap_or_default().to_string();
     let text = parsed["text"].as_str().unwrap_or_default().to_string();
     let mut problems = Vec::new();
@@ -211,10 +208,7 @@ async fn send_text(
         status,
         id,
     });
-    if hang {
-        std::future::pending::<()>().await;
-    }
-    response
+    super::answer_unless_hung(response, hang).await
 }
 
 /// The webhook Evolution POSTs for an incoming group message (`messages.upsert`).

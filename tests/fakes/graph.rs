@@ -9,10 +9,17 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
+
+/// The business number the webhook deliveries are addressed to (`metadata.phone_number_id`), as
+/// the WhatsApp tests configure `[whatsapp] phone_number_id`.
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+
+/// The business number id of [`FakeGraph::sender`] and [`FakeGraph::serve_config`].
+pub const SENDER_ID: &str = "1098765";
 
 /// How the fake answers one request.
 #[derive(Debug, Clone)]
@@ -75,23 +82,41 @@ pub struct FakeGraph {
 
 impl FakeGraph {
     pub async fn start() -> FakeGraph {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake graph");
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let fake = FakeGraph {
-            url,
-            token: "test-whatsapp-token".into(),
-            inner: Arc::new(Mutex::new(Inner::default())),
-        };
-        let app = Router::new()
-            .route("/{version}/{phone}/messages", post(messages))
-            .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        fake
+        crate::common::loopback::serve_with("fake graph", |url| {
+            let fake = FakeGraph {
+                url,
+                token: "test-whatsapp-token".into(),
+                inner: Arc::new(Mutex::new(Inner::default())),
+            };
+            let app = Router::new()
+                .route("/{version}/{phone}/messages", post(messages))
+                .with_state(fake.clone());
+            (fake, app)
+        })
+        .await
     }
 
-    /// runroom's WhatsApp sender pointed at this fake (business number id `1098765`), for
+    /// `runroom.toml` for `runroom serve` sending to this fake: WhatsApp's outbox limits high
+    /// enough never to bind, then `[whatsapp]` with this fake's URL and the business number id
+    /// [`SENDER_ID`] (more `[whatsapp]` keys may follow).
+    pub fn serve_config(&self) -> String {
+        format!(
+            r#"
+[outbox.limits.whatsapp]
+rate = 1000.0
+burst = 1000
+per_chat_rate = 1000.0
+per_chat_burst = 1000
+
+[whatsapp]
+api_url = "{url}"
+phone_number_id = "{SENDER_ID}"
+"#,
+            url = self.url
+        )
+    }
+
+    /// runroom's WhatsApp sender pointed at this fake (business number id [`SENDER_ID`]), for
     /// direct chats.
     pub fn sender(
         &self,
@@ -103,7 +128,7 @@ impl FakeGraph {
         use runroom::platforms::whatsapp::outbound::WhatsappSender;
         let config = WhatsappConfig {
             api_url: self.url.clone(),
-            phone_number_id: "1098765".into(),
+            phone_number_id: SENDER_ID.into(),
             timeout_seconds,
             ..WhatsappConfig::default()
         };
@@ -121,7 +146,7 @@ impl FakeGraph {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.inner)
     }
 
     /// Answers the next requests with these replies, in order; then `Ok` again.
@@ -179,7 +204,7 @@ impl FakeGraph {
 
     /// Polls until `n` messages were accepted, or panics at the deadline.
     pub async fn wait_for_accepted(&self, n: usize, within: Duration) -> Vec<Received> {
-        super::poll("fake graph's accepted messages", within, || {
+        crate::common::poll("fake graph's accepted messages", within, || {
             Some(self.accepted()).filter(|a| a.len() >= n)
         })
         .await
@@ -261,29 +286,18 @@ fn graph_error(status: u16, code: i64, message: &str) -> Response {
 }
 
 fn rate_limited(retry_after: u64) -> Response {
-    let mut response = graph_error(429, 130429, "(#130429) Rate limit hit");
-    response.headers_mut().insert(
-        "retry-after",
-        retry_after
-            .to_string()
-            .parse()
-            .expect("digits are a header value"),
-    );
-    response
+    let response = graph_error(429, 130429, "(#130429) Rate limit hit");
+    super::with_retry_after(response, retry_after)
 }
 
 async fn messages(
     State(fake): State<FakeGraph>,
     Path((_version, phone)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: String,
+    request: super::Arrived,
 ) -> Response {
-    let at = Instant::now();
-    let authorized = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {}", fake.token));
-    let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let at = request.at;
+    let authorized = super::bearer(&request.headers) == Some(fake.token.as_str());
+    let parsed = request.json;
     let to = parsed["to"].as_str().unwrap_or_default().to_string();
     let (text, well_formed) = check_message(&parsed);
     let well_formed = well_formed && !to.is_empty();
@@ -363,10 +377,7 @@ async fn messages(
         status,
         wamid,
     });
-    if hang {
-        std::future::pending::<()>().await;
-    }
-    response
+    super::answer_unless_hung(response, hang).await
 }
 
 /// Every accepted message is a different one, and there are `expected` of them.
@@ -383,12 +394,7 @@ pub fn assert_each_once(accepted: &[Received], expected: usize) {
 
 /// `sha256=<hex HMAC-SHA256(app_secret, body)>`, as Meta signs a webhook delivery.
 pub fn sign(app_secret: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes()).expect("any key");
-    mac.update(body);
-    let bytes = mac.finalize().into_bytes();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", super::hmac_sha256_hex(app_secret, body))
 }
 
 /// A webhook delivery shaped like Meta's: `value` holds `messages`, `statuses` and `contacts`.
@@ -397,7 +403,7 @@ pub fn delivery(value: Value) -> Value {
     value["messaging_product"] = json!("whatsapp");
     value["metadata"] = json!({
         "display_phone_number": "15550783881",
-        "phone_number_id": "106540352242922"
+        "phone_number_id": PHONE_NUMBER_ID
     });
     json!({
         "object": "whatsapp_business_account",

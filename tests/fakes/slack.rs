@@ -14,23 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 use tokio_tungstenite::tungstenite::Message;
 
 /// `X-Slack-Signature` for a request body, as Slack signs it: `v0=` hex HMAC-SHA256 of
 /// `v0:{timestamp}:{body}` under the app's signing secret.
 pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("v0={hex}")
+    let signed = format!("v0:{timestamp}:{body}");
+    format!("v0={}", super::hmac_sha256_hex(secret, signed.as_bytes()))
 }
 
 /// How the fake answers one Web API call.
@@ -98,27 +89,28 @@ pub struct FakeSlack {
 
 impl FakeSlack {
     pub async fn start() -> FakeSlack {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake slack");
         let ws_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake slack socket mode");
-        let fake = FakeSlack {
-            api_url: format!("http://{}/api", listener.local_addr().unwrap()),
-            bot_token: "xoxb-test-bot-token".into(),
-            app_token: "xapp-test-app-token".into(),
-            socket_url: format!("ws://{}/link", ws_listener.local_addr().unwrap()),
-            inner: Arc::new(Mutex::new(Inner {
-                next_ts: 1_700_000_000_000_100,
-                ..Inner::default()
-            })),
-        };
-        let app = Router::new()
-            .route("/api/users.info", get(users_info))
-            .route("/api/{method}", post(method))
-            .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let socket_url = format!("ws://{}/link", ws_listener.local_addr().unwrap());
+        let fake = crate::common::loopback::serve_with("fake slack", |url| {
+            let fake = FakeSlack {
+                api_url: format!("{url}/api"),
+                bot_token: "xoxb-test-bot-token".into(),
+                app_token: "xapp-test-app-token".into(),
+                socket_url,
+                inner: Arc::new(Mutex::new(Inner {
+                    next_ts: 1_700_000_000_000_100,
+                    ..Inner::default()
+                })),
+            };
+            let app = Router::new()
+                .route("/api/users.info", get(users_info))
+                .route("/api/{method}", post(method))
+                .with_state(fake.clone());
+            (fake, app)
+        })
+        .await;
         let socket = fake.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = ws_listener.accept().await {
@@ -130,7 +122,7 @@ impl FakeSlack {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.inner)
     }
 
     /// Answers the next calls with these replies, in order; then `Ok` again.
@@ -212,7 +204,7 @@ impl FakeSlack {
         within: Duration,
         check: impl Fn(&FakeSlack) -> bool,
     ) {
-        super::poll(&format!("fake slack: {what}"), within, || {
+        crate::common::poll(&format!("fake slack: {what}"), within, || {
             check(self).then_some(())
         })
         .await
@@ -297,28 +289,12 @@ fn slack_error(code: &str) -> Response {
 }
 
 fn rate_limited(retry_after: u64) -> Response {
-    let mut response = (
+    let response = (
         StatusCode::TOO_MANY_REQUESTS,
         axum::Json(json!({ "ok": false, "error": "ratelimited" })),
     )
         .into_response();
-    response.headers_mut().insert(
-        "retry-after",
-        retry_after
-            .to_string()
-            .parse()
-            .expect("digits are a header value"),
-    );
-    response
-}
-
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::to_string)
+    super::with_retry_after(response, retry_after)
 }
 
 impl Inner {
@@ -422,14 +398,13 @@ impl Inner {
 async fn method(
     State(fake): State<FakeSlack>,
     Path(method): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    request: super::Arrived,
 ) -> Response {
-    let at = Instant::now();
-    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let token = bearer(&headers);
+    let at = request.at;
+    let token = super::bearer(&request.headers);
+    let body = request.json;
     if method == "apps.connections.open" {
-        let ok = token.as_deref() == Some(fake.app_token.as_str());
+        let ok = token == Some(fake.app_token.as_str());
         fake.lock().calls.push(Call {
             at,
             method,
@@ -446,7 +421,7 @@ async fn method(
     let mut inner = fake.lock();
     let channel = body["channel"].as_str().unwrap_or_default().to_string();
     let scripted = inner.script.pop_front().unwrap_or(Reply::Ok);
-    let (response, ok) = if token.as_deref() != Some(fake.bot_token.as_str()) {
+    let (response, ok) = if token != Some(fake.bot_token.as_str()) {
         (slack_error("invalid_auth"), false)
     } else if !inner.admit(&method, &channel, at) {
         (rate_limited(1), false)
@@ -482,7 +457,7 @@ async fn users_info(
 ) -> Response {
     let user = query.get("user").cloned().unwrap_or_default();
     let mut inner = fake.lock();
-    let authorized = bearer(&headers).as_deref() == Some(fake.bot_token.as_str());
+    let authorized = super::bearer(&headers) == Some(fake.bot_token.as_str());
     let known = inner.users.get(&user).cloned();
     let (response, ok) = match (authorized, known) {
         (false, _) => (slack_error("invalid_auth"), false),
