@@ -696,6 +696,7 @@ async fn urgent_messages_go_first_and_a_slow_destination_holds_up_no_one() {
         .pending_outbox(Platform::Whatsapp, 10)
         .await
         .unwrap();
+    assert_eq!(waiting.len(), 4, "the released rows wait in the queue");
     assert!(
         waiting
             .iter()

@@ -71,8 +71,15 @@ async fn statuses_move_forward_only() {
         );
         assert_eq!(row.delivery_error, None);
         // A status about a message runroom never sent changes nothing and is still 200.
+        let before = h.rows(OutboxState::Sent).await;
         let stray = graph::status("wamid.unknown", "delivered", 1_772_000_000, ANA_WA, None);
         assert_eq!(h.post(&stray).await, 200);
+        assert_eq!(
+            h.rows(OutboxState::Sent).await,
+            before,
+            "[{}]",
+            backend.name
+        );
     }
 }
 
