@@ -211,13 +211,14 @@ async fn fan_out(burst: u32, capacity: u32, run: usize) -> FanOut {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite(dir.path()).await;
     let now = chrono::Utc::now();
+    let mut tx = store.begin().await.unwrap();
     for i in 0..ROSTER {
         let number = member(i);
-        store
-            .record_contact(Platform::Whatsapp, &number, &number, now)
+        tx.record_contact(Platform::Whatsapp, &number, &number, now)
             .await
             .unwrap();
     }
+    tx.commit().await.unwrap();
     let fake = FakeGraph::start().await;
     fake.limit(capacity, RATE);
     let graph = format!(

@@ -2,7 +2,7 @@
 //!
 //! A map of the crate, in the order a message travels:
 //!
-//! - [`platforms`]: each chat platform's folder, registered in [`platforms::wire_all`]. Inbound
+//! - [`platforms`]: each chat platform's folder, registered in [`platforms::REGISTERED`]. Inbound
 //!   adapters verify and normalise a message into an [`engine::room::Inbound`] and hand it over
 //!   within the platform's ack budget ([`platforms::ack`]); senders deliver outbox rows; each
 //!   platform's [`engine::reach::Reach`] says how its rooms mention and page people.

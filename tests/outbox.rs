@@ -88,12 +88,13 @@ fn worker(
 /// The recipients wrote to the business number just now, so their 24-hour windows are open and
 /// free-form text (not a template) goes to them.
 async fn open_windows(store: &Arc<dyn Store>, chats: &[&str]) {
+    let mut tx = store.begin().await.unwrap();
     for chat in chats {
-        store
-            .record_contact(Platform::Whatsapp, chat, chat, Utc::now())
+        tx.record_contact(Platform::Whatsapp, chat, chat, Utc::now())
             .await
             .unwrap();
     }
+    tx.commit().await.unwrap();
 }
 
 /// Runs the worker's real-time loop until the fake accepted `n` messages, then stops it.

@@ -669,21 +669,20 @@ async fn a_card_keeps_its_message_and_only_moves_forward() {
 }
 
 #[tokio::test]
-async fn a_contact_window_runs_from_the_latest_message_in_or_out_of_a_decision() {
+async fn a_contact_window_runs_from_the_latest_message_and_rolls_back_with_its_unit() {
     for TestStore { name, store, .. } in backends().await {
         let at = |minutes| start_time() + Duration::minutes(minutes);
         assert_eq!(
             store.contact(Platform::Whatsapp, "+5511").await.unwrap(),
             None
         );
-        store
-            .record_contact(Platform::Whatsapp, "+5511", "5511", at(10))
-            .await
-            .unwrap();
-        store
-            .record_contact(Platform::Whatsapp, "+5511", "older", at(5))
-            .await
-            .unwrap();
+        for (seen_as, minutes) in [("5511", 10), ("older", 5)] {
+            let mut tx = store.begin().await.unwrap();
+            tx.record_contact(Platform::Whatsapp, "+5511", seen_as, at(minutes))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
         let seen = store.contact(Platform::Whatsapp, "+5511").await.unwrap();
         assert_eq!(
             seen.map(|c| (c.seen_as, c.last_inbound_at)),
@@ -691,7 +690,7 @@ async fn a_contact_window_runs_from_the_latest_message_in_or_out_of_a_decision()
             "[{name}] a late webhook never moves the window back"
         );
 
-        // The same inside a decision: visible once committed, gone when rolled back.
+        // Visible once its unit commits, gone when it rolls back.
         let mut tx = store.begin().await.unwrap();
         tx.record_contact(Platform::Whatsapp, "+5511", "551199", at(20))
             .await
@@ -734,10 +733,11 @@ async fn a_contact_window_runs_from_the_latest_message_in_or_out_of_a_decision()
             Some(("5522".to_string(), 0)),
             "[{name}] a closed window keeps the address the platform knows"
         );
-        store
-            .close_contact_window(Platform::Whatsapp, "+5511", at(20))
+        let mut tx = store.begin().await.unwrap();
+        tx.close_contact_window(Platform::Whatsapp, "+5511", at(20))
             .await
             .unwrap();
+        tx.commit().await.unwrap();
         let closed = store.contact(Platform::Whatsapp, "+5511").await.unwrap();
         assert_eq!(
             closed.map(|c| c.last_inbound_at.timestamp_millis()),

@@ -70,10 +70,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(listen) = listen {
                 config.server.listen = listen;
             }
-            let listener = tokio::net::TcpListener::bind(&config.server.listen)
-                .await
-                .with_context(|| format!("binding {}", config.server.listen))?;
+            // The database first (migrated), then the port: nothing listens before it can answer.
             let app = super::build(config, Arc::new(SystemClock), Secrets::from_env()).await?;
+            let listener = tokio::net::TcpListener::bind(&app.config.server.listen)
+                .await
+                .with_context(|| format!("binding {}", app.config.server.listen))?;
             app.serve(listener, super::shutdown_signal()).await
         }
         Command::Console { locale } => {
@@ -92,11 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if interactive {
                 tasks = app.start(&stopped);
             } else {
-                let scheduler = crate::scheduler::Scheduler::new(
-                    app.engine.clone(),
-                    app.config.scheduler.clone(),
-                    format!("console-scheduler-{}", std::process::id()),
-                );
+                let scheduler = app.scheduler;
                 tasks.spawn(async move { scheduler.run(stopped).await });
             }
             let result = console::run(

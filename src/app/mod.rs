@@ -4,7 +4,6 @@
 //! build the same way; [`commands`] runs the command line.
 
 pub mod commands;
-mod secrets;
 
 use std::sync::Arc;
 
@@ -12,8 +11,8 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 
 pub use self::commands::{init_tracing, load_config, run};
-pub use self::secrets::Secrets;
 use crate::config::Config;
+pub use crate::config::Secrets;
 use crate::engine::clock::Clock;
 use crate::engine::reach::Reaches;
 use crate::engine::{Engine, EngineSettings};

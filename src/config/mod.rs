@@ -1,8 +1,11 @@
 //! Configuration: a TOML file (see `examples/runroom.toml`), every non-secret key overridable from
 //! the environment, and validation that names the field and the problem. Secrets are never read
-//! from the file: each platform reads its own from the environment.
+//! from the file: they come from the environment, once, as [`Secrets`].
 
 mod policies;
+mod secrets;
+
+pub use self::secrets::Secrets;
 
 use std::path::Path;
 

@@ -775,12 +775,13 @@ pub fn button_command(action_id: &str) -> Option<Command> {
     })
 }
 
-/// Whether a text starts with one of runroom's prefixes (`/inc`, `inc`, `incidente`, …): a
-/// message addressed to the bot by a mention is a command either way, with the prefix added
-/// when it has none.
-pub fn has_prefix(text: &str) -> bool {
-    let prefix = fold(split_first_word(text.trim()).0);
-    EXPLICIT_PREFIXES.contains(&prefix.as_str()) || KEYWORD_PREFIXES.contains(&prefix.as_str())
+/// Words addressed to runroom by a mention ("@runroom ack 7"): a command with its prefix, or
+/// else read as if `/inc` stood before them, so whatever follows a mention gets an answer.
+pub fn parse_mention(text: &str) -> Result<Command, ParseError> {
+    match parse(text) {
+        Some(parsed) => parsed,
+        None => parse_addressed(text.trim(), text.trim()),
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,9 @@ pub fn topic(event: &Event) -> Topic {
 
 /// The messages of one unit of work, in the order they were decided.
 pub struct Fanout {
-    key: String,
+    /// What every message's idempotency key starts with; `None` in a unit with no guard, which
+    /// queues only rows that carry their own keys ([`super::unit::Unit::keep`]).
+    key: Option<String>,
     /// The platform id of who sent the command, for answers only they should see.
     author: String,
     now: DateTime<Utc>,
@@ -49,18 +51,21 @@ pub struct Fanout {
     pub topic: Option<Topic>,
     /// A job that fires well after its time says so: when it was due.
     pub late: Option<DateTime<Utc>>,
+    /// Rendered here: their mention tokens are rendered per room when the unit commits.
     pub messages: Vec<NewOutbound>,
+    /// Queued as they are (relayed words, a re-queued row): nothing in them is rendered again.
+    pub verbatim: Vec<NewOutbound>,
 }
 
 impl Fanout {
     pub fn new(
-        key: &str,
+        key: Option<&str>,
         now: DateTime<Utc>,
         languages: HashMap<String, Lang>,
         i18n: Arc<I18n>,
     ) -> Fanout {
         Fanout {
-            key: key.to_string(),
+            key: key.map(str::to_string),
             author: String::new(),
             now,
             thread: None,
@@ -69,6 +74,7 @@ impl Fanout {
             topic: None,
             late: None,
             messages: Vec::new(),
+            verbatim: Vec::new(),
         }
     }
 
@@ -100,10 +106,27 @@ impl Fanout {
         self.i18n.render(self.language_of(room), room.timezone, msg)
     }
 
-    /// Queues a message already rendered (a re-queue, a relayed line) under the next key.
-    pub fn queue(&mut self, mut message: NewOutbound) {
-        message.idempotency_key = format!("{}#{}", self.key, self.messages.len());
-        self.messages.push(message);
+    /// The next message's idempotency key: the unit's key and a sequence. A unit with no key
+    /// has no way to make one that a retry would repeat, so asking is a bug.
+    fn next_key(&self) -> Option<String> {
+        let n = self.messages.len() + self.verbatim.len();
+        match &self.key {
+            Some(key) => Some(format!("{key}#{n}")),
+            None => {
+                debug_assert!(false, "a unit with no key queued a message without one");
+                tracing::error!("a unit with no key queued a message without one; skipped");
+                None
+            }
+        }
+    }
+
+    /// Queues words that are already what the room should read (a relayed line): under the next
+    /// key, with nothing in them rendered again.
+    pub fn queue_verbatim(&mut self, mut message: NewOutbound) {
+        if let Some(key) = self.next_key() {
+            message.idempotency_key = key;
+            self.verbatim.push(message);
+        }
     }
 
     /// A message to `room` (to each member of a roster).
@@ -180,8 +203,11 @@ impl Fanout {
                 .map(|m| message(m, None))
                 .collect()
         };
-        for m in batch {
-            self.queue(m);
+        for mut m in batch {
+            if let Some(key) = self.next_key() {
+                m.idempotency_key = key;
+                self.messages.push(m);
+            }
         }
     }
 

@@ -34,7 +34,7 @@ impl super::Engine {
     /// Fires one claimed job. On `Err` nothing was written; the job is retried once its
     /// claim is released or its lease ends.
     pub async fn fire_job(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
-        let span = tracing::debug_span!("job", key = %job.key, kind = job.kind.as_str());
+        let span = tracing::info_span!("job", key = %super::trace::key(&job.key), kind = job.kind.as_str());
         self.fire_job_in(job, worker).instrument(span).await
     }
 
@@ -66,7 +66,7 @@ impl super::Engine {
                 self.post_handoff(&mut unit, &rotation, &spec, job.due_at)
                     .await?
             }
-            None => tracing::warn!("a job's payload is unreadable; skipped"),
+            None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
         }
         // Every job plans what comes after it (or cancels nothing): the scheduler looks again.
         unit.planned_jobs = true;
@@ -157,7 +157,13 @@ impl super::Engine {
             return Ok(());
         };
         let overrides = tx.overrides(now).await?;
-        let people = oncall::targets(&self.policies, &overrides, &current.notify, now);
+        let people = oncall::targets(
+            &self.policies,
+            &self.reaches,
+            &overrides,
+            &current.notify,
+            now,
+        );
         let of = u32::try_from(steps.len()).unwrap_or(u32::MAX);
         let Ok((paged, events)) = incident.page(step, of, people, false, now) else {
             return Ok(());
@@ -272,9 +278,7 @@ impl super::Engine {
     /// cancels planned ones that config no longer has (or has with another timing). Every
     /// replica may run it: the occurrence keys make the plans agree.
     pub async fn plan_recurring(&self) -> Result<usize, EngineError> {
-        let Some(mut unit) = self.begin(Guard::Unguarded).await? else {
-            return Ok(0);
-        };
+        let mut unit = self.begin_unguarded().await?;
         let now = unit.out.now();
         let tx = &mut *unit.tx;
         let mut planned: Vec<String> = Vec::new();

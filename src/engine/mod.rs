@@ -22,6 +22,7 @@ pub mod room;
 pub mod rotation;
 pub mod schedule;
 pub mod text;
+pub mod trace;
 pub mod unit;
 
 use std::sync::Arc;
@@ -240,22 +241,44 @@ impl Engine {
         origin: &Origin,
         dedupe_key: &str,
     ) -> Result<Outcome, EngineError> {
-        self.act(Ok(command), origin, dedupe_key).await
+        self.run(Ok(command), origin, dedupe_key).await
     }
 
-    /// [`Engine::execute`] for what an inbox parsed itself (it parses each text once, to know
-    /// whether the message is for runroom at all): a parse error is answered to its author.
+    /// Answers a command that did not parse, once per `dedupe_key`, to its author only.
+    pub async fn reject(
+        &self,
+        error: ParseError,
+        origin: &Origin,
+        dedupe_key: &str,
+    ) -> Result<Outcome, EngineError> {
+        self.run(Err(error), origin, dedupe_key).await
+    }
+
+    /// What an inbox parsed (it parses each text once, to know whether the message is for
+    /// runroom at all): [`Engine::execute`] or [`Engine::reject`].
     pub async fn act(
         &self,
         parsed: Result<Command, ParseError>,
         origin: &Origin,
         dedupe_key: &str,
     ) -> Result<Outcome, EngineError> {
+        match parsed {
+            Ok(command) => self.execute(command, origin, dedupe_key).await,
+            Err(error) => self.reject(error, origin, dedupe_key).await,
+        }
+    }
+
+    async fn run(
+        &self,
+        parsed: Result<Command, ParseError>,
+        origin: &Origin,
+        dedupe_key: &str,
+    ) -> Result<Outcome, EngineError> {
         let room = self.room_for(&origin.room);
-        let span = tracing::debug_span!(
+        let span = tracing::info_span!(
             "command",
             room = %room.id,
-            key = dedupe_key,
+            key = %trace::key(dedupe_key),
             verb = tracing::field::Empty,
             incident = tracing::field::Empty,
         );
@@ -407,6 +430,7 @@ impl Engine {
             timeline: &timeline,
             roles: &self.roles,
             policies: &self.policies,
+            reaches: &self.reaches,
             overrides: &overrides,
             checklists: &checklists,
             room,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::incident::Incident;
 use super::policy::{Policies, Target};
-use super::reach;
+use super::reach::Reaches;
 use super::reply::{self, incident_id};
 use super::rotation::{Rotation, Shift};
 use crate::i18n::Msg;
@@ -60,11 +60,11 @@ pub fn display(policies: &Policies, person: &str) -> String {
         .unwrap_or_else(|| person.to_string())
 }
 
-/// How a page names someone: a person token, which each room renders its own way (a Slack
-/// mention in Slack rooms, a Telegram `@username` in Telegram rooms, `@name` elsewhere).
-pub fn mention(policies: &Policies, person: &str) -> String {
+/// How a page names someone, as their platforms' adapters say (a Slack mention carrying the
+/// name, which other rooms show as `@name`; a Telegram `@username`), or their name.
+pub fn mention(policies: &Policies, reaches: &Reaches, person: &str) -> String {
     match policies.person(person) {
-        Some(p) => reach::person_token(p),
+        Some(p) => reaches.person_mention(p),
         None => person.to_string(),
     }
 }
@@ -72,6 +72,7 @@ pub fn mention(policies: &Policies, person: &str) -> String {
 /// The people an escalation step notifies now, as (person id, mention), each once.
 pub fn targets(
     policies: &Policies,
+    reaches: &Reaches,
     overrides: &[OncallOverride],
     notify: &[Target],
     at: DateTime<Utc>,
@@ -106,7 +107,7 @@ pub fn targets(
             first
         })
         .map(|p| {
-            let who = mention(policies, &p);
+            let who = mention(policies, reaches, &p);
             (p, who)
         })
         .collect()

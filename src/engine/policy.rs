@@ -104,14 +104,14 @@ impl Policies {
         self.people.iter().find(|p| p.id == id)
     }
 
-    /// A person named in chat: `@joana`, `joana`, `Joana`, a platform username (`@ana_ops`),
-    /// or a mention token (`<@U0123>`, see [`super::reach`]).
+    /// A person named in chat: `@joana`, `joana`, `Joana`, a Telegram username (`@ana_ops`, the
+    /// one identity people type), or a mention token (`<@U0123>`, `<@telegram:42>`, see
+    /// [`super::reach`]).
     pub fn find_person(&self, word: &str) -> Option<&Person> {
         let word = word.trim();
         if let Some(id) = word.strip_prefix("<@").and_then(|w| w.strip_suffix('>')) {
             let id = id.split('|').next().unwrap_or(id);
             let (platform, user) = match id.split_once(':') {
-                Some(("person", person)) => return self.person(person),
                 Some((ns, user)) => (Platform::parse(ns)?, user),
                 None => (Platform::Slack, id),
             };
@@ -124,9 +124,8 @@ impl Policies {
         self.people.iter().find(|p| {
             p.id.eq_ignore_ascii_case(bare)
                 || p.name.eq_ignore_ascii_case(bare)
-                || p.identities
-                    .values()
-                    .any(|handle| handle.eq_ignore_ascii_case(bare))
+                || p.identity(Platform::Telegram)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(bare))
         })
     }
 

@@ -97,7 +97,7 @@ impl Engine {
             );
         }
         for m in rows {
-            unit.out.queue(m);
+            unit.out.queue_verbatim(m);
         }
         let queued = self.commit(unit).await?.len();
         metrics::counter!("runroom_relayed_total").increment(queued as u64);

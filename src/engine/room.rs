@@ -97,6 +97,12 @@ pub enum Input {
     Text(String),
     /// A structured action (a card's button, a quick reply): already a command.
     Command(Command),
+    /// Words addressed to runroom by a mention, parsed where they were read: the words, and the
+    /// command or what was wrong with it (answered to the author).
+    Mention {
+        text: String,
+        parsed: Result<Command, ParseError>,
+    },
 }
 
 /// One message from a room, normalised by its platform's inbound adapter.
@@ -116,10 +122,18 @@ impl Inbound {
         format!("{}:{}", self.origin.room.platform.as_str(), self.event_id)
     }
 
-    /// The typed words, when it is text.
+    /// The typed words, when it is text that may be chatter.
     pub fn text(&self) -> Option<&str> {
         match &self.input {
             Input::Text(text) => Some(text),
+            Input::Command(_) | Input::Mention { .. } => None,
+        }
+    }
+
+    /// Whatever words it carries (typed or addressed by a mention), to learn the names in them.
+    pub fn words(&self) -> Option<&str> {
+        match &self.input {
+            Input::Text(text) | Input::Mention { text, .. } => Some(text),
             Input::Command(_) => None,
         }
     }
@@ -130,6 +144,7 @@ impl Inbound {
         match &self.input {
             Input::Text(text) => command::parse(text),
             Input::Command(cmd) => Some(Ok(cmd.clone())),
+            Input::Mention { parsed, .. } => Some(parsed.clone()),
         }
     }
 }

@@ -1,16 +1,18 @@
 //! One unit of work: the single path every change takes to the database. [`Engine::begin`]
 //! opens the transaction and records what makes the work happen once (an inbound event's dedupe
-//! key, or a claimed job's completion); the caller decides and writes through the unit (its
-//! incident, timeline, jobs, and the messages its [`Fanout`] renders); [`Engine::commit`]
-//! renders the mentions for each room, enqueues the messages, commits, and wakes this process's
-//! outbox workers and scheduler. Dropping a unit rolls everything back.
+//! key, or a claimed job's completion); [`Engine::begin_unguarded`] opens one for writes that are
+//! idempotent by themselves (a contact's window, a row queued under its own key). The caller
+//! decides and writes through the unit (its incident, timeline, jobs, and the messages its
+//! [`Fanout`] renders); [`Engine::commit`] renders the mentions for each room, enqueues the
+//! messages, commits, and wakes this process's outbox workers and scheduler. Dropping a unit
+//! rolls everything back.
 
 use std::collections::HashMap;
 
 use super::fanout::Fanout;
 use super::{Engine, EngineError, Outbound, reach};
 use crate::i18n::Lang;
-use crate::store::StoreTx;
+use crate::store::{NewOutbound, StoreTx};
 
 /// What makes a unit of work happen once.
 #[derive(Debug, Clone, Copy)]
@@ -25,9 +27,6 @@ pub enum Guard<'a> {
         key: &'a str,
         worker: &'a str,
     },
-    /// Nothing to guard: writes that are idempotent by themselves (a contact's window, a row
-    /// queued under its own key).
-    Unguarded,
 }
 
 /// An open unit of work.
@@ -37,6 +36,13 @@ pub struct Unit {
     pub out: Fanout,
     /// Set when the unit planned jobs, so the scheduler looks again after the commit.
     pub planned_jobs: bool,
+}
+
+impl Unit {
+    /// Queues a row as it is, under its own idempotency key (a message queued again).
+    pub fn keep(&mut self, message: NewOutbound) {
+        self.out.verbatim.push(message);
+    }
 }
 
 impl Engine {
@@ -58,17 +64,24 @@ impl Engine {
                 }
                 key
             }
-            Guard::Unguarded => "",
         };
-        let languages: HashMap<String, Lang> = match guard {
-            Guard::Unguarded => HashMap::new(),
-            _ => tx.room_languages().await?.into_iter().collect(),
-        };
+        let languages: HashMap<String, Lang> = tx.room_languages().await?.into_iter().collect();
         Ok(Some(Unit {
             tx,
-            out: Fanout::new(key, now, languages, self.i18n.clone()),
+            out: Fanout::new(Some(key), now, languages, self.i18n.clone()),
             planned_jobs: false,
         }))
+    }
+
+    /// Opens a unit of work with no guard, for writes that are idempotent by themselves. It
+    /// renders no messages: a row it queues carries its own key ([`Unit::keep`]).
+    pub async fn begin_unguarded(&self) -> Result<Unit, EngineError> {
+        let tx = self.store.begin().await?;
+        Ok(Unit {
+            tx,
+            out: Fanout::new(None, self.clock.now(), HashMap::new(), self.i18n.clone()),
+            planned_jobs: false,
+        })
     }
 
     /// Commits a unit: mentions rendered for each message's room, the messages enqueued, the
@@ -88,16 +101,9 @@ impl Engine {
                 texts.push(&mut rich.title);
                 texts.extend(rich.fields.iter_mut().map(|f| &mut f.value));
             }
-            reach::render(
-                &mut *tx,
-                &self.reaches,
-                &self.policies,
-                platform,
-                &mut texts,
-                &mut names,
-            )
-            .await?;
+            reach::render(&mut *tx, &self.reaches, platform, &mut texts, &mut names).await?;
         }
+        messages.extend(out.verbatim);
         if !messages.is_empty() {
             tx.enqueue(&messages).await?;
         }

@@ -1,6 +1,6 @@
 //! The HTTP routes runroom itself serves: operations endpoints (`/healthz`, `/readyz`,
 //! `/metrics`) and the admin API under `/api/`. The platforms add their webhooks
-//! ([`crate::platforms::Entrances`]) and [`crate::app::App::serve`] runs the server.
+//! ([`crate::platforms::Connected`]) and [`crate::app::App::serve`] runs the server.
 
 pub mod admin;
 

@@ -19,6 +19,7 @@ use super::pacing::Pacer;
 use super::{SendError, Sender};
 use crate::engine::clock::Clock;
 use crate::engine::room::Platform;
+use crate::engine::trace;
 use crate::store::{Completion, OutboxRow, Store, StoreError};
 
 /// The settings key under which the sending mode is stored (shared by every replica).
@@ -305,14 +306,14 @@ impl Worker {
         // bookkeeping of the others, and a crash loses no completed send's record.
         let results: Vec<Result<Round, StoreError>> = futures_util::stream::iter(scheduled)
             .map(|(row, slot)| {
-                // The room id, never the chat: a roster member's chat is a phone number. The
-                // key starts with the command's or job's own key, which ties the send to it.
-                let span = tracing::debug_span!(
+                // The room id, never the chat: a roster member's chat is a phone number. `key`
+                // is the (hashed) key of the command or job that caused the message.
+                let span = tracing::info_span!(
                     "send",
                     platform = row.message.platform.as_str(),
                     room = %row.message.room_id,
                     incident = row.message.incident,
-                    key = %row.message.idempotency_key,
+                    key = %trace::cause(&row.message.idempotency_key),
                     outbox_id = row.id,
                 );
                 async move {

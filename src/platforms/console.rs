@@ -16,6 +16,7 @@ use tracing::Instrument as _;
 use crate::config::CONSOLE_ROOM;
 use crate::engine::reach::Reach;
 use crate::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef};
+use crate::engine::trace;
 use crate::engine::{Engine, Outcome};
 use crate::i18n::Lang;
 use crate::i18n::Msg;
@@ -117,9 +118,10 @@ where
     // Unique per run, so each line's dedupe key is new while a replay of the same run is not.
     let run_id = format!("{}-{}", std::process::id(), Utc::now().timestamp_micros());
     if let Some(lang) = locale {
-        let mut tx = engine.store().begin().await?;
-        tx.set_room_language(&room.id, lang, Utc::now()).await?;
-        tx.commit().await?;
+        let mut unit = engine.begin_unguarded().await?;
+        let now = unit.out.now();
+        unit.tx.set_room_language(&room.id, lang, now).await?;
+        engine.commit(unit).await?;
     }
     let lang = locale.unwrap_or(room.language);
     if interactive {
@@ -153,8 +155,12 @@ where
             input: Input::Text(line),
             received_at: engine.clock().now(),
         };
-        let span =
-            tracing::debug_span!("inbound", platform = "console", key = %inbound.dedupe_key());
+        let span = tracing::info_span!(
+            "inbound",
+            platform = "console",
+            room = %room.id,
+            key = %trace::key(&inbound.dedupe_key()),
+        );
         match engine.handle(&inbound).instrument(span).await {
             Ok(Outcome::Handled { messages, .. }) => {
                 deliver(worker).await?;

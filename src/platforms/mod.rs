@@ -20,8 +20,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
-use crate::app::Secrets;
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::engine::Engine;
 use crate::engine::clock::Clock;
 use crate::engine::reach::{Reach, Reaches};

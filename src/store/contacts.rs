@@ -28,15 +28,6 @@ pub trait ContactStore: Send + Sync {
         card: &CardRef,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Records that a contact (an E.164 number or a group id) wrote to us at `at`, as the
-    /// platform identified them (`seen_as`); the latest message wins.
-    async fn record_contact(
-        &self,
-        platform: Platform,
-        address: &str,
-        seen_as: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
     /// When a contact last wrote to us (WhatsApp's 24-hour window runs from then), and how the
     /// platform knows them.
     async fn contact(&self, platform: Platform, address: &str) -> StoreResult<Option<Contact>>;
@@ -54,14 +45,6 @@ pub trait ContactStore: Send + Sync {
         platform: Platform,
         platform_message_id: &str,
     ) -> StoreResult<Option<DeliveryReport>>;
-    /// The platform says a contact's window is closed: forget messages up to `up_to`, so the
-    /// next send goes straight to the template (a later message opens it again).
-    async fn close_contact_window(
-        &self,
-        platform: Platform,
-        address: &str,
-        up_to: DateTime<Utc>,
-    ) -> StoreResult<()>;
     /// The display name remembered for a platform user id.
     async fn person_name(&self, platform: Platform, user_id: &str) -> StoreResult<Option<String>>;
     async fn save_person(
@@ -82,8 +65,8 @@ pub trait ContactTx: Send {
         platform: Platform,
         user_id: &str,
     ) -> StoreResult<Option<String>>;
-    /// Records that a contact wrote to us at `at`, as the platform identified them (`seen_as`);
-    /// the latest message wins.
+    /// Records that a contact (an E.164 number or a group id) wrote to us at `at`, as the
+    /// platform identified them (`seen_as`); the latest message wins. Inside a unit of work only.
     async fn record_contact(
         &mut self,
         platform: Platform,
@@ -91,7 +74,8 @@ pub trait ContactTx: Send {
         seen_as: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Closes a contact's window: forgets messages up to `up_to`.
+    /// The platform says a contact's window is closed: forget messages up to `up_to`, so the
+    /// next send goes straight to the template (a later message opens it again).
     async fn close_contact_window(
         &mut self,
         platform: Platform,
@@ -234,10 +218,6 @@ macro_rules! contact_sql {
                     Ok(())
                 }
 
-                async fn record_contact(&self, platform: Platform, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
-                    write_contact(&self.pool, platform, address, seen_as, at).await
-                }
-
                 async fn contact(&self, platform: Platform, address: &str) -> StoreResult<Option<Contact>> {
                     let row: Option<(String, i64)> = sqlx::query_as(
                         "SELECT seen_as, last_inbound_at FROM contact_windows WHERE platform = $1 AND address = $2",
@@ -315,21 +295,21 @@ macro_rules! contact_sql {
                     .bind(platform_message_id)
                     .fetch_optional(&self.pool)
                     .await?;
-                    row.map(|(status, error_code, error, at)| {
-                        Ok(DeliveryReport {
-                            platform_message_id: platform_message_id.to_string(),
-                            status: DeliveryStatus::parse(&status)?,
-                            error_code,
-                            error,
-                            at: sql::from_millis(at)?,
+                    // A status runroom does not track (an older version kept any word here)
+                    // reads as no report: it never changed a row, so there is nothing to apply.
+                    row.filter(|(status, ..)| DeliveryStatus::parse(status).is_ok())
+                        .map(|(status, error_code, error, at)| {
+                            Ok(DeliveryReport {
+                                platform_message_id: platform_message_id.to_string(),
+                                status: DeliveryStatus::parse(&status)?,
+                                error_code,
+                                error,
+                                at: sql::from_millis(at)?,
+                            })
                         })
-                    })
-                    .transpose()
+                        .transpose()
                 }
 
-                async fn close_contact_window(&self, platform: Platform, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
-                    close_window(&self.pool, platform, address, up_to).await
-                }
             }
         }
     };

@@ -140,9 +140,9 @@ phone_number_id = "{SENDER_ID}"
             clock,
             Default::default(),
         );
-        WhatsappSender::new(&config, Default::default(), std::sync::Arc::new(engine))
-            .with_graph(&config, self.token.clone())
-            .expect("a WhatsApp client")
+        let graph = runroom::platforms::whatsapp::outbound::Graph::new(&config, self.token.clone())
+            .expect("a WhatsApp client");
+        WhatsappSender::new(&config, Default::default(), std::sync::Arc::new(engine)).with(graph)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

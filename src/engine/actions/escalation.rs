@@ -28,7 +28,13 @@ pub fn escalate(ctx: &Context<'_>) -> Result<Decision, ActionError> {
             of,
         });
     };
-    let people = oncall::targets(ctx.policies, ctx.overrides, &step.notify, ctx.now);
+    let people = oncall::targets(
+        ctx.policies,
+        ctx.reaches,
+        ctx.overrides,
+        &step.notify,
+        ctx.now,
+    );
     let (incident, events) = incident.page(next, of, people, true, ctx.now)?;
     Ok(Decision::change(incident, events))
 }

@@ -17,6 +17,7 @@ use super::command::Command;
 use super::errors::ActionError;
 use super::incident::{Actor, Event, Incident, TimelineEntry};
 use super::policy::Policies;
+use super::reach::Reaches;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
 use crate::store::{Checklist, ChecklistItem, HandoffNote, OncallOverride};
@@ -34,6 +35,8 @@ pub struct Context<'a> {
     /// Roles a team may assign: the built-in ones and those from config.
     pub roles: &'a [String],
     pub policies: &'a Policies,
+    /// The platforms' rules (how a page names people).
+    pub reaches: &'a Reaches,
     /// On-call overrides that have not ended (for `escalate`, `oncall`, `handoff`).
     pub overrides: &'a [OncallOverride],
     /// The latest checklists (for `check`).

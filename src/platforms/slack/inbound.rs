@@ -75,7 +75,10 @@ pub fn from_event(callback: &SlackPushEventCallback, now: DateTime<Utc>) -> Opti
                     event.origin.thread_ts.as_ref().map(|t| t.0.clone()),
                     false,
                 ),
-                input: Input::Text(addressed_command(&text)),
+                input: Input::Mention {
+                    parsed: command::parse_mention(without_mention(&text)),
+                    text,
+                },
                 received_at: now,
             })
         }
@@ -83,19 +86,13 @@ pub fn from_event(callback: &SlackPushEventCallback, now: DateTime<Utc>) -> Opti
     }
 }
 
-/// "@runroom ack 7" means "/inc ack 7": the leading mention is dropped and, unless the rest
-/// already starts with a command prefix, the explicit prefix is added (the engine parses the
-/// result, once).
-fn addressed_command(text: &str) -> String {
+/// "@runroom ack 7" means "/inc ack 7": the leading mention is dropped, and the rest is parsed
+/// as a command with or without its prefix ([`command::parse_mention`]).
+fn without_mention(text: &str) -> &str {
     let trimmed = text.trim_start();
-    let rest = match trimmed.strip_prefix("<@").and_then(|r| r.split_once('>')) {
+    match trimmed.strip_prefix("<@").and_then(|r| r.split_once('>')) {
         Some((_, rest)) => rest.trim_start(),
         None => trimmed,
-    };
-    if command::has_prefix(rest) {
-        rest.to_string()
-    } else {
-        format!("/inc {rest}")
     }
 }
 
@@ -144,9 +141,13 @@ mod tests {
 
     #[test]
     fn mentions_of_the_bot_become_commands() {
-        assert_eq!(addressed_command("<@U0BOT> ack 7"), "/inc ack 7");
-        assert_eq!(addressed_command("<@U0BOT> inc ack 7"), "inc ack 7");
-        assert_eq!(addressed_command("inc ack <@U0BOT>"), "inc ack <@U0BOT>");
+        let typed = |text: &str| command::parse(text).expect("a command");
+        let mention = |text: &str| command::parse_mention(without_mention(text));
+        assert_eq!(mention("<@U0BOT> ack 7"), typed("/inc ack 7"));
+        assert_eq!(mention("<@U0BOT> inc ack 7"), typed("inc ack 7"));
+        assert_eq!(mention("inc ack <@U0BOT>"), typed("inc ack <@U0BOT>"));
+        // Prose after the mention still gets an answer (what is wrong), never silence.
+        assert_eq!(mention("<@U0BOT> incidente"), typed("/inc incidente"));
     }
 
     #[test]

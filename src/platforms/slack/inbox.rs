@@ -10,8 +10,8 @@ use std::time::Duration;
 use tracing::Instrument as _;
 
 use super::people::People;
-use crate::engine::Engine;
 use crate::engine::room::{Inbound, Platform, RoomRef};
+use crate::engine::{Engine, trace};
 use crate::i18n::Msg;
 use crate::platforms::ack;
 pub use crate::platforms::ack::Handed;
@@ -37,11 +37,11 @@ impl Inbox {
             return Handed::Done;
         };
         let key = inbound.dedupe_key();
-        let span = tracing::debug_span!(
+        let span = tracing::info_span!(
             "inbound",
             platform = "slack",
             room = %self.engine.room_for(&inbound.origin.room).id,
-            key = %key,
+            key = %trace::key(&key),
         );
         let engine = self.engine.clone();
         let people = self.people.clone();
@@ -49,7 +49,7 @@ impl Inbox {
             people.learn(&inbound).await;
             let handled = engine.act(parsed, &inbound.origin, &key).await;
             if let Err(error) = &handled {
-                tracing::error!(%error, "a Slack command was not recorded");
+                tracing::error!(%error, event = %inbound.event_id, "a Slack command was not recorded");
             }
             handled.is_ok()
         };

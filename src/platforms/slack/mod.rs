@@ -135,8 +135,8 @@ impl SlackApp {
     }
 }
 
-/// Slack mentions its own users natively (`<@U0123>`, Slack shows their current name) and takes
-/// a roster's chatter into the incident card's thread.
+/// Slack mentions its own users natively (`<@U0123>`, the engine's token is Slack's own form) and
+/// takes a roster's chatter into the incident card's thread.
 pub struct SlackReach;
 
 impl Reach for SlackReach {
@@ -144,16 +144,11 @@ impl Reach for SlackReach {
         Platform::Slack
     }
 
-    fn mention(&self, person: &Person) -> Option<String> {
+    /// A Slack mention carrying the name: Slack rooms show the person's current name, other
+    /// rooms `@name`.
+    fn person_mention(&self, person: &Person) -> Option<String> {
         let id = person.identity(Platform::Slack)?;
         Some(format!("<@{id}|{}>", person.name))
-    }
-
-    fn mention_user(&self, user_id: &str, label: Option<&str>) -> Option<String> {
-        Some(match label {
-            Some(label) => format!("<@{user_id}|{label}>"),
-            None => format!("<@{user_id}>"),
-        })
     }
 
     fn takes_mirrors(&self) -> bool {

@@ -60,7 +60,7 @@ impl People {
         let mut ids = vec![inbound.origin.author.id.as_str()];
         // Slack writes its users as bare ids (`<@U0123>`); namespaced tokens are not Slack's.
         ids.extend(
-            mention_tokens(inbound.text().unwrap_or_default())
+            mention_tokens(inbound.words().unwrap_or_default())
                 .map(|(_, id, _)| id)
                 .filter(|id| !id.contains(':')),
         );

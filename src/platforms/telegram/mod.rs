@@ -1,5 +1,5 @@
 //! Telegram: its rules for mentioning people (`@username`, from a person's `telegram` identity,
-//! which other rooms show too).
+//! which every room shows as it is).
 //! The sender and the webhook arrive with the Telegram issue; until then the messages of
 //! `platform = "telegram"` rooms wait in the outbox, nothing is dropped.
 
@@ -18,12 +18,8 @@ impl Reach for TelegramReach {
         Platform::Telegram
     }
 
-    fn mention(&self, person: &Person) -> Option<String> {
-        self.handle(person)
-    }
-
-    /// A username is public and readable: other rooms show it too.
-    fn handle(&self, person: &Person) -> Option<String> {
+    /// A username is public and readable: every room shows it as it is.
+    fn person_mention(&self, person: &Person) -> Option<String> {
         Some(format!("@{}", person.identity(Platform::Telegram)?))
     }
 }

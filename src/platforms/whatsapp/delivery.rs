@@ -6,7 +6,6 @@
 
 use super::outbound::WINDOW_CLOSED;
 use crate::engine::room::Platform;
-use crate::engine::unit::Guard;
 use crate::engine::{Engine, EngineError};
 use crate::store::{DeliveryReport, DeliveryStatus, MessageKind};
 
@@ -37,13 +36,11 @@ pub async fn apply(engine: &Engine, report: &DeliveryReport) -> Result<bool, Eng
     again.idempotency_key = format!("{}#template", row.message.idempotency_key);
     again.kind = MessageKind::Template;
     again.created_at = report.at;
-    let Some(mut unit) = engine.begin(Guard::Unguarded).await? else {
-        return Ok(false);
-    };
+    let mut unit = engine.begin_unguarded().await?;
     unit.tx
         .close_contact_window(Platform::Whatsapp, &row.message.chat, report.at)
         .await?;
-    unit.out.messages.push(again);
+    unit.keep(again);
     engine.commit(unit).await?;
     metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
     Ok(true)
@@ -56,11 +53,10 @@ pub async fn close_window(
     address: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), EngineError> {
-    if let Some(mut unit) = engine.begin(Guard::Unguarded).await? {
-        unit.tx
-            .close_contact_window(Platform::Whatsapp, address, at)
-            .await?;
-        engine.commit(unit).await?;
-    }
+    let mut unit = engine.begin_unguarded().await?;
+    unit.tx
+        .close_contact_window(Platform::Whatsapp, address, at)
+        .await?;
+    engine.commit(unit).await?;
     Ok(())
 }

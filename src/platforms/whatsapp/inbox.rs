@@ -14,8 +14,7 @@ use tracing::Instrument as _;
 use super::inbound::{Event, Message};
 use super::phone;
 use crate::engine::room::{Author, Inbound, Origin, Platform, Room, RoomRef};
-use crate::engine::unit::Guard;
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, trace};
 use crate::platforms::ack;
 pub use crate::platforms::ack::Handed;
 use crate::store::DeliveryReport;
@@ -145,16 +144,15 @@ impl Inbox {
     /// Records the window, relays a roster message, and lets the engine act on a command.
     pub async fn receive(&self, placed: &Placed) -> Result<(), EngineError> {
         let inbound = &placed.inbound;
-        let span = tracing::debug_span!(
+        let span = tracing::info_span!(
             "inbound",
             platform = "whatsapp",
             room = %self.engine.room_for(&inbound.origin.room).id,
-            key = %inbound.dedupe_key(),
+            key = %trace::key(&inbound.dedupe_key()),
         );
         async {
-            if let Some((address, seen_as)) = &placed.contact
-                && let Some(mut unit) = self.engine.begin(Guard::Unguarded).await?
-            {
+            if let Some((address, seen_as)) = &placed.contact {
+                let mut unit = self.engine.begin_unguarded().await?;
                 unit.tx
                     .record_contact(Platform::Whatsapp, address, seen_as, inbound.received_at)
                     .await?;

@@ -88,15 +88,6 @@ impl WhatsappSender {
         }
     }
 
-    /// Sends Cloud API rooms' messages with this token.
-    pub fn with_graph(
-        self,
-        config: &WhatsappConfig,
-        token: String,
-    ) -> Result<WhatsappSender, reqwest::Error> {
-        Ok(self.with(Graph::new(config, token)?))
-    }
-
     /// Sends Cloud API rooms' messages through this endpoint.
     pub fn with(mut self, graph: Graph) -> WhatsappSender {
         self.graph = Some(graph);
