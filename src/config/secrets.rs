@@ -1,6 +1,6 @@
 //! The secrets a process runs with (tokens, signing secrets, API keys), read once from the
-//! environment by `main` and handed to [`crate::app::build`]; tests hand their own. Nothing else reads
-//! the environment for a secret, so a test never depends on what the machine has set.
+//! environment by `main` and handed to [`crate::app::build`]; tests hand their own. Nothing else
+//! reads the environment for a secret, so a test never depends on what the machine has set.
 
 use std::collections::BTreeMap;
 

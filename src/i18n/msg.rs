@@ -1,6 +1,6 @@
 //! A message to render, as the code builds it: a Fluent id and named arguments, never a
-//! sentence. The engine's constructors (`engine::reply`, `engine::errors`) build these; [`super::I18n`]
-//! renders them per room language and zone.
+//! sentence. The engine's constructors (`engine::reply`, `engine::errors`) build these;
+//! [`super::I18n`] renders them per room language and zone.
 
 use chrono::{DateTime, Utc};
 

@@ -178,7 +178,15 @@ impl Inbox {
     /// Applies a status to the row it is about (see [`super::delivery`]); a message queued
     /// again as a template wakes the workers when its unit of work commits.
     pub async fn status(&self, report: &DeliveryReport) -> Result<(), EngineError> {
-        super::delivery::apply(&self.engine, report).await?;
+        let span = tracing::info_span!(
+            "status",
+            platform = "whatsapp",
+            status = report.status.as_str(),
+            message = %trace::key(&report.platform_message_id),
+        );
+        super::delivery::apply(&self.engine, report)
+            .instrument(span)
+            .await?;
         Ok(())
     }
 
