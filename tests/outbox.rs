@@ -12,7 +12,7 @@ use chrono::Utc;
 use common::{TestStore, backends, enqueue, start_time, whatsapp_message};
 use fakes::graph::{FakeGraph, Reply, assert_each_once};
 use runroom::engine::clock::{Clock, ManualClock, SystemClock};
-use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::room::{Platform, Room, RoomRole};
 use runroom::engine::{Engine, EngineSettings};
 use runroom::i18n::{I18n, Lang};
 use runroom::outbox::worker::MODE_KEY;
@@ -127,23 +127,13 @@ async fn a_declaration_reaches_every_room_in_its_language() {
                 ..Default::default()
             },
         );
-        let inbound = Inbound {
-            event_id: "1".into(),
-            origin: Origin {
-                room: RoomRef {
-                    platform: Platform::Console,
-                    chat: "console".into(),
-                    thread: None,
-                },
-                author: Author {
-                    id: "u".into(),
-                    name: "joana".into(),
-                },
-                private_replies: false,
-            },
-            input: Input::Text("inc declare sev1 \"Checkout down\"".into()),
-            received_at: start_time(),
-        };
+        let inbound = common::inbound(
+            "console",
+            "joana",
+            "inc declare sev1 \"Checkout down\"",
+            "1".into(),
+            start_time(),
+        );
         engine.handle(&inbound).await.unwrap();
         open_windows(
             &backend.store,
