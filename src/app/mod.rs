@@ -72,8 +72,6 @@ pub fn assemble(
     let output = console::shared_output(tokio::io::stdout());
     let wired = platforms::wire_all(&Setup {
         config: &config,
-        store: &store,
-        clock: &clock,
         secrets: &secrets,
         console: &output,
     })?;

@@ -22,17 +22,13 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Secrets};
 use crate::engine::Engine;
-use crate::engine::clock::Clock;
 use crate::engine::reach::{Reach, Reaches};
 pub use crate::engine::room::{Author, Inbound, Platform, Room, RoomRef};
 use crate::outbox::Sender;
-use crate::store::Store;
 
 /// What a platform may use to wire itself.
 pub struct Setup<'a> {
     pub config: &'a Config,
-    pub store: &'a Arc<dyn Store>,
-    pub clock: &'a Arc<dyn Clock>,
     pub secrets: &'a Secrets,
     /// Where the console room prints.
     pub console: &'a console::SharedOutput,

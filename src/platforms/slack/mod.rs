@@ -194,8 +194,8 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
         )),
         _ => {}
     }
-    let clock = setup.clock.clone();
     wired.connect = Some(Box::new(move |engine| {
+        let clock = engine.clock().clone();
         let mut connected = Connected {
             sender: Some(Arc::new(app.sender(engine.store().clone()))),
             ..Default::default()
