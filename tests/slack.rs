@@ -11,7 +11,7 @@ use common::{TestStore, backends};
 use fakes::slack::{FakeSlack, Reply};
 use runroom::app::{App, Secrets};
 use runroom::config::Config;
-use runroom::engine::clock::SystemClock;
+use runroom::engine::clock::{Clock, ManualClock, SystemClock};
 use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{OutboxConfig, PlatformLimits};
@@ -71,6 +71,17 @@ impl Harness {
 
     /// With `[slack] mode` set to `mode` (`http` or `socket`).
     async fn start_in(backend: &TestStore, outbox: OutboxConfig, mode: &str) -> Harness {
+        // Real time: Slack's signatures and Retry-After are checked against it.
+        Harness::start_with(backend, outbox, mode, Arc::new(SystemClock)).await
+    }
+
+    /// Over HTTP, with the engine on `clock` (signatures are still checked in real time).
+    async fn start_with(
+        backend: &TestStore,
+        outbox: OutboxConfig,
+        mode: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Harness {
         let fake = FakeSlack::start().await;
         fake.add_user("U0ANA", "Ana");
         fake.add_user("U0BEN", "Ben");
@@ -85,10 +96,8 @@ impl Harness {
             (slack::SIGNING_SECRET_ENV, SECRET.to_string()),
             (slack::APP_TOKEN_ENV, fake.app_token.clone()),
         ]);
-        // Real time: Slack's signatures and Retry-After are checked against it.
         let store = backend.store.clone();
-        let (app, base) =
-            common::loopback::serve_app(config, store, Arc::new(SystemClock), secrets).await;
+        let (app, base) = common::loopback::serve_app(config, store, clock, secrets).await;
         Harness {
             fake,
             app,
@@ -194,6 +203,42 @@ impl Harness {
 
     fn store(&self) -> &Arc<dyn Store> {
         self.app.engine.store()
+    }
+
+    /// Waits until the name of a Slack user id is remembered in the database.
+    async fn name_known(&self, user: &str) -> String {
+        let store = self.store().clone();
+        common::poll_async(
+            &format!("the name of {user}"),
+            Duration::from_secs(10),
+            async || {
+                store
+                    .person_name(Platform::Slack, user)
+                    .await
+                    .expect("people")
+            },
+        )
+        .await
+    }
+
+    /// Waits until no inbound work or name lookup is running.
+    async fn settled(&self) {
+        let engine = self.app.engine.clone();
+        common::poll("inbound work to settle", Duration::from_secs(10), || {
+            engine.in_flight().is_empty().then_some(())
+        })
+        .await;
+    }
+
+    /// Every outbox row in a state, oldest first.
+    async fn rows(&self, state: OutboxState) -> Vec<runroom::store::OutboxRow> {
+        let mut rows = self
+            .store()
+            .outbox_in_state(state, 100_000)
+            .await
+            .expect("outbox");
+        rows.sort_by_key(|r| r.id);
+        rows
     }
 
     /// The console room's messages, in the order they were queued (sent or not yet).
@@ -321,11 +366,18 @@ async fn a_slash_declare_posts_a_pinned_card_and_broadcasts() {
         assert!(status_room[0].blocks.is_none());
         assert!(!status_room[0].text.contains("U0ANA"));
 
-        // Other platforms see the Slack user by name, in their own language.
+        // Other platforms see the Slack user by id while the name is unknown (it is looked up
+        // after the commit), then by name, in their own language.
         let console = h.console_texts().await;
         assert_eq!(console.len(), 1, "{console:?}");
-        assert!(console[0].contains("@Ana"), "{}", console[0]);
+        assert!(console[0].contains("@U0ANA"), "{}", console[0]);
         assert!(!console[0].contains("<@"), "{}", console[0]);
+        h.name_known("U0ANA").await;
+        h.slash("U0ANA", "update 1 rolling back", "T2").await;
+        h.drain().await;
+        let console = h.console_texts().await;
+        assert_eq!(console.len(), 2, "{console:?}");
+        assert!(console[1].contains("@Ana"), "{}", console[1]);
     }
 }
 
@@ -735,4 +787,147 @@ async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
     )
     .await;
     assert!(common::process::terminate(&mut child).success());
+}
+
+/// About `chars` characters: accents, emoji with skin tones, a mention, `&` and `<` (which Slack
+/// counts escaped), and a line break now and then.
+fn long_text(chars: usize) -> String {
+    let phrase = "ação & <rollback> 👍🏽 <@U0BEN> ok; ";
+    let mut text = String::new();
+    let mut i = 0;
+    while text.chars().count() + phrase.chars().count() < chars {
+        text.push_str(phrase);
+        i += 1;
+        if i % 6 == 0 {
+            text.push('\n');
+        }
+    }
+    text.trim_end().to_string()
+}
+
+#[tokio::test]
+async fn long_messages_reach_slack_within_its_limits() {
+    for backend in backends().await {
+        let h = Harness::start(&backend, unpaced()).await;
+        h.slash("U0ANA", "declare sev1 Checkout down", "T1").await;
+        let long = long_text(1900);
+        h.slash(
+            "U0ANA",
+            &format!("update 1 \"{long}\" impact=\"{long}\""),
+            "T2",
+        )
+        .await;
+        for i in 0..25 {
+            h.slash("U0BEN", &format!("note 1 {i}: {long}"), &format!("N{i}"))
+                .await;
+        }
+        h.slash("U0ANA", "timeline 1", "T3").await;
+        common::insert_open_incidents(h.store(), 10_000, chrono::Utc::now()).await;
+        h.slash("U0ANA", "list", "T4").await;
+        h.drain().await;
+
+        // Slack refused nothing (the fake answers msg_too_long and invalid_blocks as Slack
+        // does), nothing is dead, and every row as queued fits: split ones numbered.
+        let refused: Vec<_> = h
+            .fake
+            .calls()
+            .into_iter()
+            .filter(|c| !c.ok && c.method != "users.info")
+            .map(|c| (c.method, c.body["text"].as_str().map(|t| t.chars().count())))
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "[{}] refused: {refused:?}",
+            backend.name
+        );
+        assert!(
+            h.rows(OutboxState::Dead).await.is_empty(),
+            "[{}]",
+            backend.name
+        );
+        let sent: Vec<NewOutbound> = h
+            .rows(OutboxState::Sent)
+            .await
+            .into_iter()
+            .map(|r| r.message)
+            .collect();
+        common::assert_fits(&sent);
+        // The timeline and the list reached Ana whole: every part, in order.
+        for trigger in ["T3", "T4"] {
+            let key = format!("slack:cmd:{trigger}");
+            let rows: Vec<&NewOutbound> = sent
+                .iter()
+                .filter(|m| m.idempotency_key.starts_with(&key))
+                .collect();
+            assert!(!rows.is_empty(), "[{}] {trigger}", backend.name);
+            let ephemeral = h.fake.ephemeral();
+            let texts: Vec<&str> = ephemeral
+                .iter()
+                .filter(|(_, user, _)| user == "U0ANA")
+                .map(|(_, _, text)| text.as_str())
+                .filter(|text| rows.iter().any(|r| blocks_escape(&r.text) == *text))
+                .collect();
+            assert_eq!(texts.len(), rows.len(), "[{}] {trigger}", backend.name);
+        }
+        // The card's impact is trimmed to Block Kit's field and points to the whole text.
+        let card = &h.fake.cards(WAR_ROOM)[0];
+        let fields = card.blocks.as_ref().unwrap()[1]["fields"].clone();
+        let impact = fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["text"].as_str())
+            .find(|t| t.starts_with("*Impact*"))
+            .expect("the impact field")
+            .to_string();
+        assert!(impact.ends_with("… (full text: inc show 1)"), "{impact}");
+    }
+}
+
+fn blocks_escape(text: &str) -> String {
+    slack::blocks::escape(text)
+}
+
+#[tokio::test]
+async fn a_name_lookup_never_delays_a_command_and_a_failure_is_not_retried_at_once() {
+    let backend = common::sqlite().await;
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let h = Harness::start_with(&backend, unpaced(), "http", clock.clone()).await;
+    // U0CAT is not in the workspace directory yet, and Slack is slow to say so.
+    h.fake.hold_users_info();
+    let (status, _, took) = h.slash("U0CAT", "declare sev1 Checkout down", "T1").await;
+    assert_eq!(status, 200);
+    // The command committed without waiting for users.info, which is asked after the commit.
+    assert!(
+        h.store().incident(1).await.unwrap().is_some(),
+        "declared within the ack budget ({took:?})"
+    );
+    common::poll("the lookup of U0CAT", Duration::from_secs(10), || {
+        (h.fake.users_info_asked() == 1).then_some(())
+    })
+    .await;
+    h.drain().await;
+    let console = h.console_texts().await;
+    assert!(console[0].contains("@U0CAT"), "{}", console[0]);
+    h.fake.release_users_info();
+    h.settled().await;
+
+    // Within ten minutes, the failure is remembered: no second users.info.
+    clock.advance(chrono::Duration::minutes(9));
+    h.slash("U0CAT", "update 1 rolling back", "T2").await;
+    h.settled().await;
+    assert_eq!(h.fake.users_info_asked(), 1);
+
+    // Past them, the next command asks again; now Slack knows the name, and later messages in
+    // other rooms use it.
+    h.fake.add_user("U0CAT", "Cat");
+    clock.advance(chrono::Duration::minutes(2));
+    h.slash("U0CAT", "update 1 still rolling back", "T3").await;
+    assert_eq!(h.name_known("U0CAT").await, "Cat");
+    assert_eq!(h.fake.users_info_asked(), 2);
+    h.slash("U0CAT", "update 1 rolled back", "T4").await;
+    h.drain().await;
+    let console = h.console_texts().await;
+    let last = console.last().unwrap();
+    assert!(last.contains("@Cat"), "{last}");
 }

@@ -120,3 +120,7 @@ announce-update =
     { $details }
 announce-next = Next update around { $time }.
 announce-resolved = ✅ The problem affecting { $what } ({ $id }) is resolved. Thank you for your patience.
+
+## A message too long for its platform: the part marker, and the pointer after a trimmed card field.
+fit-part = ({ $part }/{ $parts })
+fit-trimmed = … (full text: inc show { $number })

@@ -120,3 +120,7 @@ announce-update =
     { $details }
 announce-next = Próxima actualización alrededor de las { $time }.
 announce-resolved = ✅ El problema que afectaba { $what } ({ $id }) está resuelto. Gracias por su paciencia.
+
+## A message too long for its platform: the part marker, and the pointer after a trimmed card field.
+fit-part = ({ $part }/{ $parts })
+fit-trimmed = … (texto completo: inc ver { $number })

@@ -120,3 +120,7 @@ announce-update =
     { $details }
 announce-next = Próxima atualização por volta das { $time }.
 announce-resolved = ✅ O problema que afetava { $what } ({ $id }) foi resolvido. Obrigado pela paciência.
+
+## A message too long for its platform: the part marker, and the pointer after a trimmed card field.
+fit-part = ({ $part }/{ $parts })
+fit-trimmed = … (texto completo: inc mostrar { $number })

@@ -65,8 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let tz = std::env::var("TZ").ok();
     match cli.command {
         Command::Serve { listen } => {
-            let mut config =
-                load_config(cli.config.as_deref())?.with_console_room(None, tz.as_deref());
+            let mut config = load_config(cli.config.as_deref())?.for_serve(tz.as_deref());
             if let Some(listen) = listen {
                 config.server.listen = listen;
             }

@@ -142,7 +142,7 @@ impl App {
     }
 
     /// `runroom serve`: the HTTP server on `listener`, the workers, the scheduler, the
-    /// platforms' listeners and the console room on stdin, until `shutdown` completes; then
+    /// platforms' listeners and the console room on stdin (when one is configured), until `shutdown` completes; then
     /// inbound work already answered is finished and the workers end the sends they started.
     pub async fn serve(
         mut self,
@@ -158,17 +158,20 @@ impl App {
         tracing::info!(%addr, backend = self.engine.store().backend(), "runroom listening");
         println!("runroom listening on http://{addr}");
 
-        // The console room shares the process; when stdin ends (a service has none) the server
-        // goes on.
-        let console_engine = self.engine.clone();
-        let output = self.console.clone();
-        tokio::spawn(async move {
-            let input = tokio::io::BufReader::new(tokio::io::stdin());
-            if let Err(error) = console::run(console_engine, None, input, output, false, None).await
-            {
-                tracing::warn!(%error, "console room stopped");
-            }
-        });
+        // The console room, when there is one, shares the process; when stdin ends (a service
+        // has none) the server goes on.
+        if self.config.has_console_room() {
+            let console_engine = self.engine.clone();
+            let output = self.console.clone();
+            tokio::spawn(async move {
+                let input = tokio::io::BufReader::new(tokio::io::stdin());
+                if let Err(error) =
+                    console::run(console_engine, None, input, output, false, None).await
+                {
+                    tracing::warn!(%error, "console room stopped");
+                }
+            });
+        }
 
         axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)

@@ -313,7 +313,24 @@ impl Config {
         Ok(rooms)
     }
 
-    /// Makes sure a console room exists (for `runroom console` and `serve` with no config).
+    /// `runroom serve`'s rooms: the configured ones, or the console room when none is
+    /// configured (a first try). A console room in a deployment with real rooms would print
+    /// every broadcast to stdout, so there it runs only when configured
+    /// (`[[rooms]] platform = "console"`).
+    pub fn for_serve(self, timezone: Option<&str>) -> Config {
+        if self.rooms.is_empty() {
+            self.with_console_room(None, timezone)
+        } else {
+            self
+        }
+    }
+
+    /// Whether a console room is configured (then `serve` reads it from stdin).
+    pub fn has_console_room(&self) -> bool {
+        self.rooms.iter().any(|r| r.platform == Platform::Console)
+    }
+
+    /// Makes sure a console room exists (for `runroom console`, and `serve` with no rooms).
     pub fn with_console_room(mut self, language: Option<Lang>, timezone: Option<&str>) -> Config {
         if !self.rooms.iter().any(|r| r.platform == Platform::Console) {
             self.rooms.push(RoomConfig {
@@ -563,6 +580,22 @@ chat = "120363025246125486@g.us"
             e.contains("rooms[1].members[0]") && e.contains("\"a\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn serve_adds_the_console_room_only_when_no_room_is_configured() {
+        let parse = |text: &str| Config::parse(text, "t", &[]).unwrap().for_serve(None);
+        let bare = parse("");
+        assert!(bare.has_console_room());
+        assert_eq!(bare.rooms().unwrap().len(), 1);
+        let slack = parse("[[rooms]]\nid = \"w\"\nplatform = \"slack\"\nchat = \"C1\"\n");
+        assert!(!slack.has_console_room());
+        assert_eq!(slack.rooms.len(), 1);
+        let both = parse(
+            "[[rooms]]\nid = \"w\"\nplatform = \"slack\"\nchat = \"C1\"\n[[rooms]]\nid = \"term\"\nplatform = \"console\"\nchat = \"term\"\n",
+        );
+        assert!(both.has_console_room());
+        assert_eq!(both.rooms.len(), 2);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod command;
 pub mod errors;
 pub mod fanout;
+pub mod fit;
 pub mod incident;
 pub mod jobs;
 pub mod oncall;

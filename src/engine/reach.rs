@@ -6,7 +6,8 @@
 //! Mentions travel through the engine as tokens, `<@ID>` or `<@ID|label>` (a Slack user, the form
 //! stored since the first release), or `<@platform:ID|label>` for another platform's user. When a
 //! message is queued, [`render`] shows each token in the receiving room's own form: the
-//! platform's mention in a room of the token's platform, `@name` elsewhere.
+//! platform's mention in a room of the token's platform, `@name` elsewhere. Each platform also
+//! says how much one message may carry ([`Limits`]), which [`super::fit`] holds every message to.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -43,6 +44,53 @@ pub trait Reach: Send + Sync {
     /// (they have an incident card to thread it under).
     fn takes_mirrors(&self) -> bool {
         false
+    }
+
+    /// How much one message may carry here (default: no limit, as the console).
+    fn limits(&self) -> Limits {
+        Limits::UNBOUNDED
+    }
+}
+
+/// How much one message may carry on a platform, counted the way the platform counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest text of one message (`None`: unbounded).
+    pub text: Option<usize>,
+    /// A text's length as the platform counts it (Slack counts the escaped text, Telegram
+    /// UTF-16 units). It must not shrink when a text is cut in two.
+    pub measure: fn(&str) -> usize,
+    /// The longest card title, in characters.
+    pub card_title: Option<usize>,
+    /// The longest card field as drawn (its label and value together, by `measure`).
+    pub card_field: Option<usize>,
+}
+
+/// Characters (Unicode scalar values): how WhatsApp and most platforms count.
+pub fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+impl Limits {
+    pub const UNBOUNDED: Limits = Limits {
+        text: None,
+        measure: chars,
+        card_title: None,
+        card_field: None,
+    };
+
+    /// A plain text limit in characters, with no card drawn from the rich form.
+    pub const fn text(max: usize) -> Limits {
+        Limits {
+            text: Some(max),
+            ..Limits::UNBOUNDED
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::UNBOUNDED
     }
 }
 
@@ -87,6 +135,11 @@ impl Reaches {
 
     pub fn takes_mirrors(&self, platform: Platform) -> bool {
         self.of(platform).is_some_and(|r| r.takes_mirrors())
+    }
+
+    /// A platform's limits (none for a platform with no rules registered).
+    pub fn limits(&self, platform: Platform) -> Limits {
+        self.of(platform).map(|r| r.limits()).unwrap_or_default()
     }
 }
 

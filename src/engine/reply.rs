@@ -241,6 +241,19 @@ pub fn late(due: DateTime<Utc>) -> Msg {
     Msg::new("job-late").time("due", due)
 }
 
+/// Which part of a message split to fit its platform this is (`(2/3)`).
+pub fn part_marker(part: usize, parts: usize) -> Msg {
+    let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    Msg::new("fit-part")
+        .number("part", n(part))
+        .number("parts", n(parts))
+}
+
+/// Ends a card field trimmed to fit its platform: where the whole text is.
+pub fn trimmed(incident: i64) -> Msg {
+    Msg::new("fit-trimmed").number("number", incident)
+}
+
 /// Whether the other linked rooms hear about this change. Notes and follow-ups stay in the room
 /// that wrote them; everything that changes the picture of the incident is broadcast.
 pub fn is_broadcast(event: &Event) -> bool {

@@ -3,14 +3,15 @@
 //! key, or a claimed job's completion); [`Engine::begin_unguarded`] opens one for writes that are
 //! idempotent by themselves (a contact's window, a row queued under its own key). The caller
 //! decides and writes through the unit (its incident, timeline, jobs, and the messages its
-//! [`Fanout`] renders); [`Engine::commit`] renders the mentions for each room, enqueues the
-//! messages, commits, and wakes this process's outbox workers and scheduler. Dropping a unit
+//! [`Fanout`] renders); [`Engine::commit`] renders the mentions for each room, fits each message
+//! to its platform ([`fit`]: split into numbered parts, cards trimmed), enqueues the messages,
+//! commits, and wakes this process's outbox workers and scheduler. Dropping a unit
 //! rolls everything back.
 
 use std::collections::HashMap;
 
 use super::fanout::Fanout;
-use super::{Engine, EngineError, Outbound, reach};
+use super::{Engine, EngineError, Outbound, fit, reach};
 use crate::i18n::Lang;
 use crate::store::{NewOutbound, StoreTx};
 
@@ -104,6 +105,7 @@ impl Engine {
             reach::render(&mut *tx, &self.reaches, platform, &mut texts, &mut names).await?;
         }
         messages.extend(out.verbatim);
+        let messages = fit::fit(messages, &self.reaches, &self.i18n);
         if !messages.is_empty() {
             tx.enqueue(&messages).await?;
         }

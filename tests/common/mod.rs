@@ -410,3 +410,75 @@ pub async fn poll_async<T>(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Stores `n` open incidents (titles of about 60 characters, severities in turn, declared
+/// `ago` apart before `now`) in one transaction, as a storm of declarations would leave them.
+pub async fn insert_open_incidents(store: &Arc<dyn Store>, n: usize, now: DateTime<Utc>) {
+    use runroom::engine::incident::{Actor, Incident, Severity};
+    let actor = Actor {
+        name: "alertmanager".into(),
+        room: "runroom".into(),
+    };
+    let severities = [
+        Severity::Sev1,
+        Severity::Sev2,
+        Severity::Sev3,
+        Severity::Sev4,
+    ];
+    let mut tx = store.begin().await.expect("begin");
+    for i in 0..n {
+        let at = now - chrono::Duration::seconds(i64::try_from(n - i).unwrap_or(0));
+        let (incident, _) = Incident::declare(
+            format!("Checkout latency above 2s in region sa-east-1, shard {i:05}"),
+            severities[i % severities.len()],
+            None,
+            &actor,
+            at,
+        );
+        tx.insert_incident(&incident)
+            .await
+            .expect("insert an incident");
+    }
+    tx.commit().await.expect("commit the incidents");
+}
+
+/// Checks that each queued message fits its platform the way `engine::fit` promises: within
+/// the platform's limit as the platform counts it, and a split message as consecutive rows
+/// `{key}#p1…#pN` whose texts start with `(i/N) `. Returns the number of split messages.
+pub fn assert_fits(messages: &[NewOutbound]) -> usize {
+    use std::collections::BTreeMap;
+    let reaches = runroom::platforms::reaches();
+    let mut split: BTreeMap<&str, Vec<&NewOutbound>> = BTreeMap::new();
+    for m in messages {
+        let limits = reaches.limits(m.platform);
+        if let Some(max) = limits.text {
+            let len = (limits.measure)(&m.text);
+            assert!(
+                len <= max,
+                "{} row {} is {len} long, over {max}",
+                m.platform.as_str(),
+                m.idempotency_key
+            );
+        }
+        if let Some((key, part)) = m.idempotency_key.rsplit_once("#p")
+            && part.parse::<usize>().is_ok()
+        {
+            split.entry(key).or_default().push(m);
+        }
+    }
+    for (key, parts) in &split {
+        let n = parts.len();
+        assert!(n >= 2, "{key}: a split message has at least two parts");
+        for (i, part) in parts.iter().enumerate() {
+            assert_eq!(part.idempotency_key, format!("{key}#p{}", i + 1));
+            let marker = format!("({}/{n}) ", i + 1);
+            assert!(
+                part.text.starts_with(&marker),
+                "{key} part {} starts {:?}",
+                i + 1,
+                part.text.chars().take(20).collect::<String>()
+            );
+        }
+    }
+    split.len()
+}

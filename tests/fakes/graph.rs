@@ -268,6 +268,21 @@ fn check_message(m: &Value) -> (String, bool) {
     }
 }
 
+/// A template whose body, once its parameters are filled in, passes the 1,024 characters Meta
+/// allows (the fake counts the parameters alone, so it is lenient by the template's own words).
+fn template_too_long(m: &Value) -> bool {
+    m["type"] == "template"
+        && m["template"]["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["type"] == "body")
+            .flat_map(|c| c["parameters"].as_array().cloned().unwrap_or_default())
+            .map(|p| p["text"].as_str().map_or(0, |t| t.chars().count()))
+            .sum::<usize>()
+            > 1024
+}
+
 fn graph_error(status: u16, code: i64, message: &str) -> Response {
     let body = json!({
         "error": {
@@ -334,6 +349,8 @@ async fn messages(
             graph_error(401, 190, "Invalid OAuth access token.")
         } else if !well_formed {
             graph_error(400, 100, "Invalid parameter")
+        } else if template_too_long(&parsed) {
+            graph_error(400, 132005, "(#132005) Translated text too long")
         } else if over_limit {
             rate_limited(1)
         } else if window_closed {

@@ -75,6 +75,7 @@ struct Inner {
     socket_outbox: Vec<String>,
     socket_acks: Vec<Value>,
     socket_connections: usize,
+    users_info_asked: usize,
 }
 
 #[derive(Clone)]
@@ -85,6 +86,8 @@ pub struct FakeSlack {
     pub app_token: String,
     socket_url: String,
     inner: Arc<Mutex<Inner>>,
+    /// While true, `users.info` requests wait unanswered.
+    users_held: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl FakeSlack {
@@ -99,6 +102,7 @@ impl FakeSlack {
                 bot_token: "xoxb-test-bot-token".into(),
                 app_token: "xapp-test-app-token".into(),
                 socket_url,
+                users_held: Arc::new(tokio::sync::watch::Sender::new(false)),
                 inner: Arc::new(Mutex::new(Inner {
                     next_ts: 1_700_000_000_000_100,
                     ..Inner::default()
@@ -143,6 +147,20 @@ impl FakeSlack {
         self.lock()
             .users
             .insert(id.to_string(), display_name.to_string());
+    }
+
+    /// Leaves `users.info` requests unanswered (a slow Slack) until [`Self::release_users_info`].
+    pub fn hold_users_info(&self) {
+        self.users_held.send_replace(true);
+    }
+
+    pub fn release_users_info(&self) {
+        self.users_held.send_replace(false);
+    }
+
+    /// How many `users.info` requests arrived (answered or still held).
+    pub fn users_info_asked(&self) -> usize {
+        self.lock().users_info_asked
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -284,6 +302,37 @@ impl FakeSlack {
     }
 }
 
+/// The longest text Slack takes in a message, in characters as sent.
+pub const TEXT_MAX: usize = 40_000;
+
+/// Slack's refusals of a message too big: `msg_too_long` for the text, `invalid_blocks` for
+/// Block Kit past its limits (50 blocks; a section's text 3,000 characters and at most 10
+/// fields of 2,000; a header 150; a button's text 75).
+fn within_limits(text: &str, blocks: &Value) -> Result<(), &'static str> {
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    if text.chars().count() > TEXT_MAX {
+        return Err("msg_too_long");
+    }
+    let Some(blocks) = blocks.as_array() else {
+        return Ok(());
+    };
+    let fits = blocks.len() <= 50
+        && blocks.iter().all(|block| match block["type"].as_str() {
+            Some("header") => len(&block["text"]["text"]) <= 150,
+            Some("section") => {
+                let fields = block["fields"].as_array().map_or(&[][..], Vec::as_slice);
+                len(&block["text"]["text"]) <= 3000
+                    && fields.len() <= 10
+                    && fields.iter().all(|f| len(&f["text"]) <= 2000)
+            }
+            Some("actions") => block["elements"]
+                .as_array()
+                .is_some_and(|e| e.len() <= 25 && e.iter().all(|b| len(&b["text"]["text"]) <= 75)),
+            _ => true,
+        });
+    if fits { Ok(()) } else { Err("invalid_blocks") }
+}
+
 fn slack_error(code: &str) -> Response {
     axum::Json(json!({ "ok": false, "error": code })).into_response()
 }
@@ -331,6 +380,9 @@ impl Inner {
     fn apply(&mut self, method: &str, body: &Value) -> Result<Value, &'static str> {
         let channel = body["channel"].as_str().unwrap_or_default().to_string();
         let text = body["text"].as_str().unwrap_or_default().to_string();
+        if method.starts_with("chat.") {
+            within_limits(&text, &body["blocks"])?;
+        }
         match method {
             "chat.postMessage" => {
                 if channel.is_empty() {
@@ -456,6 +508,9 @@ async fn users_info(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let user = query.get("user").cloned().unwrap_or_default();
+    fake.lock().users_info_asked += 1;
+    let mut held = fake.users_held.subscribe();
+    let _ = held.wait_for(|held| !*held).await;
     let mut inner = fake.lock();
     let authorized = super::bearer(&headers) == Some(fake.bot_token.as_str());
     let known = inner.users.get(&user).cloned();

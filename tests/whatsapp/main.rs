@@ -9,6 +9,7 @@ mod common;
 mod fakes;
 
 mod groups;
+mod limits;
 mod logs;
 mod paging;
 mod processes;

@@ -1,5 +1,7 @@
 //! Block Kit for the incident card (a header, the fields, the Ack / Update / Escalate / Resolve
-//! buttons) and Slack's text escaping.
+//! buttons) within Block Kit's limits, and Slack's text escaping. The engine fits texts and
+//! cards to these limits at commit (`engine::fit`, through `SlackReach`); the clipping here only
+//! guards what is drawn.
 
 use slack_morphism::prelude::{
     SlackActionBlockElement, SlackActionId, SlackActionsBlock, SlackBlock, SlackBlockButtonElement,
@@ -9,11 +11,23 @@ use slack_morphism::prelude::{
 
 use crate::outbox::Rich;
 
-/// Block Kit's limits: header text, one section field, a button's label, fields per section.
-const HEADER_MAX: usize = 150;
-const FIELD_MAX: usize = 2000;
+/// The longest message text Slack takes (`msg_too_long` past it), as sent (escaped).
+pub const TEXT_MAX: usize = 40_000;
+/// Block Kit's limits: header text, one section field, a button's label, fields per section,
+/// blocks per message.
+pub const HEADER_MAX: usize = 150;
+pub const FIELD_MAX: usize = 2000;
 const BUTTON_MAX: usize = 75;
 const FIELDS_PER_SECTION: usize = 10;
+const BLOCKS_MAX: usize = 50;
+
+/// A text's length as Slack counts it: in characters, once escaped.
+pub fn escaped_len(text: &str) -> usize {
+    if !text.contains(['&', '<', '>']) {
+        return text.chars().count();
+    }
+    escape(text).chars().count()
+}
 
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -67,7 +81,9 @@ pub fn card(rich: &Rich) -> Vec<SlackBlock> {
     let mut blocks = vec![SlackBlock::Header(SlackHeaderBlock::new(
         clip(&rich.title, HEADER_MAX).into(),
     ))];
-    for chunk in rich.fields.chunks(FIELDS_PER_SECTION) {
+    // The header and the buttons take two of the 50 blocks; the fields fill the rest at most.
+    let most = (BLOCKS_MAX - 2) * FIELDS_PER_SECTION;
+    for chunk in rich.fields[..rich.fields.len().min(most)].chunks(FIELDS_PER_SECTION) {
         let fields = chunk
             .iter()
             .map(|f| {

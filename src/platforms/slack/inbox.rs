@@ -1,8 +1,9 @@
 //! Hands Slack's inbound messages to the engine within Slack's ack deadline. Each text is parsed
-//! once, here (chatter ends here); a button press arrives as its command. The names in a message
-//! are learned and the engine acts in a task of its own; the request waits for it at most the ack
-//! budget ([`crate::platforms::ack`]), so a slow or locked database never makes Slack give up on
-//! runroom (the work goes on after the ack, and its answer comes as a message).
+//! once, here (chatter ends here); a button press arrives as its command. The engine acts in a
+//! task of its own; the request waits for it at most the ack budget ([`crate::platforms::ack`]),
+//! so a slow or locked database never makes Slack give up on runroom (the work goes on after the
+//! ack, and its answer comes as a message). The names in the message are looked up only after
+//! the command committed, in the background ([`People::learn`]): no command waits on Slack.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +47,11 @@ impl Inbox {
         let engine = self.engine.clone();
         let people = self.people.clone();
         let work = async move {
-            people.learn(&inbound).await;
             let handled = engine.act(parsed, &inbound.origin, &key).await;
             if let Err(error) = &handled {
                 tracing::error!(%error, event = %inbound.event_id, "a Slack command was not recorded");
             }
+            people.learn(&inbound, engine.in_flight());
             handled.is_ok()
         };
         ack::within_budget(&self.engine, Platform::Slack, self.budget, work)

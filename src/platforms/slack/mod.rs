@@ -25,7 +25,7 @@ use slack_morphism::prelude::{
 
 use super::{Connected, Platform, Setup, Wired};
 use crate::engine::policy::Person;
-use crate::engine::reach::Reach;
+use crate::engine::reach::{Limits, Reach};
 
 /// The bot token (`xoxb-…`) for the Web API, read from the environment only.
 pub const BOT_TOKEN_ENV: &str = "RUNROOM_SLACK_BOT_TOKEN";
@@ -119,13 +119,15 @@ impl SlackApp {
         )
     }
 
-    /// The inbound side: names are looked up with the bot token, then the engine decides.
+    /// The inbound side: the engine decides, then the names it did not know are looked up
+    /// with the bot token.
     pub fn inbox(&self, engine: Arc<crate::engine::Engine>) -> Arc<inbox::Inbox> {
         let people = people::People::new(
             self.client.clone(),
             self.bot_token.clone(),
             engine.store().clone(),
             self.config.timeout(),
+            engine.clock().clone(),
         );
         Arc::new(inbox::Inbox::new(
             engine,
@@ -153,6 +155,17 @@ impl Reach for SlackReach {
 
     fn takes_mirrors(&self) -> bool {
         true
+    }
+
+    /// Slack refuses a text past 40,000 characters (`msg_too_long`), counted as sent (escaped);
+    /// the card is Block Kit: a header of 150 characters, fields of 2,000.
+    fn limits(&self) -> Limits {
+        Limits {
+            text: Some(blocks::TEXT_MAX),
+            measure: blocks::escaped_len,
+            card_title: Some(blocks::HEADER_MAX),
+            card_field: Some(blocks::FIELD_MAX),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Setup, Wired};
 use crate::engine::policy::Person;
-use crate::engine::reach::Reach;
+use crate::engine::reach::{Limits, Reach};
 use crate::engine::room::Platform;
 
 /// Telegram mentions a person by username.
@@ -22,6 +22,23 @@ impl Reach for TelegramReach {
     fn person_mention(&self, person: &Person) -> Option<String> {
         Some(format!("@{}", person.identity(Platform::Telegram)?))
     }
+
+    /// 4,096 characters a message (`sendMessage`, `editMessageText`), counted after entity
+    /// parsing; counted here in UTF-16 units, as Telegram counts its entities, to be safe.
+    fn limits(&self) -> Limits {
+        Limits {
+            text: Some(TEXT_MAX),
+            measure: utf16_len,
+            ..Limits::UNBOUNDED
+        }
+    }
+}
+
+/// The longest text of one Telegram message.
+pub const TEXT_MAX: usize = 4096;
+
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
 }
 
 pub fn reach() -> Arc<dyn Reach> {

@@ -20,7 +20,7 @@ use crate::outbox::{Delivered, Rich, SendError, Sender};
 use crate::store::{MessageKind, OutboxRow};
 
 /// The longest text body the Cloud API accepts.
-const MAX_BODY_CHARS: usize = 4096;
+pub const MAX_BODY_CHARS: usize = 4096;
 /// The longest body of a message with reply buttons.
 const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
 /// Reply buttons: at most three, titles of at most 20 characters.

@@ -13,7 +13,7 @@ use super::{
     outbound, signature, webhooks,
 };
 use crate::engine::policy::Person;
-use crate::engine::reach::Reach;
+use crate::engine::reach::{Limits, Reach};
 use crate::platforms::{Connected, Platform, Setup, Wired};
 
 /// WhatsApp names people by name (it has no mentions a bot can send) and pages them directly
@@ -27,6 +27,13 @@ impl Reach for WhatsappReach {
 
     fn direct_chat(&self, person: &Person) -> Option<String> {
         person.identity(Platform::Whatsapp).map(str::to_string)
+    }
+
+    /// A text body takes 4,096 characters on the Cloud API; Evolution's `sendText` is held to
+    /// the same. Interactive bodies and template parameters are drawn within their own limits
+    /// by the sender ([`outbound`]).
+    fn limits(&self) -> Limits {
+        Limits::text(outbound::MAX_BODY_CHARS)
     }
 }
 
