@@ -821,7 +821,7 @@ async fn long_messages_reach_slack_within_its_limits() {
             h.slash("U0BEN", &format!("note 1 {i}: {long}"), &format!("N{i}"))
                 .await;
         }
-        h.slash("U0ANA", "timeline 1", "T3").await;
+        h.slash("U0ANA", "timeline INC-1", "T3").await;
         common::insert_open_incidents(h.store(), 10_000, chrono::Utc::now()).await;
         h.slash("U0ANA", "list", "T4").await;
         h.drain().await;

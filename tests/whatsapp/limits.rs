@@ -45,7 +45,7 @@ async fn long_messages_reach_whatsapp_and_evolution_within_their_limits() {
             h.text(ANA_WA, "Ana", &format!("inc nota {i}: {long}"))
                 .await;
         }
-        h.text(ANA_WA, "Ana", "inc linha-do-tempo 1").await;
+        h.text(ANA_WA, "Ana", "inc linha-do-tempo INC-1").await;
         common::insert_open_incidents(&h.store, 10_000, h.clock.now()).await;
         h.text(ANA_WA, "Ana", "inc listar").await;
         h.drain().await;
