@@ -105,7 +105,7 @@ async fn a_long_update_fits_and_the_slack_card_points_to_the_full_text() {
         assert!(
             console_impact
                 .iter()
-                .any(|f| f.value.contains("R&D") && f.value.chars().count() >= 1800)
+                .any(|f| f.value.contains("R&D") && f.value.chars().count() >= 1700)
         );
     }
 }
