@@ -466,7 +466,11 @@ pub fn assert_fits(messages: &[NewOutbound]) -> usize {
             split.entry(key).or_default().push(m);
         }
     }
-    for (key, parts) in &split {
+    for (key, parts) in &mut split {
+        parts.sort_by_key(|m| {
+            let (_, part) = m.idempotency_key.rsplit_once("#p").unwrap_or_default();
+            part.parse::<usize>().unwrap_or(0)
+        });
         let n = parts.len();
         assert!(n >= 2, "{key}: a split message has at least two parts");
         for (i, part) in parts.iter().enumerate() {
