@@ -78,8 +78,8 @@ list-next = inc list { $severity }{ $mine ->
 incident-list-empty-filtered = No open incidents{ $filter }.
 incident-list-all =
     { $count ->
-        [one] 1 incident:
-       *[other] { $count } incidents:
+        [one] 1 open incident:
+       *[other] { $count } open incidents:
     }
     { $items }
 more-items = …and { $count } more

@@ -78,8 +78,8 @@ list-next = inc listar { $severity }{ $mine ->
 incident-list-empty-filtered = No hay incidentes abiertos{ $filter }.
 incident-list-all =
     { $count ->
-        [one] 1 incidente:
-       *[other] { $count } incidentes:
+        [one] 1 incidente abierto:
+       *[other] { $count } incidentes abiertos:
     }
     { $items }
 more-items = …y { $count } más

@@ -78,8 +78,8 @@ list-next = inc listar { $severity }{ $mine ->
 incident-list-empty-filtered = Nenhum incidente aberto{ $filter }.
 incident-list-all =
     { $count ->
-        [one] 1 incidente:
-       *[other] { $count } incidentes:
+        [one] 1 incidente aberto:
+       *[other] { $count } incidentes abertos:
     }
     { $items }
 more-items = …e mais { $count }

@@ -425,15 +425,15 @@ impl Engine {
         };
         let mut handoff = HandoffIncidents::default();
         let mut notes: Vec<(String, Vec<HandoffNote>)> = Vec::new();
-        if let Command::HandoffPreview { rotation } = &cmd {
-            if let Some(rotation) = self.policies.rotation_or_only(rotation.as_deref()) {
-                let (shift, _) = oncall::holders_at(rotation, &overrides, now);
-                let outgoing = rotation.shift_at(shift.ends - chrono::Duration::milliseconds(1));
-                handoff = tx
-                    .handoff_incidents(outgoing.starts, shift.ends, bounds::HANDOFF_ITEMS)
-                    .await?;
-                notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
-            }
+        if let Command::HandoffPreview { rotation } = &cmd
+            && let Some(rotation) = self.policies.rotation_or_only(rotation.as_deref())
+        {
+            let (shift, _) = oncall::holders_at(rotation, &overrides, now);
+            let outgoing = rotation.shift_at(shift.ends - chrono::Duration::milliseconds(1));
+            handoff = tx
+                .handoff_incidents(outgoing.starts, shift.ends, bounds::HANDOFF_ITEMS)
+                .await?;
+            notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
         }
         let ctx = Context {
             now,
