@@ -148,9 +148,7 @@ fn verbs() -> Vec<Verb> {
             cleanup: true,
         },
         v("list", false, |_, _| "inc list".into()),
-        v("list sev2 mine page 2", false, |_, _| {
-            "inc list sev2 mine page 2".into()
-        }),
+        v("list sev2 mine", false, |_, _| "inc list sev2 mine".into()),
         v("show", false, |_, _| format!("inc show INC-{SHOWN}")),
         v("timeline", false, |_, _| {
             format!("inc timeline INC-{SHOWN}")
@@ -188,7 +186,7 @@ fn verbs() -> Vec<Verb> {
             format!("inc note servers {i}")
         }),
         v("help", false, |_, _| "inc help".into()),
-        v("unknown verb", false, |_, _| "inc frobnicate".into()),
+        v("unknown verb", false, |_, _| "/inc frobnicate".into()),
     ]
 }
 
