@@ -300,3 +300,47 @@ fn capped(mut lines: Vec<Msg>) -> Vec<Msg> {
     lines.extend(reply::more_line(hidden as i64));
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::{Bounded, Incident, bounded_lines, capped};
+    use crate::engine::incident::{Actor, Severity};
+    use crate::i18n::Msg;
+
+    fn incident(n: i64) -> Incident {
+        let actor = Actor {
+            name: "ana".into(),
+            room: "console".into(),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 13, 0, 0).unwrap();
+        let (mut i, _) = Incident::declare(format!("t{n}"), Severity::Sev2, None, &actor, at);
+        i.number = n;
+        i
+    }
+
+    #[test]
+    fn a_handoff_part_shows_its_items_and_counts_the_rest() {
+        let part = Bounded {
+            items: (1..=10).map(incident).collect(),
+            total: 2_990,
+        };
+        let lines = bounded_lines(&part, |i| Msg::new("x").number("n", i.number));
+        assert_eq!(lines.len(), 11);
+        assert_eq!(lines[10], Msg::new("more-items").number("count", 2_980));
+        let whole = Bounded {
+            items: vec![incident(1)],
+            total: 1,
+        };
+        assert_eq!(bounded_lines(&whole, |_| Msg::new("x")).len(), 1);
+    }
+
+    #[test]
+    fn follow_ups_and_notes_are_capped() {
+        let lines = capped((0..25).map(|n| Msg::new("x").number("n", n)).collect());
+        assert_eq!(lines.len(), 11);
+        assert_eq!(lines[10], Msg::new("more-items").number("count", 15));
+        assert_eq!(capped(vec![Msg::new("x")]).len(), 1);
+    }
+}
