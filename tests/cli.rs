@@ -82,7 +82,7 @@ fn console_reads_piped_input_and_state_persists_between_runs() {
         "{out}"
     );
     assert!(out.contains("declared by joana"), "{out}");
-    assert!(out.contains("1 open incident:"), "{out}");
+    assert!(out.contains("1 open incident, most severe first:"), "{out}");
     assert!(
         s.dir.path().join("runroom.db").exists(),
         "the default database is sqlite://runroom.db"

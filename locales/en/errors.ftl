@@ -24,7 +24,18 @@ error-bad-duration = “{ $got }” is not a duration: use 15m, 1h or 1h30m (up 
 error-bad-language = I don't speak “{ $got }” yet: choose en, pt-BR or es.
 error-missing-language = Which language? `inc lang en`, `inc lang pt-BR` or `inc lang es`.
 error-no-open-incident = There is no open incident. Declare one with `inc declare sev2 "title"`.
-error-ambiguous-incident = { $count } incidents are open ({ $ids }): say which one, e.g. `inc { $verb } { $example } …`.
+error-ambiguous-incident = { $count } incidents are open ({ $ids }): say which one, e.g. `inc { $verb } { $example } …`. `inc list` shows them.
+ids-and-more = { $more ->
+        [0] { $ids }
+       *[other] { $ids } and { $more } more
+    }
+error-no-such-page = There is no page { $page }: the { $count } matching open incidents fill { $pages ->
+        [one] 1 page
+       *[other] { $pages } pages
+    }.
+error-bad-list-filter = “{ $got }” is not a list filter. Usage: { $usage }
+error-bad-page = “{ $got }” is not a page number: pages start at 1, e.g. `inc list page 2`.
+error-missing-page = Which page? For example `inc list page 2`.
 error-unknown-incident = There is no incident { $id }. `inc list` shows the open ones.
 error-which-incident = Which incident? Usage: { $usage }
 error-unknown-role = “{ $got }” is not a role here. Roles: { $roles }.

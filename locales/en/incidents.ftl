@@ -56,11 +56,33 @@ incident-reason = Reason: { $reason }
 
 incident-list-empty = No open incidents. 🎉
 incident-list =
+    { $heading }
+    { $items }
+    { $footer }
+incident-list-heading = { $count }{ $filter }, most severe first{ $page }:
+list-count = { $count ->
+        [one] 1 open incident
+       *[other] { $count } open incidents
+    }
+list-filter-all = {""}
+list-filter-severity = {" "}at { $severity }
+list-filter-mine = {" "}where you hold a role
+list-filter-severity-mine = {" "}at { $severity } where you hold a role
+list-page-only = {""}
+list-page-of = {" "}(page { $page } of { $pages })
+incident-list-more = …and { $more } more. Next page: `{ $next }`
+list-next = inc list { $severity }{ $mine ->
+        [yes] mine{" "}
+       *[no] {""}
+    }page { $page }
+incident-list-empty-filtered = No open incidents{ $filter }.
+incident-list-all =
     { $count ->
         [one] 1 open incident:
        *[other] { $count } open incidents:
     }
     { $items }
+more-items = …and { $count } more
 incident-list-item = • { $id } · { $severity } · { $status } · { $title } · open for { $age }
 
 show =
@@ -79,6 +101,8 @@ show-latest = Latest on the timeline:
 timeline =
     Timeline of { $id } — { $title }
     { $entries }
+    { $footer }
+timeline-earlier = …and { $count } earlier entries. The whole timeline: `runroom incidents show { $id }` on the server.
 timeline-entry = { $time } · { $actor } ({ $room }) · { $what }
 event-declared = declared { $severity }: { $title }
 event-severity-changed = severity { $from } → { $to }

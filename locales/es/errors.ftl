@@ -24,7 +24,18 @@ error-bad-duration = “{ $got }” no es una duración: usa 15m, 1h o 1h30m (ha
 error-bad-language = Todavía no hablo “{ $got }”: elige en, pt-BR o es.
 error-missing-language = ¿Qué idioma? `inc idioma en`, `inc idioma pt-BR` o `inc idioma es`.
 error-no-open-incident = No hay ningún incidente abierto. Declara uno con `inc declarar sev2 "título"`.
-error-ambiguous-incident = Hay { $count } incidentes abiertos ({ $ids }): di cuál, por ejemplo `inc { $verb } { $example } …`.
+error-ambiguous-incident = Hay { $count } incidentes abiertos ({ $ids }): di cuál, por ejemplo `inc { $verb } { $example } …`. `inc listar` los muestra.
+ids-and-more = { $more ->
+        [0] { $ids }
+       *[other] { $ids } y { $more } más
+    }
+error-no-such-page = No existe la página { $page }: los { $count } incidentes abiertos que coinciden ocupan { $pages ->
+        [one] 1 página
+       *[other] { $pages } páginas
+    }.
+error-bad-list-filter = “{ $got }” no es un filtro de la lista. Uso: { $usage }
+error-bad-page = “{ $got }” no es un número de página: las páginas empiezan en 1, por ejemplo `inc listar pagina 2`.
+error-missing-page = ¿Qué página? Por ejemplo `inc listar pagina 2`.
 error-unknown-incident = No existe el incidente { $id }. `inc listar` muestra los abiertos.
 error-which-incident = ¿Qué incidente? Uso: { $usage }
 error-unknown-role = “{ $got }” no es un rol aquí. Roles: { $roles }.

@@ -56,11 +56,33 @@ incident-reason = Motivo: { $reason }
 
 incident-list-empty = No hay incidentes abiertos. 🎉
 incident-list =
+    { $heading }
+    { $items }
+    { $footer }
+incident-list-heading = { $count }{ $filter }, los más graves primero{ $page }:
+list-count = { $count ->
+        [one] 1 incidente abierto
+       *[other] { $count } incidentes abiertos
+    }
+list-filter-all = {""}
+list-filter-severity = {" "}de { $severity }
+list-filter-mine = {" "}en los que tienes un rol
+list-filter-severity-mine = {" "}de { $severity } en los que tienes un rol
+list-page-only = {""}
+list-page-of = {" "}(página { $page } de { $pages })
+incident-list-more = …y { $more } más. Página siguiente: `{ $next }`
+list-next = inc listar { $severity }{ $mine ->
+        [yes] mios{" "}
+       *[no] {""}
+    }pagina { $page }
+incident-list-empty-filtered = No hay incidentes abiertos{ $filter }.
+incident-list-all =
     { $count ->
         [one] 1 incidente abierto:
        *[other] { $count } incidentes abiertos:
     }
     { $items }
+more-items = …y { $count } más
 incident-list-item = • { $id } · { $severity } · { $status } · { $title } · abierto hace { $age }
 
 show =
@@ -79,6 +101,8 @@ show-latest = Lo último en la cronología:
 timeline =
     Cronología del { $id } — { $title }
     { $entries }
+    { $footer }
+timeline-earlier = …y { $count } entradas anteriores. La cronología completa: `runroom incidents show { $id }` en el servidor.
 timeline-entry = { $time } · { $actor } ({ $room }) · { $what }
 event-declared = declarado { $severity }: { $title }
 event-severity-changed = severidad { $from } → { $to }

@@ -24,7 +24,18 @@ error-bad-duration = “{ $got }” não é uma duração: use 15m, 1h ou 1h30m 
 error-bad-language = Ainda não falo “{ $got }”: escolha en, pt-BR ou es.
 error-missing-language = Qual idioma? `inc idioma en`, `inc idioma pt-BR` ou `inc idioma es`.
 error-no-open-incident = Não há nenhum incidente aberto. Declare um com `inc declarar sev2 "título"`.
-error-ambiguous-incident = Há { $count } incidentes abertos ({ $ids }): diga qual, por exemplo `inc { $verb } { $example } …`.
+error-ambiguous-incident = Há { $count } incidentes abertos ({ $ids }): diga qual, por exemplo `inc { $verb } { $example } …`. `inc listar` mostra todos.
+ids-and-more = { $more ->
+        [0] { $ids }
+       *[other] { $ids } e mais { $more }
+    }
+error-no-such-page = Não existe a página { $page }: os { $count } incidentes abertos que correspondem ocupam { $pages ->
+        [one] 1 página
+       *[other] { $pages } páginas
+    }.
+error-bad-list-filter = “{ $got }” não é um filtro da lista. Uso: { $usage }
+error-bad-page = “{ $got }” não é um número de página: as páginas começam em 1, por exemplo `inc listar pagina 2`.
+error-missing-page = Qual página? Por exemplo `inc listar pagina 2`.
 error-unknown-incident = Não existe o incidente { $id }. `inc listar` mostra os abertos.
 error-which-incident = Qual incidente? Uso: { $usage }
 error-unknown-role = “{ $got }” não é um papel aqui. Papéis: { $roles }.

@@ -56,11 +56,33 @@ incident-reason = Motivo: { $reason }
 
 incident-list-empty = Nenhum incidente aberto. 🎉
 incident-list =
+    { $heading }
+    { $items }
+    { $footer }
+incident-list-heading = { $count }{ $filter }, os mais graves primeiro{ $page }:
+list-count = { $count ->
+        [one] 1 incidente aberto
+       *[other] { $count } incidentes abertos
+    }
+list-filter-all = {""}
+list-filter-severity = {" "}de { $severity }
+list-filter-mine = {" "}em que você tem um papel
+list-filter-severity-mine = {" "}de { $severity } em que você tem um papel
+list-page-only = {""}
+list-page-of = {" "}(página { $page } de { $pages })
+incident-list-more = …e mais { $more }. Próxima página: `{ $next }`
+list-next = inc listar { $severity }{ $mine ->
+        [yes] minhas{" "}
+       *[no] {""}
+    }pagina { $page }
+incident-list-empty-filtered = Nenhum incidente aberto{ $filter }.
+incident-list-all =
     { $count ->
         [one] 1 incidente aberto:
        *[other] { $count } incidentes abertos:
     }
     { $items }
+more-items = …e mais { $count }
 incident-list-item = • { $id } · { $severity } · { $status } · { $title } · aberto há { $age }
 
 show =
@@ -79,6 +101,8 @@ show-latest = Últimos registros da linha do tempo:
 timeline =
     Linha do tempo do { $id } — { $title }
     { $entries }
+    { $footer }
+timeline-earlier = …e mais { $count } registros anteriores. A linha do tempo completa: `runroom incidents show { $id }` no servidor.
 timeline-entry = { $time } · { $actor } ({ $room }) · { $what }
 event-declared = declarado { $severity }: { $title }
 event-severity-changed = severidade { $from } → { $to }

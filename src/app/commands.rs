@@ -234,7 +234,7 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
             } else {
                 store.open_incidents().await?
             };
-            (locale, reply::list(&incidents, now))
+            (locale, reply::list_all(&incidents, now))
         }
         IncidentsCommand::Show { id, locale } => {
             let Some(number) = parse_incident_ref(&id).or_else(|| id.parse().ok()) else {
@@ -243,7 +243,8 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
             let Some(incident) = store.incident(number).await? else {
                 bail!("there is no incident INC-{number}");
             };
-            let timeline = store.timeline(number, 1000).await?;
+            // The operator's full view: every entry (chat answers show the latest only).
+            let timeline = store.timeline(number, i64::MAX).await?;
             (locale, reply::show(&incident, &timeline, now))
         }
     };

@@ -225,7 +225,10 @@ pub enum Command {
         incident: Option<i64>,
         reason: Option<String>,
     },
-    List,
+    /// A page of the open incidents, filtered.
+    List {
+        filter: ListFilter,
+    },
     Show {
         incident: Option<i64>,
     },
@@ -282,7 +285,7 @@ impl Command {
             Self::FollowUp { .. } => Verb::FollowUp,
             Self::Resolve { .. } => Verb::Resolve,
             Self::Reopen { .. } => Verb::Reopen,
-            Self::List => Verb::List,
+            Self::List { .. } => Verb::List,
             Self::Show { .. } => Verb::Show,
             Self::Timeline { .. } => Verb::Timeline,
             Self::Help { .. } => Verb::Help,
@@ -294,6 +297,78 @@ impl Command {
             Self::HandoffNote { .. } | Self::HandoffPreview { .. } => Verb::Handoff,
         }
     }
+}
+
+/// Which open incidents `inc list` shows: `sev1`, `mine` (where the author holds a role), `page 2`,
+/// in any order and combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListFilter {
+    pub severity: Option<Severity>,
+    pub mine: bool,
+    /// 1-based.
+    pub page: u32,
+}
+
+impl Default for ListFilter {
+    fn default() -> Self {
+        ListFilter {
+            severity: None,
+            mine: false,
+            page: 1,
+        }
+    }
+}
+
+/// `inc list mine`: en, pt, es (accents folded).
+const MINE_WORDS: &[&str] = &[
+    "mine", "my", "minhas", "minha", "meus", "meu", "mios", "mias", "mio", "mia",
+];
+/// `inc list page 2`: en, pt, es (`página` folds to `pagina`).
+const PAGE_WORDS: &[&str] = &["page", "pagina", "pag", "pg"];
+
+/// `inc list` arguments: each filter at most once. A bare number is neither a severity nor a
+/// page (`inc list 2` would be a guess), and an unknown word says which words work.
+fn parse_list(args: &str) -> Result<ListFilter, ParseError> {
+    let mut filter = ListFilter::default();
+    let mut paged = false;
+    let mut words = args.split_whitespace();
+    let bad = |w: &str| ParseError::BadListFilter {
+        got: w.chars().take(40).collect(),
+    };
+    while let Some(word) = words.next() {
+        let folded = fold(word);
+        if MINE_WORDS.contains(&folded.as_str()) {
+            if filter.mine {
+                return Err(bad(word));
+            }
+            filter.mine = true;
+        } else if PAGE_WORDS.contains(&folded.as_str()) {
+            let raw = words.next().unwrap_or("");
+            if paged {
+                return Err(bad(word));
+            }
+            paged = true;
+            filter.page = raw
+                .trim_start_matches('#')
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ParseError::BadPage {
+                    got: raw.chars().take(40).collect(),
+                })?;
+        } else if let Some(sev) = (!folded.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Severity::parse(word))
+            .flatten()
+        {
+            if filter.severity.is_some() {
+                return Err(bad(word));
+            }
+            filter.severity = Some(sev);
+        } else {
+            return Err(bad(word));
+        }
+    }
+    Ok(filter)
 }
 
 /// What was wrong with a command; each variant has a localized explanation (`error-…`).
@@ -348,6 +423,10 @@ pub enum ParseError {
     BadItem { got: String },
     #[error("{verb:?} has no {got:?}")]
     UnknownSubcommand { verb: Verb, got: String },
+    #[error("{got:?} is not a list filter")]
+    BadListFilter { got: String },
+    #[error("{got:?} is not a page number")]
+    BadPage { got: String },
 }
 
 /// Parses one chat message. `None`: the message is not addressed to runroom (ordinary chat).
@@ -439,7 +518,7 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
             incident,
             reason: optional_text(after_ref)?,
         }),
-        Verb::List => no_arguments(verb, args).map(|()| Command::List),
+        Verb::List => parse_list(args).map(|filter| Command::List { filter }),
         Verb::Show => no_arguments(verb, after_ref).map(|()| Command::Show { incident }),
         Verb::Timeline => no_arguments(verb, after_ref).map(|()| Command::Timeline { incident }),
         Verb::Help => match single_word(verb, args)? {
@@ -977,8 +1056,7 @@ mod tests {
         ));
         assert_eq!(
             err("inc list everything"),
-            ParseError::UnexpectedArgument {
-                verb: Verb::List,
+            ParseError::BadListFilter {
                 got: "everything".into()
             }
         );
@@ -987,6 +1065,72 @@ mod tests {
             ParseError::UnknownOption {
                 verb: Verb::Declare,
                 key: "color".into()
+            }
+        );
+    }
+
+    #[test]
+    fn list_filters_in_three_languages() {
+        let list = |severity, mine, page| Command::List {
+            filter: ListFilter {
+                severity,
+                mine,
+                page,
+            },
+        };
+        assert_eq!(ok("inc list"), list(None, false, 1));
+        assert_eq!(ok("inc list sev1"), list(Some(Severity::Sev1), false, 1));
+        assert_eq!(ok("inc list mine"), list(None, true, 1));
+        assert_eq!(ok("inc list page 2"), list(None, false, 2));
+        assert_eq!(
+            ok("inc list sev2 mine page 3"),
+            list(Some(Severity::Sev2), true, 3)
+        );
+        // Portuguese: accents optional, any order.
+        assert_eq!(
+            ok("inc listar página 4 minhas alta"),
+            list(Some(Severity::Sev2), true, 4)
+        );
+        assert_eq!(ok("inc lista meus pagina 2"), list(None, true, 2));
+        // Spanish.
+        assert_eq!(
+            ok("inc listar míos crítico pagina 5"),
+            list(Some(Severity::Sev1), true, 5)
+        );
+        assert_eq!(ok("inc lista mios"), list(None, true, 1));
+    }
+
+    #[test]
+    fn bad_list_filters_say_what_was_wrong() {
+        assert_eq!(
+            err("inc list page 0"),
+            ParseError::BadPage { got: "0".into() }
+        );
+        assert_eq!(err("inc list page"), ParseError::BadPage { got: "".into() });
+        assert_eq!(
+            err("inc list pagina dois"),
+            ParseError::BadPage { got: "dois".into() }
+        );
+        assert_eq!(
+            err("inc list 2"),
+            ParseError::BadListFilter { got: "2".into() }
+        );
+        assert_eq!(
+            err("inc list sev1 sev2"),
+            ParseError::BadListFilter { got: "sev2".into() }
+        );
+        assert_eq!(
+            err("inc list mine mine"),
+            ParseError::BadListFilter { got: "mine".into() }
+        );
+        assert_eq!(
+            err("inc list page 2 page 3"),
+            ParseError::BadListFilter { got: "page".into() }
+        );
+        assert_eq!(
+            err("inc lista todos"),
+            ParseError::BadListFilter {
+                got: "todos".into()
             }
         );
     }

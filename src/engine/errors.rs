@@ -11,8 +11,15 @@ use crate::i18n::Msg;
 pub enum ActionError {
     #[error("no open incident")]
     NoOpenIncident,
-    #[error("{} incidents are open", open.len())]
-    AmbiguousIncident { verb: Verb, open: Vec<i64> },
+    /// Several are open: `shown` are the first few in rank order, `total` how many are open.
+    #[error("{total} incidents are open")]
+    AmbiguousIncident {
+        verb: Verb,
+        shown: Vec<i64>,
+        total: i64,
+    },
+    #[error("page {page} of {pages}")]
+    NoSuchPage { page: u32, pages: i64, total: i64 },
     #[error("no incident INC-{0}")]
     UnknownIncident(i64),
     #[error("{0:?} needs an incident reference")]
@@ -93,23 +100,39 @@ pub fn parse_error(error: &ParseError) -> Msg {
             .text("verb", verb.name())
             .text("got", got.clone())
             .msg("usage", reply::usage(*verb)),
+        ParseError::BadListFilter { got } => Msg::new("error-bad-list-filter")
+            .text("got", got.clone())
+            .msg("usage", reply::usage(Verb::List)),
+        ParseError::BadPage { got } if got.is_empty() => Msg::new("error-missing-page"),
+        ParseError::BadPage { got } => Msg::new("error-bad-page").text("got", got.clone()),
     }
 }
 
 pub fn action_error(error: &ActionError) -> Msg {
     match error {
         ActionError::NoOpenIncident => Msg::new("error-no-open-incident"),
-        ActionError::AmbiguousIncident { verb, open } => Msg::new("error-ambiguous-incident")
-            .number("count", open.len() as i64)
-            .text(
-                "ids",
-                open.iter()
-                    .map(|n| incident_id(*n))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-            .text("verb", verb.name())
-            .text("example", incident_id(open.first().copied().unwrap_or(1))),
+        ActionError::AmbiguousIncident { verb, shown, total } => {
+            let ids = shown
+                .iter()
+                .map(|n| incident_id(*n))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = (*total - shown.len() as i64).max(0);
+            Msg::new("error-ambiguous-incident")
+                .number("count", *total)
+                .msg(
+                    "ids",
+                    Msg::new("ids-and-more")
+                        .text("ids", ids)
+                        .number("more", more),
+                )
+                .text("verb", verb.name())
+                .text("example", incident_id(shown.first().copied().unwrap_or(1)))
+        }
+        ActionError::NoSuchPage { page, pages, total } => Msg::new("error-no-such-page")
+            .number("page", i64::from(*page))
+            .number("pages", *pages)
+            .number("count", *total),
         ActionError::UnknownIncident(n) => {
             Msg::new("error-unknown-incident").text("id", incident_id(*n))
         }

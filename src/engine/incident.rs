@@ -117,6 +117,19 @@ pub fn canonical_role(raw: &str) -> String {
     canonical.to_string()
 }
 
+/// A role holder or a command's author as one comparable key, so `inc list mine` finds the
+/// incidents where the author holds a role: a Slack mention token by its user id (`<@U0123>`
+/// and `<@U0123|Joana>` are one person), anything else without a leading `@`, ASCII lowercase
+/// (the stored migration backfills the same way in SQL).
+pub fn person_key(raw: &str) -> String {
+    let s = raw.trim();
+    if let Some(rest) = s.strip_prefix("<@") {
+        let id = rest.split(['|', '>']).next().unwrap_or("");
+        return format!("<@{}>", id.to_ascii_lowercase());
+    }
+    s.trim_start_matches('@').to_ascii_lowercase()
+}
+
 /// A follow-up action noted during the incident (the post-incident to-do list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowUp {
@@ -518,6 +531,14 @@ mod tests {
         inc.number = 7;
         assert_eq!(events.len(), 1);
         inc
+    }
+
+    #[test]
+    fn person_keys_compare_mentions_by_id_and_names_without_at() {
+        assert_eq!(person_key("<@U0123>"), person_key("<@U0123|Joana>"));
+        assert_eq!(person_key("@Joana"), "joana");
+        assert_eq!(person_key(" joana "), "joana");
+        assert_ne!(person_key("<@U0123>"), person_key("U0123"));
     }
 
     #[test]

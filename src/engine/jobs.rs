@@ -247,7 +247,9 @@ impl super::Engine {
             return Ok(());
         };
         let outgoing = rotation.shift_at(at - Duration::milliseconds(1));
-        let incidents = tx.incidents_since(outgoing.starts).await?;
+        let incidents = tx
+            .handoff_incidents(outgoing.starts, at, super::bounds::HANDOFF_ITEMS)
+            .await?;
         let notes = tx.handoff_notes(&rotation.id).await?;
         let overrides = tx.overrides(outgoing.starts).await?;
         let input = HandoffInput {

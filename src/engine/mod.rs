@@ -6,6 +6,7 @@
 //! files and [`unit`] touch the store.
 
 pub mod actions;
+pub mod bounds;
 pub mod clock;
 pub mod command;
 pub mod errors;
@@ -31,9 +32,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tracing::Instrument as _;
 
-use self::actions::{Change, Context, Decision, Effect};
+use self::actions::{Change, Context, Decision, Effect, ListPage};
 use self::clock::Clock;
-use self::command::{Command, ParseError, Verb};
+use self::command::{Command, ListFilter, ParseError, Verb};
 use self::errors::ActionError;
 use self::fanout::{Form, topic};
 use self::incident::{Actor, BUILTIN_ROLES, Event, Incident, TimelineEntry};
@@ -43,13 +44,9 @@ use self::room::{Inbound, Origin, Room, RoomRef, RoomRole};
 use self::unit::{Guard, Unit};
 use crate::i18n::{I18n, Lang};
 use crate::store::{
-    Checklist, HandoffNote, JobKind, MessageKind, NewOutbound, OncallOverride, Store, StoreError,
-    StoreTx,
+    Checklist, HandoffIncidents, HandoffNote, JobKind, MessageKind, NewOutbound, OncallOverride,
+    OpenFilter, Store, StoreError, StoreTx,
 };
-
-/// How many timeline entries `show` includes, and the most `timeline` prints.
-const SHOW_LATEST: i64 = 5;
-const TIMELINE_MAX: i64 = 100;
 
 /// The engine failed to commit; nothing was changed and the platform may redeliver.
 #[derive(Debug, thiserror::Error)]
@@ -362,7 +359,10 @@ impl Engine {
         })
     }
 
-    /// Loads what the command needs (its incident, the open ones, a timeline) and decides.
+    /// Loads what the command needs and decides. Every read is bounded whatever the data: an
+    /// incident by number, at most two open numbers for an implicit reference (a few more and
+    /// the count when that is ambiguous), a page of the open incidents and its total, the latest
+    /// timeline entries.
     async fn load_and_decide(
         &self,
         tx: &mut dyn StoreTx,
@@ -372,12 +372,6 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(Option<Incident>, Result<Decision, ActionError>), StoreError> {
         let verb = cmd.verb();
-        let open: Vec<Incident> = if verb == Verb::List || matches!(incident_ref(&cmd), Some(None))
-        {
-            tx.open_incidents().await?
-        } else {
-            Vec::new()
-        };
         let target = match incident_ref(&cmd) {
             None => None,
             Some(Some(number)) => match tx.incident(number).await? {
@@ -388,21 +382,36 @@ impl Engine {
             Some(None) if verb == Verb::Reopen => {
                 return Ok((None, Err(ActionError::WhichIncident(verb))));
             }
-            Some(None) => match open.as_slice() {
+            Some(None) => match tx.open_numbers(2).await?.as_slice() {
                 [] => return Ok((None, Err(ActionError::NoOpenIncident))),
-                // Read it again under the row lock: the list was read without one, and deciding
-                // on that copy could overwrite a change another replica committed meanwhile.
-                [only] => tx.incident(only.number).await?,
-                many => {
-                    let open = many.iter().map(|i| i.number).collect();
-                    return Ok((None, Err(ActionError::AmbiguousIncident { verb, open })));
+                // Read under the row lock: deciding on an unlocked copy could overwrite a change
+                // another replica committed meanwhile.
+                [only] => tx.incident(*only).await?,
+                _ => {
+                    let shown = tx.open_numbers(bounds::AMBIGUOUS_SHOWN).await?;
+                    let total = tx.open_count(&OpenFilter::default()).await?;
+                    let error = ActionError::AmbiguousIncident { verb, shown, total };
+                    return Ok((None, Err(error)));
                 }
             },
         };
-        let timeline = match (&target, verb) {
-            (Some(t), Verb::Show) => tx.timeline(t.number, SHOW_LATEST).await?,
-            (Some(t), Verb::Timeline) => tx.timeline(t.number, TIMELINE_MAX).await?,
-            _ => Vec::new(),
+        let list = match &cmd {
+            Command::List { filter } => Some(self.list_page(tx, filter, actor).await?),
+            _ => None,
+        };
+        let (timeline, timeline_total) = match (&target, verb) {
+            (Some(t), Verb::Show) => (tx.timeline(t.number, bounds::SHOW_LATEST).await?, 0),
+            (Some(t), Verb::Timeline) => {
+                let entries = tx.timeline(t.number, bounds::TIMELINE_MAX).await?;
+                // Counted only when the answer is cut: most timelines fit.
+                let total = if entries.len() as i64 >= bounds::TIMELINE_MAX {
+                    tx.timeline_len(t.number).await?
+                } else {
+                    entries.len() as i64
+                };
+                (entries, total)
+            }
+            _ => (Vec::new(), 0),
         };
         let overrides: Vec<OncallOverride> =
             if matches!(verb, Verb::Escalate | Verb::Oncall | Verb::Handoff) {
@@ -415,31 +424,62 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let mut recent = Vec::new();
+        let mut handoff = HandoffIncidents::default();
         let mut notes: Vec<(String, Vec<HandoffNote>)> = Vec::new();
-        if verb == Verb::Handoff {
-            recent = tx.incidents_since(now - chrono::Duration::days(8)).await?;
-            for rotation in &self.policies.rotations {
-                notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
-            }
+        if let Command::HandoffPreview { rotation } = &cmd
+            && let Some(rotation) = self.policies.rotation_or_only(rotation.as_deref())
+        {
+            let (shift, _) = oncall::holders_at(rotation, &overrides, now);
+            let outgoing = rotation.shift_at(shift.ends - chrono::Duration::milliseconds(1));
+            handoff = tx
+                .handoff_incidents(outgoing.starts, shift.ends, bounds::HANDOFF_ITEMS)
+                .await?;
+            notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
         }
         let ctx = Context {
             now,
             actor,
             target: target.as_ref(),
-            open: &open,
+            list: list.as_ref(),
             timeline: &timeline,
+            timeline_total,
             roles: &self.roles,
             policies: &self.policies,
             reaches: &self.reaches,
             overrides: &overrides,
             checklists: &checklists,
             room,
-            recent: &recent,
+            handoff: &handoff,
             notes: &notes,
         };
         let decided = actions::decide(cmd, &ctx);
         Ok((target, decided))
+    }
+
+    /// `inc list`: the total first (a counts row, or the author's role rows), then the page if
+    /// it exists; a page past the end reads no incident.
+    async fn list_page(
+        &self,
+        tx: &mut dyn StoreTx,
+        filter: &ListFilter,
+        actor: &Actor,
+    ) -> Result<ListPage, StoreError> {
+        let query = OpenFilter {
+            severity: filter.severity,
+            person: filter.mine.then(|| incident::person_key(&actor.name)),
+        };
+        let total = tx.open_count(&query).await?;
+        let offset = i64::from(filter.page - 1) * bounds::LIST_PAGE;
+        let items = if offset < total {
+            tx.open_page(&query, offset, bounds::LIST_PAGE).await?
+        } else {
+            Vec::new()
+        };
+        Ok(ListPage {
+            filter: *filter,
+            items,
+            total,
+        })
     }
 
     /// Writes an incident change in a unit of work: plans its jobs, stores it with its timeline,
@@ -575,7 +615,7 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Snooze { incident, .. }
         | Command::Escalate { incident } => Some(*incident),
         Command::Declare { .. }
-        | Command::List
+        | Command::List { .. }
         | Command::Help { .. }
         | Command::Lang { .. }
         | Command::Check { .. }

@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::bounds;
 use super::incident::Incident;
 use super::policy::{Policies, Target};
 use super::reach::Reaches;
 use super::reply::{self, incident_id};
 use super::rotation::{Rotation, Shift};
 use crate::i18n::Msg;
-use crate::store::{HandoffNote, OncallOverride};
+use crate::store::{Bounded, HandoffIncidents, HandoffNote, OncallOverride};
 
 /// One role holder of a shift, with the override that put them there, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,8 +158,9 @@ pub struct HandoffInput<'a> {
     /// The handoff instant: the end of the outgoing shift, the start of the incoming one.
     pub at: DateTime<Utc>,
     pub now: DateTime<Utc>,
-    /// Open incidents and those declared or resolved during the outgoing shift.
-    pub incidents: &'a [Incident],
+    /// Open incidents and those declared or resolved during the outgoing shift, each part
+    /// bounded with its total.
+    pub incidents: &'a HandoffIncidents,
     pub notes: &'a [HandoffNote],
     pub overrides: &'a [OncallOverride],
     pub preview: bool,
@@ -168,62 +170,54 @@ pub struct HandoffInput<'a> {
 /// declared and resolved in the shift, open follow-ups, what is scheduled next, and notes.
 pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
     let rotation = input.rotation;
-    let (outgoing, from) = holders_at(
+    // The store already chose the shift's declared and resolved incidents.
+    let (_, from) = holders_at(
         rotation,
         input.overrides,
         input.at - Duration::milliseconds(1),
     );
     let (incoming, to) = holders_at(rotation, input.overrides, input.at);
-    let shift_start = outgoing.starts;
     let none = || vec![Msg::new("handoff-none")];
     let or_none = |lines: Vec<Msg>| if lines.is_empty() { none() } else { lines };
 
-    let active = input
+    let active = bounded_lines(&input.incidents.active, |i| {
+        Msg::new("handoff-incident")
+            .text("id", incident_id(i.number))
+            .msg("severity", reply::severity(i.severity))
+            .msg("status", reply::status(i.status))
+            .text("title", i.title.clone())
+            .msg(
+                "age",
+                reply::duration((input.now - i.declared_at).num_minutes()),
+            )
+    });
+    let declared = bounded_lines(&input.incidents.declared, |i| {
+        Msg::new("handoff-declared")
+            .text("id", incident_id(i.number))
+            .msg("severity", reply::severity(i.severity))
+            .text("title", i.title.clone())
+            .time("time", i.declared_at)
+    });
+    let resolved = bounded_lines(&input.incidents.resolved, |i| {
+        let took = i.resolved_at.unwrap_or(input.now) - i.declared_at;
+        Msg::new("handoff-resolved")
+            .text("id", incident_id(i.number))
+            .text("title", i.title.clone())
+            .msg("duration", reply::duration(took.num_minutes()))
+    });
+    // Open follow-ups of the incidents this summary names (active and resolved), each once.
+    let mut seen: Vec<i64> = Vec::new();
+    let follow_ups: Vec<Msg> = input
         .incidents
+        .active
+        .items
         .iter()
-        .filter(|i| i.is_open())
-        .map(|i| {
-            Msg::new("handoff-incident")
-                .text("id", incident_id(i.number))
-                .msg("severity", reply::severity(i.severity))
-                .msg("status", reply::status(i.status))
-                .text("title", i.title.clone())
-                .msg(
-                    "age",
-                    reply::duration((input.now - i.declared_at).num_minutes()),
-                )
-        })
-        .collect();
-    let declared = input
-        .incidents
-        .iter()
-        .filter(|i| i.declared_at >= shift_start && i.declared_at < input.at)
-        .map(|i| {
-            Msg::new("handoff-declared")
-                .text("id", incident_id(i.number))
-                .msg("severity", reply::severity(i.severity))
-                .text("title", i.title.clone())
-                .time("time", i.declared_at)
-        })
-        .collect();
-    let resolved = input
-        .incidents
-        .iter()
+        .chain(&input.incidents.resolved.items)
         .filter(|i| {
-            i.resolved_at
-                .is_some_and(|at| at >= shift_start && at < input.at)
+            let first = !seen.contains(&i.number);
+            seen.push(i.number);
+            first
         })
-        .map(|i| {
-            let took = i.resolved_at.unwrap_or(input.now) - i.declared_at;
-            Msg::new("handoff-resolved")
-                .text("id", incident_id(i.number))
-                .text("title", i.title.clone())
-                .msg("duration", reply::duration(took.num_minutes()))
-        })
-        .collect();
-    let follow_ups = input
-        .incidents
-        .iter()
         .flat_map(|i| {
             i.follow_ups.iter().filter(|f| !f.done).map(|f| {
                 Msg::new("handoff-follow-up")
@@ -233,6 +227,7 @@ pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
             })
         })
         .collect();
+    let follow_ups = capped(follow_ups);
     let horizon = incoming.ends.min(input.at + Duration::days(1));
     let mut upcoming: Vec<(DateTime<Utc>, Msg)> = policies
         .schedules
@@ -256,16 +251,18 @@ pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
             .text("rotation", rotation.id.clone()),
     ));
     upcoming.sort_by_key(|(at, _)| *at);
-    let notes = input
-        .notes
-        .iter()
-        .map(|n| {
-            Msg::new("handoff-note")
-                .text("actor", n.author.clone())
-                .text("text", n.text.clone())
-                .time("time", n.at)
-        })
-        .collect();
+    let notes = capped(
+        input
+            .notes
+            .iter()
+            .map(|n| {
+                Msg::new("handoff-note")
+                    .text("actor", n.author.clone())
+                    .text("text", n.text.clone())
+                    .time("time", n.at)
+            })
+            .collect(),
+    );
     let heading = if input.preview {
         "handoff-preview-heading"
     } else {
@@ -286,4 +283,64 @@ pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
         .lines("follow_ups", or_none(follow_ups))
         .lines("upcoming", upcoming.into_iter().map(|(_, m)| m).collect())
         .lines("notes", or_none(notes))
+}
+
+/// A bounded part's lines, and "…and N more" when its total is larger.
+fn bounded_lines(part: &Bounded<Incident>, line: impl Fn(&Incident) -> Msg) -> Vec<Msg> {
+    let mut lines: Vec<Msg> = part.items.iter().map(line).collect();
+    lines.extend(reply::more_line(part.more()));
+    lines
+}
+
+/// At most [`bounds::HANDOFF_ITEMS`] lines, and "…and N more" for the rest.
+fn capped(mut lines: Vec<Msg>) -> Vec<Msg> {
+    let limit = usize::try_from(bounds::HANDOFF_ITEMS).unwrap_or(usize::MAX);
+    let hidden = lines.len().saturating_sub(limit);
+    lines.truncate(limit);
+    lines.extend(reply::more_line(hidden as i64));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::{Bounded, Incident, bounded_lines, capped};
+    use crate::engine::incident::{Actor, Severity};
+    use crate::i18n::Msg;
+
+    fn incident(n: i64) -> Incident {
+        let actor = Actor {
+            name: "ana".into(),
+            room: "console".into(),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 13, 0, 0).unwrap();
+        let (mut i, _) = Incident::declare(format!("t{n}"), Severity::Sev2, None, &actor, at);
+        i.number = n;
+        i
+    }
+
+    #[test]
+    fn a_handoff_part_shows_its_items_and_counts_the_rest() {
+        let part = Bounded {
+            items: (1..=10).map(incident).collect(),
+            total: 2_990,
+        };
+        let lines = bounded_lines(&part, |i| Msg::new("x").number("n", i.number));
+        assert_eq!(lines.len(), 11);
+        assert_eq!(lines[10], Msg::new("more-items").number("count", 2_980));
+        let whole = Bounded {
+            items: vec![incident(1)],
+            total: 1,
+        };
+        assert_eq!(bounded_lines(&whole, |_| Msg::new("x")).len(), 1);
+    }
+
+    #[test]
+    fn follow_ups_and_notes_are_capped() {
+        let lines = capped((0..25).map(|n| Msg::new("x").number("n", n)).collect());
+        assert_eq!(lines.len(), 11);
+        assert_eq!(lines[10], Msg::new("more-items").number("count", 15));
+        assert_eq!(capped(vec![Msg::new("x")]).len(), 1);
+    }
 }

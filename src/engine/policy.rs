@@ -133,6 +133,15 @@ impl Policies {
         self.rotations.iter().find(|r| r.id == id)
     }
 
+    /// The rotation a command names, or the only one configured.
+    pub fn rotation_or_only(&self, named: Option<&str>) -> Option<&Rotation> {
+        match (named, self.rotations.as_slice()) {
+            (Some(id), _) => self.rotation(id),
+            (None, [only]) => Some(only),
+            (None, _) => None,
+        }
+    }
+
     pub fn schedule(&self, id: &str) -> Option<&Schedule> {
         self.schedules.iter().find(|s| s.id == id)
     }

@@ -70,12 +70,7 @@ impl Engine {
         let newest_open = if is_command {
             None
         } else {
-            unit.tx
-                .open_incidents()
-                .await?
-                .into_iter()
-                .map(|i| i.number)
-                .max()
+            unit.tx.newest_open().await?
         };
         if let Some(incident) = newest_open {
             let mirror = Msg::new("relay-mirror")

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::command::Verb;
+use super::bounds;
+use super::command::{ListFilter, Verb};
 use super::incident::{
     BUILTIN_ROLES, Event, Incident, Severity, Status, TimelineEntry, UpdateFields,
 };
@@ -298,13 +299,80 @@ pub fn list_item(incident: &Incident, now: DateTime<Utc>) -> Msg {
         .msg("age", age(incident.declared_at, now))
 }
 
-pub fn list(open: &[Incident], now: DateTime<Utc>) -> Msg {
+/// Every incident given, one line each: the operator's full view (`runroom incidents list`),
+/// never a chat answer.
+pub fn list_all(open: &[Incident], now: DateTime<Utc>) -> Msg {
     if open.is_empty() {
         return Msg::new("incident-list-empty");
     }
-    Msg::new("incident-list")
+    Msg::new("incident-list-all")
         .number("count", open.len() as i64)
         .lines("items", open.iter().map(|i| list_item(i, now)).collect())
+}
+
+/// A page of `inc list`: how many match, the page's incidents, and how many follow with the
+/// command that shows the next page.
+pub fn list(filter: &ListFilter, items: &[Incident], total: i64, now: DateTime<Utc>) -> Msg {
+    let described = list_filter(filter);
+    if total == 0 {
+        return if *filter == ListFilter::default() {
+            Msg::new("incident-list-empty")
+        } else {
+            Msg::new("incident-list-empty-filtered").msg("filter", described)
+        };
+    }
+    let pages = bounds::pages(total, bounds::LIST_PAGE);
+    let page = Msg::new(if pages > 1 {
+        "list-page-of"
+    } else {
+        "list-page-only"
+    })
+    .number("page", i64::from(filter.page))
+    .number("pages", pages);
+    let heading = Msg::new("incident-list-heading")
+        .msg("count", Msg::new("list-count").number("count", total))
+        .msg("filter", described)
+        .msg("page", page);
+    let shown_through = i64::from(filter.page - 1) * bounds::LIST_PAGE + items.len() as i64;
+    let more = total - shown_through;
+    let footer = if more > 0 {
+        let next = Msg::new("list-next")
+            .text(
+                "severity",
+                filter
+                    .severity
+                    .map(|s| format!("sev{} ", s.number()))
+                    .unwrap_or_default(),
+            )
+            .text("mine", if filter.mine { "yes" } else { "no" })
+            .number("page", i64::from(filter.page) + 1);
+        vec![
+            Msg::new("incident-list-more")
+                .number("more", more)
+                .msg("next", next),
+        ]
+    } else {
+        Vec::new()
+    };
+    Msg::new("incident-list")
+        .msg("heading", heading)
+        .lines("items", items.iter().map(|i| list_item(i, now)).collect())
+        .lines("footer", footer)
+}
+
+/// What a list's filter keeps, as words after "open incidents".
+fn list_filter(filter: &ListFilter) -> Msg {
+    match (filter.severity, filter.mine) {
+        (None, false) => Msg::new("list-filter-all"),
+        (Some(sev), false) => Msg::new("list-filter-severity").msg("severity", severity(sev)),
+        (None, true) => Msg::new("list-filter-mine"),
+        (Some(sev), true) => Msg::new("list-filter-severity-mine").msg("severity", severity(sev)),
+    }
+}
+
+/// "…and 12 more", after a list cut at its bound; nothing when nothing was cut.
+pub fn more_line(more: i64) -> Option<Msg> {
+    (more > 0).then(|| Msg::new("more-items").number("count", more))
 }
 
 /// What a timeline entry says happened.
@@ -378,11 +446,25 @@ pub fn timeline_entry(entry: &TimelineEntry) -> Msg {
         .msg("what", event_summary(&entry.event))
 }
 
-pub fn timeline(incident: &Incident, entries: &[TimelineEntry]) -> Msg {
+/// The latest `entries` of a timeline that has `total`; when some are left out, a last line
+/// says how many and where the whole timeline is (the command line).
+pub fn timeline(incident: &Incident, entries: &[TimelineEntry], total: i64) -> Msg {
+    let id = incident_id(incident.number);
+    let earlier = total - entries.len() as i64;
+    let footer = if earlier > 0 {
+        vec![
+            Msg::new("timeline-earlier")
+                .number("count", earlier)
+                .text("id", id.clone()),
+        ]
+    } else {
+        Vec::new()
+    };
     Msg::new("timeline")
-        .text("id", incident_id(incident.number))
+        .text("id", id)
         .text("title", incident.title.clone())
         .lines("entries", entries.iter().map(timeline_entry).collect())
+        .lines("footer", footer)
 }
 
 /// The `show` answer: the incident's whole state and its latest timeline entries.
@@ -433,13 +515,18 @@ pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -
     if let Some(at) = incident.resolved_at {
         lines.push(Msg::new("show-resolved").time("time", at));
     }
-    for f in &incident.follow_ups {
+    for f in incident.follow_ups.iter().take(bounds::SHOW_FOLLOW_UPS) {
         lines.push(
             Msg::new("show-follow-up")
                 .number("number", i64::from(f.number))
                 .text("text", f.text.clone()),
         );
     }
+    let hidden = incident
+        .follow_ups
+        .len()
+        .saturating_sub(bounds::SHOW_FOLLOW_UPS);
+    lines.extend(more_line(hidden as i64));
     if !latest.is_empty() {
         lines.push(Msg::new("show-latest"));
         lines.extend(latest.iter().map(timeline_entry));
@@ -634,8 +721,11 @@ pub fn announcement(incident: &Incident, event: &Event, now: DateTime<Utc>) -> O
 
 /// A checklist's items: open ones to tick, done ones with who and when.
 fn checklist_items(list: &crate::store::Checklist) -> Vec<Msg> {
-    list.items
+    let hidden = list.items.len().saturating_sub(bounds::CHECKLIST_ITEMS);
+    let mut lines: Vec<Msg> = list
+        .items
         .iter()
+        .take(bounds::CHECKLIST_ITEMS)
         .enumerate()
         .map(|(i, item)| {
             let n = i64::try_from(i + 1).unwrap_or(i64::MAX);
@@ -650,7 +740,9 @@ fn checklist_items(list: &crate::store::Checklist) -> Vec<Msg> {
                     .text("text", item.text.clone()),
             }
         })
-        .collect()
+        .collect();
+    lines.extend(more_line(hidden as i64));
+    lines
 }
 
 /// A schedule's checklist as posted, with how to tick it.

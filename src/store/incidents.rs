@@ -1,11 +1,61 @@
 //! Incidents and their timeline: reads from the pool, and the changes one decision makes (numbered
 //! from the `counters` row). `incident_sql!` stamps the statements onto each backend's types.
+//!
+//! What a command reads inside its transaction is bounded: a page of open incidents in rank order
+//! (most severe, then oldest) from a partial index, totals from the `open_counts` row per severity
+//! (kept by triggers), the holders of roles from `incident_roles`. No decision reads every open
+//! incident; the pool's [`IncidentStore::open_incidents`] is for the operator's full views (the
+//! command line, the admin API).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{StoreError, StoreResult};
-use crate::engine::incident::{Event, Incident, TimelineEntry};
+use crate::engine::incident::{Event, Incident, Severity, TimelineEntry};
+
+pub use crate::engine::incident::person_key;
+
+/// Which open incidents a page or a count is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenFilter {
+    pub severity: Option<Severity>,
+    /// Only incidents on which this person (as [`person_key`] gives it) holds a role.
+    pub person: Option<String>,
+}
+
+/// The first items of a longer list, and how long the whole list is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounded<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+impl<T> Bounded<T> {
+    /// How many were left out.
+    pub fn more(&self) -> i64 {
+        (self.total - self.items.len() as i64).max(0)
+    }
+}
+
+impl<T> Default for Bounded<T> {
+    fn default() -> Self {
+        Bounded {
+            items: Vec::new(),
+            total: 0,
+        }
+    }
+}
+
+/// What a handoff summary reads: each part the first `limit` items and its total.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HandoffIncidents {
+    /// Open now, in rank order (most severe, then oldest).
+    pub active: Bounded<Incident>,
+    /// Declared in the shift, in order.
+    pub declared: Bounded<Incident>,
+    /// Resolved in the shift, in order.
+    pub resolved: Bounded<Incident>,
+}
 
 /// Incident reads outside a decision.
 #[async_trait]
@@ -23,14 +73,37 @@ pub trait IncidentStore: Send + Sync {
 pub trait IncidentTx: Send {
     /// Loads an incident for change (row-locked on Postgres).
     async fn incident(&mut self, number: i64) -> StoreResult<Option<Incident>>;
-    async fn open_incidents(&mut self) -> StoreResult<Vec<Incident>>;
+    /// Open incidents matching `filter` in rank order (most severe, then oldest), `limit` of them
+    /// after skipping `offset`: an index range, however many are open.
+    async fn open_page(
+        &mut self,
+        filter: &OpenFilter,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Incident>>;
+    /// How many open incidents match `filter`: a row per severity (`open_counts`), or the
+    /// person's own role rows.
+    async fn open_count(&mut self, filter: &OpenFilter) -> StoreResult<i64>;
+    /// The numbers of the first `limit` open incidents in rank order (an implicit reference
+    /// reads two: one means that one, two means "which?").
+    async fn open_numbers(&mut self, limit: i64) -> StoreResult<Vec<i64>>;
+    /// The open incident with the highest number.
+    async fn newest_open(&mut self) -> StoreResult<Option<i64>>;
     async fn timeline(&mut self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
+    /// How many entries an incident's timeline has (an index range of that incident only).
+    async fn timeline_len(&mut self, number: i64) -> StoreResult<i64>;
     /// Stores a new incident under the next number (`INC-n`) and returns that number.
     async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64>;
     async fn update_incident(&mut self, incident: &Incident) -> StoreResult<()>;
     async fn append_timeline(&mut self, entries: &[TimelineEntry]) -> StoreResult<()>;
-    /// Open incidents and those declared or resolved since `since`, by number.
-    async fn incidents_since(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
+    /// The handoff summary's incidents for the shift `[from, to)`: open ones, declared and
+    /// resolved ones, at most `limit` of each with their totals.
+    async fn handoff_incidents(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<HandoffIncidents>;
 }
 
 pub(super) fn decode_incident(state: &str) -> StoreResult<Incident> {
@@ -59,8 +132,11 @@ macro_rules! incident_sql {
             use chrono::{DateTime, Utc};
 
             use super::{$Store, $Tx};
-            use $crate::engine::incident::{Incident, TimelineEntry};
-            use $crate::store::incidents::{decode_entry, decode_incident, IncidentStore, IncidentTx};
+            use $crate::engine::incident::{person_key, Incident, TimelineEntry};
+            use $crate::store::incidents::{
+                decode_entry, decode_incident, Bounded, HandoffIncidents, IncidentStore, IncidentTx,
+                OpenFilter,
+            };
             use $crate::store::sql;
             use $crate::store::StoreResult;
 
@@ -99,6 +175,151 @@ macro_rules! incident_sql {
                 .fetch_all(ex)
                 .await?;
                 rows.into_iter().rev().map(decode_entry).collect()
+            }
+
+            async fn states<'e>(
+                ex: impl sqlx::Executor<'e, Database = $Db>,
+                sql: &'static str,
+                binds: &[i64],
+                text: Option<&str>,
+            ) -> StoreResult<Vec<Incident>> {
+                let mut query = sqlx::query_as::<_, (String,)>(sql);
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                if let Some(t) = text {
+                    query = query.bind(t.to_string());
+                }
+                let rows = query.fetch_all(ex).await?;
+                rows.iter().map(|(s,)| decode_incident(s)).collect()
+            }
+
+            /// The page's numbers come from an index alone (the subquery); only the page's rows are
+            /// read whole.
+            async fn open_page(
+                tx: &mut $Tx,
+                filter: &OpenFilter,
+                offset: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<Incident>> {
+                let ex = &mut *tx.0;
+                match (filter.severity, &filter.person) {
+                    (None, None) => states(
+                        ex,
+                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
+                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
+                         ORDER BY severity, declared_at, number",
+                        &[limit, offset],
+                        None,
+                    )
+                    .await,
+                    (Some(sev), None) => states(
+                        ex,
+                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' AND severity = $3 \
+                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
+                         ORDER BY severity, declared_at, number",
+                        &[limit, offset, sev.number()],
+                        None,
+                    )
+                    .await,
+                    (None, Some(person)) => states(
+                        ex,
+                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incident_roles WHERE person = $3 \
+                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
+                         ORDER BY severity, declared_at, number",
+                        &[limit, offset],
+                        Some(person),
+                    )
+                    .await,
+                    (Some(sev), Some(person)) => states(
+                        ex,
+                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incident_roles WHERE severity = $3 AND person = $4 \
+                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
+                         ORDER BY severity, declared_at, number",
+                        &[limit, offset, sev.number()],
+                        Some(person),
+                    )
+                    .await,
+                }
+            }
+
+            async fn count<'e>(
+                ex: impl sqlx::Executor<'e, Database = $Db>,
+                sql: &'static str,
+                number: Option<i64>,
+                text: Option<&str>,
+            ) -> StoreResult<i64> {
+                let mut query = sqlx::query_as::<_, (i64,)>(sql);
+                if let Some(n) = number {
+                    query = query.bind(n);
+                }
+                if let Some(t) = text {
+                    query = query.bind(t.to_string());
+                }
+                Ok(query.fetch_optional(ex).await?.map_or(0, |(n,)| n))
+            }
+
+            async fn open_count(tx: &mut $Tx, filter: &OpenFilter) -> StoreResult<i64> {
+                let ex = &mut *tx.0;
+                match (filter.severity, &filter.person) {
+                    (None, None) => {
+                        count(ex, "SELECT CAST(COALESCE(SUM(open), 0) AS BIGINT) FROM open_counts", None, None).await
+                    }
+                    (Some(sev), None) => {
+                        count(ex, "SELECT open FROM open_counts WHERE severity = $1", Some(sev.number()), None).await
+                    }
+                    (None, Some(person)) => {
+                        count(ex, "SELECT COUNT(*) FROM incident_roles WHERE person = $1", None, Some(person)).await
+                    }
+                    (Some(sev), Some(person)) => {
+                        count(
+                            ex,
+                            "SELECT COUNT(*) FROM incident_roles WHERE severity = $1 AND person = $2",
+                            Some(sev.number()),
+                            Some(person),
+                        )
+                        .await
+                    }
+                }
+            }
+
+            /// Keeps `incident_roles` in step with the incident: its holders while it is open,
+            /// nothing once it is resolved.
+            async fn write_roles(tx: &mut $Tx, incident: &Incident, fresh: bool) -> StoreResult<()> {
+                if !fresh {
+                    sqlx::query("DELETE FROM incident_roles WHERE number = $1")
+                        .bind(incident.number)
+                        .execute(&mut *tx.0)
+                        .await?;
+                }
+                if !incident.is_open() {
+                    return Ok(());
+                }
+                let mut people: Vec<String> = incident.roles.values().map(|p| person_key(p)).collect();
+                people.sort();
+                people.dedup();
+                for person in people {
+                    sqlx::query(
+                        "INSERT INTO incident_roles (person, number, severity, declared_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (person, number) DO NOTHING",
+                    )
+                    .bind(person)
+                    .bind(incident.number)
+                    .bind(incident.severity.number())
+                    .bind(sql::millis(incident.declared_at))
+                    .execute(&mut *tx.0)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn range_count(tx: &mut $Tx, sql: &'static str, range: [i64; 2]) -> StoreResult<i64> {
+                let (n,): (i64,) = sqlx::query_as(sql)
+                    .bind(range[0])
+                    .bind(range[1])
+                    .fetch_one(&mut *tx.0)
+                    .await?;
+                Ok(n)
             }
 
             async fn write_incident<'e>(ex: impl sqlx::Executor<'e, Database = $Db>, incident: &Incident) -> StoreResult<()> {
@@ -151,12 +372,45 @@ macro_rules! incident_sql {
                     load_incident(&mut *self.0, number, true).await
                 }
 
-                async fn open_incidents(&mut self) -> StoreResult<Vec<Incident>> {
-                    load_open(&mut *self.0).await
+                async fn open_page(
+                    &mut self,
+                    filter: &OpenFilter,
+                    offset: i64,
+                    limit: i64,
+                ) -> StoreResult<Vec<Incident>> {
+                    open_page(self, filter, offset, limit).await
+                }
+
+                async fn open_count(&mut self, filter: &OpenFilter) -> StoreResult<i64> {
+                    open_count(self, filter).await
+                }
+
+                async fn open_numbers(&mut self, limit: i64) -> StoreResult<Vec<i64>> {
+                    let rows: Vec<(i64,)> = sqlx::query_as(
+                        "SELECT number FROM incidents WHERE status <> 'resolved' \
+                         ORDER BY severity, declared_at, number LIMIT $1",
+                    )
+                    .bind(limit)
+                    .fetch_all(&mut *self.0)
+                    .await?;
+                    Ok(rows.into_iter().map(|(n,)| n).collect())
+                }
+
+                async fn newest_open(&mut self) -> StoreResult<Option<i64>> {
+                    let row: Option<(i64,)> = sqlx::query_as(
+                        "SELECT number FROM incidents WHERE status <> 'resolved' ORDER BY number DESC LIMIT 1",
+                    )
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                    Ok(row.map(|(n,)| n))
                 }
 
                 async fn timeline(&mut self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>> {
                     load_timeline(&mut *self.0, number, limit).await
+                }
+
+                async fn timeline_len(&mut self, number: i64) -> StoreResult<i64> {
+                    count(&mut *self.0, "SELECT COUNT(*) FROM timeline WHERE incident = $1", Some(number), None).await
                 }
 
                 async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64> {
@@ -171,11 +425,13 @@ macro_rules! incident_sql {
                         ..incident.clone()
                     };
                     write_incident(&mut *self.0, &stored).await?;
+                    write_roles(self, &stored, true).await?;
                     Ok(number)
                 }
 
                 async fn update_incident(&mut self, incident: &Incident) -> StoreResult<()> {
-                    write_incident(&mut *self.0, incident).await
+                    write_incident(&mut *self.0, incident).await?;
+                    write_roles(self, incident, false).await
                 }
 
                 async fn append_timeline(&mut self, entries: &[TimelineEntry]) -> StoreResult<()> {
@@ -195,15 +451,49 @@ macro_rules! incident_sql {
                     Ok(())
                 }
 
-                async fn incidents_since(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
-                    let rows: Vec<(String,)> = sqlx::query_as(
-                        "SELECT state FROM incidents WHERE status <> 'resolved' OR declared_at >= $1 OR resolved_at >= $1 \
-                         ORDER BY number",
-                    )
-                    .bind(sql::millis(since))
-                    .fetch_all(&mut *self.0)
-                    .await?;
-                    rows.iter().map(|(s,)| decode_incident(s)).collect()
+                async fn handoff_incidents(
+                    &mut self,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                    limit: i64,
+                ) -> StoreResult<HandoffIncidents> {
+                    let everyone = OpenFilter::default();
+                    let active = Bounded {
+                        items: open_page(self, &everyone, 0, limit).await?,
+                        total: open_count(self, &everyone).await?,
+                    };
+                    let range = [sql::millis(from), sql::millis(to)];
+                    // The shift's counts are index ranges over its own declarations and
+                    // resolutions, read once per handoff.
+                    let declared = Bounded {
+                        items: states(
+                            &mut *self.0,
+                            "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents \
+                             WHERE declared_at >= $1 AND declared_at < $2 ORDER BY declared_at, number LIMIT $3) \
+                             ORDER BY declared_at, number",
+                            &[range[0], range[1], limit],
+                            None,
+                        )
+                        .await?,
+                        total: range_count(self, "SELECT COUNT(*) FROM incidents WHERE declared_at >= $1 AND declared_at < $2", range).await?,
+                    };
+                    let resolved = Bounded {
+                        items: states(
+                            &mut *self.0,
+                            "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents \
+                             WHERE resolved_at >= $1 AND resolved_at < $2 ORDER BY resolved_at, number LIMIT $3) \
+                             ORDER BY resolved_at, number",
+                            &[range[0], range[1], limit],
+                            None,
+                        )
+                        .await?,
+                        total: range_count(self, "SELECT COUNT(*) FROM incidents WHERE resolved_at >= $1 AND resolved_at < $2", range).await?,
+                    };
+                    Ok(HandoffIncidents {
+                        active,
+                        declared,
+                        resolved,
+                    })
                 }
             }
         }

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use contacts::{ContactStore, ContactTx};
-pub use incidents::{IncidentStore, IncidentTx};
+pub use incidents::{Bounded, HandoffIncidents, IncidentStore, IncidentTx, OpenFilter};
 pub use jobs::{JobStore, JobTx};
 pub use oncall::OncallTx;
 pub use outbox::{OutboxStore, OutboxTx};

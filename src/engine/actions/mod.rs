@@ -14,13 +14,24 @@ mod record;
 use chrono::{DateTime, Utc};
 
 use super::command::Command;
+use super::command::ListFilter;
 use super::errors::ActionError;
 use super::incident::{Actor, Event, Incident, TimelineEntry};
 use super::policy::Policies;
 use super::reach::Reaches;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
-use crate::store::{Checklist, ChecklistItem, HandoffNote, OncallOverride};
+use crate::store::{Checklist, ChecklistItem, HandoffIncidents, HandoffNote, OncallOverride};
+
+/// One page of open incidents as `list` asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub filter: ListFilter,
+    /// The page, in rank order (most severe, then oldest); empty past the end.
+    pub items: Vec<Incident>,
+    /// How many open incidents match the filter, on every page.
+    pub total: i64,
+}
 
 /// What the engine loaded for a decision.
 pub struct Context<'a> {
@@ -28,10 +39,12 @@ pub struct Context<'a> {
     pub actor: &'a Actor,
     /// The incident the command is about, when it is about one.
     pub target: Option<&'a Incident>,
-    /// Every open incident, for `list`.
-    pub open: &'a [Incident],
-    /// The target's timeline (the latest entries for `show`, all of it for `timeline`).
+    /// The page `list` asked for, with the total that matched.
+    pub list: Option<&'a ListPage>,
+    /// The target's latest timeline entries (for `show` and `timeline`).
     pub timeline: &'a [TimelineEntry],
+    /// How many entries the target's whole timeline has (for `timeline`).
+    pub timeline_total: i64,
     /// Roles a team may assign: the built-in ones and those from config.
     pub roles: &'a [String],
     pub policies: &'a Policies,
@@ -43,8 +56,8 @@ pub struct Context<'a> {
     pub checklists: &'a [Checklist],
     /// The room the command came from (checklists are ticked in the rooms they were posted to).
     pub room: &'a str,
-    /// Open incidents and those of the last week (for `handoff preview`).
-    pub recent: &'a [Incident],
+    /// The shift's incidents, bounded (for `handoff preview`).
+    pub handoff: &'a HandoffIncidents,
     /// Notes not yet handed over, per rotation (for `handoff preview`).
     pub notes: &'a [(String, Vec<HandoffNote>)],
 }
@@ -119,7 +132,7 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         Command::Update { fields, .. } => record::update(fields, ctx),
         Command::Note { text, .. } => record::note(text, ctx),
         Command::FollowUp { text, .. } => record::follow_up(text, ctx),
-        Command::List => Ok(query::list(ctx)),
+        Command::List { .. } => query::list(ctx),
         Command::Show { .. } => query::show(ctx),
         Command::Timeline { .. } => query::timeline(ctx),
         Command::Help { verb } => Ok(query::help(verb)),

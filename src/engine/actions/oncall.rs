@@ -96,7 +96,7 @@ pub fn preview(named: Option<&str>, ctx: &Context<'_>) -> Result<Decision, Actio
         rotation,
         at: shift.ends,
         now: ctx.now,
-        incidents: ctx.recent,
+        incidents: ctx.handoff,
         notes,
         overrides: ctx.overrides,
         preview: true,

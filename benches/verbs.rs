@@ -1,0 +1,261 @@
+//! The cost of each verb with 10 and with 10,000 open incidents, through the engine on SQLite
+//! (parse → load → decide → one transaction with its outbox rows). Both databases are measured
+//! in the same run, one command on each in turn, so drift on a shared machine hits both alike;
+//! the figure is the median per command and the ratio 10,000 / 10 (target ≤ 1.2).
+//! Run: `cargo bench --bench verbs` (`-- --quick` for a short check).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use runroom::engine::clock::SystemClock;
+use runroom::engine::incident::{Actor, Event, Incident, Severity, TimelineEntry};
+use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
+use runroom::engine::{Engine, EngineSettings, Outcome};
+use runroom::i18n::{I18n, Lang};
+use runroom::store::Store;
+use runroom::store::sqlite::SqliteStore;
+
+const SIZES: [i64; 2] = [10, 10_000];
+/// The incident `show` and `timeline` read: 60 timeline entries in both databases.
+const SHOWN: i64 = 5;
+
+fn rooms() -> Vec<Room> {
+    let room = |id: &str, platform, chat: &str, language| Room {
+        id: id.into(),
+        platform,
+        chat: chat.into(),
+        language,
+        timezone: chrono_tz::America::Sao_Paulo,
+        role: RoomRole::WarRoom,
+        members: Vec::new(),
+    };
+    vec![
+        room("console", Platform::Console, "console", Lang::En),
+        room("runroom", Platform::Slack, "C0123456", Lang::En),
+        room("campo", Platform::Whatsapp, "1203@g.us", Lang::PtBr),
+    ]
+}
+
+/// One database with `open` open incidents (severities cycling, every tenth with a commander
+/// "joana"), written through the store in one transaction.
+async fn database(dir: &tempfile::TempDir, open: i64) -> Engine {
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join(format!("{open}.db")).display()
+    );
+    let store = SqliteStore::connect(&url).await.expect("sqlite");
+    store.migrate().await.expect("migrate");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let actor = Actor {
+        name: "seed".into(),
+        room: "console".into(),
+    };
+    let mut tx = store.begin().await.expect("begin");
+    let now = Utc::now();
+    for i in 1..=open {
+        let severity = Severity::from_number((i - 1) % 4 + 1).expect("1..=4");
+        let at = now - chrono::Duration::minutes(open - i + 1);
+        let (mut incident, _) =
+            Incident::declare(format!("Seeded {i}"), severity, None, &actor, at);
+        if i % 10 == 0 {
+            incident.roles.insert("commander".into(), "joana".into());
+        }
+        tx.insert_incident(&incident).await.expect("insert");
+    }
+    let entries: Vec<TimelineEntry> = (0..60)
+        .map(|n| TimelineEntry {
+            incident: SHOWN,
+            at: now,
+            actor: "seed".into(),
+            room: "console".into(),
+            event: Event::Note {
+                text: format!("note {n}"),
+            },
+        })
+        .collect();
+    tx.append_timeline(&entries).await.expect("timeline");
+    tx.commit().await.expect("commit");
+    Engine::new(
+        store,
+        Arc::new(I18n::new().expect("locales")),
+        Arc::new(SystemClock),
+        EngineSettings {
+            rooms: rooms(),
+            ..Default::default()
+        },
+    )
+}
+
+struct Bench {
+    engines: Vec<Engine>,
+    next: u64,
+}
+
+impl Bench {
+    /// Runs `text` on database `db`, returns how long it took and the incident it touched.
+    async fn run(&mut self, db: usize, text: &str) -> (Duration, Option<i64>) {
+        self.next += 1;
+        let inbound = Inbound {
+            event_id: format!("bench-{}", self.next),
+            origin: Origin {
+                room: RoomRef {
+                    platform: Platform::Console,
+                    chat: "console".into(),
+                    thread: None,
+                },
+                author: Author {
+                    id: "U1".into(),
+                    name: "joana".into(),
+                },
+                private_replies: false,
+            },
+            input: Input::Text(text.into()),
+            received_at: Utc::now(),
+        };
+        let started = Instant::now();
+        let outcome = self.engines[db].handle(&inbound).await.expect("engine");
+        let took = started.elapsed();
+        match outcome {
+            Outcome::Handled { incident, .. } => (took, incident),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+/// A verb: its name, the command for iteration `i` (given the incident set up for it), whether
+/// it needs a fresh incident of its own (declared before it, untimed), and whether the incident
+/// it touched is resolved after it (untimed), so the number of open incidents stays as it was.
+struct Verb {
+    name: &'static str,
+    command: fn(i: usize, fresh: Option<i64>) -> String,
+    fresh: bool,
+    cleanup: bool,
+}
+
+fn verbs() -> Vec<Verb> {
+    let v = |name, fresh, command| Verb {
+        name,
+        command,
+        fresh,
+        cleanup: false,
+    };
+    vec![
+        Verb {
+            name: "declare",
+            command: |i, _| format!("inc declare sev3 \"Bench {i}\""),
+            fresh: false,
+            cleanup: true,
+        },
+        v("list", false, |_, _| "inc list".into()),
+        v("list sev2 mine", false, |_, _| "inc list sev2 mine".into()),
+        v("show", false, |_, _| format!("inc show INC-{SHOWN}")),
+        v("timeline", false, |_, _| {
+            format!("inc timeline INC-{SHOWN}")
+        }),
+        Verb {
+            name: "ack",
+            command: |_, n| format!("inc ack INC-{}", n.unwrap_or(1)),
+            fresh: true,
+            cleanup: true,
+        },
+        v("update", false, |i, _| {
+            format!(
+                "inc update INC-{} impact=\"orders {i}\" next=15m",
+                i % 8 + 1
+            )
+        }),
+        v("note", false, |i, _| {
+            format!("inc note INC-{} note {i}", i % 8 + 1)
+        }),
+        v("severity", false, |i, _| {
+            let to = [1, 4][(i / 8) % 2];
+            format!("inc sev INC-{} sev{to}", i % 8 + 1)
+        }),
+        v("status", false, |i, _| {
+            let to = ["identified", "monitoring"][(i / 8) % 2];
+            format!("inc status INC-{} {to}", i % 8 + 1)
+        }),
+        v("assign", false, |i, _| {
+            format!("inc assign INC-{} comms @person{i}", i % 8 + 1)
+        }),
+        v("resolve", true, |_, n| {
+            format!("inc resolve INC-{} fixed", n.unwrap_or(1))
+        }),
+        v("implicit reference (which?)", false, |i, _| {
+            format!("inc note servers {i}")
+        }),
+        v("help", false, |_, _| "inc help".into()),
+        v("unknown verb", false, |_, _| "/inc frobnicate".into()),
+    ]
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let iterations = if quick { 15 } else { 200 };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut engines = Vec::new();
+        for open in SIZES {
+            engines.push(database(&dir, open).await);
+        }
+        let mut bench = Bench { engines, next: 0 };
+        // Warm both databases' caches and statement caches.
+        for db in 0..SIZES.len() {
+            for verb in verbs() {
+                if !verb.fresh && !verb.cleanup {
+                    bench.run(db, &(verb.command)(0, None)).await;
+                }
+            }
+        }
+        println!(
+            "| verb | {} open: p50 | {} open: p50 | ratio |",
+            SIZES[0], SIZES[1]
+        );
+        println!("|---|---:|---:|---:|");
+        let mut worst: f64 = 0.0;
+        for verb in verbs() {
+            let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); SIZES.len()];
+            for i in 1..=iterations {
+                // One command on each database in turn.
+                for (db, into) in samples.iter_mut().enumerate() {
+                    let fresh = if verb.fresh {
+                        let (_, n) = bench.run(db, "inc declare sev4 \"Bench fresh\"").await;
+                        n
+                    } else {
+                        None
+                    };
+                    let (took, touched) = bench.run(db, &(verb.command)(i, fresh)).await;
+                    into.push(took);
+                    if let (true, Some(n)) = (verb.cleanup, touched) {
+                        bench.run(db, &format!("inc resolve INC-{n}")).await;
+                    }
+                }
+            }
+            let small = median(samples[0].clone());
+            let large = median(samples[1].clone());
+            let ratio = large.as_secs_f64() / small.as_secs_f64();
+            worst = worst.max(ratio);
+            println!(
+                "| {} | {:.0} µs | {:.0} µs | {:.2} |",
+                verb.name,
+                small.as_secs_f64() * 1e6,
+                large.as_secs_f64() * 1e6,
+                ratio
+            );
+        }
+        println!(
+            "\n{} iterations per verb and database; worst ratio {:.2} (target ≤ 1.2).",
+            iterations, worst
+        );
+    });
+}
