@@ -803,7 +803,10 @@ async fn a_rate_limit_on_one_channel_pauses_only_that_channels_posts() {
         .into_iter()
         .filter(|c| c.method == "chat.postMessage" && c.body["channel"] == WAR_ROOM)
         .count();
-    assert_eq!(to_war_room, 1, "no second post to the channel during its pause");
+    assert_eq!(
+        to_war_room, 1,
+        "no second post to the channel during its pause"
+    );
     let waiting = backend
         .store
         .pending_outbox(Platform::Slack, 10)

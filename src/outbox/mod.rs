@@ -76,7 +76,11 @@ impl SendError {
     }
 
     /// A rate limit: nothing in `scope` before `after` has passed.
-    pub fn rate_limited(reason: impl Into<String>, after: Duration, scope: PauseScope) -> SendError {
+    pub fn rate_limited(
+        reason: impl Into<String>,
+        after: Duration,
+        scope: PauseScope,
+    ) -> SendError {
         SendError::Retryable {
             reason: reason.into(),
             retry_after: Some(after),

@@ -295,7 +295,10 @@ mod tests {
         p.pause(PauseScope::Chat("42".into()), until);
         assert_eq!(p.paused_until("42", &[], t0()), Some(until));
         assert_eq!(p.paused_until("43", &[], t0()), None);
-        assert!(p.earliest("42", t0()) >= until, "the chat's own slots move too");
+        assert!(
+            p.earliest("42", t0()) >= until,
+            "the chat's own slots move too"
+        );
         assert_eq!(p.earliest("43", t0()), t0());
     }
 
@@ -308,7 +311,11 @@ mod tests {
         // It actually went 30 ms late: the next slot counts from then, not from its slot.
         p.went("a", t0() + ms(30), t0() + ms(31));
         assert_eq!(p.earliest("b", t0()), t0() + ms(130));
-        assert_eq!(p.floor(), None, "with a burst above 1 no floor holds reserved slots");
+        assert_eq!(
+            p.floor(),
+            None,
+            "with a burst above 1 no floor holds reserved slots"
+        );
     }
 
     #[test]
@@ -334,7 +341,10 @@ mod tests {
         assert_eq!(p.share(), 2);
         // 10/s and a burst of 2 (one in hand): one now, then one every 100 ms.
         let slots: Vec<_> = (0..3)
-            .map(|i| p.reserve(&format!("c{i}"), t0(), Duration::from_secs(1)).unwrap())
+            .map(|i| {
+                p.reserve(&format!("c{i}"), t0(), Duration::from_secs(1))
+                    .unwrap()
+            })
             .collect();
         let ms = chrono::Duration::milliseconds;
         assert_eq!(slots, vec![t0(), t0() + ms(100), t0() + ms(200)]);

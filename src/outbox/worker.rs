@@ -21,6 +21,7 @@ use super::{PauseScope, SendError, Sender};
 use crate::engine::clock::Clock;
 use crate::engine::room::Platform;
 use crate::engine::trace;
+use crate::store::outbox::Slots;
 use crate::store::{Completion, OutboxRow, Store, StoreError};
 
 /// The settings key under which the sending mode is stored (shared by every replica).
@@ -223,7 +224,11 @@ impl Worker {
     /// Records this process's heartbeat for `platform` when one is due, and paces to the share
     /// of the limits the processes seen lately leave it. The console is the local terminal:
     /// nothing to share.
-    async fn refresh_share(&self, platform: Platform, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn refresh_share(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         if platform == Platform::Console {
             return Ok(());
         }
@@ -383,7 +388,14 @@ impl Worker {
         let interval = self.with_state(platform, |s| s.pacer.chat_interval());
         for (chat, (from, ids)) in backlogs {
             self.store
-                .defer_outbox(platform, &chat, &self.id, &ids, now, from, interval)
+                .defer_outbox(
+                    platform,
+                    &chat,
+                    &self.id,
+                    &ids,
+                    now,
+                    Slots { from, interval },
+                )
                 .await?;
             round.released += ids.len();
         }

@@ -39,8 +39,8 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Moves a destination's backlog to its pacing slots in one statement: the rows `worker`
     /// claimed (`claimed`, put back without counting an attempt) and the destination's other due
-    /// rows, most urgent first, one `interval` apart from `from`. Claims then take only rows
-    /// whose slot has come instead of the whole backlog every round. Returns how many moved.
+    /// rows due at `now`, most urgent first, to the `slots`. Claims then take only rows whose
+    /// slot has come instead of the whole backlog every round. Returns how many moved.
     async fn defer_outbox(
         &self,
         platform: Platform,
@@ -48,8 +48,7 @@ pub trait OutboxStore: Send + Sync {
         worker: &str,
         claimed: &[i64],
         now: DateTime<Utc>,
-        from: DateTime<Utc>,
-        interval: chrono::Duration,
+        slots: Slots,
     ) -> StoreResult<u64>;
     /// Records that `process` sends on `platform` at `now`, forgets processes silent since
     /// `stale_before`, and returns how many share the platform's limits (this one included).
@@ -78,6 +77,13 @@ pub trait OutboxStore: Send + Sync {
     async fn outbox_row(&self, id: i64) -> StoreResult<Option<OutboxRow>>;
     /// Puts a dead message back in the queue; `false` when it is not dead.
     async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+/// A destination's pacing slots: the first, then one every `interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slots {
+    pub from: DateTime<Utc>,
+    pub interval: chrono::Duration,
 }
 
 /// Enqueueing inside one decision's transaction, so a message exists exactly when its decision
@@ -280,8 +286,7 @@ macro_rules! outbox_sql {
                     worker: &str,
                     claimed: &[i64],
                     now: DateTime<Utc>,
-                    from: DateTime<Utc>,
-                    interval: chrono::Duration,
+                    slots: $crate::store::outbox::Slots,
                 ) -> StoreResult<u64> {
                     // UPDATE … FROM numbers the rows in one pass on both backends (SQLite ≥ 3.33).
                     let mut update = sqlx::QueryBuilder::<$Db>::new(
@@ -290,9 +295,9 @@ macro_rules! outbox_sql {
                          next_attempt_at = ",
                     );
                     update
-                        .push_bind(sql::millis(from))
+                        .push_bind(sql::millis(slots.from))
                         .push(" + (r.slot - 1) * ")
-                        .push_bind(interval.num_milliseconds().max(1))
+                        .push_bind(slots.interval.num_milliseconds().max(1))
                         .push(" FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY priority, id) AS slot FROM outbox WHERE platform = ")
                         .push_bind(platform.as_str())
                         .push(" AND chat = ")
