@@ -1,5 +1,6 @@
 //! Outbox delivery to the fake WhatsApp Cloud API on loopback: 1,000 messages against a platform
-//! that enforces 80 messages/s (rate achieved, 429s, duplicates), and throughput against an
+//! that enforces 80 messages/s (rate achieved, 429s, duplicates), with bursts of 80 and with a
+//! bucket of one (burst 1), and throughput against an
 //! unlimited fake on SQLite and on Postgres (when `RUNROOM_TEST_POSTGRES_URL` is set).
 //! Run: `cargo bench --bench outbox` (`-- --quick` for 200 messages each, to check it works).
 
@@ -134,6 +135,22 @@ async fn main() {
         "  rate, steady (after 100)   {:>8.1} msg/s ({:.1}% of 80/s)",
         steady,
         steady / 0.8
+    );
+    println!("  429s                       {:>8}", fake.count_status(429));
+    println!("  duplicates                 {:>8}", duplicates(&accepted));
+
+    // 1b. The same limit with no burst at all: a bucket of one, and the outbox told burst 1.
+    let fake = FakeGraph::start().await;
+    fake.limit(1, 80.0);
+    let strict = common::sqlite().await;
+    let (span, accepted) = deliver(strict.store.clone(), &fake, paced_n, config(80.0, 1), 2).await;
+    let rate = (accepted.len() - 1) as f64 / span.as_secs_f64();
+    println!("burst 1: {paced_n} messages to a fake enforcing 80/s with a bucket of one");
+    println!("  first→last accepted        {:>8.2} s", span.as_secs_f64());
+    println!(
+        "  rate                       {:>8.1} msg/s ({:.1}% of 80/s)",
+        rate,
+        rate / 0.8
     );
     println!("  429s                       {:>8}", fake.count_status(429));
     println!("  duplicates                 {:>8}", duplicates(&accepted));

@@ -736,3 +736,210 @@ async fn a_send_that_times_out_is_retried() {
     assert_eq!(w.drain().await.unwrap().sent, 1);
     assert_each_once(&fake.accepted(), 1);
 }
+
+/// Pacing at `rate`/s with bursts of `burst` to the whole number, none per recipient.
+fn paced(rate: f64, burst: u32) -> OutboxConfig {
+    let mut config = config();
+    config.limits.insert(
+        "whatsapp".into(),
+        PlatformLimits {
+            rate,
+            burst,
+            per_chat_rate: 1000.0,
+            per_chat_burst: 1000,
+            ..PlatformLimits::default()
+        },
+    );
+    config
+}
+
+#[tokio::test]
+async fn a_burst_of_one_fans_out_against_a_bucket_of_one_without_429s() {
+    // The platform lets no two messages arrive closer than 1/40 s, and so is the outbox told.
+    // Each message waits for the one before it to be answered, so a late first message (a cold
+    // connection) pushes the others back instead of squeezing the gap after it.
+    let backend = common::sqlite().await;
+    let fake = FakeGraph::start().await;
+    fake.limit(1, 40.0);
+    let messages: Vec<NewOutbound> = (0..40)
+        .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+        .collect();
+    enqueue(&backend.store, &messages).await;
+    let w = worker(&backend, &fake, Arc::new(SystemClock), paced(40.0, 1));
+    let accepted = run_until_accepted(w, &fake, 40, Duration::from_secs(30)).await;
+    let rec = fake.received();
+    let trace: Vec<String> = rec
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r.at.duration_since(rec[0].at).as_millis(),
+                r.status
+            )
+        })
+        .collect();
+    assert_eq!(fake.count_status(429), 0, "nothing refused: {trace:?}");
+    assert_each_once(&accepted, 40);
+}
+
+#[tokio::test]
+async fn a_deep_backlog_to_one_slow_destination_is_not_claimed_again_at_every_slot() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let mut config = config();
+        // Half the lease is 500 ms: a destination paced at 1/s has one slot in reach.
+        config.lease_seconds = 1;
+        config.limits.insert(
+            "whatsapp".into(),
+            PlatformLimits {
+                rate: 1000.0,
+                burst: 1000,
+                per_chat_rate: 1.0,
+                per_chat_burst: 1,
+                ..PlatformLimits::default()
+            },
+        );
+        let slow = "5511900000001";
+        let backlog: Vec<NewOutbound> = (0..1000)
+            .map(|i| whatsapp_message(&format!("slow-{i}"), slow, start_time()))
+            .collect();
+        let others: Vec<NewOutbound> = (0..5)
+            .map(|i| {
+                whatsapp_message(
+                    &format!("other-{i}"),
+                    &format!("551190000{:04}", 100 + i),
+                    start_time(),
+                )
+            })
+            .collect();
+        enqueue(&backend.store, &backlog).await;
+        enqueue(&backend.store, &others).await;
+        let w = worker(&backend, &fake, clock.clone(), config.clone());
+
+        let first = w.drain().await.unwrap();
+        assert_eq!(
+            (first.sent, first.claimed),
+            (6, config.batch as usize + 5),
+            "one claim of the backlog, then the others, sent at once [{}]: {first:?}",
+            backend.name
+        );
+        assert_eq!(fake.accepted_to(slow).len(), 1);
+        for i in 0..5 {
+            assert_eq!(
+                fake.accepted_to(&format!("551190000{:04}", 100 + i)).len(),
+                1,
+                "the other destinations are not held up behind the backlog"
+            );
+        }
+        let waiting = backend
+            .store
+            .pending_outbox(Platform::Whatsapp, 2000)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 999);
+        assert!(
+            waiting.iter().all(|r| r.attempts == 0),
+            "a pacing wait is not a failed attempt"
+        );
+
+        // Each later slot claims the one row whose slot it is, not the backlog.
+        for slot in 1..=3 {
+            clock.advance(chrono::Duration::seconds(1));
+            let round = w.drain().await.unwrap();
+            assert_eq!(
+                (round.sent, round.claimed),
+                (1, 1),
+                "slot {slot} [{}]: {round:?}",
+                backend.name
+            );
+        }
+        // No window is open: each goes as a template, its text the first parameter.
+        let bodies: Vec<String> = fake
+            .accepted_to(slow)
+            .into_iter()
+            .map(|r| r.body.split(" | ").next().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            bodies,
+            (0..4)
+                .map(|i| format!("mensagem slow-{i}"))
+                .collect::<Vec<_>>(),
+            "in order"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_processes_share_the_platforms_limit() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        fake.limit(4, 20.0);
+        // Each process alone would pace to the full limit; together they must stay within it.
+        let mut config = paced(20.0, 4);
+        config.heartbeat_ms = 200;
+        config.poll_ms = 20;
+        config.batch = 4;
+        let workers: Vec<Worker> = (0..2)
+            .map(|n| {
+                Worker::new(
+                    backend.store.clone(),
+                    vec![sender(&fake, &backend.store)],
+                    Arc::new(SystemClock),
+                    config.clone(),
+                    format!("process-{n}"),
+                )
+            })
+            .collect();
+        common::poll_async(
+            "both processes count each other",
+            Duration::from_secs(10),
+            async || {
+                for w in &workers {
+                    w.run_once().await.unwrap();
+                }
+                workers
+                    .iter()
+                    .all(|w| w.share(Platform::Whatsapp) == 2)
+                    .then_some(())
+            },
+        )
+        .await;
+
+        let messages: Vec<NewOutbound> = (0..40)
+            .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+            .collect();
+        enqueue(&backend.store, &messages).await;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let tasks: Vec<_> = workers
+            .into_iter()
+            .map(|w| {
+                let stopped = stopped.clone();
+                tokio::spawn(async move { w.run(stopped).await })
+            })
+            .collect();
+        let accepted = fake.wait_for_accepted(40, Duration::from_secs(30)).await;
+        stop.send(true).unwrap();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let rec = fake.received();
+        let trace: Vec<String> = rec
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}:{}",
+                    r.at.duration_since(rec[0].at).as_millis(),
+                    r.status
+                )
+            })
+            .collect();
+        assert_eq!(
+            fake.count_status(429),
+            0,
+            "together within the limit [{}]: {trace:?}",
+            backend.name
+        );
+        assert_each_once(&accepted, 40);
+    }
+}

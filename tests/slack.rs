@@ -931,3 +931,86 @@ async fn a_name_lookup_never_delays_a_command_and_a_failure_is_not_retried_at_on
     let last = console.last().unwrap();
     assert!(last.contains("@Cat"), "{last}");
 }
+
+/// A message queued for `chat` (an ephemeral one when `recipient` is given).
+fn queued(key: &str, chat: &str, recipient: Option<&str>) -> NewOutbound {
+    NewOutbound {
+        idempotency_key: key.into(),
+        room_id: "runroom".into(),
+        platform: Platform::Slack,
+        chat: chat.into(),
+        thread: None,
+        kind: MessageKind::Broadcast,
+        language: Lang::En,
+        text: key.into(),
+        rich: None,
+        incident: None,
+        priority: 2,
+        created_at: chrono::Utc::now(),
+        recipient: recipient.map(str::to_string),
+        topic: None,
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_on_one_channel_pauses_only_that_channels_posts() {
+    let backend = common::sqlite().await;
+    let mut outbox = unpaced();
+    // One send at a time, in queue order: the first request is the one refused.
+    outbox.in_flight = 1;
+    let h = Harness::start(&backend, outbox).await;
+    // Slack limits chat.postMessage per channel: the war room's first post is refused for 30 s.
+    h.fake.script([Reply::RateLimited { retry_after: 30 }]);
+    common::enqueue(
+        &backend.store,
+        &[
+            queued("war 1", WAR_ROOM, None),
+            queued("war 2", WAR_ROOM, None),
+            queued("status 1", STATUS_ROOM, None),
+            queued("only you", WAR_ROOM, Some("U0ANA")),
+            queued("status 2", STATUS_ROOM, None),
+        ],
+    )
+    .await;
+    h.drain().await;
+
+    let texts = |channel| -> Vec<String> {
+        h.fake
+            .messages(channel)
+            .into_iter()
+            .map(|m| m.text)
+            .collect()
+    };
+    assert_eq!(
+        texts(STATUS_ROOM),
+        ["status 1", "status 2"],
+        "another channel is delivered meanwhile"
+    );
+    assert_eq!(
+        h.fake.ephemeral().len(),
+        1,
+        "another method to the same channel is delivered meanwhile"
+    );
+    assert!(texts(WAR_ROOM).is_empty());
+    let to_war_room = h
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.postMessage" && c.body["channel"] == WAR_ROOM)
+        .count();
+    assert_eq!(
+        to_war_room, 1,
+        "no second post to the channel during its pause"
+    );
+    let waiting = backend
+        .store
+        .pending_outbox(Platform::Slack, 10)
+        .await
+        .unwrap();
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(25);
+    assert_eq!(waiting.len(), 2);
+    assert!(
+        waiting.iter().all(|r| r.next_attempt_at > soon),
+        "both wait for the channel's Retry-After"
+    );
+}

@@ -135,6 +135,10 @@ pub struct OutboxConfig {
     pub breaker_cool_down_seconds: u64,
     /// How often an idle worker looks for due rows (new rows from this process wake it at once).
     pub poll_ms: u64,
+    /// How often a process records that it sends on a platform and recounts the processes
+    /// sharing that platform's limits (each paces to its share; one silent for three
+    /// heartbeats no longer counts).
+    pub heartbeat_ms: u64,
     /// Per-platform overrides of [`PlatformLimits::default_for`].
     pub limits: BTreeMap<String, PlatformLimits>,
 }
@@ -153,6 +157,7 @@ impl Default for OutboxConfig {
             breaker_threshold: 5,
             breaker_cool_down_seconds: 30,
             poll_ms: 500,
+            heartbeat_ms: 2000,
             limits: BTreeMap::new(),
         }
     }
@@ -164,6 +169,10 @@ impl OutboxConfig {
             .get(platform)
             .copied()
             .unwrap_or_else(|| PlatformLimits::default_for(platform))
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.max(10))
     }
 
     pub fn lease(&self) -> Duration {

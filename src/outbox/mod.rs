@@ -53,11 +53,12 @@ pub struct Delivered {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     /// Worth trying again: rate limits, 5xx, timeouts, transient platform codes. `retry_after`
-    /// is the platform's own instruction when it gave one.
+    /// is the platform's own instruction when it gave one, and `scope` what it pauses.
     #[error("retryable: {reason}")]
     Retryable {
         reason: String,
         retry_after: Option<Duration>,
+        scope: PauseScope,
     },
     /// Will fail the same way every time (bad recipient, revoked token, rejected template):
     /// straight to `dead`, with the reason kept on the row.
@@ -70,12 +71,52 @@ impl SendError {
         SendError::Retryable {
             reason: reason.into(),
             retry_after: None,
+            scope: PauseScope::Account,
+        }
+    }
+
+    /// A rate limit: nothing in `scope` before `after` has passed.
+    pub fn rate_limited(
+        reason: impl Into<String>,
+        after: Duration,
+        scope: PauseScope,
+    ) -> SendError {
+        SendError::Retryable {
+            reason: reason.into(),
+            retry_after: Some(after),
+            scope,
         }
     }
 
     pub fn permanent(reason: impl Into<String>) -> SendError {
         SendError::Permanent {
             reason: reason.into(),
+        }
+    }
+}
+
+/// What a platform's Retry-After applies to, as far as the platform says: a pause holds only the
+/// rows it covers, so one channel's limit never holds up another channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PauseScope {
+    /// The whole platform account (WhatsApp's number-wide 130429).
+    Account,
+    /// Every request to one destination (Telegram's per-chat 429, WhatsApp's 131056 pair limit).
+    Chat(String),
+    /// One API method across the account (a Slack tier limit, e.g. on `chat.update`).
+    Method(&'static str),
+    /// One API method to one destination (Slack's `chat.postMessage` to one channel).
+    MethodInChat { method: &'static str, chat: String },
+}
+
+impl PauseScope {
+    /// Whether a pause of this scope holds a row to `chat` whose send may call `methods`.
+    pub fn covers(&self, chat: &str, methods: &[&str]) -> bool {
+        match self {
+            PauseScope::Account => true,
+            PauseScope::Chat(c) => c == chat,
+            PauseScope::Method(m) => methods.contains(m),
+            PauseScope::MethodInChat { method, chat: c } => c == chat && methods.contains(method),
         }
     }
 }
@@ -87,6 +128,12 @@ pub trait Sender: Send + Sync {
     /// The platform whose rows it sends.
     fn platform(&self) -> Platform;
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError>;
+
+    /// The API methods sending `row` may call, so that a pause scoped to one method holds only
+    /// the rows that would call it. A platform whose pauses never name a method leaves it empty.
+    fn methods(&self, _row: &OutboxRow) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Runs once a sent row's platform id is recorded. A platform whose delivery reports can
     /// overtake the send's own answer (a WhatsApp status webhook that arrives before the worker

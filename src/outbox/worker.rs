@@ -1,7 +1,8 @@
 //! The outbox worker: claim due rows under a lease, hold them to their pacing slot, send them
 //! through the platform's [`Sender`], record what happened. Several workers (tasks or processes)
-//! can share one database: a row is claimed by one worker at a time, and a crashed worker's rows
-//! are reclaimed when their lease ends.
+//! can share one database: a row is claimed by one worker at a time, a crashed worker's rows
+//! are reclaimed when their lease ends, and the processes sending on one platform divide its
+//! limits between them (heartbeats in the database).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,10 +17,11 @@ use super::backoff;
 use super::breaker::Breaker;
 use super::config::{OutboxConfig, SendingMode};
 use super::pacing::Pacer;
-use super::{SendError, Sender};
+use super::{PauseScope, SendError, Sender};
 use crate::engine::clock::Clock;
 use crate::engine::room::Platform;
 use crate::engine::trace;
+use crate::store::outbox::Slots;
 use crate::store::{Completion, OutboxRow, Store, StoreError};
 
 /// The settings key under which the sending mode is stored (shared by every replica).
@@ -28,6 +30,8 @@ pub const MODE_KEY: &str = "sending_mode";
 /// What one round did, per outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Round {
+    /// Rows claimed (each claim counts an attempt until it is put back).
+    pub claimed: usize,
     pub sent: usize,
     pub retried: usize,
     pub dead: usize,
@@ -42,6 +46,7 @@ pub struct Round {
 
 impl Round {
     fn add(&mut self, other: &Round) {
+        self.claimed += other.claimed;
         self.sent += other.sent;
         self.retried += other.retried;
         self.dead += other.dead;
@@ -58,14 +63,19 @@ impl Round {
 }
 
 /// Pacers and breakers, shared by the workers of one process.
-#[derive(Default)]
 pub struct Shared {
+    /// The process's name in the pacing heartbeats (its first worker's id).
+    process: String,
     platforms: Mutex<HashMap<Platform, PlatformState>>,
 }
 
 struct PlatformState {
     pacer: Pacer,
     breaker: Breaker,
+    /// With a burst of 1, messages to the platform go one at a time (see [`Pacer::strict`]).
+    line: Arc<tokio::sync::Mutex<()>>,
+    /// When this process last recorded its heartbeat for the platform.
+    heartbeat: Option<DateTime<Utc>>,
 }
 
 pub struct Worker {
@@ -87,13 +97,17 @@ impl Worker {
         config: OutboxConfig,
         id: impl Into<String>,
     ) -> Worker {
+        let id = id.into();
         Worker {
             store,
             senders,
             clock,
             config,
-            id: id.into(),
-            shared: Arc::new(Shared::default()),
+            shared: Arc::new(Shared {
+                process: id.clone(),
+                platforms: Mutex::new(HashMap::new()),
+            }),
+            id,
             wake: Arc::new(Notify::new()),
         }
     }
@@ -195,8 +209,54 @@ impl Worker {
                 self.config.breaker_threshold,
                 Duration::from_secs(self.config.breaker_cool_down_seconds),
             ),
+            line: Arc::new(tokio::sync::Mutex::new(())),
+            heartbeat: None,
         });
         f(state)
+    }
+
+    /// How many processes this one shares `platform`'s limits with (itself included), as last
+    /// counted.
+    pub fn share(&self, platform: Platform) -> u32 {
+        self.with_state(platform, |s| s.pacer.share())
+    }
+
+    /// Records this process's heartbeat for `platform` when one is due, and paces to the share
+    /// of the limits the processes seen lately leave it. The console is the local terminal:
+    /// nothing to share.
+    async fn refresh_share(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if platform == Platform::Console {
+            return Ok(());
+        }
+        let every = chrono::Duration::from_std(self.config.heartbeat())
+            .unwrap_or(chrono::Duration::seconds(2));
+        let due = self.with_state(platform, |s| {
+            let due = s.heartbeat.is_none_or(|at| now - at >= every || now < at);
+            if due {
+                s.heartbeat = Some(now);
+            }
+            due
+        });
+        if !due {
+            return Ok(());
+        }
+        let live = self
+            .store
+            .pacing_heartbeat(platform, &self.shared.process, now, now - every * 3)
+            .await?;
+        let workers = u32::try_from(live).unwrap_or(u32::MAX).max(1);
+        if self.with_state(platform, |s| s.pacer.set_share(workers)) {
+            tracing::info!(
+                platform = platform.as_str(),
+                processes = workers,
+                "pacing to a share of the platform's limits"
+            );
+        }
+        Ok(())
     }
 
     async fn hold(
@@ -270,6 +330,8 @@ impl Worker {
             Ok(limit) => limit,
             Err(reason) => return self.hold(platform, now, reason).await,
         };
+        // A process whose breaker is open still counts: it sends again after the cool-down.
+        self.refresh_share(platform, now).await?;
         if !self.with_state(platform, |s| s.breaker.allows(now)) {
             return Ok(Round::default());
         }
@@ -277,7 +339,10 @@ impl Worker {
             .store
             .claim_outbox(platform, &self.id, now, self.config.lease(), limit)
             .await?;
-        let mut round = Round::default();
+        let mut round = Round {
+            claimed: rows.len(),
+            ..Round::default()
+        };
         if rows.is_empty() {
             return Ok(round);
         }
@@ -291,16 +356,48 @@ impl Worker {
         }
 
         // Hold each row to its pacing slot if that comes within half the lease; later slots go
-        // back to the queue, so one slow destination never holds up the others.
+        // back to the queue, so one slow destination never holds up the others. A destination
+        // whose own rate is what binds has its whole backlog moved to its slots at once, so the
+        // next claims take only rows that can go.
         let max_wait = self.config.lease() / 2;
         let mut scheduled = Vec::new();
+        let mut backlogs: HashMap<String, (DateTime<Utc>, Vec<i64>)> = HashMap::new();
         for row in rows {
-            match self.with_state(platform, |s| {
-                s.pacer.reserve(&row.message.chat, now, max_wait)
-            }) {
+            let chat = &row.message.chat;
+            let methods = sender.methods(&row);
+            let reserved = self.with_state(platform, |s| {
+                if let Some(until) = s.pacer.paused_until(chat, methods, now) {
+                    return Err((until, false));
+                }
+                s.pacer
+                    .reserve(chat, now, max_wait)
+                    .map_err(|slot| (slot, s.pacer.chat_bound(chat, now)))
+            });
+            match reserved {
                 Ok(slot) => scheduled.push((row, slot)),
-                Err(slot) => round.add(&self.finish(&row, Completion::Release { at: slot }).await?),
+                Err((slot, true)) => {
+                    let backlog = backlogs.entry(chat.clone()).or_insert((slot, Vec::new()));
+                    backlog.0 = backlog.0.min(slot);
+                    backlog.1.push(row.id);
+                }
+                Err((slot, false)) => {
+                    round.add(&self.finish(&row, Completion::Release { at: slot }).await?)
+                }
             }
+        }
+        let interval = self.with_state(platform, |s| s.pacer.chat_interval());
+        for (chat, (from, ids)) in backlogs {
+            self.store
+                .defer_outbox(
+                    platform,
+                    &chat,
+                    &self.id,
+                    &ids,
+                    now,
+                    Slots { from, interval },
+                )
+                .await?;
+            round.released += ids.len();
         }
         // Each result is recorded as soon as its send ends: a slow request never delays the
         // bookkeeping of the others, and a crash loses no completed send's record.
@@ -351,13 +448,23 @@ impl Worker {
         slot: DateTime<Utc>,
     ) -> Completion {
         let platform = sender.platform();
-        if let Ok(wait) = (slot - self.clock.now()).to_std() {
-            tokio::time::sleep(wait).await;
+        let chat = &row.message.chat;
+        let methods = sender.methods(row);
+        self.sleep_until(slot).await;
+        // With a burst of 1, one message at a time, each one interval after the previous answer.
+        let line = self.with_state(platform, |s| s.pacer.strict().then(|| s.line.clone()));
+        let _turn = match &line {
+            Some(line) => Some(line.lock().await),
+            None => None,
+        };
+        if let Some(floor) = self.with_state(platform, |s| s.pacer.floor()) {
+            self.sleep_until(floor).await;
         }
         let now = self.clock.now();
         // A pause that began after this slot was reserved (a 429) still applies, and so does a
         // breaker that opened meanwhile.
-        if let Some(until) = self.with_state(platform, |s| s.pacer.paused_until(now)) {
+        if let Some(until) = self.with_state(platform, |s| s.pacer.paused_until(chat, methods, now))
+        {
             return Completion::Release { at: until };
         }
         if let Some(until) = self.with_state(platform, |s| {
@@ -368,10 +475,13 @@ impl Worker {
             };
         }
         let started = Instant::now();
+        let went = self.clock.now();
         let result = sender.send(row).await;
         metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform.as_str())
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
+        self.with_state(platform, |s| s.pacer.went(chat, went, now));
+        drop(_turn);
         match result {
             Ok(delivered) => {
                 self.with_state(platform, |s| s.breaker.record_success());
@@ -383,12 +493,19 @@ impl Worker {
             Err(SendError::Retryable {
                 reason,
                 retry_after,
+                scope,
             }) => {
                 self.with_state(platform, |s| {
-                    s.breaker.record_failure(now);
+                    // A limit on one method or destination says the platform is up: only the
+                    // platform-wide answers count towards opening the breaker.
+                    if retry_after.is_none() || scope == PauseScope::Account {
+                        s.breaker.record_failure(now);
+                    }
                     if let Some(after) = retry_after {
-                        s.pacer
-                            .pause(now + chrono::Duration::from_std(after).unwrap_or_default());
+                        s.pacer.pause(
+                            scope,
+                            now + chrono::Duration::from_std(after).unwrap_or_default(),
+                        );
                     }
                 });
                 let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
@@ -409,6 +526,13 @@ impl Worker {
                     }
                 }
             }
+        }
+    }
+
+    /// Sleeps until `at` in the clock's time (at once when it has passed).
+    async fn sleep_until(&self, at: DateTime<Utc>) {
+        if let Ok(wait) = (at - self.clock.now()).to_std() {
+            tokio::time::sleep(wait).await;
         }
     }
 

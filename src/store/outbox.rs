@@ -37,6 +37,28 @@ pub trait OutboxStore: Send + Sync {
         completion: &Completion,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Moves a destination's backlog to its pacing slots in one statement: the rows `worker`
+    /// claimed (`claimed`, put back without counting an attempt) and the destination's other due
+    /// rows due at `now`, most urgent first, to the `slots`. Claims then take only rows whose
+    /// slot has come instead of the whole backlog every round. Returns how many moved.
+    async fn defer_outbox(
+        &self,
+        platform: Platform,
+        chat: &str,
+        worker: &str,
+        claimed: &[i64],
+        now: DateTime<Utc>,
+        slots: Slots,
+    ) -> StoreResult<u64>;
+    /// Records that `process` sends on `platform` at `now`, forgets processes silent since
+    /// `stale_before`, and returns how many share the platform's limits (this one included).
+    async fn pacing_heartbeat(
+        &self,
+        platform: Platform,
+        process: &str,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<i64>;
     /// Marks a platform's due pending rows as held for `reason` (a safety switch); returns how
     /// many were not marked so before, so each held message is counted once per reason.
     async fn hold_outbox(
@@ -55,6 +77,13 @@ pub trait OutboxStore: Send + Sync {
     async fn outbox_row(&self, id: i64) -> StoreResult<Option<OutboxRow>>;
     /// Puts a dead message back in the queue; `false` when it is not dead.
     async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+/// A destination's pacing slots: the first, then one every `interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slots {
+    pub from: DateTime<Utc>,
+    pub interval: chrono::Duration,
 }
 
 /// Enqueueing inside one decision's transaction, so a message exists exactly when its decision
@@ -248,6 +277,78 @@ macro_rules! outbox_sql {
                     .execute(&self.pool)
                     .await?;
                     Ok(done.rows_affected() == 1)
+                }
+
+                async fn defer_outbox(
+                    &self,
+                    platform: Platform,
+                    chat: &str,
+                    worker: &str,
+                    claimed: &[i64],
+                    now: DateTime<Utc>,
+                    slots: $crate::store::outbox::Slots,
+                ) -> StoreResult<u64> {
+                    // UPDATE … FROM numbers the rows in one pass on both backends (SQLite ≥ 3.33).
+                    let mut update = sqlx::QueryBuilder::<$Db>::new(
+                        "UPDATE outbox SET state = 'pending', lease_until = NULL, \
+                         attempts = outbox.attempts - CASE WHEN outbox.state = 'sending' THEN 1 ELSE 0 END, \
+                         next_attempt_at = ",
+                    );
+                    update
+                        .push_bind(sql::millis(slots.from))
+                        .push(" + (r.slot - 1) * ")
+                        .push_bind(slots.interval.num_milliseconds().max(1))
+                        .push(" FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY priority, id) AS slot FROM outbox WHERE platform = ")
+                        .push_bind(platform.as_str())
+                        .push(" AND chat = ")
+                        .push_bind(chat.to_string())
+                        .push(" AND ((state IN ('pending', 'failed') AND next_attempt_at <= ")
+                        .push_bind(sql::millis(now))
+                        .push(")");
+                    if !claimed.is_empty() {
+                        update
+                            .push(" OR (state = 'sending' AND claimed_by = ")
+                            .push_bind(worker.to_string())
+                            .push(" AND id IN (");
+                        let mut ids = update.separated(", ");
+                        for id in claimed {
+                            ids.push_bind(*id);
+                        }
+                        update.push("))");
+                    }
+                    update.push(")) AS r WHERE outbox.id = r.id");
+                    let done = update.build().execute(&self.pool).await?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn pacing_heartbeat(
+                    &self,
+                    platform: Platform,
+                    process: &str,
+                    now: DateTime<Utc>,
+                    stale_before: DateTime<Utc>,
+                ) -> StoreResult<i64> {
+                    sqlx::query(
+                        "INSERT INTO pacing_shares (platform, process, seen_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (platform, process) DO UPDATE SET seen_at = excluded.seen_at",
+                    )
+                    .bind(platform.as_str())
+                    .bind(process)
+                    .bind(sql::millis(now))
+                    .execute(&self.pool)
+                    .await?;
+                    sqlx::query("DELETE FROM pacing_shares WHERE platform = $1 AND seen_at < $2")
+                        .bind(platform.as_str())
+                        .bind(sql::millis(stale_before))
+                        .execute(&self.pool)
+                        .await?;
+                    let (live,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM pacing_shares WHERE platform = $1",
+                    )
+                    .bind(platform.as_str())
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(live)
                 }
 
                 async fn hold_outbox(&self, platform: Platform, now: DateTime<Utc>, reason: &str) -> StoreResult<u64> {

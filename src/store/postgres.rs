@@ -26,7 +26,7 @@ pub struct PgStore {
 pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded")
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 10 "pacing")
 }
 
 impl PgStore {

@@ -3,6 +3,8 @@
 //! and the change itself goes as a reply in the card's thread (the channel's timeline of the
 //! incident). Private answers go as ephemeral messages; everything else is a plain post.
 //! Slack's errors are sorted into "retry" (429 with Retry-After, 5xx, timeouts) and "never".
+//! Slack limits each method per workspace, and `chat.postMessage` also per channel, so a 429
+//! pauses only that method (in that channel, for `chat.postMessage`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +21,7 @@ use slack_morphism::prelude::{
 
 use super::{SlackHttpClient, blocks};
 use crate::engine::room::Platform;
-use crate::outbox::{Delivered, Rich, SendError, Sender};
+use crate::outbox::{Delivered, PauseScope, Rich, SendError, Sender};
 use crate::store::{CardRef, MessageKind, OutboxRow, Store};
 
 /// Slack's errors that another attempt can fix.
@@ -43,11 +45,30 @@ pub struct SlackSender {
     card_locks: CardLocks,
 }
 
-fn classify(error: SlackClientError) -> SendError {
+const POST: &str = "chat.postMessage";
+const UPDATE: &str = "chat.update";
+const EPHEMERAL: &str = "chat.postEphemeral";
+const PINS_ADD: &str = "pins.add";
+
+/// What a 429 on `method` to `channel` pauses: `chat.postMessage` is limited per channel, the
+/// other methods per workspace.
+fn pause_scope(method: &'static str, channel: &str) -> PauseScope {
+    if method == POST {
+        PauseScope::MethodInChat {
+            method,
+            chat: channel.to_string(),
+        }
+    } else {
+        PauseScope::Method(method)
+    }
+}
+
+fn classify(error: SlackClientError, method: &'static str, channel: &str) -> SendError {
     match error {
         SlackClientError::RateLimitError(e) => SendError::Retryable {
-            reason: "slack: 429 rate limited".into(),
+            reason: format!("slack: 429 rate limited on {method}"),
             retry_after: e.retry_after,
+            scope: pause_scope(method, channel),
         },
         SlackClientError::ApiError(e) if RETRYABLE_CODES.contains(&e.code.as_str()) => {
             SendError::retryable(format!("slack: {}", e.code))
@@ -92,10 +113,12 @@ impl SlackSender {
 
     async fn call<T>(
         &self,
+        method: &'static str,
+        channel: &str,
         call: impl Future<Output = Result<T, SlackClientError>>,
     ) -> Result<T, SendError> {
         match tokio::time::timeout(self.timeout, call).await {
-            Ok(result) => result.map_err(classify),
+            Ok(result) => result.map_err(|e| classify(e, method, channel)),
             Err(_) => Err(SendError::retryable("slack: timed out")),
         }
     }
@@ -112,7 +135,9 @@ impl SlackSender {
         if let Some(thread) = thread {
             request = request.with_thread_ts(SlackTs(thread.into()));
         }
-        let posted = self.call(session.chat_post_message(&request)).await?;
+        let posted = self
+            .call(POST, channel, session.chat_post_message(&request))
+            .await?;
         Ok(posted.ts.0)
     }
 
@@ -153,7 +178,8 @@ impl SlackSender {
                         card_content(rich),
                         SlackTs(card.message_id.clone()),
                     );
-                    self.call(session.chat_update(&request)).await?;
+                    self.call(UPDATE, channel, session.chat_update(&request))
+                        .await?;
                     let shown = CardRef {
                         outbox_id: row.id,
                         ..card.clone()
@@ -193,7 +219,7 @@ impl SlackSender {
                     SlackChannelId(channel.clone()),
                     SlackTs(ts.clone()),
                 );
-                match self.call(session.pins_add(&pin)).await {
+                match self.call(PINS_ADD, channel, session.pins_add(&pin)).await {
                     Ok(_) => {}
                     Err(SendError::Permanent { reason }) if reason.ends_with("already_pinned") => {}
                     Err(error) => {
@@ -212,6 +238,18 @@ impl Sender for SlackSender {
         Platform::Slack
     }
 
+    fn methods(&self, row: &OutboxRow) -> &'static [&'static str] {
+        let m = &row.message;
+        if m.recipient.is_some() {
+            &[EPHEMERAL]
+        } else if m.rich.is_some() && m.incident.is_some() {
+            // The card is edited (or posted, when it is the first), then the change is posted.
+            &[UPDATE, POST]
+        } else {
+            &[POST]
+        }
+    }
+
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
         let m = &row.message;
         if let Some(user) = &m.recipient {
@@ -224,7 +262,8 @@ impl Sender for SlackSender {
             if let Some(thread) = &m.thread {
                 request = request.with_thread_ts(SlackTs(thread.clone()));
             }
-            self.call(session.chat_post_ephemeral(&request)).await?;
+            self.call(EPHEMERAL, &m.chat, session.chat_post_ephemeral(&request))
+                .await?;
             return Ok(Delivered::default());
         }
         let ts = match (&m.rich, m.incident) {
@@ -266,9 +305,11 @@ mod tests {
     #[test]
     fn errors_are_sorted() {
         let api = |code: &str| {
-            classify(SlackClientError::ApiError(SlackClientApiError::new(
-                code.into(),
-            )))
+            classify(
+                SlackClientError::ApiError(SlackClientApiError::new(code.into())),
+                POST,
+                "C1",
+            )
         };
         assert!(matches!(
             api("channel_not_found"),
@@ -276,15 +317,33 @@ mod tests {
         ));
         assert!(matches!(api("not_in_channel"), SendError::Permanent { .. }));
         assert!(matches!(api("internal_error"), SendError::Retryable { .. }));
-        let limited = classify(SlackClientError::RateLimitError(
-            SlackRateLimitError::new().with_retry_after(Duration::from_secs(3)),
-        ));
+        let limited = |method| {
+            classify(
+                SlackClientError::RateLimitError(
+                    SlackRateLimitError::new().with_retry_after(Duration::from_secs(3)),
+                ),
+                method,
+                "C1",
+            )
+        };
         assert_eq!(
-            limited,
+            limited(POST),
             SendError::Retryable {
-                reason: "slack: 429 rate limited".into(),
+                reason: "slack: 429 rate limited on chat.postMessage".into(),
                 retry_after: Some(Duration::from_secs(3)),
-            }
+                scope: PauseScope::MethodInChat {
+                    method: POST,
+                    chat: "C1".into()
+                },
+            },
+            "chat.postMessage is limited per channel"
         );
+        assert!(matches!(
+            limited(UPDATE),
+            SendError::Retryable {
+                scope: PauseScope::Method(UPDATE),
+                ..
+            }
+        ));
     }
 }

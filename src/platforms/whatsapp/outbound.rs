@@ -16,7 +16,7 @@ use super::phone::{self, redact_numbers};
 use super::{RoomKind, Templates, WhatsappConfig};
 use crate::engine::Engine;
 use crate::engine::room::Platform;
-use crate::outbox::{Delivered, Rich, SendError, Sender};
+use crate::outbox::{Delivered, PauseScope, Rich, SendError, Sender};
 use crate::store::{MessageKind, OutboxRow};
 
 /// The longest text body the Cloud API accepts.
@@ -133,6 +133,9 @@ fn is_retryable(code: i64) -> bool {
 
 /// The codes Meta documents as final: undeliverable, window closed (the template goes
 /// instead), spam and ecosystem limits, template parameters and name.
+/// Too many messages to one recipient: the pause applies to that chat alone.
+const PAIR_RATE_LIMIT: i64 = 131056;
+
 const NEVER_RETRY: [i64; 6] = [131026, WINDOW_CLOSED, 131048, 131049, 132000, 132001];
 
 fn retry_after(response: &reqwest::Response) -> Option<std::time::Duration> {
@@ -347,6 +350,12 @@ impl WhatsappSender {
                 SendError::Retryable {
                     reason,
                     retry_after: after,
+                    // Meta limits the number as a whole (130429), and each recipient
+                    // (131056, the pair rate limit: `send` names the chat).
+                    scope: match code {
+                        Some(PAIR_RATE_LIMIT) => PauseScope::Chat(String::new()),
+                        _ => PauseScope::Account,
+                    },
                 }
             } else {
                 SendError::Permanent { reason }
@@ -439,7 +448,20 @@ impl Sender for WhatsappSender {
                 .send_text(&row.message.chat, &row.message.text)
                 .await;
         }
-        self.send_cloud(row, kind).await
+        self.send_cloud(row, kind)
+            .await
+            .map_err(|error| match error {
+                SendError::Retryable {
+                    reason,
+                    retry_after,
+                    scope: PauseScope::Chat(_),
+                } => SendError::Retryable {
+                    reason,
+                    retry_after,
+                    scope: PauseScope::Chat(row.message.chat.clone()),
+                },
+                other => other,
+            })
     }
 
     /// A status Meta sent before the worker stored this wamid is applied now.
