@@ -97,8 +97,8 @@ pub(super) fn decode_job(row: RawJob) -> StoreResult<JobRow> {
 }
 
 /// Claims running jobs whose lease ended (their process died), by the lease's end, over the
-/// partial index `jobs_lease (state, lease_until) WHERE state = 'running'`. `$lock`: the backend's lock clause.
-/// Binds: worker, lease end, now, limit.
+/// partial index `jobs_lease (state, lease_until) WHERE state = 'running'`. `$lock`: the
+/// backend's lock clause. Binds: worker, lease end, now, limit.
 macro_rules! claim_expired_sql {
     ($lock:literal) => {
         concat!(
