@@ -1,10 +1,11 @@
-//! Signed slash commands against runroom's Slack endpoint, at concurrency 1 and 32: requests per
-//! second and p50/p99 time to Slack's ack, against a bare axum handler that answers 200 on the
-//! same path as the baseline (same client, same loopback, same run). runroom is assembled from
-//! its configuration as `runroom serve` assembles it (no worker runs: the outbox rows only
-//! queue). Each command declares an incident on SQLite, so the ack includes the engine's whole
-//! transaction (it finishes well inside the ack budget). Run: `cargo bench --bench slack`
-//! (`-- --quick` for a short run that only checks it works).
+//! Signed slash commands against runroom's Slack endpoint: declares at concurrency 1 and 32 and
+//! `inc list` at 32, each on an empty database and on one with 10,000 open incidents: requests
+//! per second and p50/p99 time to Slack's ack, against a bare axum handler that answers 200 on
+//! the same path as the baseline (same client, same loopback, same run). runroom is assembled
+//! from its configuration as `runroom serve` assembles it (no worker runs: the outbox rows only
+//! queue). Each command runs the engine on SQLite, so the ack includes its whole transaction
+//! (when it finishes inside the ack budget). Run: `cargo bench --bench slack` (`-- --quick` for
+//! a short run that only checks it works).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -19,7 +20,9 @@ use fakes::slack::FakeSlack;
 use runroom::app::Secrets;
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
+use runroom::engine::incident::{Actor, Incident, Severity};
 use runroom::platforms::slack;
+use runroom::store::Store;
 
 const SECRET: &str = "bench-signing-secret";
 const PATH: &str = "/webhooks/slack/commands";
@@ -28,13 +31,13 @@ fn sign(timestamp: &str, body: &str) -> String {
     fakes::slack::signature(SECRET, timestamp, body)
 }
 
-fn command(i: usize, tag: &str) -> String {
+fn command(i: usize, tag: &str, text: &str) -> String {
     serde_urlencoded::to_string([
         ("team_id", "T0RUNROOM"),
         ("channel_id", common::SLACK_WAR_ROOM),
         ("user_id", "U0ANA"),
         ("command", "/inc"),
-        ("text", &format!("declare sev3 Bench {tag} {i}")),
+        ("text", text),
         (
             "response_url",
             "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
@@ -45,8 +48,8 @@ fn command(i: usize, tag: &str) -> String {
 }
 
 /// runroom with one Slack war room (English, UTC) talking to `fake`, on a fresh SQLite file in
-/// `dir`; returns the URL of its slash-command endpoint.
-async fn runroom(dir: &Path, fake: &FakeSlack) -> String {
+/// `dir` holding `open` open incidents; returns the URL of its slash-command endpoint.
+async fn runroom(dir: &Path, fake: &FakeSlack, open: usize) -> String {
     let text = format!(
         r#"
 [[rooms]]
@@ -68,14 +71,49 @@ api_url = "{api}"
     let store = runroom::store::connect(&common::sqlite_url(dir))
         .await
         .unwrap();
+    seed(store.as_ref(), open).await;
     let (_app, base) =
         common::loopback::serve_app(config, store, Arc::new(SystemClock), secrets).await;
     format!("{base}{PATH}")
 }
 
+/// `n` open incidents written straight through the store in one transaction (a database that
+/// grew so, not 10,000 requests).
+async fn seed(store: &dyn Store, n: usize) {
+    let actor = Actor {
+        name: "seed".into(),
+        room: "runroom".into(),
+    };
+    let now = chrono::Utc::now() - chrono::Duration::days(1);
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..n {
+        let severity = [Severity::Sev1, Severity::Sev2, Severity::Sev3][i % 3];
+        let (incident, _) = Incident::declare(format!("Seeded {i}"), severity, None, &actor, now);
+        tx.insert_incident(&incident).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// What a run sends: a declaration (a new incident each) or the list of open incidents.
+#[derive(Clone, Copy)]
+enum Verb {
+    Declare,
+    List,
+}
+
 /// The i-th slash command, signed as Slack signs it.
-fn slash(client: &reqwest::Client, url: &str, i: usize, tag: &str) -> reqwest::RequestBuilder {
-    let body = command(i, tag);
+fn slash(
+    client: &reqwest::Client,
+    url: &str,
+    i: usize,
+    tag: &str,
+    verb: Verb,
+) -> reqwest::RequestBuilder {
+    let text = match verb {
+        Verb::Declare => format!("declare sev3 Bench {tag} {i}"),
+        Verb::List => "list".to_string(),
+    };
+    let body = command(i, tag, &text);
     let timestamp = chrono::Utc::now().timestamp().to_string();
     client
         .post(url)
@@ -85,35 +123,77 @@ fn slash(client: &reqwest::Client, url: &str, i: usize, tag: &str) -> reqwest::R
         .body(body)
 }
 
-async fn run(url: &str, n: usize, concurrency: usize, tag: &str) -> load::Run {
-    load::run(n, concurrency, |client, i| slash(client, url, i, tag)).await
+async fn run(url: &str, n: usize, concurrency: usize, tag: &str, verb: Verb) -> load::Run {
+    load::run(n, concurrency, |client, i| slash(client, url, i, tag, verb)).await
 }
 
 #[tokio::main]
 async fn main() {
-    // (warm-up requests, then requests at concurrency 1 and at 32)
-    let (warm_up, sizes) = if load::quick() {
-        (20, [(1usize, 50usize), (32, 200)])
+    // (warm-up requests; open incidents of the second database; per verb and concurrency, the
+    // requests sent)
+    let (warm_up, open, sizes) = if load::quick() {
+        (
+            20,
+            1_000,
+            [
+                (Verb::Declare, 1usize, 50usize),
+                (Verb::Declare, 32, 200),
+                (Verb::List, 32, 40),
+            ],
+        )
     } else {
-        (200, [(1, 500), (32, 2000)])
+        (
+            200,
+            10_000,
+            [
+                (Verb::Declare, 1, 500),
+                (Verb::Declare, 32, 2000),
+                (Verb::List, 32, 500),
+            ],
+        )
     };
     let fake = FakeSlack::start().await;
     fake.add_user("U0ANA", "Ana");
     let base = load::baseline(PATH).await;
     let warm = tempfile::tempdir().unwrap();
-    let warm_url = runroom(warm.path(), &fake).await;
-    run(&warm_url, warm_up, 8, "warm").await;
-    run(&base, warm_up, 8, "warm").await;
+    let warm_url = runroom(warm.path(), &fake, 0).await;
+    run(&warm_url, warm_up, 8, "warm", Verb::Declare).await;
+    run(&base, warm_up, 8, "warm", Verb::Declare).await;
 
     println!(
-        "| concurrency | runroom req/s | baseline req/s | throughput ratio | runroom p50 / p99 | baseline p50 / p99 |"
+        "| open incidents | command | concurrency | runroom req/s | baseline req/s | throughput ratio | runroom p50 / p99 | baseline p50 / p99 |"
     );
-    println!("|---|---|---|---|---|---|");
-    for (concurrency, n) in sizes {
-        let dir = tempfile::tempdir().unwrap();
-        let url = runroom(dir.path(), &fake).await;
-        let ours = run(&url, n, concurrency, &format!("c{concurrency}")).await;
-        let bare = run(&base, n, concurrency, &format!("c{concurrency}")).await;
-        println!("| {concurrency} | {} |", load::compared(&ours, &bare));
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut lists = Vec::new();
+    for seeded in [0, open] {
+        for (verb, concurrency, n) in sizes {
+            let dir = tempfile::tempdir().unwrap();
+            let url = runroom(dir.path(), &fake, seeded).await;
+            let tag = format!("o{seeded}c{concurrency}");
+            let ours = run(&url, n, concurrency, &tag, verb).await;
+            let bare = run(&base, n, concurrency, &tag, verb).await;
+            let name = match verb {
+                Verb::Declare => "declare",
+                Verb::List => "list",
+            };
+            println!(
+                "| {seeded} | {name} | {concurrency} | {} |",
+                load::compared(&ours, &bare)
+            );
+            if matches!(verb, Verb::List) {
+                lists.push(ours);
+            }
+        }
+    }
+    if let [empty, full] = lists.as_slice() {
+        println!(
+            "\nlist at {open} open / list on an empty database: {:.2}× the time per request \
+             (req/s {:.0} → {:.0}), p50 {:.2}×, p99 {:.2}×",
+            empty.per_second / full.per_second,
+            empty.per_second,
+            full.per_second,
+            full.p50.as_secs_f64() / empty.p50.as_secs_f64(),
+            full.p99.as_secs_f64() / empty.p99.as_secs_f64(),
+        );
     }
 }

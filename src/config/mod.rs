@@ -55,10 +55,13 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     #[serde(default)]
     pub rotations: Vec<RotationConfig>,
+    #[serde(default)]
+    pub retention: RetentionConfig,
 }
 
 pub use policies::{
-    EscalationConfig, PersonConfig, RemindersConfig, RotationConfig, ScheduleConfig, StepConfig,
+    EscalationConfig, MIN_RETENTION_DAYS, PersonConfig, RemindersConfig, RetentionConfig,
+    RotationConfig, ScheduleConfig, StepConfig,
 };
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -198,6 +201,7 @@ const ENV_SECTIONS: &[&str] = &[
     "evolution",
     "scheduler",
     "reminders",
+    "retention",
 ];
 
 impl Config {

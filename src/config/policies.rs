@@ -154,6 +154,41 @@ fn minutes(field: &str, raw: &str, allow_zero: bool) -> Result<Option<i64>, Conf
         })
 }
 
+/// Platforms redeliver a webhook for up to this long (Meta: 7 days); an inbound dedupe key kept
+/// for less would let a late redelivery act twice.
+pub const MIN_RETENTION_DAYS: u32 = 7;
+
+/// `[retention]`: how long what has served its purpose is kept (sent messages, inbound dedupe
+/// keys, finished jobs, delivery reports) before the retention job deletes it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> RetentionConfig {
+        RetentionConfig { days: 30 }
+    }
+}
+
+impl RetentionConfig {
+    fn keep_for(&self) -> Result<Duration, ConfigError> {
+        if self.days < MIN_RETENTION_DAYS {
+            return Err(invalid(
+                "retention.days",
+                format!(
+                    "{} is shorter than {MIN_RETENTION_DAYS} days: platforms redeliver webhooks \
+                     for up to {MIN_RETENTION_DAYS} days (Meta), and a redelivery whose dedupe key \
+                     was deleted would be carried out again",
+                    self.days
+                ),
+            ));
+        }
+        Ok(Duration::days(i64::from(self.days)))
+    }
+}
+
 /// Roles as written in config, in the engine's canonical names (commander for `ic`).
 fn roles(map: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let mut holders: Vec<(String, String)> = map
@@ -182,6 +217,7 @@ impl super::Config {
                 minutes("reminders.sev4", &r.sev4, false)?,
             ],
             late_after: Duration::seconds(i64::try_from(r.late_after_seconds).unwrap_or(60)),
+            retention: self.retention.keep_for()?,
             ..Policies::default()
         };
         let room_exists = |field: String, id: &str| {

@@ -66,6 +66,7 @@ impl super::Engine {
                 self.post_handoff(&mut unit, &rotation, &spec, job.due_at)
                     .await?
             }
+            Some(JobPayload::Prune { round }) => self.prune(&mut unit, round).await?,
             None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
         }
         // Every job plans what comes after it (or cancels nothing): the scheduler looks again.

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod reach;
 pub mod relay;
 pub mod reply;
+pub mod retention;
 pub mod room;
 pub mod rotation;
 pub mod schedule;

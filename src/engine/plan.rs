@@ -20,6 +20,9 @@ pub enum JobPayload {
     Schedule { schedule: String, spec: String },
     /// Post a rotation's handoff summary.
     Handoff { rotation: String, spec: String },
+    /// Delete a chunk of what is older than the retention; `round` counts the chunks of one
+    /// run (0 for the hourly start), so each continuation is an occurrence of its own.
+    Prune { round: u32 },
 }
 
 impl JobPayload {
@@ -29,6 +32,7 @@ impl JobPayload {
             Self::Escalation { .. } => JobKind::Escalation,
             Self::Schedule { .. } => JobKind::Schedule,
             Self::Handoff { .. } => JobKind::Handoff,
+            Self::Prune { .. } => JobKind::Prune,
         }
     }
 
@@ -40,6 +44,7 @@ impl JobPayload {
             }
             Self::Schedule { schedule, .. } => format!("schedule:{schedule}"),
             Self::Handoff { rotation, .. } => format!("rotation:{rotation}"),
+            Self::Prune { .. } => "retention".to_string(),
         }
     }
 
@@ -52,6 +57,7 @@ impl JobPayload {
             Self::Escalation { incident, step } => format!("escalation:{incident}:{step}:{when}"),
             Self::Schedule { schedule, .. } => format!("schedule:{schedule}:{when}"),
             Self::Handoff { rotation, .. } => format!("handoff:{rotation}:{when}"),
+            Self::Prune { round } => format!("prune:{when}:{round}"),
         };
         NewJob {
             kind: self.kind(),

@@ -68,6 +68,9 @@ pub struct Policies {
     pub rotations: Vec<Rotation>,
     /// A job this much past due says it is late (the process was down or overloaded).
     pub late_after: Duration,
+    /// How long sent messages, inbound dedupe keys, finished jobs and delivery reports are
+    /// kept (`[retention] days`).
+    pub retention: Duration,
 }
 
 impl Default for Policies {
@@ -79,6 +82,7 @@ impl Default for Policies {
             schedules: Vec::new(),
             rotations: Vec::new(),
             late_after: Duration::seconds(60),
+            retention: Duration::days(30),
         }
     }
 }

@@ -21,7 +21,7 @@ pub struct SchedulerConfig {
     pub poll_ms: u64,
     /// A claimed job not finished by then is taken over (its process died).
     pub lease_seconds: u64,
-    /// Jobs claimed per round.
+    /// Jobs claimed per round: a burst is taken in a few claims, each an index range scan.
     pub batch: u32,
     /// Attempts before a failing job is given up (`dead`).
     pub max_attempts: u32,
@@ -32,7 +32,7 @@ impl Default for SchedulerConfig {
         SchedulerConfig {
             poll_ms: 500,
             lease_seconds: 60,
-            batch: 50,
+            batch: 250,
             max_attempts: 5,
         }
     }
@@ -130,7 +130,8 @@ impl Scheduler {
         }
     }
 
-    /// Plans the recurring jobs, then fires jobs as they fall due until `shutdown` turns true.
+    /// Plans the recurring jobs (schedules, handoffs, retention), then fires jobs as they fall
+    /// due until `shutdown` turns true.
     pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
         let wake = self.engine.scheduler_wake().clone();
@@ -138,7 +139,11 @@ impl Scheduler {
         while !*shutdown.borrow() {
             // Until it works once (the database may be down at start).
             if !planned {
-                match self.engine.plan_recurring().await {
+                let plans = async {
+                    self.engine.plan_recurring().await?;
+                    self.engine.plan_retention().await
+                };
+                match plans.await {
                     Ok(_) => planned = true,
                     Err(error) => tracing::warn!(%error, "could not plan schedules and handoffs"),
                 }

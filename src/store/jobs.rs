@@ -11,8 +11,9 @@ use super::{JobKind, JobRow, JobState, NewJob, StoreResult};
 /// Jobs outside a decision: claimed, failed, and listed for the operators.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Claims up to `limit` jobs for `worker` until `now + lease`: pending ones whose time has
-    /// come and running ones whose lease ended (their process died). Earliest due first.
+    /// Claims up to `limit` jobs for `worker` until `now + lease`: running ones whose lease ended
+    /// (their process died), then pending ones whose time has come, each an index range scan
+    /// that stops at the limit. Earliest due first.
     async fn claim_jobs(
         &self,
         worker: &str,
@@ -95,6 +96,60 @@ pub(super) fn decode_job(row: RawJob) -> StoreResult<JobRow> {
     })
 }
 
+/// Claims running jobs whose lease ended (their process died), by the lease's end, over the
+/// partial index `jobs_lease (state, lease_until) WHERE state = 'running'`. `$lock`: the
+/// backend's lock clause. Binds: worker, lease end, now, limit.
+macro_rules! claim_expired_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE jobs SET state = 'running', lease_until = $2, claimed_by = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_until < $3 \
+             ORDER BY lease_until LIMIT $4",
+            $lock,
+            ") RETURNING ",
+            job_columns!()
+        )
+    };
+}
+pub(super) use claim_expired_sql;
+
+/// Claims due pending jobs, earliest first, walking `jobs_due (state, run_after)` in its order
+/// and stopping at the limit: a burst of due jobs is never sorted, and finished jobs (other
+/// `state` values) are never read. Binds as [`claim_expired_sql!`].
+macro_rules! claim_due_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE jobs SET state = 'running', lease_until = $2, claimed_by = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE state = 'pending' AND run_after <= $3 \
+             ORDER BY run_after LIMIT $4",
+            $lock,
+            ") RETURNING ",
+            job_columns!()
+        )
+    };
+}
+pub(super) use claim_due_sql;
+
+/// When the next job may be claimed, for the idle tick: the first entry of each index (the
+/// earliest pending job, the earliest lease end), two seeks rather than an aggregate.
+pub const NEXT_JOB_SQL: &str = "SELECT \
+     (SELECT run_after FROM jobs WHERE state = 'pending' ORDER BY run_after LIMIT 1), \
+     (SELECT lease_until FROM jobs WHERE state = 'running' ORDER BY lease_until LIMIT 1)";
+
+/// The scheduler's statements that run whatever the table holds (the two claims and the idle
+/// tick's read) as a backend runs them, for checking their plans: `postgres` or `sqlite`.
+pub fn hot_statements(backend: &str) -> [&'static str; 3] {
+    if backend == "postgres" {
+        [
+            claim_expired_sql!(" FOR UPDATE SKIP LOCKED"),
+            claim_due_sql!(" FOR UPDATE SKIP LOCKED"),
+            NEXT_JOB_SQL,
+        ]
+    } else {
+        [claim_expired_sql!(""), claim_due_sql!(""), NEXT_JOB_SQL]
+    }
+}
+
 /// Implements [`JobStore`] and [`JobTx`] for one backend's store and transaction types.
 /// `$skip_locked` is appended to the choice of jobs to claim (`FOR UPDATE SKIP LOCKED` on
 /// Postgres, so concurrent schedulers take different jobs; on SQLite the single UPDATE statement
@@ -105,7 +160,9 @@ macro_rules! job_sql {
             use chrono::{DateTime, Utc};
 
             use super::{$Store, $Tx};
-            use $crate::store::jobs::{decode_job, job_columns, JobStore, JobTx, RawJob};
+            use $crate::store::jobs::{
+                claim_due_sql, claim_expired_sql, decode_job, job_columns, JobStore, JobTx, RawJob, NEXT_JOB_SQL,
+            };
             use $crate::store::sql;
             use $crate::store::{JobKind, JobRow, JobState, NewJob, StoreResult};
 
@@ -177,18 +234,23 @@ macro_rules! job_sql {
                     limit: i64,
                 ) -> StoreResult<Vec<JobRow>> {
                     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
-                    let rows: Vec<RawJob> = sqlx::query_as(concat!(
-                        "UPDATE jobs SET state = 'running', lease_until = $2, claimed_by = $1, attempts = attempts + 1 \
-                         WHERE id IN (SELECT id FROM jobs WHERE (state = 'pending' AND run_after <= $3) \
-                         OR (state = 'running' AND lease_until < $3) ORDER BY run_after, id LIMIT $4", $skip_locked,
-                        ") RETURNING ", job_columns!()
-                    ))
-                    .bind(worker)
-                    .bind(sql::millis(until))
-                    .bind(sql::millis(now))
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
+                    // Two claims, each walking its own index in order up to the limit: the jobs
+                    // whose lease ended (a dead process's, few), then the due pending ones.
+                    let mut rows: Vec<RawJob> = Vec::new();
+                    for statement in [claim_expired_sql!($skip_locked), claim_due_sql!($skip_locked)] {
+                        let left = limit - rows.len() as i64;
+                        if left <= 0 {
+                            break;
+                        }
+                        let claimed: Vec<RawJob> = sqlx::query_as(statement)
+                            .bind(worker)
+                            .bind(sql::millis(until))
+                            .bind(sql::millis(now))
+                            .bind(left)
+                            .fetch_all(&self.pool)
+                            .await?;
+                        rows.extend(claimed);
+                    }
                     let mut claimed = rows.into_iter().map(decode_job).collect::<StoreResult<Vec<_>>>()?;
                     claimed.sort_by_key(|j| (j.due_at, j.id));
                     Ok(claimed)
@@ -210,15 +272,9 @@ macro_rules! job_sql {
                 }
 
                 async fn next_job_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
-                    // Two indexed lookups rather than one scan: the planned jobs can be many.
-                    let (pending,): (Option<i64>,) =
-                        sqlx::query_as("SELECT MIN(run_after) FROM jobs WHERE state = 'pending'")
-                            .fetch_one(&self.pool)
-                            .await?;
-                    let (lease,): (Option<i64>,) =
-                        sqlx::query_as("SELECT MIN(lease_until) FROM jobs WHERE state = 'running'")
-                            .fetch_one(&self.pool)
-                            .await?;
+                    let (pending, lease): (Option<i64>, Option<i64>) = sqlx::query_as(NEXT_JOB_SQL)
+                        .fetch_one(&self.pool)
+                        .await?;
                     pending.into_iter().chain(lease).min().map(sql::from_millis).transpose()
                 }
 

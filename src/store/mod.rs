@@ -7,7 +7,8 @@
 //! - [`jobs`]: durable jobs ([`JobStore`], [`JobTx`]);
 //! - [`contacts`]: contacts, people, cards and delivery reports ([`ContactStore`], [`ContactTx`]);
 //! - [`settings`]: settings, room languages, inbound dedupe ([`SettingsStore`], [`SettingsTx`]);
-//! - [`oncall`]: checklists, on-call overrides, handoff notes ([`OncallTx`]).
+//! - [`oncall`]: checklists, on-call overrides, handoff notes ([`OncallTx`]);
+//! - [`retention`]: pruning what is older than the retention ([`RetentionTx`]).
 //!
 //! A `dyn Store` or `dyn StoreTx` answers every role's methods as it is; a concrete store
 //! ([`sqlite::SqliteStore`], [`postgres::PgStore`]) or a generic bound needs the role traits in
@@ -27,6 +28,7 @@ pub mod jobs;
 pub mod oncall;
 pub mod outbox;
 pub mod postgres;
+pub mod retention;
 pub mod settings;
 mod sql;
 pub mod sqlite;
@@ -41,6 +43,7 @@ pub use incidents::{Bounded, HandoffIncidents, IncidentStore, IncidentTx, OpenFi
 pub use jobs::{JobStore, JobTx};
 pub use oncall::OncallTx;
 pub use outbox::{OutboxStore, OutboxTx};
+pub use retention::{Pruned, RetentionTx};
 pub use settings::{SettingsStore, SettingsTx};
 pub use types::{
     CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, DeliveryStatus,
@@ -53,7 +56,7 @@ pub use types::{
 pub mod prelude {
     pub use super::{
         ContactStore, ContactTx, IncidentStore, IncidentTx, JobStore, JobTx, OncallTx, OutboxStore,
-        OutboxTx, SettingsStore, SettingsTx, Store, StoreTx,
+        OutboxTx, RetentionTx, SettingsStore, SettingsTx, Store, StoreTx,
     };
 }
 
@@ -92,7 +95,7 @@ pub trait Store:
 /// One decision's transaction. Dropping it without [`StoreTx::commit`] rolls everything back.
 #[async_trait]
 pub trait StoreTx:
-    IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + Send
+    IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + RetentionTx + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

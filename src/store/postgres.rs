@@ -12,6 +12,7 @@ use super::incidents::incident_sql;
 use super::jobs::job_sql;
 use super::oncall::oncall_sql;
 use super::outbox::outbox_sql;
+use super::retention::retention_sql;
 use super::settings::settings_sql;
 use super::sql::embedded_migrations;
 use super::{Store, StoreResult, StoreTx};
@@ -26,7 +27,7 @@ pub struct PgStore {
 pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 10 "pacing")
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 9 "retention", 10 "pacing")
 }
 
 impl PgStore {
@@ -97,3 +98,4 @@ job_sql!(
 contact_sql!(PgStore, PgTx, sqlx::Postgres);
 settings_sql!(PgStore, PgTx, sqlx::Postgres);
 oncall_sql!(PgTx, sqlx::Postgres, lock = " FOR UPDATE");
+retention_sql!(PgTx, POSTGRES_PRUNE);

@@ -15,6 +15,7 @@ use super::incidents::incident_sql;
 use super::jobs::job_sql;
 use super::oncall::oncall_sql;
 use super::outbox::outbox_sql;
+use super::retention::retention_sql;
 use super::settings::settings_sql;
 use super::sql::embedded_migrations;
 use super::{Store, StoreResult, StoreTx};
@@ -29,7 +30,7 @@ pub struct SqliteStore {
 pub struct SqliteTx(sqlx::Transaction<'static, sqlx::Sqlite>);
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 10 "pacing")
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 9 "retention", 10 "pacing")
 }
 
 impl SqliteStore {
@@ -98,3 +99,4 @@ job_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
 contact_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
 settings_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
 oncall_sql!(SqliteTx, sqlx::Sqlite, lock = "");
+retention_sql!(SqliteTx, SQLITE_PRUNE);

@@ -132,6 +132,8 @@ stored_words! {
         Schedule = "schedule",
         /// Post a rotation's handoff summary.
         Handoff = "handoff",
+        /// Delete what is older than the retention, a chunk at a time.
+        Prune = "prune",
     }
 }
 

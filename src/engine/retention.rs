@@ -1,0 +1,64 @@
+//! The retention job: deletes what is older than `[retention] days` (sent messages, inbound
+//! dedupe keys, finished jobs, delivery reports) one bounded chunk per job, so it never holds
+//! the write lock long. A full chunk plans its continuation at once; otherwise the next run is
+//! at the next full hour (a time every replica computes alike, so their plans are one job).
+//! The scheduler plans the first run at start, beside the schedules and handoffs.
+
+use chrono::{DateTime, Duration, DurationRound as _, Utc};
+
+use super::EngineError;
+use super::plan::JobPayload;
+use super::unit::Unit;
+use crate::store::{JobKind, NewJob, StoreError};
+
+/// Rows of each kind deleted per job: a few milliseconds of the write lock.
+pub const PRUNE_CHUNK: i64 = 500;
+
+/// The retention job's first run after `now`: the next full hour.
+pub fn first_prune(now: DateTime<Utc>) -> NewJob {
+    let hour = Duration::hours(1);
+    let next = now.duration_trunc(hour).unwrap_or(now) + hour;
+    JobPayload::Prune { round: 0 }.at(next)
+}
+
+impl super::Engine {
+    /// Plans the retention job's next run unless one is pending or running (every replica may
+    /// call it: the run's key is its hour). Returns whether it planned one.
+    pub async fn plan_retention(&self) -> Result<bool, EngineError> {
+        let mut unit = self.begin_unguarded().await?;
+        let now = unit.out.now();
+        let planned = unit.tx.active_jobs(JobKind::Prune).await?.is_empty();
+        if planned {
+            unit.tx.schedule_jobs(&[first_prune(now)], now).await?;
+        }
+        unit.planned_jobs = planned;
+        self.commit(unit).await?;
+        Ok(planned)
+    }
+
+    /// One chunk of the retention job, in the job's own transaction; plans what comes next.
+    pub(super) async fn prune(&self, unit: &mut Unit, round: u32) -> Result<(), StoreError> {
+        let now = unit.out.now();
+        let before = now - self.policies.retention;
+        let pruned = unit.tx.prune(before, PRUNE_CHUNK).await?;
+        for (table, n) in [
+            ("outbox", pruned.outbox),
+            ("inbound_events", pruned.inbound),
+            ("jobs", pruned.jobs),
+            ("delivery_reports", pruned.delivery_reports),
+        ] {
+            metrics::counter!("runroom_pruned_rows_total", "table" => table).increment(n);
+        }
+        tracing::debug!(rows = pruned.total(), round, "pruned past the retention");
+        let next = if pruned.maybe_more(PRUNE_CHUNK) {
+            JobPayload::Prune {
+                round: round.saturating_add(1),
+            }
+            .at(now)
+        } else {
+            first_prune(now)
+        };
+        unit.tx.schedule_jobs(&[next], now).await?;
+        Ok(())
+    }
+}
