@@ -79,7 +79,7 @@ impl Engine {
             .members
             .iter()
             .filter(|m| **m != author.id)
-            .map(|member| row(&origin, member, MessageKind::Relay, relayed.clone(), None))
+            .map(|member| row(origin, member, MessageKind::Relay, relayed.clone(), None))
             .collect();
 
         // Commands are heard through their effects (the engine broadcasts those); chatter is
