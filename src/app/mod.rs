@@ -82,7 +82,9 @@ pub fn assemble(
     let i18n = Arc::new(I18n::new()?);
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let engine = Arc::new(
-        Engine::new(store.clone(), i18n, clock.clone(), settings).with_wake(outbox_wake.clone()),
+        Engine::new(store.clone(), i18n, clock.clone(), settings)
+            .with_wake(outbox_wake.clone())
+            .with_writers(config.database.writer()),
     );
     let mut router = crate::http::router(
         AppState {

@@ -76,6 +76,27 @@ pub struct ServerConfig {
 pub struct DatabaseConfig {
     #[serde(default = "default_database_url")]
     pub url: String,
+    /// Writers committing units of work at once (default 1; SQLite, which has one write lock,
+    /// ignores more).
+    #[serde(default = "default_writers")]
+    pub writers: usize,
+    /// The most units of work one transaction commits.
+    #[serde(default = "default_commit_batch")]
+    pub commit_batch: usize,
+    /// How long a busy writer waits for more units before it commits, in microseconds.
+    #[serde(default = "default_commit_linger_us")]
+    pub commit_linger_us: u64,
+}
+
+impl DatabaseConfig {
+    /// How the engine commits units of work.
+    pub fn writer(&self) -> crate::engine::writer::WriterConfig {
+        crate::engine::writer::WriterConfig {
+            writers: self.writers,
+            batch: self.commit_batch,
+            linger: std::time::Duration::from_micros(self.commit_linger_us),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -132,6 +153,15 @@ fn default_listen() -> String {
 fn default_database_url() -> String {
     DEFAULT_DATABASE_URL.to_string()
 }
+fn default_writers() -> usize {
+    crate::engine::writer::WriterConfig::default().writers
+}
+fn default_commit_batch() -> usize {
+    crate::engine::writer::WriterConfig::DEFAULT_BATCH
+}
+fn default_commit_linger_us() -> u64 {
+    crate::engine::writer::WriterConfig::DEFAULT_LINGER.as_micros() as u64
+}
 fn default_language() -> String {
     "en".to_string()
 }
@@ -151,6 +181,9 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             url: default_database_url(),
+            writers: default_writers(),
+            commit_batch: default_commit_batch(),
+            commit_linger_us: default_commit_linger_us(),
         }
     }
 }

@@ -79,10 +79,9 @@ impl Fanout {
     }
 
     /// Answers go to `author` privately and to `thread` (the thread the command came from).
-    pub fn answering(mut self, author: &str, thread: Option<String>) -> Fanout {
+    pub fn answering(&mut self, author: &str, thread: Option<String>) {
         self.author = author.to_string();
         self.thread = thread;
-        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -1,7 +1,8 @@
 //! Firing due jobs: an update reminder, an escalation step, a schedule's post, a handoff
-//! summary. Each fires in one transaction with the job's completion, so its messages, its
+//! summary. Each fires in one unit of work with the job's completion, so its messages, its
 //! incident change and the next occurrence's job are written exactly when the job is marked
-//! done (a job whose lease another worker took writes nothing). Also plans the recurring jobs
+//! done (a job whose lease another worker took writes nothing); the jobs of one claim share a
+//! transaction, each in its own savepoint. Also plans the recurring jobs
 //! (schedules and handoffs) from config.
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,7 +14,8 @@ use super::incident::{Actor, Incident};
 use super::oncall::{self, HandoffInput};
 use super::plan::JobPayload;
 use super::room::{Room, RoomRole};
-use super::unit::{Guard, Unit};
+use super::unit::{Committed, Guard, Unit};
+use super::writer::{BatchError, Ticket};
 use super::{EngineError, reply};
 use crate::store::{Checklist, ChecklistItem, JobKind, JobRow, MessageKind, StoreError, Topic};
 
@@ -34,54 +36,87 @@ impl super::Engine {
     /// Fires one claimed job. On `Err` nothing was written; the job is retried once its
     /// claim is released or its lease ends.
     pub async fn fire_job(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
-        let span = tracing::info_span!("job", key = %super::trace::key(&job.key), kind = job.kind.as_str());
-        self.fire_job_in(job, worker).instrument(span).await
+        let fired = self.fire_jobs(std::slice::from_ref(job), worker).await;
+        fired
+            .into_iter()
+            .next()
+            .unwrap_or(Err(BatchError::Stopped.into()))
     }
 
-    async fn fire_job_in(&self, job: &JobRow, worker: &str) -> Result<Fired, EngineError> {
+    /// Fires jobs claimed together: all in the same batch of the writer, one transaction, each
+    /// job in its own savepoint, so one that fails is undone alone. The results are in the
+    /// jobs' order; on `Err` nothing of that job was written.
+    pub async fn fire_jobs(
+        &self,
+        jobs: &[JobRow],
+        worker: &str,
+    ) -> Vec<Result<Fired, EngineError>> {
+        let tickets = self.tickets(jobs.len());
+        let firing = jobs.iter().zip(tickets).map(|(job, ticket)| {
+            let span = tracing::info_span!("job", key = %super::trace::key(&job.key), kind = job.kind.as_str());
+            self.fire_job_in(ticket, job, worker).instrument(span)
+        });
+        futures_util::future::join_all(firing).await
+    }
+
+    async fn fire_job_in(
+        &self,
+        ticket: Ticket,
+        job: &JobRow,
+        worker: &str,
+    ) -> Result<Fired, EngineError> {
         let guard = Guard::Job {
             id: job.id,
             key: &job.key,
             worker,
         };
-        let Some(mut unit) = self.begin(guard).await? else {
+        let done = self
+            .unit_with(ticket, Some(guard), |unit| {
+                Box::pin(self.job_work(unit, job))
+            })
+            .await?;
+        let Some(Committed {
+            value: late,
+            messages,
+        }) = done
+        else {
             tracing::debug!("another worker holds the job now");
             return Ok(Fired::Lost);
         };
+        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.as_str()).increment(1);
+        tracing::debug!(messages = messages.len(), late, "job fired");
+        Ok(Fired::Done {
+            messages: messages.len(),
+            late,
+        })
+    }
+
+    /// A job's work in its unit; returns whether it fired late.
+    async fn job_work(&self, unit: &mut Unit<'_>, job: &JobRow) -> Result<bool, EngineError> {
         let now = unit.out.now();
         let late = (now - job.due_at > self.policies.late_after).then_some(job.due_at);
         unit.out.late = late;
         match JobPayload::decode(&job.payload) {
             Some(JobPayload::Reminder { incident }) => {
-                self.remind(&mut unit, incident, job.due_at).await?
+                self.remind(unit, incident, job.due_at).await?
             }
             Some(JobPayload::Escalation { incident, step }) => {
-                self.page_step(&mut unit, incident, step).await?
+                self.page_step(unit, incident, step).await?
             }
             Some(JobPayload::Schedule { schedule, spec }) => {
-                self.post_schedule(&mut unit, &schedule, &spec, job.due_at)
+                self.post_schedule(unit, &schedule, &spec, job.due_at)
                     .await?
             }
             Some(JobPayload::Handoff { rotation, spec }) => {
-                self.post_handoff(&mut unit, &rotation, &spec, job.due_at)
+                self.post_handoff(unit, &rotation, &spec, job.due_at)
                     .await?
             }
-            Some(JobPayload::Prune { round }) => self.prune(&mut unit, round).await?,
+            Some(JobPayload::Prune { round }) => self.prune(unit, round).await?,
             None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
         }
         // Every job plans what comes after it (or cancels nothing): the scheduler looks again.
         unit.planned_jobs = true;
-        let messages = self.commit(unit).await?;
-        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.as_str()).increment(1);
-        tracing::debug!(
-            messages = messages.len(),
-            late = late.is_some(),
-            "job fired"
-        );
-        Ok(Fired::Done {
-            messages: messages.len(),
-            late: late.is_some(),
-        })
+        Ok(late.is_some())
     }
 
     fn war_rooms(&self) -> impl Iterator<Item = &Room> {
@@ -97,7 +132,7 @@ impl super::Engine {
     /// plan the next nudge one cadence from now (until someone posts an update).
     async fn remind(
         &self,
-        unit: &mut Unit,
+        unit: &mut Unit<'_>,
         number: i64,
         due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -141,7 +176,12 @@ impl super::Engine {
 
     /// An escalation step's time has come: unless someone acknowledged (or a manual
     /// `inc escalate` already went past it), page its people and plan the next step.
-    async fn page_step(&self, unit: &mut Unit, number: i64, step: u32) -> Result<(), StoreError> {
+    async fn page_step(
+        &self,
+        unit: &mut Unit<'_>,
+        number: i64,
+        step: u32,
+    ) -> Result<(), StoreError> {
         let now = unit.out.now();
         let tx = &mut *unit.tx;
         let Some(incident) = tx.incident(number).await? else {
@@ -187,7 +227,7 @@ impl super::Engine {
     /// plan its next occurrence after now (missed ones while runroom was down are not replayed).
     async fn post_schedule(
         &self,
-        unit: &mut Unit,
+        unit: &mut Unit<'_>,
         id: &str,
         spec: &str,
         due: DateTime<Utc>,
@@ -237,7 +277,7 @@ impl super::Engine {
     /// notes left for it are handed over; the next handoff is planned.
     async fn post_handoff(
         &self,
-        unit: &mut Unit,
+        unit: &mut Unit<'_>,
         id: &str,
         spec: &str,
         at: DateTime<Utc>,
@@ -281,7 +321,13 @@ impl super::Engine {
     /// cancels planned ones that config no longer has (or has with another timing). Every
     /// replica may run it: the occurrence keys make the plans agree.
     pub async fn plan_recurring(&self) -> Result<usize, EngineError> {
-        let mut unit = self.begin_unguarded().await?;
+        let planned = self
+            .unguarded(|unit| Box::pin(self.plan_recurring_in(unit)))
+            .await?;
+        Ok(planned.value)
+    }
+
+    async fn plan_recurring_in(&self, unit: &mut Unit<'_>) -> Result<usize, EngineError> {
         let now = unit.out.now();
         let tx = &mut *unit.tx;
         let mut planned: Vec<String> = Vec::new();
@@ -328,7 +374,6 @@ impl super::Engine {
         }
         tx.schedule_jobs(&jobs, now).await?;
         unit.planned_jobs = !jobs.is_empty();
-        self.commit(unit).await?;
         Ok(jobs.len())
     }
 }

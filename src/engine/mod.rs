@@ -27,6 +27,7 @@ pub mod schedule;
 pub mod text;
 pub mod trace;
 pub mod unit;
+pub mod writer;
 
 use std::sync::Arc;
 
@@ -42,7 +43,7 @@ use self::incident::{Actor, BUILTIN_ROLES, Event, Incident, TimelineEntry};
 use self::policy::Policies;
 use self::reach::Reaches;
 use self::room::{Inbound, Origin, Room, RoomRef, RoomRole};
-use self::unit::{Guard, Unit};
+use self::unit::{Committed, Guard, Unit};
 use crate::i18n::{I18n, Lang};
 use crate::store::{
     Checklist, HandoffIncidents, HandoffNote, JobKind, MessageKind, NewOutbound, OncallOverride,
@@ -54,6 +55,9 @@ use crate::store::{
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The unit's own work succeeded but its batch did not commit.
+    #[error(transparent)]
+    Batch(#[from] writer::BatchError),
 }
 
 /// A message the engine committed to the outbox, as it was rendered for its room.
@@ -105,6 +109,8 @@ pub struct Engine {
     direct_rooms: Vec<(String, Room)>,
     /// Rung after each commit that planned jobs, so this process's scheduler looks again.
     scheduler_wake: Arc<tokio::sync::Notify>,
+    /// Where units of work are committed, in batches.
+    writers: writer::Writers,
 }
 
 impl Engine {
@@ -147,7 +153,20 @@ impl Engine {
             reaches: settings.reaches,
             direct_rooms,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),
+            writers: writer::Writers::new(writer::WriterConfig::default()),
         }
+    }
+
+    /// Commits units of work with these writers, batch limit and linger instead of the
+    /// backend's defaults (before the first unit: the writers start with it).
+    pub fn with_writers(mut self, config: writer::WriterConfig) -> Engine {
+        self.writers = writer::Writers::new(config);
+        self
+    }
+
+    /// What the writers have committed so far.
+    pub fn writer_stats(&self) -> writer::WriterStats {
+        self.writers.stats()
     }
 
     pub fn policies(&self) -> &Policies {
@@ -294,23 +313,56 @@ impl Engine {
         dedupe_key: &str,
     ) -> Result<Outcome, EngineError> {
         let span = tracing::Span::current();
-        let Some(mut unit) = self.begin(Guard::Inbound(dedupe_key)).await? else {
+        let verb = parsed.as_ref().ok().map(Command::verb);
+        if let Some(verb) = verb {
+            span.record("verb", verb.name());
+        }
+        let room = &room;
+        let done = self
+            .unit(Guard::Inbound(dedupe_key), |unit| {
+                Box::pin(self.decide_in(unit, parsed, origin, room))
+            })
+            .await?;
+        let Some(Committed {
+            value: (ok, incident_number),
+            messages,
+        }) = done
+        else {
             metrics::counter!("runroom_inbound_duplicates_total").increment(1);
             tracing::debug!("seen before: nothing done again");
             return Ok(Outcome::Duplicate);
         };
-        unit.out = unit
-            .out
+        if let Some(number) = incident_number {
+            span.record("incident", number);
+        }
+        let verb_label = verb.map(Verb::name).unwrap_or("invalid");
+        metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
+            .increment(1);
+        tracing::debug!(ok, messages = messages.len(), "command committed");
+        Ok(Outcome::Handled {
+            verb,
+            ok,
+            incident: incident_number,
+            messages,
+        })
+    }
+
+    /// A command's work in its unit: loads, decides, writes the change and renders the answer.
+    /// Returns whether the command succeeded and the incident it changed.
+    async fn decide_in(
+        &self,
+        unit: &mut Unit<'_>,
+        parsed: Result<Command, ParseError>,
+        origin: &Origin,
+        room: &Room,
+    ) -> Result<(bool, Option<i64>), EngineError> {
+        unit.out
             .answering(&origin.author.id, origin.room.thread.clone());
         let actor = Actor {
             name: origin.author.name.clone(),
             room: room.id.clone(),
         };
         let now = unit.out.now();
-        let verb = parsed.as_ref().ok().map(Command::verb);
-        if let Some(verb) = verb {
-            span.record("verb", verb.name());
-        }
         let mut before = None;
         let decided = match parsed {
             Err(e) => Err(errors::parse_error(&e)),
@@ -325,7 +377,7 @@ impl Engine {
         let ok = decided.is_ok();
         let mut incident_number = None;
         match decided {
-            Err(msg) => unit.out.answer(&room, &msg, true),
+            Err(msg) => unit.out.answer(room, &msg, true),
             Ok(decision) => {
                 if let Some(lang) = decision.set_language {
                     unit.tx.set_room_language(&room.id, lang, now).await?;
@@ -336,28 +388,17 @@ impl Engine {
                 }
                 if let Some(change) = decision.change {
                     let number = self
-                        .commit_change(&mut unit, Some(&room), &actor, before.as_ref(), change)
+                        .commit_change(unit, Some(room), &actor, before.as_ref(), change)
                         .await?;
-                    span.record("incident", number);
                     incident_number = Some(number);
                 }
                 unit.out.topic = None;
                 if let Some(msg) = decision.reply {
-                    unit.out.answer(&room, &msg, origin.private_replies);
+                    unit.out.answer(room, &msg, origin.private_replies);
                 }
             }
         }
-        let messages = self.commit(unit).await?;
-        let verb_label = verb.map(Verb::name).unwrap_or("invalid");
-        metrics::counter!("runroom_commands_total", "verb" => verb_label, "ok" => if ok { "true" } else { "false" })
-            .increment(1);
-        tracing::debug!(ok, messages = messages.len(), "command committed");
-        Ok(Outcome::Handled {
-            verb,
-            ok,
-            incident: incident_number,
-            messages,
-        })
+        Ok((ok, incident_number))
     }
 
     /// Loads what the command needs and decides. Every read is bounded whatever the data: an
@@ -488,7 +529,7 @@ impl Engine {
     /// reply; a job has none, so every room gets the broadcast). Returns the incident's number.
     async fn commit_change(
         &self,
-        unit: &mut Unit,
+        unit: &mut Unit<'_>,
         origin: Option<&Room>,
         actor: &Actor,
         before: Option<&Incident>,

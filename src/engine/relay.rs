@@ -6,7 +6,7 @@
 //! nothing.
 
 use super::room::{Inbound, Room, RoomRole};
-use super::unit::Guard;
+use super::unit::{Guard, Unit};
 use super::{Engine, EngineError};
 use crate::i18n::Msg;
 use crate::store::{MessageKind, NewOutbound};
@@ -27,9 +27,26 @@ impl Engine {
             return Ok(0);
         }
         let key = format!("relay:{}", inbound.dedupe_key());
-        let Some(mut unit) = self.begin(Guard::Inbound(&key)).await? else {
-            return Ok(0);
-        };
+        let done = self
+            .unit(Guard::Inbound(&key), |unit| {
+                Box::pin(self.relay_in(unit, inbound, &origin, text, is_command))
+            })
+            .await?;
+        let queued = done.map_or(0, |done| done.messages.len());
+        metrics::counter!("runroom_relayed_total").increment(queued as u64);
+        Ok(queued)
+    }
+
+    /// The relay's work in its unit: the members' copies, and the mirrors while an incident
+    /// is open.
+    async fn relay_in(
+        &self,
+        unit: &mut Unit<'_>,
+        inbound: &Inbound,
+        origin: &Room,
+        text: &str,
+        is_command: bool,
+    ) -> Result<(), EngineError> {
         let now = unit.out.now();
         let author = &inbound.origin.author;
         let row =
@@ -53,7 +70,7 @@ impl Engine {
             };
 
         let relayed = unit.out.render(
-            &origin,
+            origin,
             &Msg::new("relay-message")
                 .text("name", author.name.clone())
                 .text("text", text),
@@ -62,7 +79,7 @@ impl Engine {
             .members
             .iter()
             .filter(|m| **m != author.id)
-            .map(|member| row(&origin, member, MessageKind::Relay, relayed.clone(), None))
+            .map(|member| row(origin, member, MessageKind::Relay, relayed.clone(), None))
             .collect();
 
         // Commands are heard through their effects (the engine broadcasts those); chatter is
@@ -94,8 +111,6 @@ impl Engine {
         for m in rows {
             unit.out.queue_verbatim(m);
         }
-        let queued = self.commit(unit).await?.len();
-        metrics::counter!("runroom_relayed_total").increment(queued as u64);
-        Ok(queued)
+        Ok(())
     }
 }

@@ -25,19 +25,24 @@ impl super::Engine {
     /// Plans the retention job's next run unless one is pending or running (every replica may
     /// call it: the run's key is its hour). Returns whether it planned one.
     pub async fn plan_retention(&self) -> Result<bool, EngineError> {
-        let mut unit = self.begin_unguarded().await?;
-        let now = unit.out.now();
-        let planned = unit.tx.active_jobs(JobKind::Prune).await?.is_empty();
-        if planned {
-            unit.tx.schedule_jobs(&[first_prune(now)], now).await?;
-        }
-        unit.planned_jobs = planned;
-        self.commit(unit).await?;
-        Ok(planned)
+        let planned = self
+            .unguarded(|unit| {
+                Box::pin(async move {
+                    let now = unit.out.now();
+                    let planned = unit.tx.active_jobs(JobKind::Prune).await?.is_empty();
+                    if planned {
+                        unit.tx.schedule_jobs(&[first_prune(now)], now).await?;
+                    }
+                    unit.planned_jobs = planned;
+                    Ok(planned)
+                })
+            })
+            .await?;
+        Ok(planned.value)
     }
 
     /// One chunk of the retention job, in the job's own transaction; plans what comes next.
-    pub(super) async fn prune(&self, unit: &mut Unit, round: u32) -> Result<(), StoreError> {
+    pub(super) async fn prune(&self, unit: &mut Unit<'_>, round: u32) -> Result<(), StoreError> {
         let now = unit.out.now();
         let before = now - self.policies.retention;
         let pruned = unit.tx.prune(before, PRUNE_CHUNK).await?;

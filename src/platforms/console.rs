@@ -118,10 +118,16 @@ where
     // Unique per run, so each line's dedupe key is new while a replay of the same run is not.
     let run_id = format!("{}-{}", std::process::id(), Utc::now().timestamp_micros());
     if let Some(lang) = locale {
-        let mut unit = engine.begin_unguarded().await?;
-        let now = unit.out.now();
-        unit.tx.set_room_language(&room.id, lang, now).await?;
-        engine.commit(unit).await?;
+        let room_id = &room.id;
+        engine
+            .unguarded(|unit| {
+                Box::pin(async move {
+                    let now = unit.out.now();
+                    unit.tx.set_room_language(room_id, lang, now).await?;
+                    Ok(())
+                })
+            })
+            .await?;
     }
     let lang = locale.unwrap_or(room.language);
     if interactive {

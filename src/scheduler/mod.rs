@@ -1,5 +1,6 @@
 //! The scheduler: claims due jobs under a lease (like the outbox: `SKIP LOCKED` on Postgres, one
-//! atomic UPDATE on SQLite) and has the engine fire each one. Several schedulers (processes or
+//! atomic UPDATE on SQLite) and has the engine fire them together, in one of its writer's
+//! batches (each job in its own savepoint). Several schedulers (processes or
 //! replicas) share one database: a job is claimed by one at a time, its effects commit with its
 //! completion, and a dead process's jobs are taken over when their lease ends.
 
@@ -89,8 +90,11 @@ impl Scheduler {
             .claim_jobs(&self.id, now, lease, i64::from(self.config.batch.max(1)))
             .await?;
         let mut tick = Tick::default();
-        for job in jobs {
-            match self.engine.fire_job(&job, &self.id).await {
+        // All at once: the claimed jobs commit in one of the engine's batches, each in its own
+        // savepoint, so a failing job is retried alone.
+        let fired = self.engine.fire_jobs(&jobs, &self.id).await;
+        for (job, fired) in jobs.iter().zip(fired) {
+            match fired {
                 Ok(Fired::Done { messages, late }) => {
                     let lateness = (self.engine.clock().now() - job.due_at).num_milliseconds();
                     metrics::histogram!("runroom_job_lateness_seconds")

@@ -1,5 +1,6 @@
 //! Durable state: incidents, their timeline, the outbox, jobs, contacts, settings. Callers hold
-//! a [`Store`] (reads and deliveries on the pool) and open a [`StoreTx`] per decision; both are
+//! a [`Store`] (reads and deliveries on the pool); the engine's writer opens a [`StoreTx`] per
+//! batch of decisions, one savepoint each; both are
 //! made of role traits, one file each with its SQL:
 //!
 //! - [`incidents`]: incidents and their timeline ([`IncidentStore`], [`IncidentTx`]);
@@ -85,19 +86,30 @@ pub trait Store:
     fn backend(&self) -> &'static str;
     /// Applies the backend's migrations (idempotent).
     async fn migrate(&self) -> StoreResult<()>;
-    /// Opens the transaction one decision is committed in. On SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`) so two writers queue instead of failing halfway.
+    /// Opens the transaction a batch of decisions is committed in (the engine's writer, see
+    /// `engine::writer`). On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`) so two
+    /// writers queue instead of failing halfway.
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// One decision's transaction. Dropping it without [`StoreTx::commit`] rolls everything back.
+/// One batch of decisions' transaction. Dropping it without [`StoreTx::commit`] rolls
+/// everything back. Each decision in it runs between [`StoreTx::savepoint`] and
+/// [`StoreTx::release`] (kept) or [`StoreTx::rollback_to`] (undone, the others kept); the
+/// savepoint has one name, so decisions follow each other and never nest.
 #[async_trait]
 pub trait StoreTx:
     IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + RetentionTx + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// Marks where a decision starts (`SAVEPOINT unit`).
+    async fn savepoint(&mut self) -> StoreResult<()>;
+    /// Keeps what the decision wrote (`RELEASE SAVEPOINT unit`).
+    async fn release(&mut self) -> StoreResult<()>;
+    /// Undoes what the decision wrote, and ends its savepoint (`ROLLBACK TO` then `RELEASE`);
+    /// on Postgres this also clears the transaction's failed state after a statement error.
+    async fn rollback_to(&mut self) -> StoreResult<()>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite://FILE` (created on first run) or

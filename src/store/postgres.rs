@@ -23,7 +23,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-/// One decision's transaction on Postgres.
+/// The transaction a batch of decisions is committed in, on Postgres.
 pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -79,6 +79,25 @@ impl StoreTx for PgTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.0.commit().await?;
         Ok(())
+    }
+
+    async fn savepoint(&mut self) -> StoreResult<()> {
+        sqlx::query("SAVEPOINT unit").execute(&mut *self.0).await?;
+        Ok(())
+    }
+
+    async fn release(&mut self) -> StoreResult<()> {
+        sqlx::query("RELEASE SAVEPOINT unit")
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn rollback_to(&mut self) -> StoreResult<()> {
+        sqlx::query("ROLLBACK TO SAVEPOINT unit")
+            .execute(&mut *self.0)
+            .await?;
+        self.release().await
     }
 }
 

@@ -26,7 +26,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-/// One decision's transaction on SQLite.
+/// The transaction a batch of decisions is committed in, on SQLite.
 pub struct SqliteTx(sqlx::Transaction<'static, sqlx::Sqlite>);
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -89,6 +89,25 @@ impl StoreTx for SqliteTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.0.commit().await?;
         Ok(())
+    }
+
+    async fn savepoint(&mut self) -> StoreResult<()> {
+        sqlx::query("SAVEPOINT unit").execute(&mut *self.0).await?;
+        Ok(())
+    }
+
+    async fn release(&mut self) -> StoreResult<()> {
+        sqlx::query("RELEASE SAVEPOINT unit")
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn rollback_to(&mut self) -> StoreResult<()> {
+        sqlx::query("ROLLBACK TO SAVEPOINT unit")
+            .execute(&mut *self.0)
+            .await?;
+        self.release().await
     }
 }
 

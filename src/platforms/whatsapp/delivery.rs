@@ -36,12 +36,18 @@ pub async fn apply(engine: &Engine, report: &DeliveryReport) -> Result<bool, Eng
     again.idempotency_key = format!("{}#template", row.message.idempotency_key);
     again.kind = MessageKind::Template;
     again.created_at = report.at;
-    let mut unit = engine.begin_unguarded().await?;
-    unit.tx
-        .close_contact_window(Platform::Whatsapp, &row.message.chat, report.at)
+    let chat = &row.message.chat;
+    engine
+        .unguarded(|unit| {
+            Box::pin(async move {
+                unit.tx
+                    .close_contact_window(Platform::Whatsapp, chat, report.at)
+                    .await?;
+                unit.keep(again);
+                Ok(())
+            })
+        })
         .await?;
-    unit.keep(again);
-    engine.commit(unit).await?;
     metrics::counter!("runroom_whatsapp_window_closed_total").increment(1);
     Ok(true)
 }
@@ -53,10 +59,15 @@ pub async fn close_window(
     address: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), EngineError> {
-    let mut unit = engine.begin_unguarded().await?;
-    unit.tx
-        .close_contact_window(Platform::Whatsapp, address, at)
+    engine
+        .unguarded(|unit| {
+            Box::pin(async move {
+                unit.tx
+                    .close_contact_window(Platform::Whatsapp, address, at)
+                    .await?;
+                Ok(())
+            })
+        })
         .await?;
-    engine.commit(unit).await?;
     Ok(())
 }

@@ -152,11 +152,21 @@ impl Inbox {
         );
         async {
             if let Some((address, seen_as)) = &placed.contact {
-                let mut unit = self.engine.begin_unguarded().await?;
-                unit.tx
-                    .record_contact(Platform::Whatsapp, address, seen_as, inbound.received_at)
+                self.engine
+                    .unguarded(|unit| {
+                        Box::pin(async move {
+                            unit.tx
+                                .record_contact(
+                                    Platform::Whatsapp,
+                                    address,
+                                    seen_as,
+                                    inbound.received_at,
+                                )
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .await?;
-                self.engine.commit(unit).await?;
             }
             // Parsed once: whether it is a command decides what is mirrored, and what to act on.
             let parsed = inbound.command();
