@@ -326,21 +326,21 @@ mod tests {
             items: (1..=10).map(incident).collect(),
             total: 2_990,
         };
-        let lines = bounded_lines(&part, |i| Msg::new("x").number("n", i.number));
+        let lines = bounded_lines(&part, |i| Msg::new("handoff-none").number("n", i.number));
         assert_eq!(lines.len(), 11);
         assert_eq!(lines[10], Msg::new("more-items").number("count", 2_980));
         let whole = Bounded {
             items: vec![incident(1)],
             total: 1,
         };
-        assert_eq!(bounded_lines(&whole, |_| Msg::new("x")).len(), 1);
+        assert_eq!(bounded_lines(&whole, |_| Msg::new("handoff-none")).len(), 1);
     }
 
     #[test]
     fn follow_ups_and_notes_are_capped() {
-        let lines = capped((0..25).map(|n| Msg::new("x").number("n", n)).collect());
+        let lines = capped((0..25).map(|n| Msg::new("handoff-none").number("n", n)).collect());
         assert_eq!(lines.len(), 11);
         assert_eq!(lines[10], Msg::new("more-items").number("count", 15));
-        assert_eq!(capped(vec![Msg::new("x")]).len(), 1);
+        assert_eq!(capped(vec![Msg::new("handoff-none")]).len(), 1);
     }
 }
