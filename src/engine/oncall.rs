@@ -338,7 +338,11 @@ mod tests {
 
     #[test]
     fn follow_ups_and_notes_are_capped() {
-        let lines = capped((0..25).map(|n| Msg::new("handoff-none").number("n", n)).collect());
+        let lines = capped(
+            (0..25)
+                .map(|n| Msg::new("handoff-none").number("n", n))
+                .collect(),
+        );
         assert_eq!(lines.len(), 11);
         assert_eq!(lines[10], Msg::new("more-items").number("count", 15));
         assert_eq!(capped(vec![Msg::new("handoff-none")]).len(), 1);
