@@ -29,17 +29,7 @@ fn on(messages: &[NewOutbound], platform: Platform) -> Vec<&NewOutbound> {
 /// About `chars` characters of field text: accents, emoji with skin tones, mentions, and a line
 /// break now and then.
 fn long_text(chars: usize) -> String {
-    let phrase = "ação no banco 👍🏽 <@U0ANA> confirmou; ";
-    let mut text = String::new();
-    let mut i = 0;
-    while text.chars().count() + phrase.chars().count() < chars {
-        text.push_str(phrase);
-        i += 1;
-        if i % 7 == 0 {
-            text.push('\n');
-        }
-    }
-    text.trim_end().to_string()
+    common::long_text("ação no banco 👍🏽 <@U0ANA> confirmou; ", 7, chars)
 }
 
 #[tokio::test]

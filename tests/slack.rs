@@ -792,17 +792,7 @@ async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
 /// About `chars` characters: accents, emoji with skin tones, a mention, `&` and `<` (which Slack
 /// counts escaped), and a line break now and then.
 fn long_text(chars: usize) -> String {
-    let phrase = "ação & <rollback> 👍🏽 <@U0BEN> ok; ";
-    let mut text = String::new();
-    let mut i = 0;
-    while text.chars().count() + phrase.chars().count() < chars {
-        text.push_str(phrase);
-        i += 1;
-        if i % 6 == 0 {
-            text.push('\n');
-        }
-    }
-    text.trim_end().to_string()
+    common::long_text("ação & <rollback> 👍🏽 <@U0BEN> ok; ", 6, chars)
 }
 
 #[tokio::test]

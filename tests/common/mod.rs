@@ -486,3 +486,19 @@ pub fn assert_fits(messages: &[NewOutbound]) -> usize {
     }
     split.len()
 }
+
+/// About `chars` characters of `phrase` repeated, with a line break after every `every`
+/// phrases: long text for the message-limit tests (each passes accents, emoji with skin tones,
+/// mentions, or what its platform counts escaped).
+pub fn long_text(phrase: &str, every: usize, chars: usize) -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.chars().count() + phrase.chars().count() < chars {
+        text.push_str(phrase);
+        i += 1;
+        if i % every == 0 {
+            text.push('\n');
+        }
+    }
+    text.trim_end().to_string()
+}

@@ -12,17 +12,7 @@ use crate::{ANA_WA, Harness, inbound_from_slack};
 /// About `chars` characters: accents, emoji with skin tones, a mention, a line break now and
 /// then.
 fn long_text(chars: usize) -> String {
-    let phrase = "reversão do pix 👍🏽 <@U0BEN> confirmou; ";
-    let mut text = String::new();
-    let mut i = 0;
-    while text.chars().count() + phrase.chars().count() < chars {
-        text.push_str(phrase);
-        i += 1;
-        if i % 6 == 0 {
-            text.push('\n');
-        }
-    }
-    text.trim_end().to_string()
+    common::long_text("reversão do pix 👍🏽 <@U0BEN> confirmou; ", 6, chars)
 }
 
 #[tokio::test]
