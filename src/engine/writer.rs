@@ -304,13 +304,16 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
     let mut kept = Vec::with_capacity(size);
     let mut failed: Option<BatchError> = None;
     let mut tx = Some(tx);
+    // A lone unit needs no savepoint: undoing it is rolling the whole transaction back, which
+    // saves two statements on the path of every command that arrives on its own.
+    let savepoints = size > 1;
     for request in batch {
         let Some(lent) = tx.take() else {
             let error = failed.clone().unwrap_or(BatchError::Abandoned);
             let _ = request.turn.send(Err(error));
             continue;
         };
-        match lend(lent, request.turn).await {
+        match lend(lent, request.turn, savepoints).await {
             Ok((back, keep)) => {
                 tx = Some(back);
                 if keep {
@@ -363,14 +366,19 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
     }
 }
 
-/// Lends the transaction to one unit inside a savepoint; gives it back with whether the unit
-/// was kept. `Err`: the transaction is unusable and the batch must be rolled back.
+/// Lends the transaction to one unit, inside a savepoint when the batch holds others; gives it
+/// back with whether the unit was kept. Without a savepoint an unkept unit is undone by the
+/// batch rolling back (it was the only one). `Err`: the transaction is unusable and the batch
+/// must be rolled back.
 async fn lend(
     mut tx: Box<dyn StoreTx>,
     turn: oneshot::Sender<Result<Lease, BatchError>>,
+    savepoint: bool,
 ) -> Result<(Box<dyn StoreTx>, bool), BatchError> {
     let store_error = |e: StoreError| BatchError::Store(Arc::new(e));
-    tx.savepoint().await.map_err(store_error)?;
+    if savepoint {
+        tx.savepoint().await.map_err(store_error)?;
+    }
     let (back_tx, back_rx) = oneshot::channel();
     let lease = Lease {
         tx: Some(tx),
@@ -383,9 +391,9 @@ async fn lend(
             tx: Some(mut tx),
             keep,
         }) => {
-            if keep {
+            if savepoint && keep {
                 tx.release().await.map_err(store_error)?;
-            } else {
+            } else if savepoint {
                 tx.rollback_to().await.map_err(store_error)?;
             }
             Ok((tx, keep))
