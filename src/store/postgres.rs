@@ -74,32 +74,7 @@ impl Store for PgStore {
     }
 }
 
-#[async_trait]
-impl StoreTx for PgTx {
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.0.commit().await?;
-        Ok(())
-    }
-
-    async fn savepoint(&mut self) -> StoreResult<()> {
-        sqlx::query("SAVEPOINT unit").execute(&mut *self.0).await?;
-        Ok(())
-    }
-
-    async fn release(&mut self) -> StoreResult<()> {
-        sqlx::query("RELEASE SAVEPOINT unit")
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
-    async fn rollback_to(&mut self) -> StoreResult<()> {
-        sqlx::query("ROLLBACK TO SAVEPOINT unit")
-            .execute(&mut *self.0)
-            .await?;
-        self.release().await
-    }
-}
+super::sql::tx_sql!(PgTx);
 
 incident_sql!(PgStore, PgTx, sqlx::Postgres, lock = " FOR UPDATE");
 outbox_sql!(

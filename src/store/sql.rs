@@ -47,3 +47,39 @@ macro_rules! embedded_migrations {
 }
 
 pub(super) use embedded_migrations;
+
+/// A backend's transaction: commit, and the one savepoint group commit needs (the same
+/// statements on SQLite and Postgres; units follow each other and never nest, so one name
+/// serves).
+macro_rules! tx_sql {
+    ($tx:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::StoreTx for $tx {
+            async fn commit(self: Box<Self>) -> $crate::store::StoreResult<()> {
+                self.0.commit().await?;
+                Ok(())
+            }
+
+            async fn savepoint(&mut self) -> $crate::store::StoreResult<()> {
+                sqlx::query("SAVEPOINT unit").execute(&mut *self.0).await?;
+                Ok(())
+            }
+
+            async fn release(&mut self) -> $crate::store::StoreResult<()> {
+                sqlx::query("RELEASE SAVEPOINT unit")
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn rollback_to(&mut self) -> $crate::store::StoreResult<()> {
+                sqlx::query("ROLLBACK TO SAVEPOINT unit")
+                    .execute(&mut *self.0)
+                    .await?;
+                self.release().await
+            }
+        }
+    };
+}
+
+pub(super) use tx_sql;

@@ -84,32 +84,7 @@ impl Store for SqliteStore {
     }
 }
 
-#[async_trait]
-impl StoreTx for SqliteTx {
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.0.commit().await?;
-        Ok(())
-    }
-
-    async fn savepoint(&mut self) -> StoreResult<()> {
-        sqlx::query("SAVEPOINT unit").execute(&mut *self.0).await?;
-        Ok(())
-    }
-
-    async fn release(&mut self) -> StoreResult<()> {
-        sqlx::query("RELEASE SAVEPOINT unit")
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
-    async fn rollback_to(&mut self) -> StoreResult<()> {
-        sqlx::query("ROLLBACK TO SAVEPOINT unit")
-            .execute(&mut *self.0)
-            .await?;
-        self.release().await
-    }
-}
+super::sql::tx_sql!(SqliteTx);
 
 // SQLite's writer holds the database lock for the whole transaction: no row locks to add.
 incident_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, lock = "");
