@@ -137,9 +137,12 @@ async fn make_due(store: &SqliteStore, numbers: &[i64], now: DateTime<Utc>) {
         tx.cancel_jobs(&incident_subject(number), JobKind::Reminder)
             .await
             .unwrap();
-        let mut incident = tx.incident(number).await.unwrap().unwrap();
-        incident.update_due_at = Some(now);
-        tx.update_incident(&incident).await.unwrap();
+        let before = tx.incident(number).await.unwrap().unwrap();
+        let incident = Incident {
+            update_due_at: Some(now),
+            ..before.clone()
+        };
+        tx.update_incident(&incident, Some(&before)).await.unwrap();
         let job = JobPayload::Reminder { incident: number }.at(now);
         tx.schedule_jobs(&[job], now).await.unwrap();
     }

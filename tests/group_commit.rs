@@ -16,12 +16,13 @@ use chrono::Duration;
 use common::{TestStore, backends};
 use futures_util::future::join_all;
 use runroom::engine::clock::ManualClock;
+use runroom::engine::jobs::Fired;
 use runroom::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef, RoomRole};
 use runroom::engine::writer::{WriterConfig, WriterStats};
 use runroom::engine::{Engine, EngineError, EngineSettings, Outcome};
 use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig};
-use runroom::store::{JobState, Store};
+use runroom::store::{JobKind, JobState, OutboxState, Store};
 
 const ROSTER_CHAT: &str = "120363000000000001@g.us";
 
@@ -55,6 +56,9 @@ fn engine(store: &TestStore, clock: Arc<ManualClock>) -> Engine {
         writers: 1,
         batch: 64,
         linger: std::time::Duration::ZERO,
+        // The units each test starts together are one batch (the first would otherwise run
+        // alone, on its own task: `a_lone_command_commits_on_its_own_task_and_a_failed_one_gives_its_slot_back`).
+        inline: false,
     })
 }
 
@@ -170,6 +174,22 @@ fn subject(incident: i64) -> String {
     runroom::engine::plan::incident_subject(incident)
 }
 
+/// `n` declarations (`Outage 00`…) started together; each is handled.
+async fn declare_together(
+    store: &TestStore,
+    engine: &Engine,
+    n: usize,
+) -> Vec<Result<Outcome, EngineError>> {
+    let inbounds: Vec<Inbound> = (0..n)
+        .map(|i| declare(engine, &format!("evt-{i}"), &format!("Outage {i:02}")))
+        .collect();
+    let outcomes = join_all(inbounds.iter().map(|i| engine.handle(i))).await;
+    for (i, out) in outcomes.iter().enumerate() {
+        assert!(handled(out), "[{}] command {i}: {out:?}", store.name);
+    }
+    outcomes
+}
+
 fn since(before: WriterStats, after: WriterStats) -> (u64, u64) {
     (after.batches - before.batches, after.units - before.units)
 }
@@ -179,13 +199,7 @@ async fn concurrent_commands_commit_in_one_batch_and_are_on_disk_when_answered()
     for store in backends().await {
         let clock = Arc::new(ManualClock::new(common::start_time()));
         let engine = engine(&store, clock);
-        let inbounds: Vec<Inbound> = (0..24)
-            .map(|i| declare(&engine, &format!("evt-{i}"), &format!("Outage {i:02}")))
-            .collect();
-        let outcomes = join_all(inbounds.iter().map(|i| engine.handle(i))).await;
-        for (i, out) in outcomes.iter().enumerate() {
-            assert!(handled(out), "[{}] command {i}: {out:?}", store.name);
-        }
+        let outcomes = declare_together(&store, &engine, 24).await;
         assert_eq!(
             engine.writer_stats(),
             WriterStats {
@@ -207,6 +221,56 @@ async fn concurrent_commands_commit_in_one_batch_and_are_on_disk_when_answered()
             .collect();
         numbers.sort();
         assert_eq!(numbers, (1..=24).collect::<Vec<_>>(), "[{}]", store.name);
+    }
+}
+
+#[tokio::test]
+async fn a_lone_command_commits_on_its_own_task_and_a_failed_one_gives_its_slot_back() {
+    for store in backends().await {
+        let clock = Arc::new(ManualClock::new(common::start_time()));
+        let engine = engine(&store, clock).with_writers(WriterConfig::default());
+        // Alone, with nothing queued: its own transaction, committed before it is answered.
+        let first = declare(&engine, "evt-alone", "Alone");
+        assert!(handled(&engine.handle(&first).await), "[{}]", store.name);
+        assert_eq!(
+            engine.writer_stats(),
+            WriterStats {
+                batches: 1,
+                units: 1
+            },
+            "[{}]",
+            store.name
+        );
+        assert_eq!(incident_titles(&store).await, ["Alone"], "[{}]", store.name);
+        // A redelivery is still a duplicate.
+        assert!(
+            matches!(engine.handle(&first).await, Ok(Outcome::Duplicate)),
+            "[{}]",
+            store.name
+        );
+        // One that fails alone stores nothing, gives its slot back, and can be redelivered.
+        refuse_poison(&store).await;
+        let poisoned = declare(&engine, "evt-poison", "A poison pill");
+        assert!(engine.handle(&poisoned).await.is_err(), "[{}]", store.name);
+        allow_poison(&store).await;
+        assert!(handled(&engine.handle(&poisoned).await), "[{}]", store.name);
+        assert_eq!(
+            incident_titles(&store).await,
+            ["A poison pill", "Alone"],
+            "[{}]",
+            store.name
+        );
+        // A burst: whoever finds the writer idle runs on its own task, the others queue and
+        // commit in its batches (which ones goes by timing: `writer.rs` tests the rule).
+        let before = engine.writer_stats();
+        declare_together(&store, &engine, 10).await;
+        assert_eq!(
+            since(before, engine.writer_stats()).1,
+            10,
+            "[{}]",
+            store.name
+        );
+        assert_eq!(incident_titles(&store).await.len(), 12, "[{}]", store.name);
     }
 }
 
@@ -408,14 +472,10 @@ async fn jobs_claimed_together_fire_in_one_transaction_and_a_failing_one_is_retr
         assert_eq!(
             since(before, engine.writer_stats()),
             (1, 5),
-            "[{}] the five fired in one transaction",
+            "[{}] after the claim failed as one unit, the five fired each in its own, in one transaction",
             store.name
         );
-        let jobs = store
-            .store
-            .jobs_in_state(JobState::Pending, 100)
-            .await
-            .expect("jobs");
+        let jobs = pending_jobs(&store).await;
         let failed = jobs
             .iter()
             .find(|j| j.subject == subject(4) && j.attempts == 1)
@@ -440,6 +500,160 @@ async fn jobs_claimed_together_fire_in_one_transaction_and_a_failing_one_is_retr
     }
 }
 
+async fn pending_jobs(store: &TestStore) -> Vec<runroom::store::JobRow> {
+    store
+        .store
+        .jobs_in_state(JobState::Pending, 100)
+        .await
+        .expect("jobs")
+}
+
+/// The outbox rows of reminder jobs, by key.
+async fn reminder_rows(store: &TestStore) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = store
+        .store
+        .outbox_in_state(OutboxState::Pending, 1_000)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|r| r.message.idempotency_key.starts_with("reminder:"))
+        .map(|r| (r.message.idempotency_key, r.message.room_id))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn a_claims_reminders_fire_as_one_unit_with_the_keys_they_would_have_alone() {
+    for store in backends().await {
+        let clock = Arc::new(ManualClock::new(common::start_time()));
+        let engine = Arc::new(engine(&store, clock.clone()));
+        for i in 0..8 {
+            let inbound = declare(&engine, &format!("evt-{i}"), &format!("Outage {i}"));
+            assert!(handled(&engine.handle(&inbound).await), "[{}]", store.name);
+        }
+        clock.advance(Duration::hours(2));
+        let now = engine.clock().now();
+        let lease = std::time::Duration::from_secs(60);
+        let jobs = store
+            .store
+            .claim_jobs("worker-a", now, lease, 100)
+            .await
+            .expect("claim");
+        let reminders: Vec<_> = jobs
+            .iter()
+            .filter(|j| j.kind == JobKind::Reminder)
+            .cloned()
+            .collect();
+        assert_eq!(reminders.len(), 8, "[{}] {jobs:?}", store.name);
+        // Another worker took incident 3's reminder over (this worker's lease had ended).
+        let taken = reminders
+            .iter()
+            .find(|j| j.subject == subject(3))
+            .expect("incident 3's reminder");
+        execute(
+            &store,
+            &format!(
+                "UPDATE jobs SET claimed_by = 'worker-b' WHERE id = {}",
+                taken.id
+            ),
+            &format!(
+                "UPDATE jobs SET claimed_by = 'worker-b' WHERE id = {}",
+                taken.id
+            ),
+        )
+        .await;
+
+        let before = engine.writer_stats();
+        let fired = engine.fire_jobs(&reminders, "worker-a").await;
+        assert_eq!(
+            since(before, engine.writer_stats()),
+            (1, 1),
+            "[{}] the claim was one unit of one transaction",
+            store.name
+        );
+        let mut done = 0;
+        for (job, fired) in reminders.iter().zip(&fired) {
+            match fired {
+                Ok(Fired::Lost) => assert_eq!(job.id, taken.id, "[{}]", store.name),
+                // Every war room hears each reminder: the console, Slack, the WhatsApp group,
+                // and each of the roster's two members.
+                Ok(Fired::Done { messages, .. }) => {
+                    assert_eq!(*messages, 5, "[{}] {}", store.name, job.key);
+                    done += 1;
+                }
+                Err(error) => panic!("[{}] {error}", store.name),
+            }
+        }
+        assert_eq!(done, 7, "[{}]", store.name);
+
+        // Each message is keyed by its own job, as firing it alone would have keyed it, and
+        // the taken-over job wrote nothing.
+        let rows = reminder_rows(&store).await;
+        assert_eq!(rows.len(), 35, "[{}] {rows:?}", store.name);
+        for job in &reminders {
+            let own = rows
+                .iter()
+                .filter(|(key, _)| key.starts_with(&format!("{}#", job.key)))
+                .count();
+            assert_eq!(
+                own,
+                if job.id == taken.id { 0 } else { 5 },
+                "[{}] {}",
+                store.name,
+                job.key
+            );
+        }
+        // Each fired reminder planned the next one and moved its incident's next update.
+        let pending = pending_jobs(&store).await;
+        for job in reminders.iter().filter(|j| j.id != taken.id) {
+            assert!(
+                pending.iter().any(|p| p.subject == job.subject
+                    && p.kind == JobKind::Reminder
+                    && p.due_at > now),
+                "[{}] the next reminder of {} is planned: {pending:?}",
+                store.name,
+                job.subject
+            );
+            let number: i64 = job
+                .subject
+                .trim_start_matches("incident:")
+                .parse()
+                .expect("number");
+            let incident = store
+                .store
+                .incident(number)
+                .await
+                .expect("read")
+                .expect("incident");
+            assert!(
+                incident.update_due_at.is_some_and(|at| at > now),
+                "[{}] {number}",
+                store.name
+            );
+        }
+        assert_eq!(
+            store
+                .store
+                .job(&taken.key)
+                .await
+                .expect("job")
+                .map(|j| j.state),
+            Some(JobState::Running),
+            "[{}] the taken-over job is still the other worker's",
+            store.name
+        );
+        // Firing the same claim again changes nothing: the jobs are done.
+        let again = engine.fire_jobs(&reminders, "worker-a").await;
+        assert!(
+            again.iter().all(|f| matches!(f, Ok(Fired::Lost))),
+            "[{}] {again:?}",
+            store.name
+        );
+        assert_eq!(reminder_rows(&store).await.len(), 35, "[{}]", store.name);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_writers_and_small_batches_still_commit_each_command_once() {
     for store in backends().await {
@@ -449,6 +663,7 @@ async fn several_writers_and_small_batches_still_commit_each_command_once() {
             writers: 3,
             batch: 8,
             linger: std::time::Duration::from_micros(200),
+            inline: true,
         }));
         let tasks: Vec<_> = (0..100)
             .map(|i| {

@@ -76,7 +76,7 @@ async fn incidents_are_numbered_in_order_and_round_trip() {
             .unwrap()
             .0;
         let mut tx = store.begin().await.unwrap();
-        tx.update_incident(&loaded).await.unwrap();
+        tx.update_incident(&loaded, None).await.unwrap();
         tx.commit().await.unwrap();
         let open = store.open_incidents().await.unwrap();
         assert_eq!(

@@ -95,6 +95,7 @@ impl DatabaseConfig {
             writers: self.writers,
             batch: self.commit_batch,
             linger: std::time::Duration::from_micros(self.commit_linger_us),
+            inline: true,
         }
     }
 }

@@ -10,6 +10,7 @@ use tracing::Instrument as _;
 
 use super::actions::Change;
 use super::fanout::Form;
+use super::firing::{Together, fired};
 use super::incident::{Actor, Incident};
 use super::oncall::{self, HandoffInput};
 use super::plan::JobPayload;
@@ -43,14 +44,25 @@ impl super::Engine {
             .unwrap_or(Err(BatchError::Stopped.into()))
     }
 
-    /// Fires jobs claimed together: all in the same batch of the writer, one transaction, each
-    /// job in its own savepoint, so one that fails is undone alone. The results are in the
-    /// jobs' order; on `Err` nothing of that job was written.
+    /// Fires jobs claimed together, in the jobs' order; on `Err` nothing of that job was
+    /// written. They fire as one unit of work (read together, written together: a few
+    /// statements for the whole claim); if that fails, each fires in its own unit (all in the
+    /// same batch of the writer, each in its own savepoint), so one that fails is undone alone.
     pub async fn fire_jobs(
         &self,
         jobs: &[JobRow],
         worker: &str,
     ) -> Vec<Result<Fired, EngineError>> {
+        if jobs.len() > 1 {
+            match self.fire_together(jobs, worker).await {
+                Ok(fired) => return fired.into_iter().map(Ok).collect(),
+                Err(error) => tracing::warn!(
+                    %error,
+                    jobs = jobs.len(),
+                    "a claim's jobs failed together; firing each on its own"
+                ),
+            }
+        }
         let tickets = self.tickets(jobs.len());
         let firing = jobs.iter().zip(tickets).map(|(job, ticket)| {
             let span = tracing::info_span!("job", key = %super::trace::key(&job.key), kind = job.kind.as_str());
@@ -72,7 +84,7 @@ impl super::Engine {
         };
         let done = self
             .unit_with(ticket, Some(guard), |unit| {
-                Box::pin(self.job_work(unit, job))
+                Box::pin(async move { self.job_work(unit, job, &mut Together::default()).await })
             })
             .await?;
         let Some(Committed {
@@ -83,22 +95,29 @@ impl super::Engine {
             tracing::debug!("another worker holds the job now");
             return Ok(Fired::Lost);
         };
-        metrics::counter!("runroom_jobs_fired_total", "kind" => job.kind.as_str()).increment(1);
-        tracing::debug!(messages = messages.len(), late, "job fired");
-        Ok(Fired::Done {
-            messages: messages.len(),
-            late,
-        })
+        Ok(fired(job, messages.len(), late))
     }
 
-    /// A job's work in its unit; returns whether it fired late.
-    async fn job_work(&self, unit: &mut Unit<'_>, job: &JobRow) -> Result<bool, EngineError> {
+    /// A job's work in its unit; returns whether it fired late. `together`: what the jobs
+    /// fired with it share (nothing when it fires alone).
+    pub(super) async fn job_work(
+        &self,
+        unit: &mut Unit<'_>,
+        job: &JobRow,
+        together: &mut Together,
+    ) -> Result<bool, EngineError> {
         let now = unit.out.now();
         let late = (now - job.due_at > self.policies.late_after).then_some(job.due_at);
         unit.out.late = late;
-        match JobPayload::decode(&job.payload) {
+        let payload = JobPayload::decode(&job.payload);
+        if !matches!(payload, Some(JobPayload::Reminder { .. })) {
+            // Other kinds read what they need themselves: let them see what the reminders
+            // before them changed.
+            together.flush(&mut *unit.tx, now).await?;
+        }
+        match payload {
             Some(JobPayload::Reminder { incident }) => {
-                self.remind(unit, incident, job.due_at).await?
+                self.remind(unit, incident, job.due_at, together).await?
             }
             Some(JobPayload::Escalation { incident, step }) => {
                 self.page_step(unit, incident, step).await?
@@ -129,15 +148,21 @@ impl super::Engine {
     }
 
     /// The update is due: nudge the commander in every war room with the update template, and
-    /// plan the next nudge one cadence from now (until someone posts an update).
+    /// plan the next nudge one cadence from now (until someone posts an update). An incident
+    /// `together` read ahead is written with the claim's others, at its end.
     async fn remind(
         &self,
         unit: &mut Unit<'_>,
         number: i64,
         due: DateTime<Utc>,
+        together: &mut Together,
     ) -> Result<(), StoreError> {
         let Unit { tx, out, .. } = unit;
-        let Some(incident) = tx.incident(number).await? else {
+        let (read_ahead, incident) = match together.incidents.remove(&number) {
+            Some(incident) => (true, incident),
+            None => (false, tx.incident(number).await?),
+        };
+        let Some(incident) = incident else {
             return Ok(());
         };
         // A re-plan cancels the old job, but one already claimed may still fire: it only
@@ -164,12 +189,17 @@ impl super::Engine {
         let next_due = self.policies.update_due(incident.severity, now);
         let next = Incident {
             update_due_at: next_due,
-            ..incident
+            ..incident.clone()
         };
-        tx.update_incident(&next).await?;
-        if let Some(at) = next_due {
-            let job = JobPayload::Reminder { incident: number }.at(at);
-            tx.schedule_jobs(&[job], now).await?;
+        let job = next_due.map(|at| JobPayload::Reminder { incident: number }.at(at));
+        if read_ahead {
+            together.changed.push((next, incident));
+            together.planned.extend(job);
+        } else {
+            tx.update_incident(&next, Some(&incident)).await?;
+            if let Some(job) = job {
+                tx.schedule_jobs(&[job], now).await?;
+            }
         }
         Ok(())
     }

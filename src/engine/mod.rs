@@ -11,6 +11,7 @@ pub mod clock;
 pub mod command;
 pub mod errors;
 pub mod fanout;
+mod firing;
 pub mod fit;
 pub mod incident;
 pub mod jobs;
@@ -542,7 +543,7 @@ impl Engine {
         if change.is_new {
             stored.number = tx.insert_incident(&stored).await?;
         } else {
-            tx.update_incident(&stored).await?;
+            tx.update_incident(&stored, before).await?;
         }
         let subject = plan::incident_subject(stored.number);
         if plan.replan_reminder {

@@ -10,12 +10,17 @@
 //! The transaction is lent rather than the work sent, so a unit's work borrows its caller's data
 //! as before and runs in the caller's span. A request group (the jobs a scheduler claimed
 //! together) is never split between batches.
+//!
+//! A lone unit that finds nothing queued and a writer's slot free runs on its caller's task
+//! instead (its own transaction, begun and committed there): with nothing to group, the two
+//! hand-offs to the writer and back would only add latency. The slot (a semaphore with one
+//! permit per writer) keeps it from writing beside a batch.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::store::{Store, StoreError, StoreTx};
 
@@ -30,6 +35,10 @@ pub struct WriterConfig {
     /// How long a writer waits for more units once the ready ones are taken (only while the
     /// previous batch held more than one: a lone request is never held back).
     pub linger: Duration,
+    /// A lone unit runs on its caller's task when nothing is queued and a writer's slot is free
+    /// (on by default). Off, every unit goes through a writer's batch, for tests that need the
+    /// units they start together to be grouped.
+    pub inline: bool,
 }
 
 impl WriterConfig {
@@ -49,6 +58,7 @@ impl Default for WriterConfig {
             writers: 1,
             batch: Self::DEFAULT_BATCH,
             linger: Self::DEFAULT_LINGER,
+            inline: true,
         }
     }
 }
@@ -64,6 +74,7 @@ impl WriterConfig {
             },
             batch: self.batch.max(1),
             linger: self.linger,
+            inline: self.inline,
         }
     }
 }
@@ -98,21 +109,72 @@ pub(super) struct Request {
     done: oneshot::Sender<Result<(), BatchError>>,
 }
 
-/// The caller's side of a [`Request`].
-pub(super) struct Ticket {
-    turn: oneshot::Receiver<Result<Lease, BatchError>>,
-    done: oneshot::Receiver<Result<(), BatchError>>,
+/// A unit's place: in the queue (the caller's side of a [`Request`]), or on its caller's task
+/// with a writer's slot of its own.
+pub(super) enum Ticket {
+    Queued {
+        turn: oneshot::Receiver<Result<Lease, BatchError>>,
+        done: oneshot::Receiver<Result<(), BatchError>>,
+    },
+    Inline(Inline),
+}
+
+/// A unit that runs its own transaction, holding a writer's slot until it is committed.
+pub(super) struct Inline {
+    store: Arc<dyn Store>,
+    stats: Arc<Counters>,
+    _slot: OwnedSemaphorePermit,
+    back: Option<oneshot::Receiver<Returned>>,
 }
 
 impl Ticket {
-    /// Waits until the writer lends this unit the batch's transaction (its savepoint open).
+    /// Waits until the writer lends this unit the batch's transaction (its savepoint open), or
+    /// opens the unit's own.
     pub(super) async fn turn(&mut self) -> Result<Lease, BatchError> {
-        (&mut self.turn).await.map_err(|_| BatchError::Stopped)?
+        match self {
+            Ticket::Queued { turn, .. } => turn.await.map_err(|_| BatchError::Stopped)?,
+            Ticket::Inline(inline) => {
+                let tx = inline
+                    .store
+                    .begin()
+                    .await
+                    .map_err(|e| BatchError::Store(Arc::new(e)))?;
+                let (back_tx, back_rx) = oneshot::channel();
+                inline.back = Some(back_rx);
+                Ok(Lease {
+                    tx: Some(tx),
+                    back: Some(back_tx),
+                })
+            }
+        }
     }
 
-    /// Waits until the batch this unit was kept in has committed.
+    /// Waits until the batch this unit was kept in has committed (commits the unit's own
+    /// transaction).
     pub(super) async fn committed(self) -> Result<(), BatchError> {
-        self.done.await.map_err(|_| BatchError::Stopped)?
+        match self {
+            Ticket::Queued { done, .. } => done.await.map_err(|_| BatchError::Stopped)?,
+            Ticket::Inline(inline) => {
+                let started = Instant::now();
+                let back = inline.back.ok_or(BatchError::Abandoned)?;
+                match back.await {
+                    Ok(Returned {
+                        tx: Some(tx),
+                        keep: true,
+                    }) => {
+                        tx.commit().await.map_err(|e| {
+                            metrics::counter!("runroom_commit_batch_failures_total").increment(1);
+                            BatchError::Store(Arc::new(e))
+                        })?;
+                        inline.stats.record(1, started);
+                        Ok(())
+                    }
+                    // Not kept: dropping the transaction rolls it back.
+                    Ok(Returned { tx: Some(_), .. }) => Ok(()),
+                    Ok(Returned { tx: None, .. }) | Err(_) => Err(BatchError::Abandoned),
+                }
+            }
+        }
     }
 }
 
@@ -157,8 +219,17 @@ impl Drop for Lease {
 /// start with the first unit (they need the runtime) and stop when the engine is dropped.
 pub(super) struct Writers {
     config: WriterConfig,
-    queue: std::sync::OnceLock<mpsc::UnboundedSender<Vec<Request>>>,
+    shared: std::sync::OnceLock<Shared>,
     stats: Arc<Counters>,
+}
+
+/// What the callers and the writers share once the writers run.
+struct Shared {
+    queue: mpsc::UnboundedSender<Vec<Request>>,
+    /// Units sent and not yet taken by a writer.
+    queued: Arc<AtomicUsize>,
+    /// One permit per writer: held while a transaction is open, by a writer or an inline unit.
+    slots: Arc<Semaphore>,
 }
 
 #[derive(Default)]
@@ -167,11 +238,21 @@ struct Counters {
     units: AtomicU64,
 }
 
+impl Counters {
+    /// A transaction that kept `units` committed.
+    fn record(&self, units: usize, started: Instant) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.units.fetch_add(units as u64, Ordering::Relaxed);
+        metrics::histogram!("runroom_commit_batch_units").record(units as f64);
+        metrics::histogram!("runroom_commit_batch_seconds").record(started.elapsed().as_secs_f64());
+    }
+}
+
 impl Writers {
     pub(super) fn new(config: WriterConfig) -> Writers {
         Writers {
             config,
-            queue: std::sync::OnceLock::new(),
+            shared: std::sync::OnceLock::new(),
             stats: Arc::new(Counters::default()),
         }
     }
@@ -183,8 +264,25 @@ impl Writers {
         }
     }
 
-    /// Queues `n` units that commit in the same batch; their tickets, in order.
+    /// Places for `n` units that commit in the same batch; their tickets, in order. A lone unit
+    /// runs inline when nothing is queued and a writer's slot is free.
     pub(super) fn submit(&self, store: &Arc<dyn Store>, n: usize) -> Vec<Ticket> {
+        if n == 0 {
+            return Vec::new();
+        }
+        let shared = self.shared.get_or_init(|| self.start(store));
+        if n == 1
+            && self.config.inline
+            && shared.queued.load(Ordering::Acquire) == 0
+            && let Ok(slot) = shared.slots.clone().try_acquire_owned()
+        {
+            return vec![Ticket::Inline(Inline {
+                store: store.clone(),
+                stats: self.stats.clone(),
+                _slot: slot,
+                back: None,
+            })];
+        }
         let (requests, tickets): (Vec<Request>, Vec<Ticket>) = (0..n)
             .map(|_| {
                 let (turn_tx, turn_rx) = oneshot::channel();
@@ -194,43 +292,51 @@ impl Writers {
                         turn: turn_tx,
                         done: done_tx,
                     },
-                    Ticket {
+                    Ticket::Queued {
                         turn: turn_rx,
                         done: done_rx,
                     },
                 )
             })
             .unzip();
-        if !requests.is_empty() {
-            let queue = self.queue.get_or_init(|| self.start(store));
-            // A send fails only once every writer is gone; the tickets then answer `Stopped`.
-            let _ = queue.send(requests);
-        }
+        shared.queued.fetch_add(n, Ordering::AcqRel);
+        // A send fails only once every writer is gone; the tickets then answer `Stopped`.
+        let _ = shared.queue.send(requests);
         tickets
     }
 
-    fn start(&self, store: &Arc<dyn Store>) -> mpsc::UnboundedSender<Vec<Request>> {
+    fn start(&self, store: &Arc<dyn Store>) -> Shared {
         let config = self.config.fitted(store.backend());
         let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let slots = Arc::new(Semaphore::new(config.writers));
         let inbox = Arc::new(Mutex::new(Inbox {
             queue: rx,
+            queued: queued.clone(),
             held: None,
         }));
         for _ in 0..config.writers {
             tokio::spawn(write(
                 store.clone(),
                 inbox.clone(),
+                slots.clone(),
                 config,
                 self.stats.clone(),
             ));
         }
-        tx
+        Shared {
+            queue: tx,
+            queued,
+            slots,
+        }
     }
 }
 
 /// The queue as the writers share it: one of them gathers a batch at a time.
 struct Inbox {
     queue: mpsc::UnboundedReceiver<Vec<Request>>,
+    /// Counts down as groups are taken.
+    queued: Arc<AtomicUsize>,
     /// A group taken off the queue that did not fit in the batch being gathered.
     held: Option<Vec<Request>>,
 }
@@ -241,12 +347,15 @@ impl Inbox {
     async fn gather(&mut self, config: WriterConfig, busy: bool) -> Option<Vec<Request>> {
         let mut batch = match self.held.take() {
             Some(group) => group,
-            None => self.queue.recv().await?,
+            None => {
+                let group = self.queue.recv().await?;
+                self.take(group)
+            }
         };
         let until = Instant::now() + config.linger;
         while batch.len() < config.batch {
             let group = match self.queue.try_recv() {
-                Ok(group) => group,
+                Ok(group) => self.take(group),
                 // Under load, let the tasks already running queue their units; a yield costs
                 // microseconds where a timer would round up to a millisecond.
                 Err(mpsc::error::TryRecvError::Empty) if busy && Instant::now() < until => {
@@ -263,12 +372,18 @@ impl Inbox {
         }
         Some(batch)
     }
+
+    fn take(&self, group: Vec<Request>) -> Vec<Request> {
+        self.queued.fetch_sub(group.len(), Ordering::AcqRel);
+        group
+    }
 }
 
 /// One writer: batch after batch until the engine is dropped.
 async fn write(
     store: Arc<dyn Store>,
     inbox: Arc<Mutex<Inbox>>,
+    slots: Arc<Semaphore>,
     config: WriterConfig,
     stats: Arc<Counters>,
 ) {
@@ -282,6 +397,10 @@ async fn write(
             }
         };
         last = batch.len();
+        // Wait out an inline unit's transaction (the semaphore is never closed).
+        let Ok(_slot) = slots.acquire().await else {
+            return;
+        };
         commit_batch(&*store, batch, &stats).await;
     }
 }
@@ -345,11 +464,7 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
     match result {
         Ok(()) => {
             if units > 0 {
-                stats.batches.fetch_add(1, Ordering::Relaxed);
-                stats.units.fetch_add(units as u64, Ordering::Relaxed);
-                metrics::histogram!("runroom_commit_batch_units").record(units as f64);
-                metrics::histogram!("runroom_commit_batch_seconds")
-                    .record(started.elapsed().as_secs_f64());
+                stats.record(units, started);
             }
             for done in kept {
                 let _ = done.send(Ok(()));
@@ -399,5 +514,50 @@ async fn lend(
             Ok((tx, keep))
         }
         Ok(Returned { tx: None, .. }) | Err(_) => Err(BatchError::Abandoned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inline(tickets: &[Ticket]) -> Vec<bool> {
+        tickets
+            .iter()
+            .map(|t| matches!(t, Ticket::Inline(_)))
+            .collect()
+    }
+
+    /// Runs on the test's single thread: the writer task never gets to take the queue here.
+    #[tokio::test]
+    async fn a_lone_unit_runs_inline_only_when_nothing_is_queued_and_a_slot_is_free() {
+        let store = crate::store::connect("sqlite::memory:")
+            .await
+            .expect("store");
+        let writers = Writers::new(WriterConfig::default());
+        let first = writers.submit(&store, 1);
+        assert_eq!(inline(&first), [true], "idle: on the caller's task");
+        assert_eq!(
+            inline(&writers.submit(&store, 1)),
+            [false],
+            "the slot is taken: queued"
+        );
+        drop(first);
+        assert_eq!(
+            inline(&writers.submit(&store, 1)),
+            [false],
+            "units are queued before it: it waits its turn behind them"
+        );
+        assert_eq!(
+            inline(&writers.submit(&store, 2)),
+            [false, false],
+            "a group always goes through the writer"
+        );
+
+        let batched = Writers::new(WriterConfig {
+            inline: false,
+            ..WriterConfig::default()
+        });
+        assert_eq!(inline(&batched.submit(&store, 1)), [false], "inline is off");
     }
 }

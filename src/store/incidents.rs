@@ -94,7 +94,20 @@ pub trait IncidentTx: Send {
     async fn timeline_len(&mut self, number: i64) -> StoreResult<i64>;
     /// Stores a new incident under the next number (`INC-n`) and returns that number.
     async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64>;
-    async fn update_incident(&mut self, incident: &Incident) -> StoreResult<()>;
+    /// Stores a change to an incident loaded as `before` in this transaction: its role rows are
+    /// rewritten only when who holds a role, its severity or whether it is open changed (always
+    /// when `before` is not known).
+    async fn update_incident(
+        &mut self,
+        incident: &Incident,
+        before: Option<&Incident>,
+    ) -> StoreResult<()>;
+    /// [`IncidentTx::update_incident`] for several incidents (`(incident, before)`), their rows
+    /// in one statement per chunk.
+    async fn update_incidents(&mut self, changes: &[(Incident, Incident)]) -> StoreResult<()>;
+    /// Loads the incidents of one claim for change (row-locked on Postgres, in number order);
+    /// those that do not exist are left out.
+    async fn incidents(&mut self, numbers: &[i64]) -> StoreResult<Vec<Incident>>;
     async fn append_timeline(&mut self, entries: &[TimelineEntry]) -> StoreResult<()>;
     /// The handoff summary's incidents for the shift `[from, to)`: open ones, declared and
     /// resolved ones, at most `limit` of each with their totals.
@@ -104,6 +117,19 @@ pub trait IncidentTx: Send {
         to: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<HandoffIncidents>;
+}
+
+/// Rows written or read per statement: a handful of bound values a row stays far below either
+/// backend's limit on parameters.
+pub const ROWS_CHUNK: usize = 500;
+
+/// Whether `incident_roles` must be rewritten: it holds the role holders of an open incident,
+/// with the severity and declaration time its indexes sort by.
+pub(super) fn roles_differ(incident: &Incident, before: &Incident) -> bool {
+    incident.roles != before.roles
+        || incident.severity != before.severity
+        || incident.declared_at != before.declared_at
+        || incident.is_open() != before.is_open()
 }
 
 pub(super) fn decode_incident(state: &str) -> StoreResult<Incident> {
@@ -134,8 +160,8 @@ macro_rules! incident_sql {
             use super::{$Store, $Tx};
             use $crate::engine::incident::{person_key, Incident, TimelineEntry};
             use $crate::store::incidents::{
-                decode_entry, decode_incident, Bounded, HandoffIncidents, IncidentStore, IncidentTx,
-                OpenFilter,
+                decode_entry, decode_incident, roles_differ, Bounded, HandoffIncidents, IncidentStore,
+                IncidentTx, OpenFilter, ROWS_CHUNK,
             };
             use $crate::store::sql;
             use $crate::store::StoreResult;
@@ -298,18 +324,19 @@ macro_rules! incident_sql {
                 let mut people: Vec<String> = incident.roles.values().map(|p| person_key(p)).collect();
                 people.sort();
                 people.dedup();
-                for person in people {
-                    sqlx::query(
-                        "INSERT INTO incident_roles (person, number, severity, declared_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (person, number) DO NOTHING",
-                    )
-                    .bind(person)
-                    .bind(incident.number)
-                    .bind(incident.severity.number())
-                    .bind(sql::millis(incident.declared_at))
-                    .execute(&mut *tx.0)
-                    .await?;
+                if people.is_empty() {
+                    return Ok(());
                 }
+                let mut insert =
+                    sqlx::QueryBuilder::<$Db>::new("INSERT INTO incident_roles (person, number, severity, declared_at) ");
+                insert.push_values(people, |mut row, person| {
+                    row.push_bind(person)
+                        .push_bind(incident.number)
+                        .push_bind(incident.severity.number())
+                        .push_bind(sql::millis(incident.declared_at));
+                });
+                insert.push(" ON CONFLICT (person, number) DO NOTHING");
+                insert.build().execute(&mut *tx.0).await?;
                 Ok(())
             }
 
@@ -429,24 +456,86 @@ macro_rules! incident_sql {
                     Ok(number)
                 }
 
-                async fn update_incident(&mut self, incident: &Incident) -> StoreResult<()> {
+                async fn update_incident(&mut self, incident: &Incident, before: Option<&Incident>) -> StoreResult<()> {
                     write_incident(&mut *self.0, incident).await?;
-                    write_roles(self, incident, false).await
+                    if before.is_none_or(|before| roles_differ(incident, before)) {
+                        write_roles(self, incident, false).await?;
+                    }
+                    Ok(())
+                }
+
+                async fn update_incidents(&mut self, changes: &[(Incident, Incident)]) -> StoreResult<()> {
+                    for chunk in changes.chunks(ROWS_CHUNK) {
+                        let states = chunk
+                            .iter()
+                            .map(|(incident, _)| sql::encode(incident))
+                            .collect::<StoreResult<Vec<String>>>()?;
+                        let mut upsert = sqlx::QueryBuilder::<$Db>::new(
+                            "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state) ",
+                        );
+                        upsert.push_values(chunk.iter().zip(states), |mut row, ((incident, _), state)| {
+                            row.push_bind(incident.number)
+                                .push_bind(incident.title.clone())
+                                .push_bind(incident.severity.number())
+                                .push_bind(incident.status.as_str())
+                                .push_bind(sql::millis(incident.declared_at))
+                                .push_bind(sql::millis(incident.updated_at))
+                                .push_bind(incident.resolved_at.map(sql::millis))
+                                .push_bind(state);
+                        });
+                        upsert.push(
+                            " ON CONFLICT (number) DO UPDATE SET title = excluded.title, severity = excluded.severity, \
+                             status = excluded.status, updated_at = excluded.updated_at, resolved_at = excluded.resolved_at, \
+                             state = excluded.state",
+                        );
+                        upsert.build().execute(&mut *self.0).await?;
+                    }
+                    for (incident, before) in changes {
+                        if roles_differ(incident, before) {
+                            write_roles(self, incident, false).await?;
+                        }
+                    }
+                    Ok(())
+                }
+
+                async fn incidents(&mut self, numbers: &[i64]) -> StoreResult<Vec<Incident>> {
+                    let mut found = Vec::with_capacity(numbers.len());
+                    for chunk in numbers.chunks(ROWS_CHUNK) {
+                        let mut select = sqlx::QueryBuilder::<$Db>::new("SELECT state FROM incidents WHERE number IN (");
+                        let mut binds = select.separated(", ");
+                        for n in chunk {
+                            binds.push_bind(*n);
+                        }
+                        // In number order, so two transactions locking several rows on Postgres
+                        // take them in the same order.
+                        select.push(concat!(") ORDER BY number", $lock));
+                        let rows: Vec<(String,)> = select.build_query_as().fetch_all(&mut *self.0).await?;
+                        for (state,) in rows {
+                            found.push(decode_incident(&state)?);
+                        }
+                    }
+                    Ok(found)
                 }
 
                 async fn append_timeline(&mut self, entries: &[TimelineEntry]) -> StoreResult<()> {
-                    for entry in entries {
-                        sqlx::query(
-                            "INSERT INTO timeline (incident, at, actor, room, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-                        )
-                        .bind(entry.incident)
-                        .bind(sql::millis(entry.at))
-                        .bind(&entry.actor)
-                        .bind(&entry.room)
-                        .bind(entry.event.kind())
-                        .bind(sql::encode(&entry.event)?)
-                        .execute(&mut *self.0)
-                        .await?;
+                    // One statement per chunk, in order (ids follow the events' order).
+                    for chunk in entries.chunks(ROWS_CHUNK) {
+                        let details = chunk
+                            .iter()
+                            .map(|e| sql::encode(&e.event))
+                            .collect::<StoreResult<Vec<String>>>()?;
+                        let mut insert = sqlx::QueryBuilder::<$Db>::new(
+                            "INSERT INTO timeline (incident, at, actor, room, kind, detail) ",
+                        );
+                        insert.push_values(chunk.iter().zip(details), |mut row, (entry, detail)| {
+                            row.push_bind(entry.incident)
+                                .push_bind(sql::millis(entry.at))
+                                .push_bind(entry.actor.clone())
+                                .push_bind(entry.room.clone())
+                                .push_bind(entry.event.kind())
+                                .push_bind(detail);
+                        });
+                        insert.build().execute(&mut *self.0).await?;
                     }
                     Ok(())
                 }

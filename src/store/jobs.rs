@@ -56,7 +56,19 @@ pub trait JobTx: Send {
         worker: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// [`JobTx::complete_job`] for the jobs of one claim, in one statement per chunk; returns
+    /// the ids `worker` still held (the others are left as they are).
+    async fn complete_jobs(
+        &mut self,
+        ids: &[i64],
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
 }
+
+/// Jobs written or completed per statement: 7 bound values a row stays far below either
+/// backend's limit on parameters.
+pub const JOBS_CHUNK: usize = 500;
 
 /// The job columns every read selects.
 macro_rules! job_columns {
@@ -161,7 +173,7 @@ macro_rules! job_sql {
 
             use super::{$Store, $Tx};
             use $crate::store::jobs::{
-                claim_due_sql, claim_expired_sql, decode_job, job_columns, JobStore, JobTx, RawJob, NEXT_JOB_SQL,
+                claim_due_sql, claim_expired_sql, decode_job, job_columns, JobStore, JobTx, RawJob, JOBS_CHUNK, NEXT_JOB_SQL,
             };
             use $crate::store::sql;
             use $crate::store::{JobKind, JobRow, JobState, NewJob, StoreResult};
@@ -169,21 +181,30 @@ macro_rules! job_sql {
             #[async_trait::async_trait]
             impl JobTx for $Tx {
                 async fn schedule_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<()> {
-                    for job in jobs {
-                        sqlx::query(
-                            "INSERT INTO jobs (kind, key, subject, due_at, run_after, payload, created_at) \
-                             VALUES ($1, $2, $3, $4, $4, $5, $6) ON CONFLICT (key) DO UPDATE \
-                             SET state = 'pending', attempts = 0, payload = $5, run_after = $4, last_error = NULL \
+                    // One statement per chunk. A key given twice keeps its first occurrence, as
+                    // planning them one after the other would (and Postgres refuses to update one
+                    // row twice in a statement).
+                    let mut seen = std::collections::HashSet::new();
+                    let jobs: Vec<&NewJob> = jobs.iter().filter(|j| seen.insert(j.key.as_str())).collect();
+                    for chunk in jobs.chunks(JOBS_CHUNK) {
+                        let mut insert = sqlx::QueryBuilder::<$Db>::new(
+                            "INSERT INTO jobs (kind, key, subject, due_at, run_after, payload, created_at) ",
+                        );
+                        insert.push_values(chunk, |mut row, job| {
+                            row.push_bind(job.kind.as_str())
+                                .push_bind(job.key.clone())
+                                .push_bind(job.subject.clone())
+                                .push_bind(sql::millis(job.due_at))
+                                .push_bind(sql::millis(job.due_at))
+                                .push_bind(job.payload.clone())
+                                .push_bind(sql::millis(now));
+                        });
+                        insert.push(
+                            " ON CONFLICT (key) DO UPDATE SET state = 'pending', attempts = 0, \
+                             payload = excluded.payload, run_after = excluded.run_after, last_error = NULL \
                              WHERE jobs.state = 'cancelled'",
-                        )
-                        .bind(job.kind.as_str())
-                        .bind(&job.key)
-                        .bind(&job.subject)
-                        .bind(sql::millis(job.due_at))
-                        .bind(&job.payload)
-                        .bind(sql::millis(now))
-                        .execute(&mut *self.0)
-                        .await?;
+                        );
+                        insert.build().execute(&mut *self.0).await?;
                     }
                     Ok(())
                 }
@@ -221,6 +242,25 @@ macro_rules! job_sql {
                     .execute(&mut *self.0)
                     .await?;
                     Ok(done.rows_affected() == 1)
+                }
+
+                async fn complete_jobs(&mut self, ids: &[i64], worker: &str, now: DateTime<Utc>) -> StoreResult<Vec<i64>> {
+                    let mut held = Vec::with_capacity(ids.len());
+                    for chunk in ids.chunks(JOBS_CHUNK) {
+                        let mut update = sqlx::QueryBuilder::<$Db>::new("UPDATE jobs SET state = 'done', fired_at = ");
+                        update.push_bind(sql::millis(now));
+                        update.push(", lease_until = NULL WHERE claimed_by = ");
+                        update.push_bind(worker.to_string());
+                        update.push(" AND state = 'running' AND id IN (");
+                        let mut ids = update.separated(", ");
+                        for id in chunk {
+                            ids.push_bind(*id);
+                        }
+                        update.push(") RETURNING id");
+                        let rows: Vec<(i64,)> = update.build_query_as().fetch_all(&mut *self.0).await?;
+                        held.extend(rows.into_iter().map(|(id,)| id));
+                    }
+                    Ok(held)
                 }
             }
 
