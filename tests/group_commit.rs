@@ -95,24 +95,7 @@ async fn incident_titles(store: &TestStore) -> Vec<String> {
 
 /// Runs raw SQL on the test's database (a trigger to make the database refuse something).
 async fn execute(store: &TestStore, sqlite: &str, postgres: &str) {
-    match &store.schema {
-        Some((_, pool)) => {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(postgres.to_string()))
-                .execute(pool)
-                .await
-                .expect("postgres setup");
-        }
-        None => {
-            let pool = sqlx::SqlitePool::connect(store.url())
-                .await
-                .expect("sqlite connection");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite.to_string()))
-                .execute(&pool)
-                .await
-                .expect("sqlite setup");
-            pool.close().await;
-        }
-    }
+    common::raw_sql(store, sqlite, postgres).await;
 }
 
 /// Inserting an incident whose title says "poison" fails at once.

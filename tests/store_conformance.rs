@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use common::{TestStore, backends, start_time};
-use runroom::engine::incident::{Actor, Event, Incident, Severity, TimelineEntry};
+use runroom::engine::incident::{Actor, Event, Incident, Severity, TimelineEntry, person_key};
 use runroom::engine::room::Platform;
 use runroom::i18n::Lang;
 use runroom::outbox::{Rich, RichButton, RichField};
 use runroom::store::{
-    CardRef, Completion, JobKind, JobState, MessageKind, NewOutbound, OutboxState, Store,
+    CardRef, Completion, JobKind, JobState, MessageKind, NewOutbound, OpenFilter, OutboxState,
+    Store,
 };
 
 fn actor() -> Actor {
@@ -291,6 +292,48 @@ async fn concurrent_declarations_get_distinct_numbers() {
         }
         numbers.sort();
         assert_eq!(numbers, (1..=8).collect::<Vec<i64>>(), "[{name}]");
+    }
+}
+
+#[tokio::test]
+async fn role_rows_are_rebuilt_with_the_keys_the_engine_uses() {
+    for test in backends().await {
+        let name = test.name;
+        let store = &test.store;
+        let mut held = new_incident("Checkout down");
+        held.roles.insert("commander".into(), "@Ângela".into());
+        held.roles
+            .insert("comms".into(), "<@U0ABC|Bruno Díaz>".into());
+        let mut tx = store.begin().await.unwrap();
+        let number = tx.insert_incident(&held).await.unwrap();
+        tx.commit().await.unwrap();
+        // As migration 6 filed them on Postgres (every letter lowercased), then migration 9
+        // run again over them.
+        let sql = format!(
+            "UPDATE incident_roles SET person = 'ângela' WHERE person = 'Ângela'; \
+             DELETE FROM incident_roles WHERE number = {number} AND person LIKE '<@%'; \
+             DELETE FROM _sqlx_migrations WHERE version = 9;"
+        );
+        common::raw_sql(&test, &sql, &sql).await;
+        store.migrate().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for (holder, expected) in [
+            ("Ângela", 1),
+            ("ângela", 0),
+            ("<@U0ABC>", 1),
+            ("<@u0abc>", 1),
+        ] {
+            let filter = OpenFilter {
+                severity: None,
+                person: Some(person_key(holder)),
+            };
+            assert_eq!(
+                tx.open_count(&filter).await.unwrap(),
+                expected,
+                "[{name}] {holder} as {:?}",
+                person_key(holder)
+            );
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub struct PgStore {
 pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing")
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys")
 }
 
 impl PgStore {

@@ -116,6 +116,28 @@ pub async fn postgres() -> Option<TestStore> {
 }
 
 /// SQLite always, and Postgres when configured.
+/// Runs raw SQL on a test's database, in the backend's dialect (a trigger, a row set by hand).
+pub async fn raw_sql(store: &TestStore, sqlite: &str, postgres: &str) {
+    match &store.schema {
+        Some((_, pool)) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(postgres.to_string()))
+                .execute(pool)
+                .await
+                .expect("postgres statement");
+        }
+        None => {
+            let pool = sqlx::SqlitePool::connect(store.url())
+                .await
+                .expect("sqlite connection");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite.to_string()))
+                .execute(&pool)
+                .await
+                .expect("sqlite statement");
+            pool.close().await;
+        }
+    }
+}
+
 pub async fn backends() -> Vec<TestStore> {
     let mut all = vec![sqlite().await];
     all.extend(postgres().await);
