@@ -81,5 +81,22 @@ async fn long_messages_reach_whatsapp_and_evolution_within_their_limits() {
             "[{}] a second part reached a member",
             backend.name
         );
+        // Bruno's and Carla's windows are closed: the long update reached them as a template
+        // whose details were cut short, ending with where to read it whole, in Portuguese.
+        assert!(
+            h.graph
+                .accepted()
+                .iter()
+                .any(|r| r.kind == "template"
+                    && r.body.ends_with("… (texto completo: inc mostrar 1)")),
+            "[{}] a cut template says where the full text is: {:?}",
+            backend.name,
+            h.graph
+                .accepted()
+                .iter()
+                .filter(|r| r.kind == "template")
+                .map(|r| r.body.clone())
+                .collect::<Vec<_>>()
+        );
     }
 }

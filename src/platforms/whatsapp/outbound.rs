@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::evolution::EvolutionClient;
 use super::phone::{self, redact_numbers};
 use super::{RoomKind, Templates, WhatsappConfig};
-use crate::engine::Engine;
 use crate::engine::room::Platform;
+use crate::engine::{Engine, reply};
 use crate::outbox::{Delivered, PauseScope, Rich, SendError, Sender};
 use crate::store::{MessageKind, OutboxRow};
 
@@ -166,19 +166,27 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// A template parameter: one line (Meta refuses new lines, tabs and runs of more than four
-/// spaces), never empty, within `max` characters.
-fn parameter(text: &str, max: usize) -> String {
+/// spaces), never empty, within `max` characters. Cut short, it ends with `pointer` (where the
+/// whole text is) when there is one.
+fn parameter(text: &str, max: usize, pointer: Option<&str>) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() {
-        "—".to_string()
-    } else {
-        truncate(&flat, max)
+        return "—".to_string();
+    }
+    match pointer {
+        Some(pointer) if flat.chars().count() > max => {
+            let pointer = parameter(pointer, max, None);
+            let room = max.saturating_sub(pointer.chars().count() + 1);
+            let cut: String = flat.chars().take(room).collect();
+            format!("{} {pointer}", cut.trim_end())
+        }
+        _ => truncate(&flat, max),
     }
 }
 
 /// `{{1}}` and `{{2}}` of a template: the headline (the card's title, or the first line) and
-/// the rest of the message on one line.
-fn template_parameters(text: &str, rich: Option<&Rich>) -> (String, String) {
+/// the rest of the message on one line; cut short, the rest ends with `pointer`.
+fn template_parameters(text: &str, rich: Option<&Rich>, pointer: Option<&str>) -> (String, String) {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let headline = match rich {
         Some(rich) if !rich.title.is_empty() => rich.title.clone(),
@@ -186,8 +194,8 @@ fn template_parameters(text: &str, rich: Option<&Rich>) -> (String, String) {
     };
     let details = lines.collect::<Vec<_>>().join(" · ");
     (
-        parameter(&headline, MAX_HEADLINE_CHARS),
-        parameter(&details, MAX_DETAILS_CHARS),
+        parameter(&headline, MAX_HEADLINE_CHARS, None),
+        parameter(&details, MAX_DETAILS_CHARS, pointer),
     )
 }
 
@@ -257,7 +265,13 @@ impl WhatsappSender {
     fn template(&self, row: &OutboxRow) -> Value {
         let m = &row.message;
         let topic = m.topic;
-        let (headline, details) = template_parameters(&m.text, m.rich.as_ref());
+        // Where to read a message whose details do not fit (`… (full text: inc show 7)`).
+        let pointer = m.incident.map(|incident| {
+            self.engine
+                .i18n()
+                .render(m.language, chrono_tz::UTC, &reply::trimmed(incident))
+        });
+        let (headline, details) = template_parameters(&m.text, m.rich.as_ref(), pointer.as_deref());
         let mut components = vec![json!({
             "type": "body",
             "parameters": [
@@ -493,17 +507,27 @@ mod tests {
         let (headline, details) = template_parameters(
             "🚨 INC-7 declared\n\n  Status:\tinvestigating\nNext:     update",
             None,
+            Some("… (full text: inc show 7)"),
         );
         assert_eq!(headline, "🚨 INC-7 declared");
         assert_eq!(details, "Status: investigating · Next: update");
-        let (headline, details) = template_parameters("only a headline", None);
+        let (headline, details) = template_parameters("only a headline", None, None);
         assert_eq!(
             (headline.as_str(), details.as_str()),
             ("only a headline", "—")
         );
         let long = "x".repeat(5000);
-        let (_, details) = template_parameters(&format!("a\n{long}"), None);
+        let (_, details) = template_parameters(&format!("a\n{long}"), None, None);
         assert_eq!(details.chars().count(), MAX_DETAILS_CHARS);
+        assert!(details.ends_with('…'), "{details}");
+        // About an incident: cut short with where to read it whole, still within the limit.
+        let pointer = "… (texto completo: inc mostrar 7)";
+        let (_, details) = template_parameters(&format!("a\n{long}"), None, Some(pointer));
+        assert_eq!(details.chars().count(), MAX_DETAILS_CHARS, "{details}");
+        assert!(details.ends_with(&format!("x {pointer}")), "{details}");
+        // Short enough: left as it is.
+        let (_, details) = template_parameters("a\nshort", None, Some(pointer));
+        assert_eq!(details, "short");
     }
 
     #[test]
