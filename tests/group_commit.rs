@@ -258,6 +258,50 @@ async fn a_lone_command_commits_on_its_own_task_and_a_failed_one_gives_its_slot_
 }
 
 #[tokio::test]
+async fn a_language_chosen_in_a_batch_is_spoken_by_the_units_after_it() {
+    for store in backends().await {
+        let clock = Arc::new(ManualClock::new(common::start_time()));
+        let engine = engine(&store, clock);
+        // One batch: the Slack room switches to Spanish, then an incident is declared there.
+        let switch = common::inbound(
+            "runroom",
+            "ana",
+            "inc lang es",
+            "evt-lang".into(),
+            engine.clock().now(),
+        );
+        let declared = declare(&engine, "evt-declare", "Checkout slow");
+        let outcomes = join_all([engine.handle(&switch), engine.handle(&declared)]).await;
+        for out in &outcomes {
+            assert!(handled(out), "[{}] {out:?}", store.name);
+        }
+        assert_eq!(
+            engine.writer_stats(),
+            WriterStats {
+                batches: 1,
+                units: 2
+            },
+            "[{}]",
+            store.name
+        );
+        let Ok(Outcome::Handled { messages, .. }) = &outcomes[1] else {
+            panic!("[{}] {:?}", store.name, outcomes[1]);
+        };
+        let slack = messages
+            .iter()
+            .find(|m| m.room_id == "runroom")
+            .expect("the Slack room hears the declaration");
+        assert_eq!(slack.language, Lang::Es, "[{}] {}", store.name, slack.text);
+        assert!(
+            slack.text.contains("declarado"),
+            "[{}] {}",
+            store.name,
+            slack.text
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_failing_decision_is_undone_alone_and_can_be_redelivered() {
     for store in backends().await {
         refuse_poison(&store).await;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
+use super::EngineError;
 use crate::store::{Store, StoreError, StoreTx};
 
 /// How a process commits units of work (`[database]` in the config).
@@ -106,7 +107,7 @@ pub struct WriterStats {
 /// One unit's place in the queue.
 pub(super) struct Request {
     turn: oneshot::Sender<Result<Lease, BatchError>>,
-    done: oneshot::Sender<Result<(), BatchError>>,
+    done: oneshot::Sender<Result<(), EngineError>>,
 }
 
 /// A unit's place: in the queue (the caller's side of a [`Request`]), or on its caller's task
@@ -114,7 +115,7 @@ pub(super) struct Request {
 pub(super) enum Ticket {
     Queued {
         turn: oneshot::Receiver<Result<Lease, BatchError>>,
-        done: oneshot::Receiver<Result<(), BatchError>>,
+        done: oneshot::Receiver<Result<(), EngineError>>,
     },
     Inline(Inline),
 }
@@ -150,8 +151,9 @@ impl Ticket {
     }
 
     /// Waits until the batch this unit was kept in has committed (commits the unit's own
-    /// transaction).
-    pub(super) async fn committed(self) -> Result<(), BatchError> {
+    /// transaction). `EngineError::Store`: the unit's own writes were refused as they were sent
+    /// (they are gathered, `store::sql::Conn`); `EngineError::Batch`: its batch failed.
+    pub(super) async fn committed(self) -> Result<(), EngineError> {
         match self {
             Ticket::Queued { done, .. } => done.await.map_err(|_| BatchError::Stopped)?,
             Ticket::Inline(inline) => {
@@ -162,16 +164,16 @@ impl Ticket {
                         tx: Some(tx),
                         keep: true,
                     }) => {
-                        tx.commit().await.map_err(|e| {
+                        // Everything in this transaction is the unit's own.
+                        tx.commit().await.inspect_err(|_| {
                             metrics::counter!("runroom_commit_batch_failures_total").increment(1);
-                            BatchError::Store(Arc::new(e))
                         })?;
                         inline.stats.record(1, started);
                         Ok(())
                     }
                     // Not kept: dropping the transaction rolls it back.
                     Ok(Returned { tx: Some(_), .. }) => Ok(()),
-                    Ok(Returned { tx: None, .. }) | Err(_) => Err(BatchError::Abandoned),
+                    Ok(Returned { tx: None, .. }) | Err(_) => Err(BatchError::Abandoned.into()),
                 }
             }
         }
@@ -433,14 +435,17 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
             continue;
         };
         match lend(lent, request.turn, savepoints).await {
-            Ok((back, keep)) => {
+            Ok((back, Lent::Kept)) => {
                 tx = Some(back);
-                if keep {
-                    kept.push(request.done);
-                }
+                kept.push(request.done);
+            }
+            Ok((back, Lent::Undone)) => tx = Some(back),
+            Ok((back, Lent::Refused(error))) => {
+                tx = Some(back);
+                let _ = request.done.send(Err(EngineError::Store(error)));
             }
             Err(error) => {
-                let _ = request.done.send(Err(error.clone()));
+                let _ = request.done.send(Err(error.clone().into()));
                 failed = Some(error);
             }
         }
@@ -449,7 +454,7 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
         let error = failed.unwrap_or(BatchError::Abandoned);
         tracing::warn!(%error, size, "a batch was rolled back");
         for done in kept {
-            let _ = done.send(Err(error.clone()));
+            let _ = done.send(Err(error.clone().into()));
         }
         return;
     };
@@ -475,21 +480,32 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
             metrics::counter!("runroom_commit_batch_failures_total").increment(1);
             let error = BatchError::Store(Arc::new(error));
             for done in kept {
-                let _ = done.send(Err(error.clone()));
+                let _ = done.send(Err(error.clone().into()));
             }
         }
     }
 }
 
+/// What became of a unit lent the batch's transaction.
+enum Lent {
+    /// Its work is in the transaction, to be committed with the batch.
+    Kept,
+    /// Its work failed (its caller has the error) and was undone.
+    Undone,
+    /// Its work succeeded, but its gathered writes failed when they were sent with its
+    /// savepoint's release: undone, and its caller is told why.
+    Refused(StoreError),
+}
+
 /// Lends the transaction to one unit, inside a savepoint when the batch holds others; gives it
-/// back with whether the unit was kept. Without a savepoint an unkept unit is undone by the
-/// batch rolling back (it was the only one). `Err`: the transaction is unusable and the batch
-/// must be rolled back.
+/// back with what became of the unit. Without a savepoint an unkept unit is undone by the batch
+/// rolling back (it was the only one). `Err`: the transaction is unusable and the batch must be
+/// rolled back.
 async fn lend(
     mut tx: Box<dyn StoreTx>,
     turn: oneshot::Sender<Result<Lease, BatchError>>,
     savepoint: bool,
-) -> Result<(Box<dyn StoreTx>, bool), BatchError> {
+) -> Result<(Box<dyn StoreTx>, Lent), BatchError> {
     let store_error = |e: StoreError| BatchError::Store(Arc::new(e));
     if savepoint {
         tx.savepoint().await.map_err(store_error)?;
@@ -506,12 +522,21 @@ async fn lend(
             tx: Some(mut tx),
             keep,
         }) => {
-            if savepoint && keep {
-                tx.release().await.map_err(store_error)?;
-            } else if savepoint {
-                tx.rollback_to().await.map_err(store_error)?;
+            if !savepoint {
+                return Ok((tx, if keep { Lent::Kept } else { Lent::Undone }));
             }
-            Ok((tx, keep))
+            if !keep {
+                tx.rollback_to().await.map_err(store_error)?;
+                return Ok((tx, Lent::Undone));
+            }
+            match tx.release().await {
+                Ok(()) => Ok((tx, Lent::Kept)),
+                Err(error) => {
+                    // The release was not reached: the savepoint still holds the unit.
+                    tx.rollback_to().await.map_err(store_error)?;
+                    Ok((tx, Lent::Refused(error)))
+                }
+            }
         }
         Ok(Returned { tx: None, .. }) | Err(_) => Err(BatchError::Abandoned),
     }

@@ -155,15 +155,15 @@ macro_rules! contact_sql {
             #[async_trait::async_trait]
             impl ContactTx for $Tx {
                 async fn person_name(&mut self, platform: Platform, user_id: &str) -> StoreResult<Option<String>> {
-                    load_person(&mut *self.0, platform, user_id).await
+                    load_person(self.0.get().await?, platform, user_id).await
                 }
 
                 async fn record_contact(&mut self, platform: Platform, address: &str, seen_as: &str, at: DateTime<Utc>) -> StoreResult<()> {
-                    write_contact(&mut *self.0, platform, address, seen_as, at).await
+                    write_contact(self.0.get().await?, platform, address, seen_as, at).await
                 }
 
                 async fn close_contact_window(&mut self, platform: Platform, address: &str, up_to: DateTime<Utc>) -> StoreResult<()> {
-                    close_window(&mut *self.0, platform, address, up_to).await
+                    close_window(self.0.get().await?, platform, address, up_to).await
                 }
             }
 

@@ -123,6 +123,11 @@ pub trait IncidentTx: Send {
 /// backend's limit on parameters.
 pub const ROWS_CHUNK: usize = 500;
 
+/// What an incident row's upsert changes when the number exists.
+pub const UPSERT_INCIDENT: &str = " ON CONFLICT (number) DO UPDATE SET title = excluded.title, \
+     severity = excluded.severity, status = excluded.status, updated_at = excluded.updated_at, \
+     resolved_at = excluded.resolved_at, state = excluded.state";
+
 /// Whether `incident_roles` must be rewritten: it holds the role holders of an open incident,
 /// with the severity and declaration time its indexes sort by.
 pub(super) fn roles_differ(incident: &Incident, before: &Incident) -> bool {
@@ -161,7 +166,7 @@ macro_rules! incident_sql {
             use $crate::engine::incident::{person_key, Incident, TimelineEntry};
             use $crate::store::incidents::{
                 decode_entry, decode_incident, roles_differ, Bounded, HandoffIncidents, IncidentStore,
-                IncidentTx, OpenFilter, ROWS_CHUNK,
+                IncidentTx, OpenFilter, ROWS_CHUNK, UPSERT_INCIDENT,
             };
             use $crate::store::sql;
             use $crate::store::StoreResult;
@@ -228,7 +233,7 @@ macro_rules! incident_sql {
                 offset: i64,
                 limit: i64,
             ) -> StoreResult<Vec<Incident>> {
-                let ex = &mut *tx.0;
+                let ex = tx.0.get().await?;
                 match (filter.severity, &filter.person) {
                     (None, None) => states(
                         ex,
@@ -286,7 +291,7 @@ macro_rules! incident_sql {
             }
 
             async fn open_count(tx: &mut $Tx, filter: &OpenFilter) -> StoreResult<i64> {
-                let ex = &mut *tx.0;
+                let ex = tx.0.get().await?;
                 match (filter.severity, &filter.person) {
                     (None, None) => {
                         count(ex, "SELECT CAST(COALESCE(SUM(open), 0) AS BIGINT) FROM open_counts", None, None).await
@@ -313,10 +318,12 @@ macro_rules! incident_sql {
             /// nothing once it is resolved.
             async fn write_roles(tx: &mut $Tx, incident: &Incident, fresh: bool) -> StoreResult<()> {
                 if !fresh {
-                    sqlx::query("DELETE FROM incident_roles WHERE number = $1")
-                        .bind(incident.number)
-                        .execute(&mut *tx.0)
-                        .await?;
+                    let number = incident.number;
+                    tx.0.write(|delete| {
+                        delete.push("DELETE FROM incident_roles WHERE number = ");
+                        delete.push_bind(number);
+                    })
+                    .await?;
                 }
                 if !incident.is_open() {
                     return Ok(());
@@ -327,45 +334,54 @@ macro_rules! incident_sql {
                 if people.is_empty() {
                     return Ok(());
                 }
-                let mut insert =
-                    sqlx::QueryBuilder::<$Db>::new("INSERT INTO incident_roles (person, number, severity, declared_at) ");
-                insert.push_values(people, |mut row, person| {
-                    row.push_bind(person)
-                        .push_bind(incident.number)
-                        .push_bind(incident.severity.number())
-                        .push_bind(sql::millis(incident.declared_at));
-                });
-                insert.push(" ON CONFLICT (person, number) DO NOTHING");
-                insert.build().execute(&mut *tx.0).await?;
-                Ok(())
+                tx.0.write(|insert| {
+                    insert.push("INSERT INTO incident_roles (person, number, severity, declared_at) ");
+                    insert.push_values(people, |mut row, person| {
+                        row.push_bind(person)
+                            .push_bind(incident.number)
+                            .push_bind(incident.severity.number())
+                            .push_bind(sql::millis(incident.declared_at));
+                    });
+                    insert.push(" ON CONFLICT (person, number) DO NOTHING");
+                })
+                .await
             }
 
             async fn range_count(tx: &mut $Tx, sql: &'static str, range: [i64; 2]) -> StoreResult<i64> {
                 let (n,): (i64,) = sqlx::query_as(sql)
                     .bind(range[0])
                     .bind(range[1])
-                    .fetch_one(&mut *tx.0)
+                    .fetch_one(tx.0.get().await?)
                     .await?;
                 Ok(n)
             }
 
-            async fn write_incident<'e>(ex: impl sqlx::Executor<'e, Database = $Db>, incident: &Incident) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (number) DO UPDATE SET title = $2, severity = $3, status = $4, \
-                     updated_at = $6, resolved_at = $7, state = $8",
-                )
-                .bind(incident.number)
-                .bind(&incident.title)
-                .bind(incident.severity.number())
-                .bind(incident.status.as_str())
-                .bind(sql::millis(incident.declared_at))
-                .bind(sql::millis(incident.updated_at))
-                .bind(incident.resolved_at.map(sql::millis))
-                .bind(sql::encode(incident)?)
-                .execute(ex)
-                .await?;
+            /// Writes incidents' rows (insert or update) as gathered writes, one statement per
+            /// chunk.
+            async fn write_incidents(tx: &mut $Tx, incidents: &[&Incident]) -> StoreResult<()> {
+                for chunk in incidents.chunks(ROWS_CHUNK) {
+                    let states = chunk
+                        .iter()
+                        .map(|incident| sql::encode(incident))
+                        .collect::<StoreResult<Vec<String>>>()?;
+                    tx.0.write(|upsert| {
+                        upsert.push(
+                            "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state) ",
+                        );
+                        upsert.push_values(chunk.iter().zip(states), |mut row, (incident, state)| {
+                            row.push_bind(incident.number)
+                                .push_bind(incident.title.clone())
+                                .push_bind(incident.severity.number())
+                                .push_bind(incident.status.as_str())
+                                .push_bind(sql::millis(incident.declared_at))
+                                .push_bind(sql::millis(incident.updated_at))
+                                .push_bind(incident.resolved_at.map(sql::millis))
+                                .push_bind(state);
+                        });
+                        upsert.push(UPSERT_INCIDENT);
+                    })
+                    .await?;
+                }
                 Ok(())
             }
 
@@ -396,7 +412,7 @@ macro_rules! incident_sql {
             #[async_trait::async_trait]
             impl IncidentTx for $Tx {
                 async fn incident(&mut self, number: i64) -> StoreResult<Option<Incident>> {
-                    load_incident(&mut *self.0, number, true).await
+                    load_incident(self.0.get().await?, number, true).await
                 }
 
                 async fn open_page(
@@ -418,7 +434,7 @@ macro_rules! incident_sql {
                          ORDER BY severity, declared_at, number LIMIT $1",
                     )
                     .bind(limit)
-                    .fetch_all(&mut *self.0)
+                    .fetch_all(self.0.get().await?)
                     .await?;
                     Ok(rows.into_iter().map(|(n,)| n).collect())
                 }
@@ -427,17 +443,17 @@ macro_rules! incident_sql {
                     let row: Option<(i64,)> = sqlx::query_as(
                         "SELECT number FROM incidents WHERE status <> 'resolved' ORDER BY number DESC LIMIT 1",
                     )
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(self.0.get().await?)
                     .await?;
                     Ok(row.map(|(n,)| n))
                 }
 
                 async fn timeline(&mut self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>> {
-                    load_timeline(&mut *self.0, number, limit).await
+                    load_timeline(self.0.get().await?, number, limit).await
                 }
 
                 async fn timeline_len(&mut self, number: i64) -> StoreResult<i64> {
-                    count(&mut *self.0, "SELECT COUNT(*) FROM timeline WHERE incident = $1", Some(number), None).await
+                    count(self.0.get().await?, "SELECT COUNT(*) FROM timeline WHERE incident = $1", Some(number), None).await
                 }
 
                 async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64> {
@@ -445,19 +461,19 @@ macro_rules! incident_sql {
                     let (number,): (i64,) = sqlx::query_as(
                         "UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value",
                     )
-                    .fetch_one(&mut *self.0)
+                    .fetch_one(self.0.get().await?)
                     .await?;
                     let stored = Incident {
                         number,
                         ..incident.clone()
                     };
-                    write_incident(&mut *self.0, &stored).await?;
+                    write_incidents(self, &[&stored]).await?;
                     write_roles(self, &stored, true).await?;
                     Ok(number)
                 }
 
                 async fn update_incident(&mut self, incident: &Incident, before: Option<&Incident>) -> StoreResult<()> {
-                    write_incident(&mut *self.0, incident).await?;
+                    write_incidents(self, &[incident]).await?;
                     if before.is_none_or(|before| roles_differ(incident, before)) {
                         write_roles(self, incident, false).await?;
                     }
@@ -465,31 +481,8 @@ macro_rules! incident_sql {
                 }
 
                 async fn update_incidents(&mut self, changes: &[(Incident, Incident)]) -> StoreResult<()> {
-                    for chunk in changes.chunks(ROWS_CHUNK) {
-                        let states = chunk
-                            .iter()
-                            .map(|(incident, _)| sql::encode(incident))
-                            .collect::<StoreResult<Vec<String>>>()?;
-                        let mut upsert = sqlx::QueryBuilder::<$Db>::new(
-                            "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state) ",
-                        );
-                        upsert.push_values(chunk.iter().zip(states), |mut row, ((incident, _), state)| {
-                            row.push_bind(incident.number)
-                                .push_bind(incident.title.clone())
-                                .push_bind(incident.severity.number())
-                                .push_bind(incident.status.as_str())
-                                .push_bind(sql::millis(incident.declared_at))
-                                .push_bind(sql::millis(incident.updated_at))
-                                .push_bind(incident.resolved_at.map(sql::millis))
-                                .push_bind(state);
-                        });
-                        upsert.push(
-                            " ON CONFLICT (number) DO UPDATE SET title = excluded.title, severity = excluded.severity, \
-                             status = excluded.status, updated_at = excluded.updated_at, resolved_at = excluded.resolved_at, \
-                             state = excluded.state",
-                        );
-                        upsert.build().execute(&mut *self.0).await?;
-                    }
+                    let rows: Vec<&Incident> = changes.iter().map(|(incident, _)| incident).collect();
+                    write_incidents(self, &rows).await?;
                     for (incident, before) in changes {
                         if roles_differ(incident, before) {
                             write_roles(self, incident, false).await?;
@@ -509,7 +502,7 @@ macro_rules! incident_sql {
                         // In number order, so two transactions locking several rows on Postgres
                         // take them in the same order.
                         select.push(concat!(") ORDER BY number", $lock));
-                        let rows: Vec<(String,)> = select.build_query_as().fetch_all(&mut *self.0).await?;
+                        let rows: Vec<(String,)> = select.build_query_as().fetch_all(self.0.get().await?).await?;
                         for (state,) in rows {
                             found.push(decode_incident(&state)?);
                         }
@@ -524,18 +517,18 @@ macro_rules! incident_sql {
                             .iter()
                             .map(|e| sql::encode(&e.event))
                             .collect::<StoreResult<Vec<String>>>()?;
-                        let mut insert = sqlx::QueryBuilder::<$Db>::new(
-                            "INSERT INTO timeline (incident, at, actor, room, kind, detail) ",
-                        );
-                        insert.push_values(chunk.iter().zip(details), |mut row, (entry, detail)| {
-                            row.push_bind(entry.incident)
-                                .push_bind(sql::millis(entry.at))
-                                .push_bind(entry.actor.clone())
-                                .push_bind(entry.room.clone())
-                                .push_bind(entry.event.kind())
-                                .push_bind(detail);
-                        });
-                        insert.build().execute(&mut *self.0).await?;
+                        self.0.write(|insert| {
+                            insert.push("INSERT INTO timeline (incident, at, actor, room, kind, detail) ");
+                            insert.push_values(chunk.iter().zip(details), |mut row, (entry, detail)| {
+                                row.push_bind(entry.incident)
+                                    .push_bind(sql::millis(entry.at))
+                                    .push_bind(entry.actor.clone())
+                                    .push_bind(entry.room.clone())
+                                    .push_bind(entry.event.kind())
+                                    .push_bind(detail);
+                            });
+                        })
+                        .await?;
                     }
                     Ok(())
                 }
@@ -556,7 +549,7 @@ macro_rules! incident_sql {
                     // resolutions, read once per handoff.
                     let declared = Bounded {
                         items: states(
-                            &mut *self.0,
+                            self.0.get().await?,
                             "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents \
                              WHERE declared_at >= $1 AND declared_at < $2 ORDER BY declared_at, number LIMIT $3) \
                              ORDER BY declared_at, number",
@@ -568,7 +561,7 @@ macro_rules! incident_sql {
                     };
                     let resolved = Bounded {
                         items: states(
-                            &mut *self.0,
+                            self.0.get().await?,
                             "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents \
                              WHERE resolved_at >= $1 AND resolved_at < $2 ORDER BY resolved_at, number LIMIT $3) \
                              ORDER BY resolved_at, number",

@@ -187,24 +187,24 @@ macro_rules! job_sql {
                     let mut seen = std::collections::HashSet::new();
                     let jobs: Vec<&NewJob> = jobs.iter().filter(|j| seen.insert(j.key.as_str())).collect();
                     for chunk in jobs.chunks(JOBS_CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$Db>::new(
-                            "INSERT INTO jobs (kind, key, subject, due_at, run_after, payload, created_at) ",
-                        );
-                        insert.push_values(chunk, |mut row, job| {
-                            row.push_bind(job.kind.as_str())
-                                .push_bind(job.key.clone())
-                                .push_bind(job.subject.clone())
-                                .push_bind(sql::millis(job.due_at))
-                                .push_bind(sql::millis(job.due_at))
-                                .push_bind(job.payload.clone())
-                                .push_bind(sql::millis(now));
-                        });
-                        insert.push(
-                            " ON CONFLICT (key) DO UPDATE SET state = 'pending', attempts = 0, \
-                             payload = excluded.payload, run_after = excluded.run_after, last_error = NULL \
-                             WHERE jobs.state = 'cancelled'",
-                        );
-                        insert.build().execute(&mut *self.0).await?;
+                        self.0.write(|insert| {
+                            insert.push("INSERT INTO jobs (kind, key, subject, due_at, run_after, payload, created_at) ");
+                            insert.push_values(chunk, |mut row, job| {
+                                row.push_bind(job.kind.as_str())
+                                    .push_bind(job.key.clone())
+                                    .push_bind(job.subject.clone())
+                                    .push_bind(sql::millis(job.due_at))
+                                    .push_bind(sql::millis(job.due_at))
+                                    .push_bind(job.payload.clone())
+                                    .push_bind(sql::millis(now));
+                            });
+                            insert.push(
+                                " ON CONFLICT (key) DO UPDATE SET state = 'pending', attempts = 0, \
+                                 payload = excluded.payload, run_after = excluded.run_after, last_error = NULL \
+                                 WHERE jobs.state = 'cancelled'",
+                            );
+                        })
+                        .await?;
                     }
                     Ok(())
                 }
@@ -215,7 +215,7 @@ macro_rules! job_sql {
                     )
                     .bind(subject)
                     .bind(kind.as_str())
-                    .execute(&mut *self.0)
+                    .execute(self.0.get().await?)
                     .await?;
                     Ok(done.rows_affected())
                 }
@@ -226,7 +226,7 @@ macro_rules! job_sql {
                          ORDER BY due_at, id"
                     ))
                     .bind(kind.as_str())
-                    .fetch_all(&mut *self.0)
+                    .fetch_all(self.0.get().await?)
                     .await?;
                     rows.into_iter().map(decode_job).collect()
                 }
@@ -239,7 +239,7 @@ macro_rules! job_sql {
                     .bind(id)
                     .bind(worker)
                     .bind(sql::millis(now))
-                    .execute(&mut *self.0)
+                    .execute(self.0.get().await?)
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -257,7 +257,7 @@ macro_rules! job_sql {
                             ids.push_bind(*id);
                         }
                         update.push(") RETURNING id");
-                        let rows: Vec<(i64,)> = update.build_query_as().fetch_all(&mut *self.0).await?;
+                        let rows: Vec<(i64,)> = update.build_query_as().fetch_all(self.0.get().await?).await?;
                         held.extend(rows.into_iter().map(|(id,)| id));
                     }
                     Ok(held)

@@ -65,7 +65,7 @@ macro_rules! oncall_sql {
                     .bind(sql::encode(&checklist.rooms)?)
                     .bind(sql::millis(checklist.posted_at))
                     .bind(sql::encode(&checklist.items)?)
-                    .fetch_one(&mut *self.0)
+                    .fetch_one(self.0.get().await?)
                     .await?;
                     Ok(id)
                 }
@@ -77,7 +77,7 @@ macro_rules! oncall_sql {
                         $lock
                     ))
                     .bind(limit)
-                    .fetch_all(&mut *self.0)
+                    .fetch_all(self.0.get().await?)
                     .await?;
                     rows.into_iter().map(decode_checklist).collect()
                 }
@@ -86,7 +86,7 @@ macro_rules! oncall_sql {
                     sqlx::query("UPDATE checklists SET items = $2 WHERE id = $1")
                         .bind(id)
                         .bind(sql::encode(&items)?)
-                        .execute(&mut *self.0)
+                        .execute(self.0.get().await?)
                         .await?;
                     Ok(())
                 }
@@ -100,7 +100,7 @@ macro_rules! oncall_sql {
                     .bind(sql::millis(item.starts_at))
                     .bind(sql::millis(item.ends_at))
                     .bind(&item.set_by)
-                    .execute(&mut *self.0)
+                    .execute(self.0.get().await?)
                     .await?;
                     Ok(())
                 }
@@ -111,7 +111,7 @@ macro_rules! oncall_sql {
                          ORDER BY starts_at, id",
                     )
                     .bind(sql::millis(at))
-                    .fetch_all(&mut *self.0)
+                    .fetch_all(self.0.get().await?)
                     .await?;
                     rows.into_iter()
                         .map(|(rotation, person, starts_at, ends_at, set_by)| {
@@ -132,7 +132,7 @@ macro_rules! oncall_sql {
                         .bind(&note.author)
                         .bind(&note.text)
                         .bind(sql::millis(note.at))
-                        .execute(&mut *self.0)
+                        .execute(self.0.get().await?)
                         .await?;
                     Ok(())
                 }
@@ -142,7 +142,7 @@ macro_rules! oncall_sql {
                         "SELECT author, text, at FROM handoff_notes WHERE rotation = $1 AND handed_at IS NULL ORDER BY id",
                     )
                     .bind(rotation)
-                    .fetch_all(&mut *self.0)
+                    .fetch_all(self.0.get().await?)
                     .await?;
                     rows.into_iter()
                         .map(|(author, text, at)| Ok(HandoffNote { author, text, at: sql::from_millis(at)? }))
@@ -153,7 +153,7 @@ macro_rules! oncall_sql {
                     sqlx::query("UPDATE handoff_notes SET handed_at = $2 WHERE rotation = $1 AND handed_at IS NULL")
                         .bind(rotation)
                         .bind(sql::millis(at))
-                        .execute(&mut *self.0)
+                        .execute(self.0.get().await?)
                         .await?;
                     Ok(())
                 }

@@ -179,33 +179,35 @@ macro_rules! outbox_sql {
                     // One statement per chunk: a broadcast to many rooms is one round trip, and a
                     // chunk stays far below SQLite's limit on bound parameters.
                     for chunk in messages.chunks(ENQUEUE_CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$Db>::new(
-                            "INSERT INTO outbox (idempotency_key, room_id, platform, chat, thread, kind, language, text, \
-                             rich, incident, priority, next_attempt_at, created_at, recipient, topic) ",
-                        );
                         let rich = chunk
                             .iter()
                             .map(|m| m.rich.as_ref().map(sql::encode).transpose())
                             .collect::<StoreResult<Vec<Option<String>>>>()?;
-                        insert.push_values(chunk.iter().enumerate(), |mut row, (i, m)| {
-                            row.push_bind(m.idempotency_key.clone())
-                                .push_bind(m.room_id.clone())
-                                .push_bind(m.platform.as_str())
-                                .push_bind(m.chat.clone())
-                                .push_bind(m.thread.clone())
-                                .push_bind(m.kind.as_str())
-                                .push_bind(m.language.as_str())
-                                .push_bind(m.text.clone())
-                                .push_bind(rich[i].clone())
-                                .push_bind(m.incident)
-                                .push_bind(m.priority)
-                                .push_bind(sql::millis(m.created_at))
-                                .push_bind(sql::millis(m.created_at))
-                                .push_bind(m.recipient.clone())
-                                .push_bind(m.topic.map(|t| t.as_str()));
-                        });
-                        insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
-                        insert.build().execute(&mut *self.0).await?;
+                        self.0.write(|insert| {
+                            insert.push(
+                                "INSERT INTO outbox (idempotency_key, room_id, platform, chat, thread, kind, language, text, \
+                                 rich, incident, priority, next_attempt_at, created_at, recipient, topic) ",
+                            );
+                            insert.push_values(chunk.iter().zip(rich), |mut row, (m, rich)| {
+                                row.push_bind(m.idempotency_key.clone())
+                                    .push_bind(m.room_id.clone())
+                                    .push_bind(m.platform.as_str())
+                                    .push_bind(m.chat.clone())
+                                    .push_bind(m.thread.clone())
+                                    .push_bind(m.kind.as_str())
+                                    .push_bind(m.language.as_str())
+                                    .push_bind(m.text.clone())
+                                    .push_bind(rich)
+                                    .push_bind(m.incident)
+                                    .push_bind(m.priority)
+                                    .push_bind(sql::millis(m.created_at))
+                                    .push_bind(sql::millis(m.created_at))
+                                    .push_bind(m.recipient.clone())
+                                    .push_bind(m.topic.map(|t| t.as_str()));
+                            });
+                            insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+                        })
+                        .await?;
                     }
                     Ok(())
                 }

@@ -14,7 +14,7 @@ use super::oncall::oncall_sql;
 use super::outbox::outbox_sql;
 use super::retention::retention_sql;
 use super::settings::settings_sql;
-use super::sql::embedded_migrations;
+use super::sql::{Conn, conn_sql, embedded_migrations};
 use super::{Store, StoreResult, StoreTx};
 
 /// The Postgres store.
@@ -24,7 +24,7 @@ pub struct PgStore {
 }
 
 /// The transaction a batch of decisions is committed in, on Postgres.
-pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
+pub struct PgTx(Conn<sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
     embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys")
@@ -65,7 +65,7 @@ impl Store for PgStore {
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
-        Ok(Box::new(PgTx(self.begin_tx().await?)))
+        Ok(Box::new(PgTx(Conn::new(self.begin_tx().await?))))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -74,6 +74,7 @@ impl Store for PgStore {
     }
 }
 
+conn_sql!(sqlx::Postgres, defer = false);
 super::sql::tx_sql!(PgTx);
 
 incident_sql!(PgStore, PgTx, sqlx::Postgres, lock = " FOR UPDATE");

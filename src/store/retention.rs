@@ -106,7 +106,7 @@ macro_rules! retention_sql {
                         *count = sqlx::query(statement)
                             .bind(sql::millis(before))
                             .bind(limit)
-                            .execute(&mut *self.0)
+                            .execute(self.0.get().await?)
                             .await?
                             .rows_affected();
                     }

@@ -57,18 +57,27 @@ macro_rules! settings_sql {
             #[async_trait::async_trait]
             impl SettingsTx for $Tx {
                 async fn record_inbound(&mut self, key: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-                    let done = sqlx::query(
-                        "INSERT INTO inbound_events (event_key, received_at) VALUES ($1, $2) ON CONFLICT (event_key) DO NOTHING",
-                    )
-                    .bind(key)
-                    .bind(sql::millis(at))
-                    .execute(&mut *self.0)
-                    .await?;
-                    Ok(done.rows_affected() == 1)
+                    // A read (a row when the key is new): it goes with the unit's savepoint.
+                    let inserted: Vec<(String,)> = self
+                        .0
+                        .fetch_all(|insert| {
+                            insert.push("INSERT INTO inbound_events (event_key, received_at) VALUES (");
+                            insert.push_bind(key.to_string());
+                            insert.push(", ");
+                            insert.push_bind(sql::millis(at));
+                            insert.push(") ON CONFLICT (event_key) DO NOTHING RETURNING event_key");
+                        })
+                        .await?;
+                    Ok(inserted.len() == 1)
                 }
 
                 async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>> {
-                    load_room_languages(&mut *self.0).await
+                    if let Some(languages) = &self.0.languages {
+                        return Ok(languages.clone());
+                    }
+                    let languages = load_room_languages(self.0.get().await?).await?;
+                    self.0.languages = Some(languages.clone());
+                    Ok(languages)
                 }
 
                 async fn set_room_language(&mut self, room: &str, lang: Lang, at: DateTime<Utc>) -> StoreResult<()> {
@@ -79,8 +88,9 @@ macro_rules! settings_sql {
                     .bind(room)
                     .bind(lang.as_str())
                     .bind(sql::millis(at))
-                    .execute(&mut *self.0)
+                    .execute(self.0.get().await?)
                     .await?;
+                    self.0.languages = None;
                     Ok(())
                 }
             }

@@ -17,7 +17,7 @@ use super::oncall::oncall_sql;
 use super::outbox::outbox_sql;
 use super::retention::retention_sql;
 use super::settings::settings_sql;
-use super::sql::embedded_migrations;
+use super::sql::{Conn, conn_sql, embedded_migrations};
 use super::{Store, StoreResult, StoreTx};
 
 /// The SQLite store.
@@ -27,7 +27,7 @@ pub struct SqliteStore {
 }
 
 /// The transaction a batch of decisions is committed in, on SQLite.
-pub struct SqliteTx(sqlx::Transaction<'static, sqlx::Sqlite>);
+pub struct SqliteTx(Conn<sqlx::Sqlite>);
 
 fn migrator() -> sqlx::migrate::Migrator {
     embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys")
@@ -75,7 +75,7 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
-        Ok(Box::new(SqliteTx(self.begin_tx().await?)))
+        Ok(Box::new(SqliteTx(Conn::new(self.begin_tx().await?))))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -84,6 +84,7 @@ impl Store for SqliteStore {
     }
 }
 
+conn_sql!(sqlx::Sqlite, defer = true);
 super::sql::tx_sql!(SqliteTx);
 
 // SQLite's writer holds the database lock for the whole transaction: no row locks to add.
