@@ -458,11 +458,16 @@ macro_rules! incident_sql {
 
                 async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64> {
                     // The counter row serialises numbering on both backends (a row lock on Postgres).
-                    let (number,): (i64,) = sqlx::query_as(
-                        "UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value",
-                    )
-                    .fetch_one(self.0.get().await?)
-                    .await?;
+                    // Read as rows, so it goes with the writes gathered before it.
+                    let numbered: Vec<(i64,)> = self
+                        .0
+                        .fetch_all(|update| {
+                            update.push("UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value");
+                        })
+                        .await?;
+                    let Some(&(number,)) = numbered.first() else {
+                        return Err(sqlx::Error::RowNotFound.into());
+                    };
                     let stored = Incident {
                         number,
                         ..incident.clone()

@@ -210,14 +210,18 @@ macro_rules! job_sql {
                 }
 
                 async fn cancel_jobs(&mut self, subject: &str, kind: JobKind) -> StoreResult<u64> {
-                    let done = sqlx::query(
-                        "UPDATE jobs SET state = 'cancelled' WHERE subject = $1 AND kind = $2 AND state = 'pending'",
-                    )
-                    .bind(subject)
-                    .bind(kind.as_str())
-                    .execute(self.0.get().await?)
-                    .await?;
-                    Ok(done.rows_affected())
+                    // Read as rows, so it goes with the writes gathered before it.
+                    let cancelled: Vec<(i64,)> = self
+                        .0
+                        .fetch_all(|update| {
+                            update.push("UPDATE jobs SET state = 'cancelled' WHERE subject = ");
+                            update.push_bind(subject.to_string());
+                            update.push(" AND kind = ");
+                            update.push_bind(kind.as_str());
+                            update.push(" AND state = 'pending' RETURNING id");
+                        })
+                        .await?;
+                    Ok(cancelled.len() as u64)
                 }
 
                 async fn active_jobs(&mut self, kind: JobKind) -> StoreResult<Vec<JobRow>> {
