@@ -152,7 +152,9 @@ impl Ticket {
 
     /// Waits until the batch this unit was kept in has committed (commits the unit's own
     /// transaction). `EngineError::Store`: the unit's own writes were refused as they were sent
-    /// (they are gathered, `store::sql::Conn`); `EngineError::Batch`: its batch failed.
+    /// (they are gathered, `store::sql::Conn`) at its release or inline commit;
+    /// `EngineError::Batch`: its batch failed (a batch of one included, whose commit sends
+    /// its writes).
     pub(super) async fn committed(self) -> Result<(), EngineError> {
         match self {
             Ticket::Queued { done, .. } => done.await.map_err(|_| BatchError::Stopped)?,
@@ -228,7 +230,8 @@ pub(super) struct Writers {
 /// What the callers and the writers share once the writers run.
 struct Shared {
     queue: mpsc::UnboundedSender<Vec<Request>>,
-    /// Units sent and not yet taken by a writer.
+    /// Units sent whose batch has not yet taken a writer's slot (held and lingering ones
+    /// included), so a lone unit never runs ahead of them.
     queued: Arc<AtomicUsize>,
     /// One permit per writer: held while a transaction is open, by a writer or an inline unit.
     slots: Arc<Semaphore>,
@@ -314,14 +317,16 @@ impl Writers {
         let slots = Arc::new(Semaphore::new(config.writers));
         let inbox = Arc::new(Mutex::new(Inbox {
             queue: rx,
-            queued: queued.clone(),
             held: None,
         }));
         for _ in 0..config.writers {
             tokio::spawn(write(
                 store.clone(),
-                inbox.clone(),
-                slots.clone(),
+                Writer {
+                    inbox: inbox.clone(),
+                    slots: slots.clone(),
+                    queued: queued.clone(),
+                },
                 config,
                 self.stats.clone(),
             ));
@@ -337,8 +342,6 @@ impl Writers {
 /// The queue as the writers share it: one of them gathers a batch at a time.
 struct Inbox {
     queue: mpsc::UnboundedReceiver<Vec<Request>>,
-    /// Counts down as groups are taken.
-    queued: Arc<AtomicUsize>,
     /// A group taken off the queue that did not fit in the batch being gathered.
     held: Option<Vec<Request>>,
 }
@@ -349,15 +352,12 @@ impl Inbox {
     async fn gather(&mut self, config: WriterConfig, busy: bool) -> Option<Vec<Request>> {
         let mut batch = match self.held.take() {
             Some(group) => group,
-            None => {
-                let group = self.queue.recv().await?;
-                self.take(group)
-            }
+            None => self.queue.recv().await?,
         };
         let until = Instant::now() + config.linger;
         while batch.len() < config.batch {
             let group = match self.queue.try_recv() {
-                Ok(group) => self.take(group),
+                Ok(group) => group,
                 // Under load, let the tasks already running queue their units; a yield costs
                 // microseconds where a timer would round up to a millisecond.
                 Err(mpsc::error::TryRecvError::Empty) if busy && Instant::now() < until => {
@@ -374,35 +374,33 @@ impl Inbox {
         }
         Some(batch)
     }
+}
 
-    fn take(&self, group: Vec<Request>) -> Vec<Request> {
-        self.queued.fetch_sub(group.len(), Ordering::AcqRel);
-        group
-    }
+/// What one writer shares with the others and with the callers.
+struct Writer {
+    inbox: Arc<Mutex<Inbox>>,
+    slots: Arc<Semaphore>,
+    queued: Arc<AtomicUsize>,
 }
 
 /// One writer: batch after batch until the engine is dropped.
-async fn write(
-    store: Arc<dyn Store>,
-    inbox: Arc<Mutex<Inbox>>,
-    slots: Arc<Semaphore>,
-    config: WriterConfig,
-    stats: Arc<Counters>,
-) {
+async fn write(store: Arc<dyn Store>, writer: Writer, config: WriterConfig, stats: Arc<Counters>) {
     let mut last = 0;
     loop {
         let batch = {
-            let mut inbox = inbox.lock().await;
+            let mut inbox = writer.inbox.lock().await;
             match inbox.gather(config, last > 1).await {
                 Some(batch) => batch,
                 None => return,
             }
         };
         last = batch.len();
-        // Wait out an inline unit's transaction (the semaphore is never closed).
-        let Ok(_slot) = slots.acquire().await else {
+        // Wait out an inline unit's transaction (the semaphore is never closed). Until the
+        // slot is this batch's, its units count as queued: no lone unit passes them.
+        let Ok(_slot) = writer.slots.acquire().await else {
             return;
         };
+        writer.queued.fetch_sub(batch.len(), Ordering::AcqRel);
         commit_batch(&*store, batch, &stats).await;
     }
 }
@@ -584,5 +582,38 @@ mod tests {
             ..WriterConfig::default()
         });
         assert_eq!(inline(&batched.submit(&store, 1)), [false], "inline is off");
+    }
+
+    /// A batch being gathered (the writer lingering for more, its slot not taken yet) still
+    /// counts as queued: a lone unit arriving then joins it rather than running ahead.
+    #[tokio::test]
+    async fn a_lone_unit_never_runs_ahead_of_a_batch_being_gathered() {
+        let store = crate::store::connect("sqlite::memory:")
+            .await
+            .expect("store");
+        let writers = Writers::new(WriterConfig {
+            linger: Duration::from_secs(60),
+            ..WriterConfig::default()
+        });
+        // A first batch of two, so the writer lingers after the next group it takes.
+        let mut first = writers.submit(&store, 2);
+        for ticket in &mut first {
+            let mut lease = ticket.turn().await.expect("turn");
+            let tx = lease.take().expect("transaction");
+            lease.give_back(tx, true);
+        }
+        for ticket in first {
+            ticket.committed().await.expect("committed");
+        }
+        let _group = writers.submit(&store, 2);
+        // Let the writer take the group and start lingering.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            inline(&writers.submit(&store, 1)),
+            [false],
+            "it waits behind the batch being gathered"
+        );
     }
 }

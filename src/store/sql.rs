@@ -90,7 +90,8 @@ macro_rules! conn_sql {
             }
 
             /// A write whose result is not read: `build` writes its statement (with its binds)
-            /// into the builder. Gathered on SQLite; run at once on Postgres.
+            /// into the builder, never with `RETURNING` (the gathered statements must return no
+            /// rows, see [`Self::fetch_all`]). Gathered on SQLite; run at once on Postgres.
             pub(super) async fn write(
                 &mut self,
                 build: impl FnOnce(&mut sqlx::QueryBuilder<$Db>),
@@ -146,8 +147,10 @@ macro_rules! conn_sql {
                 Ok(())
             }
 
-            /// Opens the unit's savepoint: gathered on SQLite (sent with what follows).
+            /// Opens the unit's savepoint: gathered on SQLite (sent with what follows). The unit
+            /// before sent or forgot its writes, so the savepoint comes first.
             pub(super) async fn savepoint(&mut self) -> $crate::store::StoreResult<()> {
+                debug_assert!(self.pending.is_none(), "a savepoint after unsent writes");
                 self.write(|query| {
                     query.push("SAVEPOINT unit");
                 })
