@@ -3,7 +3,9 @@
 //! microseconds for more while the load says more are coming), opens one transaction, and lends
 //! it to each request in turn inside a savepoint: the unit's own task loads, decides and writes
 //! through it, then hands it back, and the writer releases the savepoint (kept) or rolls back to
-//! it (that unit alone undone). One commit ends the batch, and each kept unit's caller is
+//! it (that unit alone undone). On SQLite the release also sends the unit's gathered writes
+//! (`store::sql::Conn`); if they are refused, that unit alone is rolled back and told so
+//! (`Lent::Refused`). One commit ends the batch, and each kept unit's caller is
 //! answered only then: a commit failure answers all of them with the error, nothing of theirs is
 //! stored, and platforms redeliver.
 //!
