@@ -81,16 +81,27 @@ async fn reopened(store: &TestStore) -> Arc<dyn Store> {
 }
 
 async fn incident_titles(store: &TestStore) -> Vec<String> {
-    let mut titles: Vec<String> = reopened(store)
+    let mut titles: Vec<String> = numbered_titles(store)
+        .await
+        .into_iter()
+        .map(|(_, title)| title)
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// The open incidents' numbers and titles, in number order.
+async fn numbered_titles(store: &TestStore) -> Vec<(i64, String)> {
+    let mut numbered: Vec<(i64, String)> = reopened(store)
         .await
         .open_incidents()
         .await
         .expect("open incidents")
         .into_iter()
-        .map(|i| i.title)
+        .map(|i| (i.number, i.title))
         .collect();
-    titles.sort();
-    titles
+    numbered.sort();
+    numbered
 }
 
 /// Runs raw SQL on the test's database (a trigger to make the database refuse something).
@@ -343,11 +354,20 @@ async fn a_failing_decision_is_undone_alone_and_can_be_redelivered() {
             "[{}]",
             store.name
         );
-        // Nothing of it was kept, its dedupe key included: the redelivery is handled afresh.
+        // Nothing of it was kept, its dedupe key and its number included: the numbers follow
+        // on, and the redelivery is handled afresh with the next one.
         allow_poison(&store).await;
         let again = engine.handle(&inbounds[1]).await;
         assert!(handled(&again), "[{}] {again:?}", store.name);
-        assert_eq!(incident_titles(&store).await.len(), 4, "[{}]", store.name);
+        let numbered: Vec<(i64, &str)> = vec![
+            (1, "Checkout slow"),
+            (2, "Login errors"),
+            (3, "Queue backlog"),
+            (4, "Search poison pill"),
+        ];
+        let stored = numbered_titles(&store).await;
+        let stored: Vec<(i64, &str)> = stored.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        assert_eq!(stored, numbered, "[{}]", store.name);
     }
 }
 

@@ -337,6 +337,112 @@ async fn role_rows_are_rebuilt_with_the_keys_the_engine_uses() {
     }
 }
 
+/// A page of `inc list` and its total come from one read, with each filter; a page past the end
+/// still gives the total and no line.
+#[tokio::test]
+async fn a_list_page_reads_its_total_and_lines_with_each_filter() {
+    for TestStore { name, store, .. } in backends().await {
+        let mut tx = store.begin().await.unwrap();
+        // Declared a minute apart: rank order is severity, then age.
+        let plan = [
+            ("Checkout down", Severity::Sev2, Some("@ana")),
+            ("Login slow", Severity::Sev1, None),
+            ("Search stale", Severity::Sev2, None),
+            ("Payments failing", Severity::Sev1, Some("@ana")),
+            ("Old and done", Severity::Sev1, Some("@ana")),
+        ];
+        for (minute, (title, severity, commander)) in plan.into_iter().enumerate() {
+            let mut incident = Incident::declare(
+                title.into(),
+                severity,
+                None,
+                &actor(),
+                start_time() + Duration::minutes(minute as i64),
+            )
+            .0;
+            if let Some(person) = commander {
+                incident.roles.insert("commander".into(), person.into());
+            }
+            let number = tx.insert_incident(&incident).await.unwrap();
+            if title.starts_with("Old") {
+                let resolved = Incident {
+                    number,
+                    ..incident.resolve(None, start_time()).unwrap().0
+                };
+                tx.update_incident(&resolved, None).await.unwrap();
+            }
+        }
+        let ana = Some(person_key("@ana"));
+        // Severity, person, offset, limit; then the total and the page's titles.
+        type Case = (
+            Option<Severity>,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            &'static [&'static str],
+        );
+        let cases: [Case; 6] = [
+            (
+                None,
+                None,
+                0,
+                3,
+                4,
+                &["Login slow", "Payments failing", "Checkout down"],
+            ),
+            (None, None, 3, 3, 4, &["Search stale"]),
+            (None, None, 9, 3, 4, &[]),
+            (
+                Some(Severity::Sev2),
+                None,
+                0,
+                5,
+                2,
+                &["Checkout down", "Search stale"],
+            ),
+            (
+                None,
+                ana.clone(),
+                0,
+                5,
+                2,
+                &["Payments failing", "Checkout down"],
+            ),
+            (
+                Some(Severity::Sev1),
+                ana.clone(),
+                0,
+                5,
+                1,
+                &["Payments failing"],
+            ),
+        ];
+        for (severity, person, offset, limit, total, titles) in cases {
+            let filter = OpenFilter { severity, person };
+            let page = tx.open_listing(&filter, offset, limit).await.unwrap();
+            let got: Vec<&str> = page.items.iter().map(|line| line.title.as_str()).collect();
+            assert_eq!(
+                (page.total, got.as_slice()),
+                (total, titles),
+                "[{name}] {filter:?} from {offset}"
+            );
+        }
+        let first = tx.open_listing(&OpenFilter::default(), 0, 1).await.unwrap();
+        let line = &first.items[0];
+        assert_eq!(
+            (line.number, line.severity, line.status, line.declared_at),
+            (
+                2,
+                Severity::Sev1,
+                runroom::engine::incident::Status::Investigating,
+                start_time() + Duration::minutes(1)
+            ),
+            "[{name}] a line carries its row's columns"
+        );
+    }
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_ping_works() {
     for TestStore { name, store, .. } in backends().await {

@@ -183,6 +183,29 @@ pub struct Incident {
     pub escalation_step: Option<u32>,
 }
 
+/// What a list line shows of an incident: the columns its row keeps beside the state, so a
+/// page of them is read without decoding any incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentLine {
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub declared_at: DateTime<Utc>,
+}
+
+impl From<&Incident> for IncidentLine {
+    fn from(incident: &Incident) -> IncidentLine {
+        IncidentLine {
+            number: incident.number,
+            title: incident.title.clone(),
+            severity: incident.severity,
+            status: incident.status,
+            declared_at: incident.declared_at,
+        }
+    }
+}
+
 /// Who did something, and from which room: stamped on every timeline entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {

@@ -499,8 +499,8 @@ impl Engine {
         Ok((target, decided))
     }
 
-    /// `inc list`: the total first (a counts row, or the author's role rows), then the page if
-    /// it exists; a page past the end reads no incident.
+    /// `inc list`: the total (a counts row, or the author's role rows) and the page's lines, in
+    /// one read; a page past the end reads no incident.
     async fn list_page(
         &self,
         tx: &mut dyn StoreTx,
@@ -511,17 +511,12 @@ impl Engine {
             severity: filter.severity,
             person: filter.mine.then(|| incident::person_key(&actor.name)),
         };
-        let total = tx.open_count(&query).await?;
         let offset = i64::from(filter.page - 1) * bounds::LIST_PAGE;
-        let items = if offset < total {
-            tx.open_page(&query, offset, bounds::LIST_PAGE).await?
-        } else {
-            Vec::new()
-        };
+        let page = tx.open_listing(&query, offset, bounds::LIST_PAGE).await?;
         Ok(ListPage {
             filter: *filter,
-            items,
-            total,
+            items: page.items,
+            total: page.total,
         })
     }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::bounds;
 use super::command::{ListFilter, Verb};
 use super::incident::{
-    BUILTIN_ROLES, Event, Incident, Severity, Status, TimelineEntry, UpdateFields,
+    BUILTIN_ROLES, Event, Incident, IncidentLine, Severity, Status, TimelineEntry, UpdateFields,
 };
 use crate::i18n::Msg;
 
@@ -290,7 +290,7 @@ fn update_lines(fields: &UpdateFields, now: DateTime<Utc>) -> Vec<Msg> {
 }
 
 /// One line of the `list` answer.
-pub fn list_item(incident: &Incident, now: DateTime<Utc>) -> Msg {
+pub fn list_item(incident: &IncidentLine, now: DateTime<Utc>) -> Msg {
     Msg::new("incident-list-item")
         .text("id", incident_id(incident.number))
         .msg("severity", severity(incident.severity))
@@ -307,12 +307,15 @@ pub fn list_all(open: &[Incident], now: DateTime<Utc>) -> Msg {
     }
     Msg::new("incident-list-all")
         .number("count", open.len() as i64)
-        .lines("items", open.iter().map(|i| list_item(i, now)).collect())
+        .lines(
+            "items",
+            open.iter().map(|i| list_item(&i.into(), now)).collect(),
+        )
 }
 
 /// A page of `inc list`: how many match, the page's incidents, and how many follow with the
 /// command that shows the next page.
-pub fn list(filter: &ListFilter, items: &[Incident], total: i64, now: DateTime<Utc>) -> Msg {
+pub fn list(filter: &ListFilter, items: &[IncidentLine], total: i64, now: DateTime<Utc>) -> Msg {
     let described = list_filter(filter);
     if total == 0 {
         return if *filter == ListFilter::default() {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{StoreError, StoreResult};
-use crate::engine::incident::{Event, Incident, Severity, TimelineEntry};
+use crate::engine::incident::{Event, Incident, IncidentLine, Severity, TimelineEntry};
 
 pub use crate::engine::incident::person_key;
 
@@ -73,14 +73,16 @@ pub trait IncidentStore: Send + Sync {
 pub trait IncidentTx: Send {
     /// Loads an incident for change (row-locked on Postgres).
     async fn incident(&mut self, number: i64) -> StoreResult<Option<Incident>>;
-    /// Open incidents matching `filter` in rank order (most severe, then oldest), `limit` of them
-    /// after skipping `offset`: an index range, however many are open.
-    async fn open_page(
+    /// A page of `list`: how many open incidents match `filter`, and the lines of `limit` of them
+    /// in rank order (most severe, then oldest) after skipping `offset`, in one read. The page's
+    /// numbers come from an index range, however many are open, and its lines from the rows'
+    /// columns; a page past the end reads none.
+    async fn open_listing(
         &mut self,
         filter: &OpenFilter,
         offset: i64,
         limit: i64,
-    ) -> StoreResult<Vec<Incident>>;
+    ) -> StoreResult<Bounded<IncidentLine>>;
     /// How many open incidents match `filter`: a row per severity (`open_counts`), or the
     /// person's own role rows.
     async fn open_count(&mut self, filter: &OpenFilter) -> StoreResult<i64>;
@@ -163,13 +165,13 @@ macro_rules! incident_sql {
             use chrono::{DateTime, Utc};
 
             use super::{$Store, $Tx};
-            use $crate::engine::incident::{person_key, Incident, TimelineEntry};
+            use $crate::engine::incident::{person_key, Incident, IncidentLine, Severity, Status, TimelineEntry};
             use $crate::store::incidents::{
                 decode_entry, decode_incident, roles_differ, Bounded, HandoffIncidents, IncidentStore,
                 IncidentTx, OpenFilter, ROWS_CHUNK, UPSERT_INCIDENT,
             };
             use $crate::store::sql;
-            use $crate::store::StoreResult;
+            use $crate::store::{StoreError, StoreResult};
 
             async fn load_incident<'e>(
                 ex: impl sqlx::Executor<'e, Database = $Db>,
@@ -225,53 +227,70 @@ macro_rules! incident_sql {
                 rows.iter().map(|(s,)| decode_incident(s)).collect()
             }
 
-            /// The page's numbers come from an index alone (the subquery); only the page's rows are
-            /// read whole.
-            async fn open_page(
+            /// `list`'s page with its total: the total (a counts row, or the person's role rows)
+            /// comes first, and the page's numbers from an index alone; `LIMIT 0` past the end,
+            /// so no index is walked for a page that does not exist. At least one row: the total
+            /// beside either nothing or a line.
+            async fn open_listing(
                 tx: &mut $Tx,
                 filter: &OpenFilter,
                 offset: i64,
                 limit: i64,
-            ) -> StoreResult<Vec<Incident>> {
-                let ex = tx.0.get().await?;
-                match (filter.severity, &filter.person) {
-                    (None, None) => states(
-                        ex,
-                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
-                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
-                         ORDER BY severity, declared_at, number",
-                        &[limit, offset],
-                        None,
-                    )
-                    .await,
-                    (Some(sev), None) => states(
-                        ex,
-                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' AND severity = $3 \
-                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
-                         ORDER BY severity, declared_at, number",
-                        &[limit, offset, sev.number()],
-                        None,
-                    )
-                    .await,
-                    (None, Some(person)) => states(
-                        ex,
-                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incident_roles WHERE person = $3 \
-                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
-                         ORDER BY severity, declared_at, number",
-                        &[limit, offset],
-                        Some(person),
-                    )
-                    .await,
-                    (Some(sev), Some(person)) => states(
-                        ex,
-                        "SELECT state FROM incidents WHERE number IN (SELECT number FROM incident_roles WHERE severity = $3 AND person = $4 \
-                         ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
-                         ORDER BY severity, declared_at, number",
-                        &[limit, offset, sev.number()],
-                        Some(person),
-                    )
-                    .await,
+            ) -> StoreResult<Bounded<IncidentLine>> {
+                let (total, page) = match (filter.severity, &filter.person) {
+                    (None, None) => (
+                        "SELECT CAST(COALESCE(SUM(open), 0) AS BIGINT) AS total FROM open_counts",
+                        "SELECT number FROM incidents WHERE status <> 'resolved'",
+                    ),
+                    (Some(_), None) => (
+                        "SELECT CAST(COALESCE(SUM(open), 0) AS BIGINT) AS total FROM open_counts WHERE severity = $3",
+                        "SELECT number FROM incidents WHERE status <> 'resolved' AND severity = $3",
+                    ),
+                    (None, Some(_)) => (
+                        "SELECT COUNT(*) AS total FROM incident_roles WHERE person = $4",
+                        "SELECT number FROM incident_roles WHERE person = $4",
+                    ),
+                    (Some(_), Some(_)) => (
+                        "SELECT COUNT(*) AS total FROM incident_roles WHERE severity = $3 AND person = $4",
+                        "SELECT number FROM incident_roles WHERE severity = $3 AND person = $4",
+                    ),
+                };
+                let sql = format!(
+                    "WITH counted AS ({total}) \
+                     SELECT counted.total, i.number, i.title, i.severity, i.status, i.declared_at \
+                     FROM counted LEFT JOIN incidents i ON i.number IN ({page} \
+                     ORDER BY severity, declared_at, number \
+                     LIMIT CASE WHEN $2 < (SELECT total FROM counted) THEN $1 ELSE 0 END OFFSET $2) \
+                     ORDER BY i.severity, i.declared_at, i.number"
+                );
+                type Row = (i64, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>);
+                let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+                    .bind(limit)
+                    .bind(offset)
+                    .bind(filter.severity.map_or(0, |s| s.number()));
+                if let Some(person) = &filter.person {
+                    query = query.bind(person.clone());
                 }
+                let rows = query.fetch_all(tx.0.get().await?).await?;
+                let total = rows.first().map_or(0, |row| row.0);
+                let items = rows
+                    .into_iter()
+                    .filter_map(|(_, number, title, severity, status, declared_at)| {
+                        Some((number?, title?, severity?, status?, declared_at?))
+                    })
+                    .map(|(number, title, severity, status, declared_at)| {
+                        Ok(IncidentLine {
+                            number,
+                            title,
+                            severity: Severity::from_number(severity)
+                                .ok_or_else(|| StoreError::Corrupt(format!("severity {severity}")))?,
+                            status: Status::from_str_opt(&status)
+                                .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+                            declared_at: sql::from_millis(declared_at)?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<IncidentLine>>>()?;
+                Ok(Bounded { items, total })
             }
 
             async fn count<'e>(
@@ -415,13 +434,13 @@ macro_rules! incident_sql {
                     load_incident(self.0.get().await?, number, true).await
                 }
 
-                async fn open_page(
+                async fn open_listing(
                     &mut self,
                     filter: &OpenFilter,
                     offset: i64,
                     limit: i64,
-                ) -> StoreResult<Vec<Incident>> {
-                    open_page(self, filter, offset, limit).await
+                ) -> StoreResult<Bounded<IncidentLine>> {
+                    open_listing(self, filter, offset, limit).await
                 }
 
                 async fn open_count(&mut self, filter: &OpenFilter) -> StoreResult<i64> {
@@ -457,17 +476,36 @@ macro_rules! incident_sql {
                 }
 
                 async fn insert_incident(&mut self, incident: &Incident) -> StoreResult<i64> {
-                    // The counter row serialises numbering on both backends (a row lock on Postgres).
-                    // Read as rows, so it goes with the writes gathered before it.
-                    let numbered: Vec<(i64,)> = self
-                        .0
-                        .fetch_all(|update| {
-                            update.push("UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value");
-                        })
-                        .await?;
-                    let Some(&(number,)) = numbered.first() else {
-                        return Err(sqlx::Error::RowNotFound.into());
+                    // The counter row serialises numbering on both backends (a row lock on
+                    // Postgres), and stays this transaction's until it ends: read once (as rows,
+                    // so it goes with the writes gathered before it), then counted here.
+                    let number = match self.0.counter {
+                        Some(last) => {
+                            let number = last + 1;
+                            self.0
+                                .write(|update| {
+                                    update
+                                        .push("UPDATE counters SET value = ")
+                                        .push_bind(number)
+                                        .push(" WHERE name = 'incident'");
+                                })
+                                .await?;
+                            number
+                        }
+                        None => {
+                            let numbered: Vec<(i64,)> = self
+                                .0
+                                .fetch_all(|update| {
+                                    update.push("UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value");
+                                })
+                                .await?;
+                            let Some(&(number,)) = numbered.first() else {
+                                return Err(sqlx::Error::RowNotFound.into());
+                            };
+                            number
+                        }
                     };
+                    self.0.counter = Some(number);
                     let stored = Incident {
                         number,
                         ..incident.clone()
@@ -546,7 +584,16 @@ macro_rules! incident_sql {
                 ) -> StoreResult<HandoffIncidents> {
                     let everyone = OpenFilter::default();
                     let active = Bounded {
-                        items: open_page(self, &everyone, 0, limit).await?,
+                        // The handoff shows more of each than a list line: whole states.
+                        items: states(
+                            self.0.get().await?,
+                            "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
+                             ORDER BY severity, declared_at, number LIMIT $1) \
+                             ORDER BY severity, declared_at, number",
+                            &[limit],
+                            None,
+                        )
+                        .await?,
                         total: open_count(self, &everyone).await?,
                     };
                     let range = [sql::millis(from), sql::millis(to)];

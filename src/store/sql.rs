@@ -55,8 +55,11 @@ pub(super) use embedded_migrations;
 /// next reads, or with the savepoint's release, or at commit: a unit's writes are one round trip.
 /// Postgres runs each write at once (its protocol takes one statement per prepared query).
 ///
-/// A savepoint is gathered too, so a unit's first read opens it in the same round trip; and the
-/// rooms' languages, read by every unit, are read once per transaction until one changes.
+/// A savepoint is gathered too, so a unit's first read opens it in the same round trip; the
+/// rooms' languages, read by every unit, are read once per transaction until one changes; and
+/// the incident counter is read once per transaction: its row is this transaction's until the
+/// commit (SQLite's write lock, a row lock on Postgres), so the numbers after the first are
+/// counted here and written with the other gathered writes.
 pub struct Conn<DB: sqlx::Database> {
     pub(super) tx: sqlx::Transaction<'static, DB>,
     pub(super) pending: Option<sqlx::QueryBuilder<DB>>,
@@ -64,6 +67,8 @@ pub struct Conn<DB: sqlx::Database> {
     pub(super) savepoint_unsent: bool,
     /// The rooms' languages as this transaction last read or wrote them.
     pub(super) languages: Option<Vec<(String, Lang)>>,
+    /// The incident number this transaction last gave out, once it has read the counter.
+    pub(super) counter: Option<i64>,
 }
 
 impl<DB: sqlx::Database> Conn<DB> {
@@ -73,6 +78,7 @@ impl<DB: sqlx::Database> Conn<DB> {
             pending: None,
             savepoint_unsent: false,
             languages: None,
+            counter: None,
         }
     }
 }
@@ -160,11 +166,12 @@ macro_rules! conn_sql {
             }
 
             /// Forgets the gathered writes (the unit that made them is being rolled back), and
-            /// the languages read since they may have changed. Whether the savepoint was sent
-            /// (and so must be rolled back to).
+            /// the languages and counter read since they may have changed. Whether the
+            /// savepoint was sent (and so must be rolled back to).
             pub(super) fn discard(&mut self) -> bool {
                 self.pending = None;
                 self.languages = None;
+                self.counter = None;
                 !std::mem::take(&mut self.savepoint_unsent)
             }
 

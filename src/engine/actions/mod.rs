@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::command::Command;
 use super::command::ListFilter;
 use super::errors::ActionError;
-use super::incident::{Actor, Event, Incident, TimelineEntry};
+use super::incident::{Actor, Event, Incident, IncidentLine, TimelineEntry};
 use super::policy::Policies;
 use super::reach::Reaches;
 use crate::i18n::Lang;
@@ -27,8 +27,8 @@ use crate::store::{Checklist, ChecklistItem, HandoffIncidents, HandoffNote, Onca
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPage {
     pub filter: ListFilter,
-    /// The page, in rank order (most severe, then oldest); empty past the end.
-    pub items: Vec<Incident>,
+    /// The page's lines, in rank order (most severe, then oldest); empty past the end.
+    pub items: Vec<IncidentLine>,
     /// How many open incidents match the filter, on every page.
     pub total: i64,
 }
