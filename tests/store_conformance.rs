@@ -382,7 +382,7 @@ async fn a_list_page_reads_its_total_and_lines_with_each_filter() {
             i64,
             &'static [&'static str],
         );
-        let cases: [Case; 6] = [
+        let cases: [Case; 8] = [
             (
                 None,
                 None,
@@ -392,7 +392,9 @@ async fn a_list_page_reads_its_total_and_lines_with_each_filter() {
                 &["Login slow", "Payments failing", "Checkout down"],
             ),
             (None, None, 3, 3, 4, &["Search stale"]),
+            (None, None, 4, 3, 4, &[]),
             (None, None, 9, 3, 4, &[]),
+            (Some(Severity::Sev1), ana.clone(), 1, 5, 1, &[]),
             (
                 Some(Severity::Sev2),
                 None,
