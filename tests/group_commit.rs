@@ -312,62 +312,89 @@ async fn a_language_chosen_in_a_batch_is_spoken_by_the_units_after_it() {
     }
 }
 
+/// A unit whose writes the database refuses (on SQLite when its gathered writes are sent with its
+/// release) fails alone, wherever it stands in the batch: between others, last before the
+/// commit, or followed by a duplicate of the unit before it.
 #[tokio::test]
 async fn a_failing_decision_is_undone_alone_and_can_be_redelivered() {
-    for store in backends().await {
-        refuse_poison(&store).await;
-        let clock = Arc::new(ManualClock::new(common::start_time()));
-        let engine = engine(&store, clock);
-        let titles = [
-            "Checkout slow",
-            "Search poison pill",
-            "Login errors",
-            "Queue backlog",
-        ];
-        let inbounds: Vec<Inbound> = titles
-            .iter()
-            .enumerate()
-            .map(|(i, t)| declare(&engine, &format!("evt-{i}"), t))
-            .collect();
-        let outcomes = join_all(inbounds.iter().map(|i| engine.handle(i))).await;
-        assert!(handled(&outcomes[0]), "[{}] {:?}", store.name, outcomes[0]);
-        assert!(
-            matches!(&outcomes[1], Err(EngineError::Store(_))),
-            "[{}] the refused one fails: {:?}",
-            store.name,
-            outcomes[1]
-        );
-        assert!(handled(&outcomes[2]), "[{}] {:?}", store.name, outcomes[2]);
-        assert!(handled(&outcomes[3]), "[{}] {:?}", store.name, outcomes[3]);
-        assert_eq!(
-            engine.writer_stats(),
-            WriterStats {
-                batches: 1,
-                units: 3
-            },
-            "[{}] the others committed together",
-            store.name
-        );
-        assert_eq!(
-            incident_titles(&store).await,
-            ["Checkout slow", "Login errors", "Queue backlog"],
-            "[{}]",
-            store.name
-        );
-        // Nothing of it was kept, its dedupe key and its number included: the numbers follow
-        // on, and the redelivery is handled afresh with the next one.
-        allow_poison(&store).await;
-        let again = engine.handle(&inbounds[1]).await;
-        assert!(handled(&again), "[{}] {again:?}", store.name);
-        let numbered: Vec<(i64, &str)> = vec![
-            (1, "Checkout slow"),
+    const POISON: &str = "Search poison pill";
+    let batches: [&[(usize, &str)]; 3] = [
+        &[
+            (0, "Checkout slow"),
+            (1, POISON),
             (2, "Login errors"),
             (3, "Queue backlog"),
-            (4, "Search poison pill"),
-        ];
-        let stored = numbered_titles(&store).await;
-        let stored: Vec<(i64, &str)> = stored.iter().map(|(n, t)| (*n, t.as_str())).collect();
-        assert_eq!(stored, numbered, "[{}]", store.name);
+        ],
+        &[
+            (0, "Checkout slow"),
+            (2, "Login errors"),
+            (3, "Queue backlog"),
+            (1, POISON),
+        ],
+        &[
+            (0, "Checkout slow"),
+            (1, POISON),
+            (0, "Checkout slow"),
+            (2, "Login errors"),
+            (3, "Queue backlog"),
+        ],
+    ];
+    for batch in batches {
+        for store in backends().await {
+            refuse_poison(&store).await;
+            let clock = Arc::new(ManualClock::new(common::start_time()));
+            let engine = engine(&store, clock);
+            let inbounds: Vec<Inbound> = batch
+                .iter()
+                .map(|(event, title)| declare(&engine, &format!("evt-{event}"), title))
+                .collect();
+            let outcomes = join_all(inbounds.iter().map(|i| engine.handle(i))).await;
+            let mut seen = std::collections::HashSet::new();
+            for ((event, title), outcome) in batch.iter().zip(&outcomes) {
+                let case = format!("[{}] {batch:?}: {title}: {outcome:?}", store.name);
+                if *title == POISON {
+                    assert!(
+                        matches!(outcome, Err(EngineError::Store(_))),
+                        "{case}: refused"
+                    );
+                } else if !seen.insert(*event) {
+                    assert!(
+                        matches!(outcome, Ok(Outcome::Duplicate)),
+                        "{case}: a duplicate"
+                    );
+                } else {
+                    assert!(handled(outcome), "{case}");
+                }
+            }
+            assert_eq!(
+                engine.writer_stats(),
+                // A duplicate keeps its (empty) unit, like the unit that did the work.
+                WriterStats {
+                    batches: 1,
+                    units: batch.len() as u64 - 1
+                },
+                "[{}] {batch:?}: the others committed together",
+                store.name
+            );
+            // Nothing of it was kept, its dedupe key and its number included: the numbers follow
+            // on, and the redelivery is handled afresh with the next one.
+            allow_poison(&store).await;
+            let poisoned = batch
+                .iter()
+                .position(|(_, t)| *t == POISON)
+                .expect("poison");
+            let again = engine.handle(&inbounds[poisoned]).await;
+            assert!(handled(&again), "[{}] {again:?}", store.name);
+            let numbered: Vec<(i64, &str)> = vec![
+                (1, "Checkout slow"),
+                (2, "Login errors"),
+                (3, "Queue backlog"),
+                (4, POISON),
+            ];
+            let stored = numbered_titles(&store).await;
+            let stored: Vec<(i64, &str)> = stored.iter().map(|(n, t)| (*n, t.as_str())).collect();
+            assert_eq!(stored, numbered, "[{}] {batch:?}", store.name);
+        }
     }
 }
 
