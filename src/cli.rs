@@ -79,10 +79,13 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum IncidentsCommand {
-    /// Open incidents (or all recent ones with --all).
+    /// Open incidents, most severe then oldest, 100 a page (or the 200 latest with --all).
     List {
         #[arg(long)]
         all: bool,
+        /// Which page of open incidents, from 1.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]
+        page: i64,
         #[arg(long, default_value = "en")]
         locale: String,
     },

@@ -129,6 +129,57 @@ fn console_reads_piped_input_and_state_persists_between_runs() {
     );
 }
 
+/// The operator's list reads a page of 100 at a time, says how many are left and how to see them,
+/// and refuses a page past the end.
+#[test]
+fn incidents_list_pages_the_open_incidents() {
+    let s = Sandbox::new();
+    let declares: String = (1..=102)
+        .map(|i| format!("inc declare sev3 Load {i}\n"))
+        .collect();
+    let seeded = s.run(&["console"], &declares);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let items = |out: &str| out.lines().filter(|l| l.starts_with("• INC-")).count();
+
+    let first = s.run(&["incidents", "list"], "");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(out.contains("102 open incidents:"), "{out}");
+    assert_eq!(items(&out), 100, "{out}");
+    assert!(out.contains("• INC-1 · SEV3"), "oldest first: {out}");
+    assert!(
+        out.contains("…and 2 more. Next page: runroom incidents list --page 2"),
+        "{out}"
+    );
+
+    let second = s.run(
+        &["incidents", "list", "--page", "2", "--locale", "pt-BR"],
+        "",
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    let out = stdout(&second);
+    assert!(out.contains("102 incidentes abertos:"), "{out}");
+    assert_eq!(items(&out), 2, "{out}");
+    assert!(
+        out.contains("• INC-101 ·") && out.contains("• INC-102 ·"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("--page"),
+        "the last page points nowhere: {out}"
+    );
+
+    let past = s.run(&["incidents", "list", "--page", "3"], "");
+    assert!(!past.status.success());
+    assert!(
+        stderr(&past).contains("there is no page 3: 102 open incidents fill 2 pages"),
+        "{}",
+        stderr(&past)
+    );
+    let zero = s.run(&["incidents", "list", "--page", "0"], "");
+    assert!(!zero.status.success(), "pages start at 1");
+}
+
 #[test]
 fn console_broadcasts_preview_other_rooms_and_answers_every_line() {
     let s = Sandbox::new();

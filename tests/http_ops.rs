@@ -132,6 +132,61 @@ async fn the_admin_api_wants_the_right_bearer_token() {
     assert_eq!(ok.json::<Value>().await.unwrap(), json!({ "mode": "live" }));
 }
 
+/// A GET on the admin API with the right token.
+fn admin_get(
+    client: &reqwest::Client,
+    app: &App,
+    path: &str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+    client
+        .get(format!("{}{path}", app.url))
+        .bearer_auth(TOKEN)
+        .send()
+}
+
+/// Open incidents come a page at a time, most severe first, with the total and the next page's
+/// link.
+#[tokio::test]
+async fn the_admin_api_lists_open_incidents_a_page_at_a_time() {
+    for store in common::backends().await {
+        let name = store.name;
+        let app = spawn_app_with_token(store, Some(TOKEN)).await;
+        let t = common::engine_on(&app._store);
+        for declare in [
+            "sev1 Checkout down",
+            "sev3 Search stale",
+            "sev2 Email delayed",
+        ] {
+            t.say("console", "joana", &format!("inc declare {declare}"))
+                .await;
+        }
+        let client = reqwest::Client::new();
+        let get = |path: &str| admin_get(&client, &app, path);
+        let first = get("/api/incidents?per_page=2").await.unwrap();
+        assert_eq!(first.headers()["x-total-count"], "3", "[{name}]");
+        assert_eq!(
+            first.headers()["link"],
+            "</api/incidents?page=2&per_page=2>; rel=\"next\"",
+            "[{name}]"
+        );
+        let numbers = |page: &Value| -> Vec<i64> {
+            page.as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["number"].as_i64().unwrap())
+                .collect()
+        };
+        assert_eq!(numbers(&first.json().await.unwrap()), [1, 3], "[{name}]");
+        let last = get("/api/incidents?page=2&per_page=2").await.unwrap();
+        assert!(last.headers().get("link").is_none(), "[{name}] no page 3");
+        assert_eq!(numbers(&last.json().await.unwrap()), [2], "[{name}]");
+        for bad in ["page=0", "per_page=0", "per_page=501"] {
+            let answer = get(&format!("/api/incidents?{bad}")).await.unwrap();
+            assert_eq!(answer.status(), 400, "[{name}] {bad}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
     for store in common::backends().await {
@@ -141,12 +196,7 @@ async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
         t.say("console", "joana", "inc declare sev1 Checkout down")
             .await;
         let client = reqwest::Client::new();
-        let get = |path: &str| {
-            client
-                .get(format!("{}{path}", app.url))
-                .bearer_auth(TOKEN)
-                .send()
-        };
+        let get = |path: &str| admin_get(&client, &app, path);
 
         let list: Value = get("/api/incidents").await.unwrap().json().await.unwrap();
         assert_eq!(list[0]["number"], 1, "[{name}] {list}");

@@ -83,6 +83,7 @@ incident-list-all =
     }
     { $items }
 more-items = …and { $count } more
+incidents-list-next = …and { $more } more. Next page: runroom incidents list --page { $page }
 incident-list-item = • { $id } · { $severity } · { $status } · { $title } · open for { $age }
 
 show =

@@ -83,6 +83,7 @@ incident-list-all =
     }
     { $items }
 more-items = …y { $count } más
+incidents-list-next = …y { $more } más. Página siguiente: runroom incidents list --page { $page }
 incident-list-item = • { $id } · { $severity } · { $status } · { $title } · abierto hace { $age }
 
 show =

@@ -83,6 +83,7 @@ incident-list-all =
     }
     { $items }
 more-items = …e mais { $count }
+incidents-list-next = …e mais { $more }. Próxima página: runroom incidents list --page { $page }
 incident-list-item = • { $id } · { $severity } · { $status } · { $title } · aberto há { $age }
 
 show =

@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command, ConfigCommand, IncidentsCommand, OutboxCommand};
 use crate::config::Config;
 use crate::engine::clock::SystemClock;
 use crate::engine::command::parse_incident_ref;
-use crate::engine::reply;
+use crate::engine::{bounds, reply};
 use crate::i18n::{I18n, Lang};
 use crate::outbox::SendingMode;
 use crate::outbox::worker::MODE_KEY;
@@ -221,6 +221,9 @@ async fn outbox(config: Option<&Path>, command: OutboxCommand) -> anyhow::Result
     Ok(())
 }
 
+/// Open incidents a page of `runroom incidents list` shows.
+const CLI_PAGE: i64 = 100;
+
 /// `runroom incidents list|show`: the same texts the chat commands answer with.
 async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::Result<()> {
     let config = load_config(config)?;
@@ -228,13 +231,31 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
     let i18n = I18n::new()?;
     let now = chrono::Utc::now();
     let (locale, msg) = match command {
-        IncidentsCommand::List { all, locale } => {
-            let incidents = if all {
-                store.recent_incidents(200).await?
+        IncidentsCommand::List { all, page, locale } => {
+            if all {
+                let incidents = store.recent_incidents(200).await?;
+                let shown = incidents.len() as i64;
+                (locale, reply::list_all(&incidents, shown, None, now))
             } else {
-                store.open_incidents().await?
-            };
-            (locale, reply::list_all(&incidents, now))
+                let offset = (page - 1).saturating_mul(CLI_PAGE);
+                let listed = store.open_incidents_page(offset, CLI_PAGE).await?;
+                if listed.items.is_empty() && page > 1 {
+                    bail!(
+                        "there is no page {page}: {} open incidents fill {} pages",
+                        listed.total,
+                        bounds::pages(listed.total, CLI_PAGE)
+                    );
+                }
+                let shown = offset + listed.items.len() as i64;
+                let next = (shown < listed.total).then_some(reply::NextPage {
+                    page: page + 1,
+                    more: listed.total - shown,
+                });
+                (
+                    locale,
+                    reply::list_all(&listed.items, listed.total, next, now),
+                )
+            }
         }
         IncidentsCommand::Show { id, locale } => {
             let Some(number) = parse_incident_ref(&id).or_else(|| id.parse().ok()) else {

@@ -299,18 +299,31 @@ pub fn list_item(incident: &IncidentLine, now: DateTime<Utc>) -> Msg {
         .msg("age", age(incident.declared_at, now))
 }
 
-/// Every incident given, one line each: the operator's full view (`runroom incidents list`),
+/// The operator's view (`runroom incidents list`): how many there are, the incidents given, one
+/// line each, and, when a page follows, how many are left and the command that shows them;
 /// never a chat answer.
-pub fn list_all(open: &[Incident], now: DateTime<Utc>) -> Msg {
-    if open.is_empty() {
+pub fn list_all(shown: &[Incident], total: i64, next: Option<NextPage>, now: DateTime<Utc>) -> Msg {
+    if total == 0 {
         return Msg::new("incident-list-empty");
     }
+    let mut items: Vec<Msg> = shown.iter().map(|i| list_item(&i.into(), now)).collect();
+    if let Some(next) = next {
+        items.push(
+            Msg::new("incidents-list-next")
+                .number("more", next.more)
+                .number("page", next.page),
+        );
+    }
     Msg::new("incident-list-all")
-        .number("count", open.len() as i64)
-        .lines(
-            "items",
-            open.iter().map(|i| list_item(&i.into(), now)).collect(),
-        )
+        .number("count", total)
+        .lines("items", items)
+}
+
+/// The page after the one shown, and how many incidents are on it and after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextPage {
+    pub page: i64,
+    pub more: i64,
 }
 
 /// A page of `inc list`: how many match, the page's incidents, and how many follow with the

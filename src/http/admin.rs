@@ -91,19 +91,47 @@ async fn require_token(State(token): State<Arc<str>>, request: Request, next: Ne
 struct ListQuery {
     #[serde(default)]
     all: bool,
+    page: Option<i64>,
+    per_page: Option<i64>,
 }
 
+/// Open incidents per page when none is asked for, and the most a page may hold.
+const PER_PAGE: i64 = 100;
+const MAX_PER_PAGE: i64 = 500;
+
+/// Open incidents in rank order (most severe, then oldest), a page at a time: the body is the
+/// page's incidents; `X-Total-Count` says how many are open and `Link` names the next page
+/// while there is one. `?all=true`: the 500 latest incidents, open or not.
 async fn list_incidents(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AdminError> {
     let store = state.engine.store();
-    let incidents = if q.all {
-        store.recent_incidents(500).await?
-    } else {
-        store.open_incidents().await?
-    };
-    Ok(Json(incidents).into_response())
+    if q.all {
+        return Ok(Json(store.recent_incidents(500).await?).into_response());
+    }
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(PER_PAGE);
+    if page < 1 || !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(AdminError::BadRequest(format!(
+            "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
+        )));
+    }
+    let offset = (page - 1).saturating_mul(per_page);
+    let listed = store.open_incidents_page(offset, per_page).await?;
+    let mut response = Json(&listed.items).into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-total-count", listed.total.into());
+    if offset.saturating_add(per_page) < listed.total {
+        let next = format!(
+            "</api/incidents?page={}&per_page={per_page}>; rel=\"next\"",
+            page + 1
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&next) {
+            headers.insert(header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
 async fn show_incident(

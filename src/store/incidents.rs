@@ -4,8 +4,8 @@
 //! What a command reads inside its transaction is bounded: a page of open incidents in rank order
 //! (most severe, then oldest) from a partial index, totals from the `open_counts` row per severity
 //! (kept by triggers), the holders of roles from `incident_roles`. No decision reads every open
-//! incident; the pool's [`IncidentStore::open_incidents`] is for the operator's full views (the
-//! command line, the admin API).
+//! incident; the operator's views (the command line, the admin API) read them a page at a time
+//! ([`IncidentStore::open_incidents_page`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -61,7 +61,12 @@ pub struct HandoffIncidents {
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
     async fn incident(&self, number: i64) -> StoreResult<Option<Incident>>;
+    /// Every open incident, in number order: for tests and checks on small databases; the
+    /// operator's views read [`IncidentStore::open_incidents_page`].
     async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
+    /// `limit` open incidents in rank order (most severe, then oldest) after skipping `offset`,
+    /// with how many are open: a page of the operator's views (the command line, the admin API).
+    async fn open_incidents_page(&self, offset: i64, limit: i64) -> StoreResult<Bounded<Incident>>;
     /// Every incident, newest first, at most `limit`.
     async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
     /// The latest `limit` entries, oldest first.
@@ -412,6 +417,30 @@ macro_rules! incident_sql {
 
                 async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
                     load_open(&self.pool).await
+                }
+
+                async fn open_incidents_page(&self, offset: i64, limit: i64) -> StoreResult<Bounded<Incident>> {
+                    let total = count(
+                        &self.pool,
+                        "SELECT CAST(COALESCE(SUM(open), 0) AS BIGINT) FROM open_counts",
+                        None,
+                        None,
+                    )
+                    .await?;
+                    let items = if offset < total {
+                        states(
+                            &self.pool,
+                            "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
+                             ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
+                             ORDER BY severity, declared_at, number",
+                            &[limit, offset],
+                            None,
+                        )
+                        .await?
+                    } else {
+                        Vec::new()
+                    };
+                    Ok(Bounded { items, total })
                 }
 
                 async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>> {
