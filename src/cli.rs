@@ -81,7 +81,7 @@ pub enum ConfigCommand {
 pub enum IncidentsCommand {
     /// Open incidents, most severe then oldest, 100 a page (or the 200 latest with --all).
     List {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "page")]
         all: bool,
         /// Which page of open incidents, from 1.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]

@@ -178,6 +178,11 @@ fn incidents_list_pages_the_open_incidents() {
     );
     let zero = s.run(&["incidents", "list", "--page", "0"], "");
     assert!(!zero.status.success(), "pages start at 1");
+    let both = s.run(&["incidents", "list", "--all", "--page", "2"], "");
+    assert!(!both.status.success(), "--all has no pages");
+    let all = s.run(&["incidents", "list", "--all"], "");
+    assert!(all.status.success(), "{}", stderr(&all));
+    assert_eq!(items(&stdout(&all)), 102, "--all: the latest, one page");
 }
 
 #[test]
