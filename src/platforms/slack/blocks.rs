@@ -39,6 +39,17 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// Whether `inner` (between `<` and `>`) is a control sequence runroom means: a user mention
+/// `@U…`, a channel link `#C…` or a broadcast `!here`, with an optional label after `|`. The id
+/// has no space; a label may (`<@U0ABC|Bruno Díaz>`, as Slack writes a display name).
+fn is_control(inner: &str) -> bool {
+    let (id, label) = inner.split_once('|').unwrap_or((inner, ""));
+    id.starts_with(['@', '#', '!'])
+        && id.len() > 1
+        && !id.contains(['<', ' ', '\n'])
+        && !label.contains(['<', '\n'])
+}
+
 /// Escapes `&`, `<` and `>` as Slack requires, except in the control sequences runroom means:
 /// user mentions `<@U…>`, channel links `<#C…>` and `<!here>`-style broadcasts.
 pub fn escape(text: &str) -> String {
@@ -46,17 +57,12 @@ pub fn escape(text: &str) -> String {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '<' {
-            if let Some(end) = rest.find('>') {
-                let inner = &rest[1..end];
-                let control =
-                    (inner.starts_with('@') || inner.starts_with('#') || inner.starts_with('!'))
-                        && inner.len() > 1
-                        && !inner.contains(['<', ' ', '\n']);
-                if control {
-                    out.push_str(&rest[..=end]);
-                    rest = &rest[end + 1..];
-                    continue;
-                }
+            if let Some(end) = rest.find('>')
+                && is_control(&rest[1..end])
+            {
+                out.push_str(&rest[..=end]);
+                rest = &rest[end + 1..];
+                continue;
             }
             out.push_str("&lt;");
         } else if c == '>' {
@@ -129,6 +135,13 @@ mod tests {
             "p99 &lt; 5s &amp; <@U01ANA> said <!here> &gt; ok <#C01|runroom> &lt;b&gt;"
         );
         assert_eq!(escape("a <@ b"), "a &lt;@ b");
+        // A display name with a space is a label, not the end of the mention.
+        assert_eq!(
+            escape("commander: <@U0ABC|Bruno Díaz> & <#C01|war room>"),
+            "commander: <@U0ABC|Bruno Díaz> &amp; <#C01|war room>"
+        );
+        assert_eq!(escape("<@U0 ABC|x>"), "&lt;@U0 ABC|x&gt;");
+        assert_eq!(escaped_len("<@U0ABC|Bruno Díaz>"), 19);
     }
 
     #[test]
