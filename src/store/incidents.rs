@@ -232,6 +232,24 @@ macro_rules! incident_sql {
                 rows.iter().map(|(s,)| decode_incident(s)).collect()
             }
 
+            /// Whole states of `limit` open incidents in rank order after skipping `offset`: the
+            /// numbers from the rank index, then only those rows.
+            async fn ranked_open<'e>(
+                ex: impl sqlx::Executor<'e, Database = $Db>,
+                offset: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<Incident>> {
+                states(
+                    ex,
+                    "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
+                     ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
+                     ORDER BY severity, declared_at, number",
+                    &[limit, offset],
+                    None,
+                )
+                .await
+            }
+
             /// `list`'s page with its total: the total (a counts row, or the person's role rows)
             /// comes first, and the page's numbers from an index alone; `LIMIT 0` past the end,
             /// so no index is walked for a page that does not exist. At least one row: the total
@@ -428,15 +446,7 @@ macro_rules! incident_sql {
                     )
                     .await?;
                     let items = if offset < total {
-                        states(
-                            &self.pool,
-                            "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
-                             ORDER BY severity, declared_at, number LIMIT $1 OFFSET $2) \
-                             ORDER BY severity, declared_at, number",
-                            &[limit, offset],
-                            None,
-                        )
-                        .await?
+                        ranked_open(&self.pool, offset, limit).await?
                     } else {
                         Vec::new()
                     };
@@ -614,15 +624,7 @@ macro_rules! incident_sql {
                     let everyone = OpenFilter::default();
                     let active = Bounded {
                         // The handoff shows more of each than a list line: whole states.
-                        items: states(
-                            self.0.get().await?,
-                            "SELECT state FROM incidents WHERE number IN (SELECT number FROM incidents WHERE status <> 'resolved' \
-                             ORDER BY severity, declared_at, number LIMIT $1) \
-                             ORDER BY severity, declared_at, number",
-                            &[limit],
-                            None,
-                        )
-                        .await?,
+                        items: ranked_open(self.0.get().await?, 0, limit).await?,
                         total: open_count(self, &everyone).await?,
                     };
                     let range = [sql::millis(from), sql::millis(to)];
