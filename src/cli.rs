@@ -1,5 +1,5 @@
 //! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show`,
-//! `outbox …` and `jobs`.
+//! `outbox …`, `alerts` and `jobs`.
 
 use std::path::PathBuf;
 
@@ -45,6 +45,14 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+    },
+    /// Alerts the alert sources sent, the latest changed first.
+    Alerts {
+        /// Only the alerts still firing.
+        #[arg(long)]
+        firing: bool,
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
     },
     /// Planned and fired jobs: reminders, escalation steps, schedules, handoffs.
     Jobs {

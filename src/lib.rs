@@ -8,6 +8,9 @@
 //!   platform's [`engine::reach::Reach`] says how its rooms mention and page people.
 //!   [`platforms::console`] is the local room on stdin/stdout; [`platforms::whatsapp`] relays a
 //!   roster's members and falls back to templates outside WhatsApp's 24-hour window.
+//! - [`alerts`]: alert webhooks (Alertmanager, Grafana, Datadog, PagerDuty-style events), each
+//!   source checked by its own secret and parsed into platform-neutral alerts that
+//!   [`engine::Engine::take_alerts`] turns into incidents.
 //! - [`engine`]: the platform-neutral core. [`engine::command`] parses text into a command,
 //!   [`engine::actions`] decides (purely) what changes, [`engine::Engine::execute`] commits the
 //!   change, its timeline, its jobs and every message it causes in one [`engine::unit`] of work.
@@ -26,6 +29,7 @@
 //! - [`app`]: [`app::build`] assembles all of the above from a config, a clock and the secrets,
 //!   for `serve`, `console` and the tests.
 
+pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod config;

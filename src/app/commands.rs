@@ -60,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Incidents { .. }
             | Command::Outbox { .. }
             | Command::Jobs { .. }
+            | Command::Alerts { .. }
     );
     init_tracing(if quiet { "warn" } else { "info" });
     let tz = std::env::var("TZ").ok();
@@ -129,6 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Incidents { command } => incidents(cli.config.as_deref(), command).await,
         Command::Outbox { command } => outbox(cli.config.as_deref(), command).await,
         Command::Jobs { state, limit } => jobs(cli.config.as_deref(), &state, limit).await,
+        Command::Alerts { firing, limit } => alerts(cli.config.as_deref(), firing, limit).await,
     }
 }
 
@@ -156,6 +158,37 @@ async fn jobs(config: Option<&Path>, raw: &str, limit: i64) -> anyhow::Result<()
                 .map(|e| format!("  ({e})"))
                 .unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+/// `runroom alerts`: what the alert sources sent, the latest changed first (operator output, in
+/// English like the logs).
+async fn alerts(config: Option<&Path>, firing: bool, limit: i64) -> anyhow::Result<()> {
+    let config = load_config(config)?;
+    let store = store::connect(&config.database.url).await?;
+    let listed = store.recent_alerts(firing, limit).await?;
+    println!(
+        "{:<20} {:<14} {:<9} {:<9} {:<5}  title",
+        "changed (UTC)", "source", "status", "incident", "sev"
+    );
+    for alert in &listed.items {
+        println!(
+            "{:<20} {:<14} {:<9} {:<9} {:<5}  {}",
+            alert.changed_at.format("%Y-%m-%d %H:%M:%S"),
+            alert.source,
+            alert.status.as_str(),
+            alert
+                .incident
+                .map(|n| format!("INC-{n}"))
+                .unwrap_or_else(|| "-".into()),
+            alert.severity.to_string(),
+            alert.title
+        );
+    }
+    let shown = listed.items.len() as i64;
+    if shown < listed.total {
+        println!("({shown} of {}; --limit shows more)", listed.total);
     }
     Ok(())
 }

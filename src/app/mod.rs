@@ -69,6 +69,8 @@ pub fn assemble(
         extra_roles: config.incidents.extra_roles.clone(),
         reaches: Reaches::default(),
     };
+    // A source without its secret stops the start: an alert webhook is never left open.
+    let alert_sources = crate::alerts::sources(&config.alert_sources, &secrets)?;
     let output = console::shared_output(tokio::io::stdout());
     let wired = platforms::wire_all(&Setup {
         config: &config,
@@ -94,6 +96,10 @@ pub fn assemble(
         },
         secrets.get(admin::TOKEN_ENV),
     );
+    router = router.merge(crate::alerts::webhook::router(
+        engine.clone(),
+        alert_sources,
+    ));
     let mut senders = Vec::new();
     let mut listeners = Vec::new();
     let mut warnings = Vec::new();

@@ -57,6 +57,9 @@ pub struct Config {
     pub rotations: Vec<RotationConfig>,
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Alert webhooks, one per source (`/webhooks/alerts/<id>`).
+    #[serde(default)]
+    pub alert_sources: Vec<crate::alerts::AlertSourceConfig>,
 }
 
 pub use policies::{
@@ -272,6 +275,10 @@ impl Config {
                 })?;
         let rooms = config.rooms()?;
         config.policies(&rooms)?;
+        for (i, source) in config.alert_sources.iter().enumerate() {
+            crate::alerts::validate(i, source, &config.alert_sources[..i])
+                .map_err(|(field, problem)| invalid(field, problem))?;
+        }
         Ok(config)
     }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::text::fold;
+use crate::alerts::model::AlertLink;
 
 /// Severity, SEV1 (critical) to SEV4 (low), as the seeds' P1–P4 / critical–low levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -264,6 +265,32 @@ pub enum Event {
         who: Vec<String>,
         manual: bool,
     },
+    /// An alert joined the incident or fired again; `back`: the incident's alerts had all
+    /// cleared, so the war rooms hear it (otherwise only the timeline has it).
+    AlertFired {
+        source: String,
+        alert: String,
+        #[serde(default)]
+        links: Vec<AlertLink>,
+        back: bool,
+    },
+    AlertResolved {
+        source: String,
+        alert: String,
+    },
+    /// Every alert of the incident has resolved; `quiet`: only the timeline hears it (an alert
+    /// of it is flapping, and that was said).
+    AlertsCleared {
+        source: String,
+        quiet: bool,
+    },
+    /// An alert fired `fires` times within `minutes`: said once per window.
+    AlertFlapping {
+        source: String,
+        alert: String,
+        fires: u32,
+        minutes: u32,
+    },
 }
 
 impl Event {
@@ -281,6 +308,10 @@ impl Event {
             Self::Reopened { .. } => "reopened",
             Self::Snoozed { .. } => "snoozed",
             Self::Paged { .. } => "paged",
+            Self::AlertFired { .. } => "alert_fired",
+            Self::AlertResolved { .. } => "alert_resolved",
+            Self::AlertsCleared { .. } => "alerts_cleared",
+            Self::AlertFlapping { .. } => "alert_flapping",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! files and [`unit`] touch the store.
 
 pub mod actions;
+pub mod alerts;
 pub mod bounds;
 pub mod clock;
 pub mod command;

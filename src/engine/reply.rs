@@ -162,6 +162,48 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
                 .clock("time", at)
                 .msg("in", duration(i64::from(*minutes)))
         }
+        Event::AlertFired {
+            source,
+            alert,
+            links,
+            back,
+        } => Msg::new(if *back {
+            "incident-alert-back"
+        } else {
+            "incident-alert-fired"
+        })
+        .text("id", id)
+        .text("title", incident.title.clone())
+        .text("alert", alert.clone())
+        .text("source", source.clone())
+        .lines("links", link_lines(links)),
+        Event::AlertResolved { source, alert } => Msg::new("incident-alert-resolved")
+            .text("id", id)
+            .text("alert", alert.clone())
+            .text("source", source.clone()),
+        Event::AlertsCleared { source, .. } => {
+            let details = if incident.is_open() {
+                vec![Msg::new("incident-alerts-cleared-hint").text("id", id.clone())]
+            } else {
+                Vec::new()
+            };
+            Msg::new("incident-alerts-cleared")
+                .text("id", id)
+                .text("title", incident.title.clone())
+                .text("source", source.clone())
+                .lines("details", details)
+        }
+        Event::AlertFlapping {
+            source,
+            alert,
+            fires,
+            minutes,
+        } => Msg::new("incident-alert-flapping")
+            .text("id", id)
+            .text("alert", alert.clone())
+            .text("source", source.clone())
+            .number("fires", i64::from(*fires))
+            .msg("within", duration(i64::from(*minutes))),
         Event::Paged {
             step,
             of,
@@ -181,6 +223,14 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
         .number("of", i64::from(*of))
         .text("actor", actor),
     }
+}
+
+/// An alert's links, one a line.
+fn link_lines(links: &[crate::alerts::model::AlertLink]) -> Vec<Msg> {
+    links
+        .iter()
+        .map(|l| Msg::new("alert-link").text("url", l.url.clone()))
+        .collect()
 }
 
 /// People as one line; nobody (a rotation with no holder) says so.
@@ -260,7 +310,12 @@ pub fn trimmed(incident: i64) -> Msg {
 pub fn is_broadcast(event: &Event) -> bool {
     !matches!(
         event,
-        Event::Note { .. } | Event::FollowUpAdded { .. } | Event::Snoozed { .. }
+        Event::Note { .. }
+            | Event::FollowUpAdded { .. }
+            | Event::Snoozed { .. }
+            | Event::AlertFired { back: false, .. }
+            | Event::AlertResolved { .. }
+            | Event::AlertsCleared { quiet: true, .. }
     )
 }
 
@@ -437,6 +492,41 @@ pub fn event_summary(event: &Event) -> Msg {
         Event::Snoozed { minutes } => {
             Msg::new("event-snoozed").msg("in", duration(i64::from(*minutes)))
         }
+        Event::AlertFired {
+            source,
+            alert,
+            links,
+            back,
+        } => Msg::new(if *back {
+            "event-alert-back"
+        } else {
+            "event-alert-fired"
+        })
+        .text("alert", alert.clone())
+        .text("source", source.clone())
+        .text(
+            "links",
+            links
+                .iter()
+                .map(|l| l.url.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Event::AlertResolved { source, alert } => Msg::new("event-alert-resolved")
+            .text("alert", alert.clone())
+            .text("source", source.clone()),
+        Event::AlertsCleared { source, .. } => {
+            Msg::new("event-alerts-cleared").text("source", source.clone())
+        }
+        Event::AlertFlapping {
+            alert,
+            fires,
+            minutes,
+            ..
+        } => Msg::new("event-alert-flapping")
+            .text("alert", alert.clone())
+            .number("fires", i64::from(*fires))
+            .msg("within", duration(i64::from(*minutes))),
         Event::Paged {
             step,
             of,

@@ -59,6 +59,7 @@ pub fn router(state: AppState, token: Option<String>) -> Option<Router> {
         Router::new()
             .route("/api/incidents", get(list_incidents))
             .route("/api/incidents/{number}", get(show_incident))
+            .route("/api/alerts", get(list_alerts))
             .route("/api/outbox/stats", get(outbox_stats))
             .route("/api/outbox/dead", get(dead_letters))
             .route("/api/outbox/{id}/retry", post(retry))
@@ -131,6 +132,34 @@ async fn list_incidents(
             headers.insert(header::LINK, value);
         }
     }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct AlertsQuery {
+    /// Only the alerts still firing.
+    #[serde(default)]
+    firing: bool,
+    limit: Option<i64>,
+}
+
+/// The latest changed alerts first (`?firing=true`: only those firing), at most `limit` (100,
+/// up to 500); `X-Total-Count` says how many there are.
+async fn list_alerts(
+    State(state): State<AppState>,
+    Query(q): Query<AlertsQuery>,
+) -> Result<Response, AdminError> {
+    let limit = q.limit.unwrap_or(PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&limit) {
+        return Err(AdminError::BadRequest(format!(
+            "limit is 1 to {MAX_PER_PAGE}"
+        )));
+    }
+    let listed = state.engine.store().recent_alerts(q.firing, limit).await?;
+    let mut response = Json(&listed.items).into_response();
+    response
+        .headers_mut()
+        .insert("x-total-count", listed.total.into());
     Ok(response)
 }
 

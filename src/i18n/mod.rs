@@ -82,12 +82,13 @@ macro_rules! locale_files {
             include_str!(concat!("../../locales/", $dir, "/errors.ftl")),
             include_str!(concat!("../../locales/", $dir, "/whatsapp.ftl")),
             include_str!(concat!("../../locales/", $dir, "/schedule.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/alerts.ftl")),
         ]
     };
 }
 
 /// The embedded Fluent sources of a language, for the parity test and for loading.
-pub fn sources(lang: Lang) -> [&'static str; 5] {
+pub fn sources(lang: Lang) -> [&'static str; 6] {
     match lang {
         Lang::En => locale_files!("en"),
         Lang::PtBr => locale_files!("pt-BR"),

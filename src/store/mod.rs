@@ -9,7 +9,8 @@
 //! - [`contacts`]: contacts, people, cards and delivery reports ([`ContactStore`], [`ContactTx`]);
 //! - [`settings`]: settings, room languages, inbound dedupe ([`SettingsStore`], [`SettingsTx`]);
 //! - [`oncall`]: checklists, on-call overrides, handoff notes ([`OncallTx`]);
-//! - [`retention`]: pruning what is older than the retention ([`RetentionTx`]).
+//! - [`retention`]: pruning what is older than the retention ([`RetentionTx`]);
+//! - [`alerts`]: alerts and the incidents their groups joined ([`AlertStore`], [`AlertTx`]).
 //!
 //! A `dyn Store` or `dyn StoreTx` answers every role's methods as it is; a concrete store
 //! ([`sqlite::SqliteStore`], [`postgres::PgStore`]) or a generic bound needs the role traits in
@@ -23,6 +24,7 @@
 //! the database, because the statement text is the same for both backends (only lock suffixes
 //! differ) and generic functions would repeat a trait bound for every type bound or decoded.
 
+pub mod alerts;
 pub mod contacts;
 pub mod incidents;
 pub mod jobs;
@@ -39,6 +41,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use alerts::{AlertStore, AlertTx, Flap, StoredAlert};
 pub use contacts::{ContactStore, ContactTx};
 pub use incidents::{Bounded, HandoffIncidents, IncidentStore, IncidentTx, OpenFilter};
 pub use jobs::{JobStore, JobTx};
@@ -56,8 +59,8 @@ pub use types::{
 /// `dyn StoreTx` needs no import beyond its own name): `use crate::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        ContactStore, ContactTx, IncidentStore, IncidentTx, JobStore, JobTx, OncallTx, OutboxStore,
-        OutboxTx, RetentionTx, SettingsStore, SettingsTx, Store, StoreTx,
+        AlertStore, AlertTx, ContactStore, ContactTx, IncidentStore, IncidentTx, JobStore, JobTx,
+        OncallTx, OutboxStore, OutboxTx, RetentionTx, SettingsStore, SettingsTx, Store, StoreTx,
     };
 }
 
@@ -80,7 +83,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// [`StoreTx`].
 #[async_trait]
 pub trait Store:
-    IncidentStore + OutboxStore + JobStore + ContactStore + SettingsStore + Send + Sync
+    IncidentStore + OutboxStore + JobStore + ContactStore + SettingsStore + AlertStore + Send + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -100,7 +103,7 @@ pub trait Store:
 /// savepoint has one name, so decisions follow each other and never nest.
 #[async_trait]
 pub trait StoreTx:
-    IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + RetentionTx + Send
+    IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + RetentionTx + AlertTx + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     /// Marks where a decision starts (`SAVEPOINT unit`).

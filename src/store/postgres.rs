@@ -7,6 +7,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::alerts::alert_sql;
 use super::contacts::contact_sql;
 use super::incidents::incident_sql;
 use super::jobs::job_sql;
@@ -27,7 +28,7 @@ pub struct PgStore {
 pub struct PgTx(Conn<sqlx::Postgres>);
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys")
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys", 10 "alerts")
 }
 
 impl PgStore {
@@ -92,5 +93,6 @@ job_sql!(
 );
 contact_sql!(PgStore, PgTx, sqlx::Postgres);
 settings_sql!(PgStore, PgTx, sqlx::Postgres);
+alert_sql!(PgStore, PgTx, sqlx::Postgres);
 oncall_sql!(PgTx, sqlx::Postgres, lock = " FOR UPDATE");
 retention_sql!(PgTx, POSTGRES_PRUNE);

@@ -10,6 +10,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use super::alerts::alert_sql;
 use super::contacts::contact_sql;
 use super::incidents::incident_sql;
 use super::jobs::job_sql;
@@ -30,7 +31,7 @@ pub struct SqliteStore {
 pub struct SqliteTx(Conn<sqlx::Sqlite>);
 
 fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys")
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys", 10 "alerts")
 }
 
 impl SqliteStore {
@@ -93,5 +94,6 @@ outbox_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
 job_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
 contact_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
 settings_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
+alert_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
 oncall_sql!(SqliteTx, sqlx::Sqlite, lock = "");
 retention_sql!(SqliteTx, SQLITE_PRUNE);

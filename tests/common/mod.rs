@@ -335,13 +335,31 @@ pub struct TestEngine {
 }
 
 pub fn engine_on(store: &TestStore) -> TestEngine {
+    engine_with_rooms(store, rooms())
+}
+
+/// A war room (in the São Paulo zone) of `platform` at `chat`, in `language`.
+pub fn war_room(id: &str, platform: Platform, chat: &str, language: Lang) -> Room {
+    Room {
+        id: id.into(),
+        platform,
+        chat: chat.into(),
+        language,
+        timezone: chrono_tz::America::Sao_Paulo,
+        role: RoomRole::WarRoom,
+        members: Vec::new(),
+    }
+}
+
+/// [`engine_on`] with these rooms.
+pub fn engine_with_rooms(store: &TestStore, rooms: Vec<Room>) -> TestEngine {
     let clock = Arc::new(ManualClock::new(start_time()));
     let engine = Engine::new(
         store.store.clone(),
         Arc::new(I18n::new().expect("locales load")),
         clock.clone(),
         EngineSettings {
-            rooms: rooms(),
+            rooms,
             extra_roles: vec!["liaison".into()],
             reaches: runroom::platforms::reaches(),
             ..Default::default()

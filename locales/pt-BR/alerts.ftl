@@ -1,0 +1,20 @@
+# Alertas das fontes de alerta (Alertmanager, Grafana, Datadog, eventos).
+incident-alert-fired =
+    🔔 { $id }: alerta disparado — { $alert } ({ $source })
+    { $links }
+incident-alert-back =
+    🔔 { $id } { $title }: um alerta disparou de novo — { $alert } ({ $source })
+    { $links }
+incident-alert-resolved = 🟢 { $id }: alerta normalizado — { $alert } ({ $source })
+incident-alerts-cleared =
+    🟢 { $id } { $title }: todos os alertas de { $source } normalizaram.
+    { $details }
+incident-alerts-cleared-hint = Se o serviço estiver saudável, encerre com `inc resolver { $id }`.
+incident-alert-flapping = 〰️ { $id }: { $alert } ({ $source }) está oscilando — disparou { $fires } vezes em { $within }. As mudanças dele ficam na linha do tempo, sem aviso, até estabilizar.
+alert-link = 🔗 { $url }
+alert-storm-title = Tempestade de alertas de { $source }
+event-alert-fired = alerta disparado: { $alert } ({ $source }) { $links }
+event-alert-back = alerta disparou de novo: { $alert } ({ $source }) { $links }
+event-alert-resolved = alerta normalizado: { $alert } ({ $source })
+event-alerts-cleared = todos os alertas de { $source } normalizaram
+event-alert-flapping = { $alert } está oscilando: { $fires } vezes em { $within }
