@@ -97,7 +97,7 @@ fn am(group: &str, alerts: &[(&str, &str, &str)]) -> Vec<Alert> {
         .map(|(fp, status, severity)| {
             json!({
                 "status": status,
-                "labels": {"alertname": "PixLatencyHigh", "instance": fp, "severity": severity, "group": group},
+                "labels": {"alertname": "PixLatencyHigh", "instance": fp, "severity": severity, "group": group, "service": group},
                 "annotations": {"summary": format!("PIX latency high on {fp}")},
                 "startsAt": "2026-11-29T12:00:00Z",
                 "endsAt": if *status == "resolved" { "2026-11-29T12:05:00Z" } else { "0001-01-01T00:00:00Z" },
@@ -533,6 +533,174 @@ async fn events_trigger_acknowledge_and_resolve() {
             (0, 1, 0),
             "[{name}]"
         );
+    }
+}
+
+/// Rooms in three languages, a SEV1 escalation policy, and the seeds' routing: info alerts are a
+/// notice in #monitoring (here the Spanish room), the API and PIX services' alerts go to the
+/// console room alone without paging and resolve with their alerts, everything else is SEV1.
+const ROUTED: &str = r#"
+[[rooms]]
+id = "console"
+platform = "console"
+chat = "console"
+
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+chat = "120363025246125486@g.us"
+language = "pt-BR"
+
+[[rooms]]
+id = "soporte"
+platform = "telegram"
+chat = "-1001234567890"
+language = "es"
+
+[[people]]
+id = "lead"
+name = "Lia"
+slack = "U0LEAD"
+
+[[escalation]]
+severities = ["sev1"]
+steps = [{ after = "5m", notify = ["lead"] }]
+
+[[alert_sources]]
+id = "prometheus"
+format = "alertmanager"
+
+[[alert_routes]]
+matchers = ['severity = "info"']
+notice = true
+rooms = ["soporte"]
+
+[[alert_routes]]
+matchers = ['service =~ "api|pix"']
+severity_map = { critical = "sev2", warning = "sev3" }
+rooms = ["console"]
+page = false
+auto_resolve = true
+
+[[alert_routes]]
+severity = "sev1"
+"#;
+
+#[tokio::test]
+async fn routes_set_severity_rooms_paging_and_notices() {
+    for backend in common::backends().await {
+        let name = backend.name;
+        let config = Config::parse(ROUTED, "test", &[]).expect("config");
+        let rooms = config.rooms().expect("rooms");
+        let engine = runroom::engine::Engine::new(
+            backend.store.clone(),
+            Arc::new(runroom::i18n::I18n::new().expect("locales")),
+            Arc::new(runroom::engine::clock::ManualClock::new(
+                common::start_time(),
+            )),
+            runroom::engine::EngineSettings {
+                policies: config.policies(&rooms).expect("policies"),
+                rooms,
+                reaches: runroom::platforms::reaches(),
+                ..Default::default()
+            },
+        );
+        let rules = SourceRules {
+            routes: config.alert_routes().expect("routes"),
+            ..SourceRules::new("prometheus")
+        };
+        let take = async |alerts: Vec<Alert>| {
+            let done = engine.take_alerts(&rules, &alerts).await.expect("taken");
+            (done.value, done.messages)
+        };
+        let escalations = async |n: i64| {
+            let jobs = engine
+                .store()
+                .jobs_in_state(runroom::store::JobState::Pending, 100)
+                .await
+                .expect("jobs");
+            jobs.iter()
+                .filter(|j| {
+                    j.kind == runroom::store::JobKind::Escalation
+                        && j.subject == format!("incident:{n}")
+                })
+                .count()
+        };
+
+        // Info: a notice in one room, no incident; a repeat says nothing; the resolve is said.
+        let (info, messages) = take(am("disk", &[("i1", "firing", "info")])).await;
+        assert!(info.opened.is_empty(), "[{name}]");
+        let rooms: Vec<&str> = messages.iter().map(|m| m.room_id.as_str()).collect();
+        assert_eq!(rooms, ["soporte"], "[{name}]");
+        assert!(
+            messages[0].text.contains("PIX latency high on i1"),
+            "{}",
+            messages[0].text
+        );
+        let (_, again) = take(am("disk", &[("i1", "firing", "info")])).await;
+        assert!(again.is_empty(), "[{name}]");
+        let (_, resolved) = take(am("disk", &[("i1", "resolved", "info")])).await;
+        assert!(
+            resolved.len() == 1 && resolved[0].text.contains("Alerta resuelta"),
+            "[{name}] {resolved:?}"
+        );
+
+        // PIX: mapped severity, one room, no paging.
+        let (pix, messages) = take(am("pix", &[("p1", "firing", "critical")])).await;
+        let p = pix.opened[0];
+        let incident = engine
+            .store()
+            .incident(p)
+            .await
+            .expect("read")
+            .expect("incident");
+        assert_eq!(
+            (
+                incident.severity,
+                incident.rooms.clone(),
+                incident.no_paging
+            ),
+            (Severity::Sev2, vec!["console".to_string()], true)
+        );
+        let rooms: Vec<&str> = messages.iter().map(|m| m.room_id.as_str()).collect();
+        assert_eq!(rooms, ["console"], "[{name}]");
+        assert_eq!(escalations(p).await, 0, "[{name}] no page planned");
+
+        // Anything else: SEV1 everywhere, paged by the policy.
+        let (db, messages) = take(am("db", &[("d1", "firing", "warning")])).await;
+        let d = db.opened[0];
+        assert_eq!(
+            engine
+                .store()
+                .incident(d)
+                .await
+                .expect("read")
+                .expect("incident")
+                .severity,
+            Severity::Sev1
+        );
+        assert_eq!(messages.len(), 3, "[{name}] every room");
+        assert_eq!(
+            escalations(d).await,
+            1,
+            "[{name}] the SEV1 policy's first step"
+        );
+
+        // The PIX route resolves with its alerts; the other waits for the commander.
+        take(am("pix", &[("p1", "resolved", "critical")])).await;
+        take(am("db", &[("d1", "resolved", "warning")])).await;
+        let engine = &engine;
+        let status = |n| async move {
+            engine
+                .store()
+                .incident(n)
+                .await
+                .expect("read")
+                .expect("incident")
+                .status
+        };
+        assert_eq!(status(p).await, Status::Resolved, "[{name}]");
+        assert_eq!(status(d).await, Status::Investigating, "[{name}]");
     }
 }
 

@@ -211,7 +211,11 @@ fn config_check_names_the_field_and_the_problem() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/runroom.toml");
     let ok = s.run(&["config", "check", example], "");
     assert!(ok.status.success(), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("ok (5 rooms"), "{}", stdout(&ok));
+    assert!(
+        stdout(&ok).contains("ok (7 rooms, 3 alert sources, 3 alert routes"),
+        "{}",
+        stdout(&ok)
+    );
 
     let bad = s.write(
         "bad.toml",
@@ -222,6 +226,18 @@ fn config_check_names_the_field_and_the_problem() {
     let err = stderr(&out);
     assert!(
         err.contains("rooms[0].timezone") && err.contains("not an IANA time zone"),
+        "{err}"
+    );
+
+    let route = s.write(
+        "route.toml",
+        "[[rooms]]\nid = \"ops\"\nplatform = \"slack\"\nchat = \"C1\"\n\n[[alert_routes]]\nmatchers = ['service =~ \"(api\"']\nrooms = [\"ops\"]\n",
+    );
+    let out = s.run(&["config", "check", &route], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("alert_routes[0].matchers[0]") && err.contains("not a regular expression"),
         "{err}"
     );
 

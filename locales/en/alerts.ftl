@@ -18,3 +18,7 @@ event-alert-back = alert firing again: { $alert } ({ $source }) { $links }
 event-alert-resolved = alert resolved: { $alert } ({ $source })
 event-alerts-cleared = every alert from { $source } resolved
 event-alert-flapping = { $alert } is flapping: { $fires } times within { $within }
+alert-notice-firing =
+    ℹ️ { $severity } alert from { $source }: { $alert }
+    { $links }
+alert-notice-resolved = ✔️ Resolved alert from { $source }: { $alert }

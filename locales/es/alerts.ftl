@@ -18,3 +18,7 @@ event-alert-back = alerta disparada de nuevo: { $alert } ({ $source }) { $links 
 event-alert-resolved = alerta resuelta: { $alert } ({ $source })
 event-alerts-cleared = todas las alertas de { $source } se resolvieron
 event-alert-flapping = { $alert } está oscilando: { $fires } veces en { $within }
+alert-notice-firing =
+    ℹ️ Alerta { $severity } de { $source }: { $alert }
+    { $links }
+alert-notice-resolved = ✔️ Alerta resuelta de { $source }: { $alert }

@@ -18,3 +18,7 @@ event-alert-back = alerta disparou de novo: { $alert } ({ $source }) { $links }
 event-alert-resolved = alerta normalizado: { $alert } ({ $source })
 event-alerts-cleared = todos os alertas de { $source } normalizaram
 event-alert-flapping = { $alert } está oscilando: { $fires } vezes em { $within }
+alert-notice-firing =
+    ℹ️ Alerta { $severity } de { $source }: { $alert }
+    { $links }
+alert-notice-resolved = ✔️ Alerta normalizado de { $source }: { $alert }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod datadog;
 pub mod events;
 pub mod model;
+pub mod routes;
 pub mod webhook;
 
 use serde::Deserialize;
@@ -122,9 +123,11 @@ pub struct AlertSource {
 }
 
 /// What the engine needs to know of a source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SourceRules {
     pub id: String,
+    /// The `[[alert_routes]]` that apply to it, in the file's order.
+    pub routes: Vec<routes::Route>,
     pub group_by: Vec<String>,
     pub max_new_incidents_per_minute: u32,
     pub auto_resolve: bool,
@@ -137,6 +140,7 @@ impl SourceRules {
     pub fn new(id: &str) -> SourceRules {
         SourceRules {
             id: id.to_string(),
+            routes: Vec::new(),
             group_by: Vec::new(),
             max_new_incidents_per_minute: default_storm(),
             auto_resolve: false,
@@ -203,10 +207,11 @@ pub fn validate(
     Ok(())
 }
 
-/// Each configured source with its secret from the environment. A source whose secret is not
-/// set is refused: an alert webhook is never left open.
+/// Each configured source with its secret from the environment and the routes that apply to
+/// it. A source whose secret is not set is refused: an alert webhook is never left open.
 pub fn sources(
     configs: &[AlertSourceConfig],
+    routes: &[routes::Route],
     secrets: &Secrets,
 ) -> anyhow::Result<Vec<AlertSource>> {
     configs
@@ -253,6 +258,11 @@ pub fn sources(
                 auth,
                 rules: SourceRules {
                     id: c.id.clone(),
+                    routes: routes
+                        .iter()
+                        .filter(|r| r.sources.is_empty() || r.sources.contains(&c.id))
+                        .cloned()
+                        .collect(),
                     group_by: c.group_by.clone(),
                     max_new_incidents_per_minute: c.max_new_incidents_per_minute,
                     auto_resolve: c.auto_resolve,
@@ -283,13 +293,14 @@ mod tests {
     #[test]
     fn a_source_without_its_secret_is_refused() {
         let am = source("id = \"am\"\nformat = \"alertmanager\"");
-        let error = sources(std::slice::from_ref(&am), &Secrets::none()).expect_err("refused");
+        let error = sources(std::slice::from_ref(&am), &[], &Secrets::none()).expect_err("refused");
         assert!(
             error.to_string().contains("RUNROOM_ALERT_TOKEN_AM"),
             "{error}"
         );
         let ok = sources(
             &[am],
+            &[],
             &Secrets::from_pairs([("RUNROOM_ALERT_TOKEN_AM", "t")]),
         )
         .expect("ok");
@@ -298,6 +309,7 @@ mod tests {
         let basic = source("id = \"am\"\nformat = \"alertmanager\"\nusername = \"alertmanager\"");
         let error = sources(
             std::slice::from_ref(&basic),
+            &[],
             &Secrets::from_pairs([("RUNROOM_ALERT_TOKEN_AM", "t")]),
         )
         .expect_err("refused");
@@ -309,6 +321,7 @@ mod tests {
         let grafana = source("id = \"graf\"\nformat = \"grafana\"");
         let ok = sources(
             &[grafana],
+            &[],
             &Secrets::from_pairs([("RUNROOM_ALERT_HMAC_GRAF", "s")]),
         )
         .expect("ok");

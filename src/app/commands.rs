@@ -120,9 +120,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let config = Config::load(&file, &environment())?;
             println!(
-                "{}: ok ({} rooms, database {})",
+                "{}: ok ({} rooms, {} alert sources, {} alert routes, database {})",
                 file.display(),
                 config.rooms.len(),
+                config.alert_sources.len(),
+                config.alert_routes.len(),
                 store::redact_url(&config.database.url)
             );
             Ok(())

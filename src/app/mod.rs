@@ -70,7 +70,8 @@ pub fn assemble(
         reaches: Reaches::default(),
     };
     // A source without its secret stops the start: an alert webhook is never left open.
-    let alert_sources = crate::alerts::sources(&config.alert_sources, &secrets)?;
+    let alert_sources =
+        crate::alerts::sources(&config.alert_sources, &config.alert_routes()?, &secrets)?;
     let output = console::shared_output(tokio::io::stdout());
     let wired = platforms::wire_all(&Setup {
         config: &config,

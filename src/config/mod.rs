@@ -60,6 +60,9 @@ pub struct Config {
     /// Alert webhooks, one per source (`/webhooks/alerts/<id>`).
     #[serde(default)]
     pub alert_sources: Vec<crate::alerts::AlertSourceConfig>,
+    /// Where alert groups go (first match wins).
+    #[serde(default)]
+    pub alert_routes: Vec<crate::alerts::routes::AlertRouteConfig>,
 }
 
 pub use policies::{
@@ -279,6 +282,7 @@ impl Config {
             crate::alerts::validate(i, source, &config.alert_sources[..i])
                 .map_err(|(field, problem)| invalid(field, problem))?;
         }
+        config.alert_routes()?;
         Ok(config)
     }
 
@@ -356,6 +360,14 @@ impl Config {
             ));
         }
         Ok(rooms)
+    }
+
+    /// The alert routes, checked against the rooms and the alert sources.
+    pub fn alert_routes(&self) -> Result<Vec<crate::alerts::routes::Route>, ConfigError> {
+        let rooms: Vec<&str> = self.rooms.iter().map(|r| r.id.as_str()).collect();
+        let sources: Vec<&str> = self.alert_sources.iter().map(|s| s.id.as_str()).collect();
+        crate::alerts::routes::routes(&self.alert_routes, &rooms, &sources)
+            .map_err(|(field, problem)| invalid(field, problem))
     }
 
     /// `runroom serve`'s rooms: the configured ones, or the console room when none is

@@ -14,13 +14,17 @@ use tracing::Instrument as _;
 
 use super::actions::Change;
 use super::fanout::Fanout;
+use super::fanout::Form;
 use super::incident::{Actor, Event, Incident, Severity};
+use super::reply;
 use super::unit::{Committed, Unit};
 use super::{Engine, EngineError};
 use crate::alerts::SourceRules;
 use crate::alerts::model::{Alert, AlertStatus};
+use crate::alerts::routes::{self, Route};
 use crate::i18n::{Lang, Msg};
 use crate::store::{Flap, StoredAlert};
+use crate::store::{MessageKind, Topic};
 
 /// The group key of a source's alert storm incident (no format makes one like it).
 pub const STORM_GROUP: &str = "runroom:storm";
@@ -121,6 +125,9 @@ impl Engine {
         let mut joins: Vec<(String, Vec<Fired>)> = Vec::new();
         let mut resolves: Vec<(i64, usize)> = Vec::new();
         let mut acks: Vec<i64> = Vec::new();
+        // Each saved alert's route, and the alerts that are only notices (no incident).
+        let mut route_of: Vec<Option<&Route>> = Vec::new();
+        let mut notices: Vec<usize> = Vec::new();
         for key in &order {
             let alert = latest[key];
             let group = alert.group_by(&rules.group_by);
@@ -144,8 +151,16 @@ impl Engine {
                 Some(p) => p.status == AlertStatus::Resolved,
                 None => false,
             };
+            let route = routes::route_for(&rules.routes, &alert.labels);
+            let seen = previous.is_some();
             let mut row = refresh(previous, alert, &rules.id, &group, now);
-            if alert.status == AlertStatus::Firing {
+            row.severity = route.map_or(row.severity, |r| r.severity(alert));
+            if route.is_some_and(|r| r.notice) {
+                // A resolve of an alert never seen firing has nothing to take back.
+                if alert.status == AlertStatus::Firing || seen {
+                    notices.push(saves.len());
+                }
+            } else if alert.status == AlertStatus::Firing {
                 let fired = Fired {
                     index: saves.len(),
                     refired,
@@ -158,6 +173,7 @@ impl Engine {
             } else if let Some(n) = row.incident {
                 resolves.push((n, saves.len()));
             }
+            route_of.push(route);
             saves.push(row);
         }
         intake.changed = saves.len();
@@ -196,6 +212,7 @@ impl Engine {
         let mut opened_lately: Option<i64> = None;
 
         for (group, members) in &joins {
+            let route = route_of[members[0].index];
             let open_target = groups
                 .get(group)
                 .copied()
@@ -228,7 +245,7 @@ impl Engine {
                             None => {
                                 let title = self.storm_title(&rules.id);
                                 let n = self
-                                    .open_incident(unit, &actor, title, severity, Vec::new())
+                                    .open_incident(unit, &actor, title, severity, None, Vec::new())
                                     .await?;
                                 unit.tx
                                     .set_alert_group(&rules.id, STORM_GROUP, n, None)
@@ -249,7 +266,7 @@ impl Engine {
                             .flat_map(|f| fired_events(&saves[f.index], rules, f, false))
                             .collect();
                         let n = self
-                            .open_incident(unit, &actor, title, severity, events)
+                            .open_incident(unit, &actor, title, severity, route, events)
                             .await?;
                         unit.tx
                             .set_alert_group(&rules.id, group, n, Some(now))
@@ -279,9 +296,11 @@ impl Engine {
         }
 
         unit.tx.save_alerts(&saves).await?;
+        self.post_notices(unit, rules, &saves, &notices, &route_of);
 
         // Resolves, then whether each incident they touched has a firing alert left.
-        let mut cleared_checks: Vec<(i64, bool)> = Vec::new();
+        // (incident, an alert of it flaps, it resolves when its alerts do)
+        let mut cleared_checks: Vec<(i64, bool, bool)> = Vec::new();
         for (n, i) in &resolves {
             let alert = &saves[*i];
             let Some(w) = working.get_mut(n) else {
@@ -292,12 +311,15 @@ impl Engine {
                 alert: alert.title.clone(),
             });
             let flapping = is_flapping(&alert.flap, rules, now);
-            match cleared_checks.iter_mut().find(|(m, _)| m == n) {
-                Some((_, quiet)) => *quiet |= flapping,
-                None => cleared_checks.push((*n, flapping)),
+            let auto = route_of[*i]
+                .and_then(|r| r.auto_resolve)
+                .unwrap_or(rules.auto_resolve);
+            match cleared_checks.iter_mut().find(|(m, _, _)| m == n) {
+                Some((_, quiet, _)) => *quiet |= flapping,
+                None => cleared_checks.push((*n, flapping, auto)),
             }
         }
-        for (n, quiet) in cleared_checks {
+        for (n, quiet, auto) in cleared_checks {
             let open = working.get(&n).is_some_and(|w| w.after.is_open());
             if !open || unit.tx.has_firing_alert(n).await? {
                 continue;
@@ -311,7 +333,7 @@ impl Engine {
             });
             // A flapping alert would resolve and reopen incidents on every flap: the commander
             // decides then.
-            if rules.auto_resolve
+            if auto
                 && !quiet
                 && let Ok((after, events)) = w.after.resolve(None, now)
             {
@@ -349,17 +371,23 @@ impl Engine {
         Ok(intake)
     }
 
-    /// Declares an incident for alerts, with their events after the declaration.
+    /// Declares an incident for alerts (in the rooms and with the paging its route says), with
+    /// their events after the declaration.
     async fn open_incident(
         &self,
         unit: &mut Unit<'_>,
         actor: &Actor,
         title: String,
         severity: Severity,
+        route: Option<&Route>,
         more: Vec<Event>,
     ) -> Result<i64, EngineError> {
         let now = unit.out.now();
-        let (incident, mut events) = Incident::declare(title, severity, None, actor, now);
+        let (mut incident, mut events) = Incident::declare(title, severity, None, actor, now);
+        if let Some(route) = route {
+            incident.rooms = route.rooms.clone();
+            incident.no_paging = !route.page;
+        }
         events.extend(more);
         let change = Change {
             incident,
@@ -367,6 +395,35 @@ impl Engine {
             is_new: true,
         };
         Ok(self.commit_change(unit, None, actor, None, change).await?)
+    }
+
+    /// Alerts a route only posts as notices: said in the route's rooms, once per change.
+    fn post_notices(
+        &self,
+        unit: &mut Unit<'_>,
+        rules: &SourceRules,
+        saves: &[StoredAlert],
+        notices: &[usize],
+        route_of: &[Option<&Route>],
+    ) {
+        unit.out.topic = Some(Topic::Update);
+        for &i in notices {
+            let (alert, Some(route)) = (&saves[i], route_of[i]) else {
+                continue;
+            };
+            let msg = reply::alert_notice(&rules.id, alert);
+            for room in self.rooms.iter().filter(|r| route.rooms.contains(&r.id)) {
+                unit.out.push(
+                    room,
+                    MessageKind::Broadcast,
+                    alert.severity.number(),
+                    None,
+                    &msg,
+                    Form::Plain,
+                );
+            }
+        }
+        unit.out.topic = None;
     }
 
     /// The storm incident's title, in the first room's language (a title is stored once).

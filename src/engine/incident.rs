@@ -182,6 +182,12 @@ pub struct Incident {
     /// The last escalation step paged (0-based), if any.
     #[serde(default)]
     pub escalation_step: Option<u32>,
+    /// The rooms that hear about it, when an alert route chose them; empty: every linked room.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rooms: Vec<String>,
+    /// Its escalation policy pages nobody (an alert route said so); `inc escalate` still does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_paging: bool,
 }
 
 /// What a list line shows of an incident: the columns its row keeps beside the state, so a
@@ -379,12 +385,19 @@ impl Incident {
             update_due_at: None,
             escalation_started_at: None,
             escalation_step: None,
+            rooms: Vec::new(),
+            no_paging: false,
         };
         (incident, vec![Event::Declared { title, severity }])
     }
 
     pub fn is_open(&self) -> bool {
         self.status != Status::Resolved
+    }
+
+    /// Whether the room `id` hears about this incident.
+    pub fn heard_in(&self, id: &str) -> bool {
+        self.rooms.is_empty() || self.rooms.iter().any(|r| r == id)
     }
 
     fn ensure_open(&self) -> Result<(), TransitionError> {

@@ -176,7 +176,7 @@ impl super::Engine {
         let now = out.now();
         let msg = reply::update_reminder(&incident, due, now);
         let priority = incident.severity.number();
-        for room in self.war_rooms() {
+        for room in self.war_rooms().filter(|r| incident.heard_in(&r.id)) {
             out.push(
                 room,
                 MessageKind::Broadcast,

@@ -216,6 +216,21 @@ impl Engine {
         &self.rooms
     }
 
+    /// The rooms that hear about an incident: every linked room, or those its alert route chose.
+    pub fn rooms_of(&self, incident: &Incident) -> std::borrow::Cow<'_, [Room]> {
+        if incident.rooms.is_empty() {
+            std::borrow::Cow::Borrowed(&self.rooms)
+        } else {
+            std::borrow::Cow::Owned(
+                self.rooms
+                    .iter()
+                    .filter(|r| incident.heard_in(&r.id))
+                    .cloned()
+                    .collect(),
+            )
+        }
+    }
+
     /// The configured room at an address, or an unlinked ad-hoc one (English, UTC) that gets
     /// replies but no broadcasts.
     pub fn room_for(&self, at: &RoomRef) -> Room {
@@ -568,7 +583,7 @@ impl Engine {
             let msg = reply::change(&stored, event, &actor.name, now);
             match origin {
                 _ if reply::is_broadcast(event) => {
-                    out.broadcast(origin, &self.rooms, &stored, event, &msg)
+                    out.broadcast(origin, &self.rooms_of(&stored), &stored, event, &msg)
                 }
                 Some(origin) => out.reply(origin, Some(stored.number), &msg),
                 None => {}

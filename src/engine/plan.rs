@@ -159,7 +159,11 @@ pub fn replan(
     }
 
     for event in events {
-        let steps = policies.steps(after.severity);
+        let steps = if after.no_paging {
+            &[][..]
+        } else {
+            policies.steps(after.severity)
+        };
         match event {
             Event::Declared { .. } => {
                 after.escalation_started_at = Some(now);

@@ -225,6 +225,19 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
     }
 }
 
+/// An alert a route posts as a notice (no incident): firing or resolved, with its links.
+pub fn alert_notice(source: &str, alert: &crate::store::StoredAlert) -> Msg {
+    let id = match alert.status {
+        crate::alerts::model::AlertStatus::Firing => "alert-notice-firing",
+        crate::alerts::model::AlertStatus::Resolved => "alert-notice-resolved",
+    };
+    Msg::new(id)
+        .text("alert", alert.title.clone())
+        .text("source", source)
+        .msg("severity", severity(alert.severity))
+        .lines("links", link_lines(&alert.links))
+}
+
 /// An alert's links, one a line.
 fn link_lines(links: &[crate::alerts::model::AlertLink]) -> Vec<Msg> {
     links
