@@ -1020,3 +1020,217 @@ async fn a_locked_database_answers_503_and_the_retry_lands_once() {
         1
     );
 }
+
+const HEARTBEATS: &str = r#"
+[[rooms]]
+id = "console"
+platform = "console"
+chat = "console"
+
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+chat = "120363025246125486@g.us"
+language = "pt-BR"
+
+[[heartbeats]]
+id = "mcp"
+every = "1m"
+grace = "2m"
+title = "MCP executor offline"
+severity = "sev1"
+
+[[heartbeats]]
+id = "nightly-cron"
+every = "60m"
+"#;
+
+/// An engine on `store` with the heartbeats' config, on `clock`, and its scheduler.
+fn heartbeat_bot(
+    store: &common::TestStore,
+    clock: &Arc<runroom::engine::clock::ManualClock>,
+    worker: &str,
+) -> (Arc<runroom::engine::Engine>, runroom::scheduler::Scheduler) {
+    let config = Config::parse(HEARTBEATS, "test", &[]).expect("config");
+    let rooms = config.rooms().expect("rooms");
+    let engine = Arc::new(runroom::engine::Engine::new(
+        store.store.clone(),
+        Arc::new(runroom::i18n::I18n::new().expect("locales")),
+        clock.clone(),
+        runroom::engine::EngineSettings {
+            policies: config.policies(&rooms).expect("policies"),
+            heartbeats: config.heartbeats().expect("heartbeats"),
+            rooms,
+            reaches: runroom::platforms::reaches(),
+            ..Default::default()
+        },
+    ));
+    let scheduler = runroom::scheduler::Scheduler::new(engine.clone(), Default::default(), worker);
+    (engine, scheduler)
+}
+
+#[tokio::test]
+async fn a_missed_heartbeat_opens_one_incident_and_pings_resuming_resolve_it() {
+    for backend in common::backends().await {
+        let name = backend.name;
+        let clock = Arc::new(runroom::engine::clock::ManualClock::new(
+            common::start_time(),
+        ));
+        // Two replicas on one database, each with its scheduler.
+        let (one, first) = heartbeat_bot(&backend, &clock, "w1");
+        let (two, second) = heartbeat_bot(&backend, &clock, "w2");
+        one.plan_recurring().await.expect("planned");
+        two.plan_recurring().await.expect("planned");
+        let store = backend.store.clone();
+        let checks = async || {
+            store
+                .jobs_in_state(runroom::store::JobState::Pending, 100)
+                .await
+                .expect("jobs")
+                .into_iter()
+                .filter(|j| j.kind == runroom::store::JobKind::Heartbeat)
+                .map(|j| j.subject)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            checks().await.len(),
+            2,
+            "[{name}] one check per heartbeat, planned once"
+        );
+        let drain = async || {
+            first.drain().await.expect("drained");
+            second.drain().await.expect("drained");
+        };
+        let mcp = one.heartbeat("mcp").expect("configured").clone();
+
+        // Pings in time: nothing happens.
+        let pinged = one.ping(&mcp).await.expect("ping");
+        assert!(!pinged.value && pinged.messages.is_empty(), "[{name}]");
+        for _ in 0..3 {
+            clock.advance(chrono::Duration::seconds(150));
+            drain().await;
+            one.ping(&mcp).await.expect("ping");
+        }
+        assert!(
+            store.open_incidents().await.expect("open").is_empty(),
+            "[{name}]"
+        );
+        assert_eq!(
+            checks()
+                .await
+                .iter()
+                .filter(|s| *s == "heartbeat:mcp")
+                .count(),
+            1,
+            "[{name}] each ping replaces the check"
+        );
+
+        // Silence past every + grace: one incident, whichever replica fires, however often.
+        clock.advance(chrono::Duration::minutes(3));
+        drain().await;
+        clock.advance(chrono::Duration::minutes(10));
+        drain().await;
+        let open = store.open_incidents().await.expect("open");
+        assert_eq!(open.len(), 1, "[{name}] {open:?}");
+        assert_eq!(
+            (open[0].title.as_str(), open[0].severity),
+            ("MCP executor offline", Severity::Sev1)
+        );
+        assert_eq!(open[0].declared_by, "heartbeat:mcp");
+
+        // `inc heartbeats` tells which is missed and which never pinged.
+        let inbound = common::inbound(
+            "console",
+            "ana",
+            "inc heartbeats",
+            "hb-1".into(),
+            clock_now(&clock),
+        );
+        let runroom::engine::Outcome::Handled { messages, .. } =
+            one.handle(&inbound).await.expect("handled")
+        else {
+            panic!("[{name}] not handled");
+        };
+        let text = &messages[0].text;
+        assert!(
+            text.contains("mcp: missed") && text.contains("nightly-cron: no ping yet"),
+            "[{name}] {text}"
+        );
+
+        // Pings resume: said, and resolved.
+        let resumed = one.ping(&mcp).await.expect("ping");
+        assert!(resumed.value, "[{name}]");
+        assert!(
+            resumed
+                .messages
+                .iter()
+                .any(|m| m.room_id == "campo" && m.text.contains("normalizaram")),
+            "[{name}] {:?}",
+            resumed.messages
+        );
+        let incident = store
+            .incident(open[0].number)
+            .await
+            .expect("read")
+            .expect("incident");
+        assert_eq!(incident.status, Status::Resolved, "[{name}]");
+
+        // A restart plans nothing twice.
+        let (three, _) = heartbeat_bot(&backend, &clock, "w3");
+        three.plan_recurring().await.expect("planned");
+        assert_eq!(checks().await.len(), 2, "[{name}] {:?}", checks().await);
+    }
+}
+
+fn clock_now(clock: &runroom::engine::clock::ManualClock) -> chrono::DateTime<Utc> {
+    use runroom::engine::clock::Clock;
+    clock.now()
+}
+
+#[tokio::test]
+async fn the_heartbeat_webhook_wants_its_token() {
+    let backend = common::sqlite().await;
+    let config = Config::parse(HEARTBEATS, "test", &[]).expect("config");
+    let missing = runroom::app::assemble(
+        config.clone(),
+        backend.store.clone(),
+        Arc::new(SystemClock),
+        Secrets::from_pairs([("RUNROOM_HEARTBEAT_TOKEN_MCP", "mcp-token")]),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        missing
+            .to_string()
+            .contains("RUNROOM_HEARTBEAT_TOKEN_NIGHTLY_CRON"),
+        "{missing}"
+    );
+
+    let secrets = Secrets::from_pairs([
+        ("RUNROOM_HEARTBEAT_TOKEN_MCP", "mcp-token"),
+        ("RUNROOM_HEARTBEAT_TOKEN_NIGHTLY_CRON", "cron-token"),
+    ]);
+    let (_app, url) = common::loopback::serve_app(
+        config,
+        backend.store.clone(),
+        Arc::new(SystemClock),
+        secrets,
+    )
+    .await;
+    let (status, _) = post(&url, "/webhooks/heartbeat/mcp", &bearer("cron-token"), "").await;
+    assert_eq!(status, 401, "another heartbeat's token");
+    let (status, _) = post(
+        &url,
+        "/webhooks/heartbeat/unknown",
+        &bearer("mcp-token"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, answer) = post(&url, "/webhooks/heartbeat/mcp", &bearer("mcp-token"), "").await;
+    assert_eq!((status, answer["resumed"].clone()), (200, json!(false)));
+    let mut tx = backend.store.begin().await.expect("tx");
+    let pings = tx.last_pings().await.expect("pings");
+    assert_eq!(pings.len(), 1);
+    assert_eq!(pings[0].0, "mcp");
+}

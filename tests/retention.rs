@@ -42,6 +42,7 @@ fn bot(store: &TestStore, days: i64) -> Bot {
                 ..Policies::default()
             },
             reaches: runroom::platforms::reaches(),
+            ..Default::default()
         },
     ));
     let scheduler = Scheduler::new(engine.clone(), SchedulerConfig::default(), "test-worker");

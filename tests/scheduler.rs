@@ -93,6 +93,7 @@ impl Bot {
                 extra_roles: Vec::new(),
                 policies,
                 reaches: runroom::platforms::reaches(),
+                ..Default::default()
             },
         ));
         let scheduler = Scheduler::new(engine.clone(), SchedulerConfig::default(), "test-worker");

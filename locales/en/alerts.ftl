@@ -22,3 +22,13 @@ alert-notice-firing =
     ℹ️ { $severity } alert from { $source }: { $alert }
     { $links }
 alert-notice-resolved = ✔️ Resolved alert from { $source }: { $alert }
+heartbeat-missed-title = No heartbeat from { $heartbeat }
+heartbeats-none = No heartbeat is configured (add [[heartbeats]] to the configuration).
+heartbeats =
+    💓 Heartbeats
+    { $lines }
+heartbeat-ok = ✅ { $id }: last ping { $ago } ago, at { $time } (expected every { $every })
+heartbeat-missed = 🔴 { $id }: missed — no ping since { $time }, { $ago } ago (expected every { $every })
+heartbeat-never = ⚪ { $id }: no ping yet (expected every { $every })
+usage-heartbeats = inc heartbeats
+about-heartbeats = Each heartbeat runroom watches (a service's regular ping), with its last ping; a missed one opens an incident.

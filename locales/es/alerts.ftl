@@ -22,3 +22,13 @@ alert-notice-firing =
     ℹ️ Alerta { $severity } de { $source }: { $alert }
     { $links }
 alert-notice-resolved = ✔️ Alerta resuelta de { $source }: { $alert }
+heartbeat-missed-title = Sin señal de vida de { $heartbeat }
+heartbeats-none = No hay heartbeats configurados (agrega [[heartbeats]] a la configuración).
+heartbeats =
+    💓 Heartbeats
+    { $lines }
+heartbeat-ok = ✅ { $id }: última señal hace { $ago }, a las { $time } (se espera cada { $every })
+heartbeat-missed = 🔴 { $id }: perdido — sin señal desde { $time }, hace { $ago } (se espera cada { $every })
+heartbeat-never = ⚪ { $id }: ninguna señal todavía (se espera cada { $every })
+usage-heartbeats = inc latidos
+about-heartbeats = Cada heartbeat que runroom vigila (la señal regular de un servicio), con su última señal; uno perdido abre un incidente.

@@ -22,3 +22,13 @@ alert-notice-firing =
     ℹ️ Alerta { $severity } de { $source }: { $alert }
     { $links }
 alert-notice-resolved = ✔️ Alerta normalizado de { $source }: { $alert }
+heartbeat-missed-title = Sem sinal de vida de { $heartbeat }
+heartbeats-none = Nenhum heartbeat configurado (adicione [[heartbeats]] à configuração).
+heartbeats =
+    💓 Heartbeats
+    { $lines }
+heartbeat-ok = ✅ { $id }: último sinal há { $ago }, às { $time } (esperado a cada { $every })
+heartbeat-missed = 🔴 { $id }: perdido — sem sinal desde { $time }, há { $ago } (esperado a cada { $every })
+heartbeat-never = ⚪ { $id }: nenhum sinal ainda (esperado a cada { $every })
+usage-heartbeats = inc batimentos
+about-heartbeats = Cada heartbeat que o runroom acompanha (o sinal regular de um serviço), com o último sinal; um perdido abre um incidente.

@@ -10,6 +10,7 @@ pub mod alertmanager;
 pub mod auth;
 pub mod datadog;
 pub mod events;
+pub mod heartbeat;
 pub mod model;
 pub mod routes;
 pub mod webhook;

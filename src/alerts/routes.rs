@@ -64,6 +64,21 @@ pub struct Route {
 }
 
 impl Route {
+    /// A route for everything: this severity, these rooms, paging or not (a heartbeat's).
+    pub fn fixed(severity: Severity, rooms: Vec<String>, page: bool) -> Route {
+        Route {
+            index: 0,
+            sources: Vec::new(),
+            matchers: Vec::new(),
+            severity: Some(severity),
+            severity_map: BTreeMap::new(),
+            rooms,
+            notice: false,
+            page,
+            auto_resolve: None,
+        }
+    }
+
     /// Whether every matcher holds for these labels.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.matchers.iter().all(|m| m.matches(labels))

@@ -18,6 +18,7 @@ use axum::routing::post;
 use serde_json::json;
 
 use super::AlertSource;
+use super::auth::SourceAuth;
 use crate::engine::Engine;
 
 /// The largest delivery taken: Alertmanager sends a whole group in one request, and a group of
@@ -123,6 +124,60 @@ async fn receive(
                 answer["dedup_key"] = json!(dedup_key);
             }
             (StatusCode::OK, axum::Json(answer)).into_response()
+        }
+        Ok(Err(error)) => unavailable(&error.to_string()),
+        Err(error) => unavailable(&error.to_string()),
+    }
+}
+
+#[derive(Clone)]
+struct Heartbeats {
+    engine: Arc<Engine>,
+    tokens: Arc<HashMap<String, SourceAuth>>,
+}
+
+/// `POST /webhooks/heartbeat/<id>` for these heartbeats (none: no route): 200 once the ping is
+/// stored (with `"resumed": true` when the heartbeat had been missed), 401, 404, or 503.
+pub fn heartbeat_router(engine: Arc<Engine>, tokens: Vec<(String, SourceAuth)>) -> Router {
+    if tokens.is_empty() {
+        return Router::new();
+    }
+    Router::new()
+        .route("/webhooks/heartbeat/{id}", post(ping))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(Heartbeats {
+            engine,
+            tokens: Arc::new(tokens.into_iter().collect()),
+        })
+}
+
+async fn ping(
+    State(state): State<Heartbeats>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (Some(auth), Some(heartbeat)) = (state.tokens.get(&id), state.engine.heartbeat(&id)) else {
+        return (StatusCode::NOT_FOUND, "no such heartbeat").into_response();
+    };
+    if let Err(error) = auth.check(&headers, b"", state.engine.clock().now()) {
+        metrics::counter!("runroom_inbound_rejected_total", "platform" => "heartbeat").increment(1);
+        tracing::warn!(%error, heartbeat = %id, "refused a heartbeat ping");
+        return (StatusCode::UNAUTHORIZED, "invalid credentials").into_response();
+    }
+    let heartbeat = heartbeat.clone();
+    let engine = state.engine.clone();
+    let task = state
+        .engine
+        .in_flight()
+        .spawn(async move { engine.ping(&heartbeat).await });
+    match task.await {
+        Ok(Ok(done)) => {
+            metrics::counter!("runroom_heartbeat_pings_total", "heartbeat" => id).increment(1);
+            (
+                StatusCode::OK,
+                axum::Json(json!({ "status": "ok", "resumed": done.value })),
+            )
+                .into_response()
         }
         Ok(Err(error)) => unavailable(&error.to_string()),
         Err(error) => unavailable(&error.to_string()),

@@ -63,15 +63,18 @@ pub fn assemble(
     secrets: Secrets,
 ) -> anyhow::Result<App> {
     let rooms = config.rooms()?;
+    // A source or heartbeat without its secret stops the start: a webhook is never left open.
+    let alert_sources =
+        crate::alerts::sources(&config.alert_sources, &config.alert_routes()?, &secrets)?;
+    let heartbeats = config.heartbeats()?;
+    let heartbeat_tokens = crate::alerts::heartbeat::tokens(&heartbeats, &secrets)?;
     let settings = EngineSettings {
         policies: config.policies(&rooms)?,
+        heartbeats,
         rooms,
         extra_roles: config.incidents.extra_roles.clone(),
         reaches: Reaches::default(),
     };
-    // A source without its secret stops the start: an alert webhook is never left open.
-    let alert_sources =
-        crate::alerts::sources(&config.alert_sources, &config.alert_routes()?, &secrets)?;
     let output = console::shared_output(tokio::io::stdout());
     let wired = platforms::wire_all(&Setup {
         config: &config,
@@ -97,10 +100,15 @@ pub fn assemble(
         },
         secrets.get(admin::TOKEN_ENV),
     );
-    router = router.merge(crate::alerts::webhook::router(
-        engine.clone(),
-        alert_sources,
-    ));
+    router = router
+        .merge(crate::alerts::webhook::router(
+            engine.clone(),
+            alert_sources,
+        ))
+        .merge(crate::alerts::webhook::heartbeat_router(
+            engine.clone(),
+            heartbeat_tokens,
+        ));
     let mut senders = Vec::new();
     let mut listeners = Vec::new();
     let mut warnings = Vec::new();

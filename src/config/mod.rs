@@ -63,6 +63,9 @@ pub struct Config {
     /// Where alert groups go (first match wins).
     #[serde(default)]
     pub alert_routes: Vec<crate::alerts::routes::AlertRouteConfig>,
+    /// Dead man's switches: `/webhooks/heartbeat/<id>`.
+    #[serde(default)]
+    pub heartbeats: Vec<crate::alerts::heartbeat::HeartbeatConfig>,
 }
 
 pub use policies::{
@@ -283,6 +286,7 @@ impl Config {
                 .map_err(|(field, problem)| invalid(field, problem))?;
         }
         config.alert_routes()?;
+        config.heartbeats()?;
         Ok(config)
     }
 
@@ -367,6 +371,13 @@ impl Config {
         let rooms: Vec<&str> = self.rooms.iter().map(|r| r.id.as_str()).collect();
         let sources: Vec<&str> = self.alert_sources.iter().map(|s| s.id.as_str()).collect();
         crate::alerts::routes::routes(&self.alert_routes, &rooms, &sources)
+            .map_err(|(field, problem)| invalid(field, problem))
+    }
+
+    /// The heartbeats, checked against the rooms.
+    pub fn heartbeats(&self) -> Result<Vec<crate::alerts::heartbeat::Heartbeat>, ConfigError> {
+        let rooms: Vec<&str> = self.rooms.iter().map(|r| r.id.as_str()).collect();
+        crate::alerts::heartbeat::heartbeats(&self.heartbeats, &rooms)
             .map_err(|(field, problem)| invalid(field, problem))
     }
 

@@ -79,18 +79,33 @@ impl Engine {
         rules: &SourceRules,
         alerts: &[Alert],
     ) -> Result<Intake, EngineError> {
+        self.keyed(unit, &rules.id).await?;
+        self.take_alerts_with(unit, rules, alerts).await
+    }
+
+    /// Gives an unguarded unit's messages keys of their own: a delivery has no event id (a
+    /// repeat is found by the alerts' states), so each unit makes one.
+    pub(super) async fn keyed(&self, unit: &mut Unit<'_>, what: &str) -> Result<(), EngineError> {
         let now = unit.out.now();
-        // Messages need keys of their own: the delivery has none (a repeat is found by the
-        // alerts' states), so each delivery makes one.
         let languages: HashMap<String, Lang> =
             unit.tx.room_languages().await?.into_iter().collect();
         let key = format!(
-            "alerts:{}:{}:{:016x}",
-            rules.id,
+            "alerts:{what}:{}:{:016x}",
             now.timestamp_millis(),
             fastrand::u64(..)
         );
         unit.out = Fanout::new(Some(&key), now, languages, self.i18n.clone());
+        Ok(())
+    }
+
+    /// Takes alerts in a unit whose messages already have keys (a delivery's, or a job's).
+    pub(super) async fn take_alerts_with(
+        &self,
+        unit: &mut Unit<'_>,
+        rules: &SourceRules,
+        alerts: &[Alert],
+    ) -> Result<Intake, EngineError> {
+        let now = unit.out.now();
         let actor = Actor {
             name: rules.id.clone(),
             room: format!("alerts:{}", rules.id),
@@ -428,9 +443,13 @@ impl Engine {
 
     /// The storm incident's title, in the first room's language (a title is stored once).
     fn storm_title(&self, source: &str) -> String {
-        let msg = Msg::new("alert-storm-title").text("source", source);
+        self.title_text(&Msg::new("alert-storm-title").text("source", source))
+    }
+
+    /// A title runroom writes itself, in the first room's language (a title is stored once).
+    pub(super) fn title_text(&self, msg: &Msg) -> String {
         let lang = self.rooms.first().map_or(Lang::En, |r| r.language);
-        self.i18n.render(lang, chrono_tz::UTC, &msg)
+        self.i18n.render(lang, chrono_tz::UTC, msg)
     }
 }
 

@@ -30,6 +30,7 @@ pub enum Verb {
     Check,
     Oncall,
     Handoff,
+    Heartbeats,
 }
 
 /// Every verb with its aliases; the first alias is the canonical English name.
@@ -118,6 +119,10 @@ pub const VERBS: &[(Verb, &[&str])] = &[
     (
         Verb::Handoff,
         &["handoff", "passagem", "traspaso", "entrega", "relevo"],
+    ),
+    (
+        Verb::Heartbeats,
+        &["heartbeats", "heartbeat", "batimentos", "pulsos", "latidos"],
     ),
 ];
 
@@ -270,6 +275,8 @@ pub enum Command {
     HandoffPreview {
         rotation: Option<String>,
     },
+    /// Each heartbeat with its last ping.
+    Heartbeats,
 }
 
 impl Command {
@@ -295,6 +302,7 @@ impl Command {
             Self::Check { .. } => Verb::Check,
             Self::Oncall | Self::OncallOverride { .. } => Verb::Oncall,
             Self::HandoffNote { .. } | Self::HandoffPreview { .. } => Verb::Handoff,
+            Self::Heartbeats => Verb::Heartbeats,
         }
     }
 }
@@ -562,6 +570,7 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
         }
         Verb::Oncall => parse_oncall(args),
         Verb::Handoff => parse_handoff(args),
+        Verb::Heartbeats => no_arguments(verb, args).map(|()| Command::Heartbeats),
     }
 }
 

@@ -131,6 +131,9 @@ impl super::Engine {
                     .await?
             }
             Some(JobPayload::Prune { round }) => self.prune(unit, round).await?,
+            Some(JobPayload::Heartbeat { heartbeat, spec }) => {
+                self.check_heartbeat(unit, &heartbeat, &spec).await?
+            }
             None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
         }
         // Every job plans what comes after it (or cancels nothing): the scheduler looks again.
@@ -361,7 +364,7 @@ impl super::Engine {
         let now = unit.out.now();
         let tx = &mut *unit.tx;
         let mut planned: Vec<String> = Vec::new();
-        for kind in [JobKind::Schedule, JobKind::Handoff] {
+        for kind in [JobKind::Schedule, JobKind::Handoff, JobKind::Heartbeat] {
             for job in tx.active_jobs(kind).await? {
                 let current = match JobPayload::decode(&job.payload) {
                     Some(JobPayload::Schedule { schedule, spec }) => self
@@ -372,6 +375,9 @@ impl super::Engine {
                         .policies
                         .rotation(&rotation)
                         .is_some_and(|r| r.spec() == spec),
+                    Some(JobPayload::Heartbeat { heartbeat, spec }) => {
+                        self.heartbeat(&heartbeat).is_some_and(|h| h.spec() == spec)
+                    }
                     _ => false,
                 };
                 if current {
@@ -402,8 +408,34 @@ impl super::Engine {
                 jobs.push(payload.at(rotation.shift_at(now).ends));
             }
         }
+        if !self.heartbeats.is_empty() {
+            let pings = tx.last_pings().await?;
+            for heartbeat in &self.heartbeats {
+                let last = pings
+                    .iter()
+                    .find(|(id, _)| *id == heartbeat.id)
+                    .map(|p| p.1);
+                let job = heartbeat_check(heartbeat, last.unwrap_or(now), now);
+                if !planned.contains(&job.subject) {
+                    jobs.push(job);
+                }
+            }
+        }
         tx.schedule_jobs(&jobs, now).await?;
         unit.planned_jobs = !jobs.is_empty();
         Ok(jobs.len())
     }
+}
+
+/// The check of a heartbeat last pinged at `last`: when its deadline passes (now, if it has).
+pub(super) fn heartbeat_check(
+    heartbeat: &crate::alerts::heartbeat::Heartbeat,
+    last: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> crate::store::NewJob {
+    JobPayload::Heartbeat {
+        heartbeat: heartbeat.id.clone(),
+        spec: heartbeat.spec(),
+    }
+    .at((last + heartbeat.deadline()).max(now))
 }

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fanout;
 mod firing;
 pub mod fit;
+mod heartbeats;
 pub mod incident;
 pub mod jobs;
 pub mod oncall;
@@ -92,6 +93,8 @@ pub struct EngineSettings {
     pub policies: Policies,
     /// Each platform's rules for mentions, direct pages and mirrors.
     pub reaches: Reaches,
+    /// Dead man's switches (`[[heartbeats]]`).
+    pub heartbeats: Vec<crate::alerts::heartbeat::Heartbeat>,
 }
 
 pub struct Engine {
@@ -113,6 +116,7 @@ pub struct Engine {
     scheduler_wake: Arc<tokio::sync::Notify>,
     /// Where units of work are committed, in batches.
     writers: writer::Writers,
+    heartbeats: Vec<crate::alerts::heartbeat::Heartbeat>,
 }
 
 impl Engine {
@@ -156,6 +160,7 @@ impl Engine {
             direct_rooms,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),
             writers: writer::Writers::new(writer::WriterConfig::default()),
+            heartbeats: settings.heartbeats,
         }
     }
 
@@ -495,9 +500,16 @@ impl Engine {
                 .await?;
             notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
         }
+        let pings = if verb == Verb::Heartbeats && !self.heartbeats.is_empty() {
+            tx.last_pings().await?
+        } else {
+            Vec::new()
+        };
         let ctx = Context {
             now,
             actor,
+            heartbeats: &self.heartbeats,
+            pings: &pings,
             target: target.as_ref(),
             list: list.as_ref(),
             timeline: &timeline,
@@ -676,6 +688,7 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Oncall
         | Command::OncallOverride { .. }
         | Command::HandoffNote { .. }
-        | Command::HandoffPreview { .. } => None,
+        | Command::HandoffPreview { .. }
+        | Command::Heartbeats => None,
     }
 }

@@ -23,6 +23,9 @@ pub enum JobPayload {
     /// Delete a chunk of what is older than the retention; `round` counts the chunks of one
     /// run (0 for the hourly start), so each continuation is an occurrence of its own.
     Prune { round: u32 },
+    /// See whether heartbeat `heartbeat`'s ping came in time; `spec` is the timing it was
+    /// planned with.
+    Heartbeat { heartbeat: String, spec: String },
 }
 
 impl JobPayload {
@@ -33,6 +36,7 @@ impl JobPayload {
             Self::Schedule { .. } => JobKind::Schedule,
             Self::Handoff { .. } => JobKind::Handoff,
             Self::Prune { .. } => JobKind::Prune,
+            Self::Heartbeat { .. } => JobKind::Heartbeat,
         }
     }
 
@@ -45,6 +49,7 @@ impl JobPayload {
             Self::Schedule { schedule, .. } => format!("schedule:{schedule}"),
             Self::Handoff { rotation, .. } => format!("rotation:{rotation}"),
             Self::Prune { .. } => "retention".to_string(),
+            Self::Heartbeat { heartbeat, .. } => format!("heartbeat:{heartbeat}"),
         }
     }
 
@@ -58,6 +63,7 @@ impl JobPayload {
             Self::Schedule { schedule, .. } => format!("schedule:{schedule}:{when}"),
             Self::Handoff { rotation, .. } => format!("handoff:{rotation}:{when}"),
             Self::Prune { round } => format!("prune:{when}:{round}"),
+            Self::Heartbeat { heartbeat, .. } => format!("heartbeat:{heartbeat}:{when}"),
         };
         NewJob {
             kind: self.kind(),

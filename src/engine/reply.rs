@@ -695,6 +695,7 @@ pub fn usage(verb: Verb) -> Msg {
         Verb::Check => Msg::new("usage-check"),
         Verb::Escalate => Msg::new("usage-escalate"),
         Verb::Snooze => Msg::new("usage-snooze"),
+        Verb::Heartbeats => Msg::new("usage-heartbeats"),
     }
 }
 
@@ -720,7 +721,44 @@ fn about(verb: Verb) -> Msg {
         Verb::Check => Msg::new("about-check"),
         Verb::Escalate => Msg::new("about-escalate"),
         Verb::Snooze => Msg::new("about-snooze"),
+        Verb::Heartbeats => Msg::new("about-heartbeats"),
     }
+}
+
+/// One heartbeat as `inc heartbeats` shows it.
+pub struct HeartbeatLine<'a> {
+    pub id: &'a str,
+    pub every_minutes: i64,
+    pub last_ping: Option<DateTime<Utc>>,
+    pub missed: bool,
+}
+
+/// `inc heartbeats`: each heartbeat, its last ping and whether it is missed.
+pub fn heartbeats(lines: &[HeartbeatLine<'_>], now: DateTime<Utc>) -> Msg {
+    if lines.is_empty() {
+        return Msg::new("heartbeats-none");
+    }
+    let lines = lines
+        .iter()
+        .map(|h| {
+            let every = duration(h.every_minutes);
+            match h.last_ping {
+                None => Msg::new("heartbeat-never")
+                    .text("id", h.id)
+                    .msg("every", every),
+                Some(at) => Msg::new(if h.missed {
+                    "heartbeat-missed"
+                } else {
+                    "heartbeat-ok"
+                })
+                .text("id", h.id)
+                .time("time", at)
+                .msg("ago", age(at, now))
+                .msg("every", every),
+            }
+        })
+        .collect();
+    Msg::new("heartbeats").lines("lines", lines)
 }
 
 pub fn language_set(lang: crate::i18n::Lang) -> Msg {

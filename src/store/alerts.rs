@@ -1,5 +1,5 @@
-//! Alerts and their groups: each alert's last state under its source's key, and which incident a
-//! group of alerts joins while it is open. Read a delivery at a time (one statement for its
+//! Alerts and their groups: each alert's last state under its source's key, which incident a
+//! group of alerts joins while it is open, and each heartbeat's last ping. Read a delivery at a time (one statement for its
 //! alerts, one for its groups), written as gathered multi-row upserts. `alert_sql!` stamps the
 //! statements onto each backend's types.
 
@@ -125,6 +125,10 @@ pub trait AlertTx: Send {
     ) -> StoreResult<i64>;
     /// Whether an incident still has a firing alert.
     async fn has_firing_alert(&mut self, incident: i64) -> StoreResult<bool>;
+    /// Records a heartbeat's ping at `at`.
+    async fn record_ping(&mut self, heartbeat: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Each heartbeat's last ping.
+    async fn last_pings(&mut self) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
 }
 
 /// Rows per upsert statement (14 binds each: far below either backend's limit).
@@ -268,6 +272,34 @@ macro_rules! alert_sql {
                         })
                         .await?;
                     Ok(rows.first().map_or(0, |r| r.0))
+                }
+
+                async fn record_ping(&mut self, heartbeat: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                    let heartbeat = heartbeat.to_string();
+                    self.0
+                        .write(|upsert| {
+                            upsert.push("INSERT INTO heartbeats (id, last_ping, pings) VALUES (");
+                            upsert.push_bind(heartbeat);
+                            upsert.push(", ");
+                            upsert.push_bind(sql::millis(at));
+                            upsert.push(
+                                ", 1) ON CONFLICT (id) DO UPDATE SET last_ping = excluded.last_ping, \
+                                 pings = heartbeats.pings + 1",
+                            );
+                        })
+                        .await
+                }
+
+                async fn last_pings(&mut self) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+                    let rows: Vec<(String, i64)> = self
+                        .0
+                        .fetch_all(|select| {
+                            select.push("SELECT id, last_ping FROM heartbeats ORDER BY id");
+                        })
+                        .await?;
+                    rows.into_iter()
+                        .map(|(id, at)| Ok((id, sql::from_millis(at)?)))
+                        .collect()
                 }
 
                 async fn has_firing_alert(&mut self, incident: i64) -> StoreResult<bool> {

@@ -134,6 +134,8 @@ stored_words! {
         Handoff = "handoff",
         /// Delete what is older than the retention, a chunk at a time.
         Prune = "prune",
+        /// See whether a heartbeat's ping came in time.
+        Heartbeat = "heartbeat",
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Context<'a> {
     pub handoff: &'a HandoffIncidents,
     /// Notes not yet handed over, per rotation (for `handoff preview`).
     pub notes: &'a [(String, Vec<HandoffNote>)],
+    /// The configured heartbeats and their last pings (for `heartbeats`).
+    pub heartbeats: &'a [crate::alerts::heartbeat::Heartbeat],
+    pub pings: &'a [(String, DateTime<Utc>)],
 }
 
 /// A write a decision asks for besides an incident change.
@@ -148,5 +151,6 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         } => oncall::set_override(rotation.as_deref(), &person, minutes, ctx),
         Command::HandoffNote { text } => oncall::note(text, ctx),
         Command::HandoffPreview { rotation } => oncall::preview(rotation.as_deref(), ctx),
+        Command::Heartbeats => Ok(query::heartbeats(ctx)),
     }
 }

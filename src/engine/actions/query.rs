@@ -44,6 +44,28 @@ pub fn timeline(ctx: &Context<'_>) -> Result<Decision, ActionError> {
     )))
 }
 
+/// `heartbeats`: each configured heartbeat with its last ping, missed or not.
+pub fn heartbeats(ctx: &Context<'_>) -> Decision {
+    let lines: Vec<reply::HeartbeatLine<'_>> = ctx
+        .heartbeats
+        .iter()
+        .map(|h| {
+            let last_ping = ctx
+                .pings
+                .iter()
+                .find(|(id, _)| *id == h.id)
+                .map(|(_, at)| *at);
+            reply::HeartbeatLine {
+                id: &h.id,
+                every_minutes: h.every.num_minutes(),
+                last_ping,
+                missed: last_ping.is_some_and(|at| ctx.now >= at + h.deadline()),
+            }
+        })
+        .collect();
+    Decision::reply(reply::heartbeats(&lines, ctx.now))
+}
+
 pub fn help(verb: Option<Verb>) -> Decision {
     Decision::reply(reply::help(verb))
 }
