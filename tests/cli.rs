@@ -212,7 +212,8 @@ fn config_check_names_the_field_and_the_problem() {
     let ok = s.run(&["config", "check", example], "");
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert!(
-        stdout(&ok).contains("ok (7 rooms, 3 alert sources, 3 alert routes"),
+        stdout(&ok)
+            .contains("ok (7 rooms, 3 alert sources, 3 alert routes, 2 heartbeats, 7 playbooks"),
         "{}",
         stdout(&ok)
     );
@@ -238,6 +239,18 @@ fn config_check_names_the_field_and_the_problem() {
     let err = stderr(&out);
     assert!(
         err.contains("alert_routes[0].matchers[0]") && err.contains("not a regular expression"),
+        "{err}"
+    );
+
+    let playbook = s.write(
+        "playbook.toml",
+        "[[playbooks]]\nid = \"p0\"\ntitle = \"Delivery failure\"\nescalation = \"nobody\"\n",
+    );
+    let out = s.run(&["config", "check", &playbook], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("playbooks[0].escalation") && err.contains("not an [[escalation]] id"),
         "{err}"
     );
 

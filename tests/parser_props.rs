@@ -30,6 +30,7 @@ proptest! {
                 title: title.trim().to_string(),
                 severity: Some(runroom::engine::incident::Severity::Sev2),
                 impact: None,
+                playbook: None,
             }))
         );
     }

@@ -76,12 +76,12 @@ handoff-note = • { $actor }: { $text } ({ $time })
 
 usage-snooze = inc snooze [INC-n] 30m
 usage-escalate = inc escalate [INC-n]
-usage-check = inc check [N …]
+usage-check = inc check [N …] [INC-n]
 usage-oncall = inc oncall | inc oncall override [rotation] @person 2h
 usage-handoff = inc handoff preview [rotation] | inc handoff note [rotation] text
 about-snooze = Puts off the next update reminder (it comes back after that long).
 about-escalate = Pages the next escalation step now, without waiting for its timer.
-about-check = Ticks items of the latest checklist posted to this room; alone, shows it.
+about-check = Ticks items of an incident's checklist (its playbooks' first actions: INC-n, or the one open incident with one), else of the latest checklist posted to this room; alone, shows it.
 about-oncall = Who is on call now and next, in this room's time zone; `override` hands the first role to someone for a while.
 about-handoff = Shows the summary the next handoff will post, or leaves a note for it.
 

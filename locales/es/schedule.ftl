@@ -76,12 +76,12 @@ handoff-note = • { $actor }: { $text } ({ $time })
 
 usage-snooze = inc posponer [INC-n] 30m
 usage-escalate = inc escalar [INC-n]
-usage-check = inc marcar [N …]
+usage-check = inc marcar [N …] [INC-n]
 usage-oncall = inc guardia | inc guardia reemplazar [guardia] @persona 2h
 usage-handoff = inc traspaso previa [guardia] | inc traspaso nota [guardia] texto
 about-snooze = Pospone el próximo recordatorio de actualización (vuelve pasado ese tiempo).
 about-escalate = Avisa ya al siguiente paso del escalamiento, sin esperar su temporizador.
-about-check = Marca ítems del último checklist enviado a esta sala; solo, lo muestra.
+about-check = Marca ítems del checklist de un incidente (las primeras acciones de sus playbooks: INC-n, o el único incidente abierto que tenga uno); si no, del último checklist enviado a esta sala; solo, lo muestra.
 about-oncall = Quién está de guardia ahora y en el siguiente turno, en la zona horaria de esta sala; `reemplazar` pasa el primer rol a alguien por un tiempo.
 about-handoff = Muestra el resumen que publicará el próximo traspaso, o deja una nota para él.
 

@@ -76,12 +76,12 @@ handoff-note = • { $actor }: { $text } ({ $time })
 
 usage-snooze = inc adiar [INC-n] 30m
 usage-escalate = inc escalar [INC-n]
-usage-check = inc marcar [N …]
+usage-check = inc marcar [N …] [INC-n]
 usage-oncall = inc plantao | inc plantao substituir [plantão] @pessoa 2h
 usage-handoff = inc passagem previa [plantão] | inc passagem nota [plantão] texto
 about-snooze = Adia o próximo lembrete de atualização (ele volta depois desse tempo).
 about-escalate = Aciona agora a próxima etapa do escalonamento, sem esperar o tempo dela.
-about-check = Marca itens do último checklist enviado a esta sala; sozinho, mostra o checklist.
+about-check = Marca itens do checklist de um incidente (as primeiras ações dos seus playbooks: INC-n, ou o único incidente aberto que tenha um); senão, do último checklist enviado a esta sala; sozinho, mostra o checklist.
 about-oncall = Quem está de plantão agora e no próximo turno, no fuso desta sala; `substituir` passa o primeiro papel a alguém por um tempo.
 about-handoff = Mostra o resumo que a próxima passagem vai publicar, ou deixa uma nota para ela.
 

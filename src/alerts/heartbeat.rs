@@ -38,6 +38,9 @@ pub struct HeartbeatConfig {
     /// Resolve the incident when pings resume.
     #[serde(default = "yes")]
     pub auto_resolve: bool,
+    /// The playbook its incident starts with.
+    #[serde(default)]
+    pub playbook: Option<String>,
 }
 
 fn default_severity() -> String {
@@ -58,6 +61,7 @@ pub struct Heartbeat {
     pub rooms: Vec<String>,
     pub page: bool,
     pub auto_resolve: bool,
+    pub playbook: Option<String>,
 }
 
 impl Heartbeat {
@@ -83,7 +87,12 @@ impl Heartbeat {
     /// Its source's rules: one route that sets its severity, rooms and paging.
     pub fn rules(&self) -> SourceRules {
         SourceRules {
-            routes: vec![Route::fixed(self.severity, self.rooms.clone(), self.page)],
+            routes: vec![Route::fixed(
+                self.severity,
+                self.rooms.clone(),
+                self.page,
+                self.playbook.clone(),
+            )],
             auto_resolve: self.auto_resolve,
             ..SourceRules::new(&self.source())
         }
@@ -94,6 +103,7 @@ impl Heartbeat {
 pub fn heartbeats(
     configs: &[HeartbeatConfig],
     rooms: &[&str],
+    playbooks: &[&str],
 ) -> Result<Vec<Heartbeat>, (String, String)> {
     let mut checked: Vec<Heartbeat> = Vec::new();
     for (i, c) in configs.iter().enumerate() {
@@ -148,6 +158,14 @@ pub fn heartbeats(
                 ));
             }
         }
+        if let Some(id) = &c.playbook
+            && !playbooks.iter().any(|p| p.eq_ignore_ascii_case(id))
+        {
+            return Err((
+                field("playbook"),
+                format!("{id:?} is not a [[playbooks]] id"),
+            ));
+        }
         checked.push(Heartbeat {
             id: c.id.clone(),
             every,
@@ -157,6 +175,7 @@ pub fn heartbeats(
             rooms: c.rooms.clone(),
             page: c.page,
             auto_resolve: c.auto_resolve,
+            playbook: c.playbook.clone(),
         });
     }
     Ok(checked)
@@ -197,7 +216,7 @@ mod tests {
 
     fn check(text: &str) -> Result<Vec<Heartbeat>, (String, String)> {
         let config: HeartbeatConfig = toml::from_str(text).expect("a heartbeat");
-        heartbeats(&[config], &["ops"])
+        heartbeats(&[config], &["ops"], &[])
     }
 
     #[test]

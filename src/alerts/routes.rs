@@ -42,6 +42,9 @@ pub struct AlertRouteConfig {
     /// Overrides the source's `auto_resolve`.
     #[serde(default)]
     pub auto_resolve: Option<bool>,
+    /// The playbook its incidents start with (else the first whose matchers fit).
+    #[serde(default)]
+    pub playbook: Option<String>,
 }
 
 fn yes() -> bool {
@@ -61,11 +64,17 @@ pub struct Route {
     pub notice: bool,
     pub page: bool,
     pub auto_resolve: Option<bool>,
+    pub playbook: Option<String>,
 }
 
 impl Route {
     /// A route for everything: this severity, these rooms, paging or not (a heartbeat's).
-    pub fn fixed(severity: Severity, rooms: Vec<String>, page: bool) -> Route {
+    pub fn fixed(
+        severity: Severity,
+        rooms: Vec<String>,
+        page: bool,
+        playbook: Option<String>,
+    ) -> Route {
         Route {
             index: 0,
             sources: Vec::new(),
@@ -76,6 +85,7 @@ impl Route {
             notice: false,
             page,
             auto_resolve: None,
+            playbook,
         }
     }
 
@@ -107,15 +117,23 @@ enum Op {
 
 /// One label matcher. A label the alert lacks counts as the empty string, as in Alertmanager.
 #[derive(Debug, Clone)]
-struct Matcher {
+pub struct Matcher {
     label: String,
     op: Op,
     value: String,
     regex: Option<Regex>,
 }
 
+/// Two matchers are the same when they read the same (the regex follows from the text).
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Matcher) -> bool {
+        self.label == other.label && self.op == other.op && self.value == other.value
+    }
+}
+
 impl Matcher {
-    fn parse(raw: &str) -> Result<Matcher, String> {
+    /// `label = "value"`, `!=`, `=~` (anchored regular expression) or `!~`.
+    pub fn parse(raw: &str) -> Result<Matcher, String> {
         let (label, op, rest) = [
             ("=~", Op::Regex),
             ("!~", Op::NotRegex),
@@ -157,7 +175,7 @@ impl Matcher {
         })
     }
 
-    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         let value = labels.get(&self.label).map(String::as_str).unwrap_or("");
         match (&self.op, &self.regex) {
             (Op::Equal, _) => value == self.value,
@@ -175,6 +193,7 @@ pub fn routes(
     configs: &[AlertRouteConfig],
     rooms: &[&str],
     sources: &[&str],
+    playbooks: &[&str],
 ) -> Result<Vec<Route>, (String, String)> {
     configs
         .iter()
@@ -196,6 +215,14 @@ pub fn routes(
                         format!("{room:?} is not a [[rooms]] id"),
                     ));
                 }
+            }
+            if let Some(id) = &c.playbook
+                && !playbooks.iter().any(|p| p.eq_ignore_ascii_case(id))
+            {
+                return Err((
+                    field("playbook"),
+                    format!("{id:?} is not a [[playbooks]] id"),
+                ));
             }
             if c.notice && c.rooms.is_empty() {
                 return Err((
@@ -242,6 +269,7 @@ pub fn routes(
                 notice: c.notice,
                 page: c.page,
                 auto_resolve: c.auto_resolve,
+                playbook: c.playbook.clone(),
             })
         })
         .collect()
@@ -265,7 +293,12 @@ mod tests {
 
     fn route(toml_text: &str) -> Result<Vec<Route>, (String, String)> {
         let config: AlertRouteConfig = toml::from_str(toml_text).expect("a route");
-        routes(&[config], &["war-room", "monitoring"], &["prometheus"])
+        routes(
+            &[config],
+            &["war-room", "monitoring"],
+            &["prometheus"],
+            &["latency"],
+        )
     }
 
     #[test]
@@ -317,6 +350,7 @@ mod tests {
                 "alert_routes[0].severity_map.critical",
             ),
             (r#"notice = true"#, "alert_routes[0].rooms"),
+            (r#"playbook = "nope""#, "alert_routes[0].playbook"),
         ];
         for (text, field) in cases {
             assert_eq!(route(text).expect_err(text).0, field, "{text}");

@@ -120,11 +120,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let config = Config::load(&file, &environment())?;
             println!(
-                "{}: ok ({} rooms, {} alert sources, {} alert routes, database {})",
+                "{}: ok ({} rooms, {} alert sources, {} alert routes, {} heartbeats, {} playbooks, database {})",
                 file.display(),
                 config.rooms.len(),
                 config.alert_sources.len(),
                 config.alert_routes.len(),
+                config.heartbeats.len(),
+                config.playbooks.len(),
                 store::redact_url(&config.database.url)
             );
             Ok(())

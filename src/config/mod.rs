@@ -66,11 +66,14 @@ pub struct Config {
     /// Dead man's switches: `/webhooks/heartbeat/<id>`.
     #[serde(default)]
     pub heartbeats: Vec<crate::alerts::heartbeat::HeartbeatConfig>,
+    /// What to do for each kind of incident.
+    #[serde(default)]
+    pub playbooks: Vec<PlaybookConfig>,
 }
 
 pub use policies::{
-    EscalationConfig, MIN_RETENTION_DAYS, PersonConfig, RemindersConfig, RetentionConfig,
-    RotationConfig, ScheduleConfig, StepConfig,
+    EscalationConfig, MIN_RETENTION_DAYS, PersonConfig, PlaybookConfig, RemindersConfig,
+    RetentionConfig, RotationConfig, ScheduleConfig, StepConfig, TextsConfig,
 };
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -370,14 +373,16 @@ impl Config {
     pub fn alert_routes(&self) -> Result<Vec<crate::alerts::routes::Route>, ConfigError> {
         let rooms: Vec<&str> = self.rooms.iter().map(|r| r.id.as_str()).collect();
         let sources: Vec<&str> = self.alert_sources.iter().map(|s| s.id.as_str()).collect();
-        crate::alerts::routes::routes(&self.alert_routes, &rooms, &sources)
+        let playbooks: Vec<&str> = self.playbooks.iter().map(|p| p.id.as_str()).collect();
+        crate::alerts::routes::routes(&self.alert_routes, &rooms, &sources, &playbooks)
             .map_err(|(field, problem)| invalid(field, problem))
     }
 
     /// The heartbeats, checked against the rooms.
     pub fn heartbeats(&self) -> Result<Vec<crate::alerts::heartbeat::Heartbeat>, ConfigError> {
         let rooms: Vec<&str> = self.rooms.iter().map(|r| r.id.as_str()).collect();
-        crate::alerts::heartbeat::heartbeats(&self.heartbeats, &rooms)
+        let playbooks: Vec<&str> = self.playbooks.iter().map(|p| p.id.as_str()).collect();
+        crate::alerts::heartbeat::heartbeats(&self.heartbeats, &rooms, &playbooks)
             .map_err(|(field, problem)| invalid(field, problem))
     }
 

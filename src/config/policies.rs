@@ -92,8 +92,50 @@ pub struct StepConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationConfig {
+    /// A name playbooks refer to it by (`escalation = "meta-partner"`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The severities it is the policy of (none: only playbooks that name it use it).
+    #[serde(default)]
     pub severities: Vec<String>,
     pub steps: Vec<StepConfig>,
+}
+
+/// Words in the team's own language: one text, or one per language
+/// (`{ en = "…", pt-BR = "…", es = "…" }`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum TextsConfig {
+    One(String),
+    Many(BTreeMap<String, String>),
+}
+
+/// One `[[playbooks]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybookConfig {
+    pub id: String,
+    pub title: TextsConfig,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Alert label matchers that start it when an alert opens an incident.
+    #[serde(default)]
+    pub matchers: Vec<String>,
+    #[serde(default)]
+    pub first_actions: Vec<TextsConfig>,
+    /// A named `[[escalation]]` policy.
+    #[serde(default)]
+    pub escalation: Option<String>,
+    /// Role → a `[[people]]` id or `oncall[:ROTATION[:ROLE]]`.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default)]
+    pub update_every: Option<String>,
+    /// `declared`, `update`, `resolved` → the customer message for announce rooms.
+    #[serde(default)]
+    pub customer: BTreeMap<crate::engine::playbook::Moment, TextsConfig>,
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -352,6 +394,12 @@ impl super::Config {
         }
         for (i, e) in self.escalation.iter().enumerate() {
             let field = |name: &str| format!("escalation[{i}].{name}");
+            if e.id.is_none() && e.severities.is_empty() {
+                return Err(invalid(
+                    field("severities"),
+                    "a policy needs severities, or an id for playbooks to name it",
+                ));
+            }
             let mut steps = Vec::new();
             for (j, s) in e.steps.iter().enumerate() {
                 let step = |name: &str| field(&format!("steps[{j}].{name}"));
@@ -384,8 +432,156 @@ impl super::Config {
                     ));
                 }
             }
+            if let Some(id) = &e.id
+                && policies
+                    .named_escalation
+                    .insert(id.clone(), steps)
+                    .is_some()
+            {
+                return Err(invalid(field("id"), format!("{id:?} names two policies")));
+            }
+        }
+        for (i, p) in self.playbooks.iter().enumerate() {
+            let playbook = self.playbook(&policies, i, p)?;
+            if policies.playbook(&playbook.id).is_some() {
+                return Err(invalid(
+                    format!("playbooks[{i}].id"),
+                    format!("{:?} is used by another playbook", p.id),
+                ));
+            }
+            policies.playbooks.push(playbook);
         }
         Ok(policies)
+    }
+
+    /// One playbook, checked against the people, rotations, roles and escalation policies.
+    fn playbook(
+        &self,
+        policies: &Policies,
+        i: usize,
+        p: &PlaybookConfig,
+    ) -> Result<crate::engine::playbook::Playbook, ConfigError> {
+        use crate::engine::playbook::{Playbook, Texts};
+        let field = |name: &str| format!("playbooks[{i}].{name}");
+        let id_ok = !p.id.is_empty()
+            && p.id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
+            return Err(invalid(
+                field("id"),
+                format!(
+                    "{:?} must be letters, digits, '-' or '_' (it is typed in chat)",
+                    p.id
+                ),
+            ));
+        }
+        let texts = |name: String, raw: &TextsConfig| -> Result<Texts, ConfigError> {
+            let map = match raw {
+                TextsConfig::One(text) => BTreeMap::from([(Lang::En, text.clone())]),
+                TextsConfig::Many(by_lang) => by_lang
+                    .iter()
+                    .map(|(l, text)| Ok((language(&format!("{name}.{l}"), l)?, text.clone())))
+                    .collect::<Result<BTreeMap<_, _>, ConfigError>>()?,
+            };
+            if map.is_empty() || map.values().any(|t| t.trim().is_empty()) {
+                return Err(invalid(name, "must not be empty"));
+            }
+            Ok(Texts(map))
+        };
+        let severity = p
+            .severity
+            .as_deref()
+            .map(|raw| {
+                Severity::parse(raw).ok_or_else(|| {
+                    invalid(
+                        field("severity"),
+                        format!("{raw:?} is not a severity (sev1 … sev4)"),
+                    )
+                })
+            })
+            .transpose()?;
+        let matchers = p
+            .matchers
+            .iter()
+            .enumerate()
+            .map(|(j, m)| {
+                crate::alerts::routes::Matcher::parse(m)
+                    .map_err(|e| invalid(field(&format!("matchers[{j}]")), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let first_actions = p
+            .first_actions
+            .iter()
+            .enumerate()
+            .map(|(j, t)| texts(field(&format!("first_actions[{j}]")), t))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(name) = &p.escalation
+            && !policies.named_escalation.contains_key(name)
+        {
+            return Err(invalid(
+                field("escalation"),
+                format!("{name:?} is not an [[escalation]] id"),
+            ));
+        }
+        let mut roles = BTreeMap::new();
+        for (role, who) in &p.roles {
+            let name = crate::engine::incident::canonical_role(role);
+            let known = crate::engine::incident::BUILTIN_ROLES.contains(&name.as_str())
+                || self
+                    .incidents
+                    .extra_roles
+                    .iter()
+                    .any(|r| crate::engine::incident::canonical_role(r) == name);
+            if !known {
+                return Err(invalid(
+                    field(&format!("roles.{role}")),
+                    format!(
+                        "{role:?} is not a role (commander, comms, scribe or incidents.extra_roles)"
+                    ),
+                ));
+            }
+            roles.insert(
+                name,
+                self.target(policies, &field(&format!("roles.{role}")), who)?,
+            );
+        }
+        let update_every = p
+            .update_every
+            .as_deref()
+            .map(|raw| {
+                minutes(&field("update_every"), raw, false)?
+                    .ok_or_else(|| invalid(field("update_every"), "must be a duration such as 20m"))
+            })
+            .transpose()?;
+        let customer = p
+            .customer
+            .iter()
+            .map(|(moment, t)| {
+                let name = format!("{moment:?}").to_lowercase();
+                Ok((*moment, texts(field(&format!("customer.{name}")), t)?))
+            })
+            .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
+        for (j, link) in p.links.iter().enumerate() {
+            if !(link.starts_with("https://") || link.starts_with("http://")) {
+                return Err(invalid(
+                    field(&format!("links[{j}]")),
+                    format!("{link:?} is not an http(s) address"),
+                ));
+            }
+        }
+        Ok(Playbook {
+            id: p.id.clone(),
+            title: texts(field("title"), &p.title)?,
+            severity,
+            matchers,
+            first_actions,
+            escalation: p.escalation.clone(),
+            roles,
+            update_every,
+            customer,
+            links: p.links.clone(),
+        })
     }
 
     fn target(&self, policies: &Policies, field: &str, raw: &str) -> Result<Target, ConfigError> {

@@ -16,6 +16,7 @@ use super::actions::Change;
 use super::fanout::Fanout;
 use super::fanout::Form;
 use super::incident::{Actor, Event, Incident, Severity};
+use super::playbook;
 use super::reply;
 use super::unit::{Committed, Unit};
 use super::{Engine, EngineError};
@@ -260,7 +261,15 @@ impl Engine {
                             None => {
                                 let title = self.storm_title(&rules.id);
                                 let n = self
-                                    .open_incident(unit, &actor, title, severity, None, Vec::new())
+                                    .open_incident(
+                                        unit,
+                                        &actor,
+                                        title,
+                                        severity,
+                                        None,
+                                        &BTreeMap::new(),
+                                        Vec::new(),
+                                    )
                                     .await?;
                                 unit.tx
                                     .set_alert_group(&rules.id, STORM_GROUP, n, None)
@@ -280,8 +289,9 @@ impl Engine {
                             .iter()
                             .flat_map(|f| fired_events(&saves[f.index], rules, f, false))
                             .collect();
+                        let labels = saves[members[0].index].labels.clone();
                         let n = self
-                            .open_incident(unit, &actor, title, severity, route, events)
+                            .open_incident(unit, &actor, title, severity, route, &labels, events)
                             .await?;
                         unit.tx
                             .set_alert_group(&rules.id, group, n, Some(now))
@@ -386,8 +396,10 @@ impl Engine {
         Ok(intake)
     }
 
-    /// Declares an incident for alerts (in the rooms and with the paging its route says), with
-    /// their events after the declaration.
+    /// Declares an incident for alerts (in the rooms and with the paging its route says, and
+    /// the playbook its route names or its first alert's labels start), with their events
+    /// after the declaration.
+    #[allow(clippy::too_many_arguments)]
     async fn open_incident(
         &self,
         unit: &mut Unit<'_>,
@@ -395,6 +407,7 @@ impl Engine {
         title: String,
         severity: Severity,
         route: Option<&Route>,
+        labels: &BTreeMap<String, String>,
         more: Vec<Event>,
     ) -> Result<i64, EngineError> {
         let now = unit.out.now();
@@ -402,6 +415,20 @@ impl Engine {
         if let Some(route) = route {
             incident.rooms = route.rooms.clone();
             incident.no_paging = !route.page;
+        }
+        let named = route.and_then(|r| r.playbook.as_deref());
+        if let Some(playbook) = playbook::for_alert(&self.policies, named, labels) {
+            let overrides = if playbook.roles.is_empty() {
+                Vec::new()
+            } else {
+                unit.tx.overrides(now).await?
+            };
+            let holders =
+                playbook::holders(playbook, &self.policies, &self.reaches, &overrides, now);
+            if let Ok((started, started_events)) = incident.run_playbook(playbook, &holders, now) {
+                incident = started;
+                events.extend(started_events);
+            }
         }
         events.extend(more);
         let change = Change {

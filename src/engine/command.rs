@@ -31,6 +31,7 @@ pub enum Verb {
     Oncall,
     Handoff,
     Heartbeats,
+    Playbook,
 }
 
 /// Every verb with its aliases; the first alias is the canonical English name.
@@ -124,6 +125,17 @@ pub const VERBS: &[(Verb, &[&str])] = &[
         Verb::Heartbeats,
         &["heartbeats", "heartbeat", "batimentos", "pulsos", "latidos"],
     ),
+    (
+        Verb::Playbook,
+        &[
+            "playbook",
+            "playbooks",
+            "roteiro",
+            "roteiros",
+            "guion",
+            "guiones",
+        ],
+    ),
 ];
 
 /// Prefixes that can only mean runroom: whatever follows gets an answer, even "unknown command".
@@ -141,6 +153,7 @@ const KEYWORD_PREFIXES: &[&str] = &["inc", "incidente", "incident"];
 
 const SEVERITY_KEYS: &[&str] = &["sev", "severity", "severidade", "severidad"];
 const IMPACT_KEYS: &[&str] = &["impact", "impacto"];
+const PLAYBOOK_KEYS: &[&str] = &["playbook", "roteiro", "guion"];
 const ACTIONS_KEYS: &[&str] = &["actions", "acoes", "acao", "acciones", "accion"];
 const NEXT_KEYS: &[&str] = &["next", "proxima", "proximo", "siguiente", "next-check"];
 const BLOCKERS_KEYS: &[&str] = &["blockers", "bloqueios", "bloqueio", "bloqueos", "bloqueo"];
@@ -193,6 +206,8 @@ pub enum Command {
         title: String,
         severity: Option<Severity>,
         impact: Option<String>,
+        /// The playbook to start with it (`playbook=ID`).
+        playbook: Option<String>,
     },
     Severity {
         incident: Option<i64>,
@@ -255,9 +270,11 @@ pub enum Command {
     Escalate {
         incident: Option<i64>,
     },
-    /// Tick items of the latest checklist (none: show it).
+    /// Tick items of an incident's checklist (`INC-n`, or the one open incident with one), or
+    /// else of the latest checklist posted to the room (none: show it).
     Check {
         items: Vec<u32>,
+        incident: Option<i64>,
     },
     /// Who is on call now and next.
     Oncall,
@@ -277,6 +294,16 @@ pub enum Command {
     },
     /// Each heartbeat with its last ping.
     Heartbeats,
+    /// The configured playbooks.
+    PlaybookList,
+    PlaybookShow {
+        playbook: String,
+    },
+    /// Start a playbook on an incident (`None`: the open one).
+    PlaybookRun {
+        playbook: String,
+        incident: Option<i64>,
+    },
 }
 
 impl Command {
@@ -303,6 +330,9 @@ impl Command {
             Self::Oncall | Self::OncallOverride { .. } => Verb::Oncall,
             Self::HandoffNote { .. } | Self::HandoffPreview { .. } => Verb::Handoff,
             Self::Heartbeats => Verb::Heartbeats,
+            Self::PlaybookList | Self::PlaybookShow { .. } | Self::PlaybookRun { .. } => {
+                Verb::Playbook
+            }
         }
     }
 }
@@ -427,6 +457,8 @@ pub enum ParseError {
     MissingLanguage,
     #[error("{verb:?} needs a duration")]
     MissingDuration { verb: Verb },
+    #[error("which playbook?")]
+    MissingPlaybook,
     #[error("{got:?} is not an item number")]
     BadItem { got: String },
     #[error("{verb:?} has no {got:?}")]
@@ -553,9 +585,18 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
         }
         Verb::Escalate => no_arguments(verb, after_ref).map(|()| Command::Escalate { incident }),
         Verb::Check => {
-            let items = args
+            let words: Vec<&str> = args
                 .split(|c: char| c.is_whitespace() || c == ',')
                 .filter(|w| !w.is_empty())
+                .collect();
+            // `#2` is an item here: only `INC-n` names an incident.
+            let incident = words
+                .iter()
+                .find(|w| fold(w).starts_with("inc-"))
+                .and_then(|w| parse_incident_ref(w));
+            let items = words
+                .into_iter()
+                .filter(|w| !fold(w).starts_with("inc-"))
                 .map(|w| {
                     w.trim_start_matches('#')
                         .parse::<u32>()
@@ -566,12 +607,45 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
                         })
                 })
                 .collect::<Result<Vec<u32>, ParseError>>()?;
-            Ok(Command::Check { items })
+            Ok(Command::Check { items, incident })
         }
         Verb::Oncall => parse_oncall(args),
         Verb::Handoff => parse_handoff(args),
         Verb::Heartbeats => no_arguments(verb, args).map(|()| Command::Heartbeats),
+        Verb::Playbook => parse_playbook(args),
     }
+}
+
+const LIST_WORDS: &[&str] = &["list", "listar", "lista", "ls"];
+const SHOW_WORDS: &[&str] = &["show", "mostrar", "ver", "info"];
+const RUN_WORDS: &[&str] = &[
+    "run", "start", "rodar", "executar", "iniciar", "ejecutar", "aplicar",
+];
+
+/// `playbook list`, `playbook show ID`, `playbook run ID [INC-n]`.
+fn parse_playbook(args: &str) -> Result<Command, ParseError> {
+    let (sub, rest) = split_first_word(args);
+    let sub = fold(sub);
+    if sub.is_empty() || LIST_WORDS.contains(&sub.as_str()) {
+        return no_arguments(Verb::Playbook, rest).map(|()| Command::PlaybookList);
+    }
+    let (id, rest) = split_first_word(rest);
+    if id.is_empty() {
+        return Err(ParseError::MissingPlaybook);
+    }
+    let playbook = id.chars().take(64).collect();
+    if SHOW_WORDS.contains(&sub.as_str()) {
+        return no_arguments(Verb::Playbook, rest).map(|()| Command::PlaybookShow { playbook });
+    }
+    if RUN_WORDS.contains(&sub.as_str()) {
+        let (incident, after) = take_incident_ref(rest);
+        return no_arguments(Verb::Playbook, after)
+            .map(|()| Command::PlaybookRun { playbook, incident });
+    }
+    Err(ParseError::UnknownSubcommand {
+        verb: Verb::Playbook,
+        got: sub.chars().take(40).collect(),
+    })
 }
 
 const OVERRIDE_WORDS: &[&str] = &["override", "substituir", "cobrir", "reemplazar", "cubrir"];
@@ -636,6 +710,7 @@ fn parse_declare(args: &str) -> Result<Command, ParseError> {
     let tokens = tokenize(args).map_err(|_| ParseError::UnterminatedQuote)?;
     let mut severity = None;
     let mut impact = None;
+    let mut playbook = None;
     let mut title_words = Vec::new();
     for token in tokens {
         match token {
@@ -647,6 +722,8 @@ fn parse_declare(args: &str) -> Result<Command, ParseError> {
                     );
                 } else if IMPACT_KEYS.contains(&key_folded.as_str()) {
                     impact = Some(capped(&value, MAX_FIELD_CHARS, Field::Text)?);
+                } else if PLAYBOOK_KEYS.contains(&key_folded.as_str()) {
+                    playbook = Some(value.chars().take(64).collect());
                 } else {
                     return Err(ParseError::UnknownOption {
                         verb: Verb::Declare,
@@ -676,6 +753,7 @@ fn parse_declare(args: &str) -> Result<Command, ParseError> {
         title: capped(&title, MAX_TITLE_CHARS, Field::Title)?,
         severity,
         impact,
+        playbook,
     })
 }
 
@@ -925,6 +1003,7 @@ mod tests {
             title: "Checkout down".into(),
             severity: Some(Severity::Sev1),
             impact: None,
+            playbook: None,
         };
         assert_eq!(ok(r#"/inc declare sev1 "Checkout down""#), expected);
         assert_eq!(ok("inc declarar sev1 Checkout down"), expected);
@@ -936,6 +1015,54 @@ mod tests {
                 title: "Rastreio".into(),
                 severity: Some(Severity::Sev2),
                 impact: Some("couriers sem localização".into()),
+                playbook: None,
+            }
+        );
+        assert_eq!(
+            ok(r#"inc declarar sev1 "Lentidão no WhatsApp" roteiro=whatsapp-latency"#),
+            Command::Declare {
+                title: "Lentidão no WhatsApp".into(),
+                severity: Some(Severity::Sev1),
+                impact: None,
+                playbook: Some("whatsapp-latency".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn playbook_subcommands_in_three_languages() {
+        assert_eq!(ok("inc playbook"), Command::PlaybookList);
+        assert_eq!(ok("inc roteiros listar"), Command::PlaybookList);
+        assert_eq!(
+            ok("inc guion mostrar mcp-offline"),
+            Command::PlaybookShow {
+                playbook: "mcp-offline".into()
+            }
+        );
+        assert_eq!(
+            ok("inc roteiro rodar whatsapp-latency INC-4"),
+            Command::PlaybookRun {
+                playbook: "whatsapp-latency".into(),
+                incident: Some(4)
+            }
+        );
+        assert_eq!(
+            ok("inc playbook run p0"),
+            Command::PlaybookRun {
+                playbook: "p0".into(),
+                incident: None
+            }
+        );
+        assert_eq!(err("inc playbook run"), ParseError::MissingPlaybook);
+        assert!(matches!(
+            err("inc playbook explode p0"),
+            ParseError::UnknownSubcommand { .. }
+        ));
+        assert_eq!(
+            ok("inc check 2 INC-7 #3"),
+            Command::Check {
+                items: vec![2, 3],
+                incident: Some(7)
             }
         );
     }
@@ -1165,8 +1292,20 @@ mod tests {
             ParseError::MissingDuration { verb: Verb::Snooze }
         );
         assert_eq!(ok("inc escalar"), Command::Escalate { incident: None });
-        assert_eq!(ok("inc check 2, 3"), Command::Check { items: vec![2, 3] });
-        assert_eq!(ok("inc marcar"), Command::Check { items: vec![] });
+        assert_eq!(
+            ok("inc check 2, 3"),
+            Command::Check {
+                items: vec![2, 3],
+                incident: None
+            }
+        );
+        assert_eq!(
+            ok("inc marcar"),
+            Command::Check {
+                items: vec![],
+                incident: None
+            }
+        );
         assert_eq!(
             err("inc check two"),
             ParseError::BadItem { got: "two".into() }

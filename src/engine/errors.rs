@@ -40,6 +40,8 @@ pub enum ActionError {
     UnknownRotation { got: String, known: Vec<String> },
     #[error("several rotations: name one")]
     WhichRotation { known: Vec<String> },
+    #[error("unknown playbook {got:?}")]
+    UnknownPlaybook { got: String, known: Vec<String> },
     #[error(transparent)]
     Transition(#[from] TransitionError),
 }
@@ -95,6 +97,9 @@ pub fn parse_error(error: &ParseError) -> Msg {
         ParseError::MissingDuration { verb } => Msg::new("error-missing-duration")
             .text("verb", verb.name())
             .msg("usage", reply::usage(*verb)),
+        ParseError::MissingPlaybook => {
+            Msg::new("error-missing-playbook").msg("usage", reply::usage(Verb::Playbook))
+        }
         ParseError::BadItem { got } => Msg::new("error-bad-item").text("got", got.clone()),
         ParseError::UnknownSubcommand { verb, got } => Msg::new("error-unknown-subcommand")
             .text("verb", verb.name())
@@ -161,6 +166,12 @@ pub fn action_error(error: &ActionError) -> Msg {
         ActionError::WhichRotation { known } => {
             Msg::new("error-which-rotation").text("rotations", known.join(", "))
         }
+        ActionError::UnknownPlaybook { got, known } if known.is_empty() => {
+            Msg::new("error-no-playbooks").text("got", got.clone())
+        }
+        ActionError::UnknownPlaybook { got, known } => Msg::new("error-unknown-playbook")
+            .text("got", got.clone())
+            .text("known", known.join(", ")),
         ActionError::Transition(t) => transition_error(t),
     }
 }
@@ -190,6 +201,18 @@ fn transition_error(error: &TransitionError) -> Msg {
             .text("id", incident_id(*number))
             .msg("role", reply::role(role))
             .text("person", person.clone()),
+        TransitionError::PlaybookRunning { number, playbook } => Msg::new("error-playbook-running")
+            .text("id", incident_id(*number))
+            .text("playbook", playbook.clone()),
+        TransitionError::NoSteps(n) => Msg::new("error-no-steps").text("id", incident_id(*n)),
+        TransitionError::NoStep {
+            number,
+            item,
+            count,
+        } => Msg::new("error-no-step")
+            .text("id", incident_id(*number))
+            .number("item", i64::from(*item))
+            .number("count", i64::from(*count)),
     }
 }
 

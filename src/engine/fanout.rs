@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::incident::{Event, Incident};
+use super::playbook::Texts;
 use super::reply::{self, Card};
 use super::room::{Room, RoomRole};
 use crate::i18n::{I18n, Lang, Msg};
@@ -229,6 +230,8 @@ impl Fanout {
     /// The origin room gets the change as its reply; every other war room the same as a
     /// broadcast, more urgent the higher the severity; announce rooms the customer-safe form of
     /// the changes they hear about. War rooms' messages carry the incident card.
+    /// `customer`: a playbook's customer message for this change, which announce rooms get
+    /// instead of the generic customer-safe form.
     pub fn broadcast(
         &mut self,
         origin: Option<&Room>,
@@ -236,6 +239,7 @@ impl Fanout {
         incident: &Incident,
         event: &Event,
         msg: &Msg,
+        customer: Option<&Texts>,
     ) {
         let card = reply::card(incident);
         let priority = incident.severity.number();
@@ -261,7 +265,16 @@ impl Fanout {
                     Form::Card(&card),
                 ),
                 RoomRole::Announce => {
-                    if let Some(public) = reply::announcement(incident, event, self.now) {
+                    let public = match customer {
+                        Some(texts) if reply::announcement(incident, event, self.now).is_some() => {
+                            Some(reply::customer_message(
+                                incident,
+                                texts.get(self.language_of(room)),
+                            ))
+                        }
+                        _ => reply::announcement(incident, event, self.now),
+                    };
+                    if let Some(public) = public {
                         self.push(
                             room,
                             MessageKind::Broadcast,

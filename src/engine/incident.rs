@@ -188,6 +188,18 @@ pub struct Incident {
     /// Its escalation policy pages nobody (an alert route said so); `inc escalate` still does.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_paging: bool,
+    /// The playbooks running on it, in the order they started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub playbooks: Vec<String>,
+    /// Their first actions, one checklist in that order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<super::playbook::Step>,
+    /// Minutes between updates, when a playbook sets it (instead of the severity's cadence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_minutes: Option<i64>,
+    /// A named escalation policy, when a playbook sets it (instead of the severity's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
 }
 
 /// What a list line shows of an incident: the columns its row keeps beside the state, so a
@@ -297,6 +309,15 @@ pub enum Event {
         fires: u32,
         minutes: u32,
     },
+    /// A playbook started: its `steps` first actions joined the checklist.
+    PlaybookStarted {
+        playbook: String,
+        steps: u32,
+    },
+    /// Checklist items (1-based) were ticked.
+    StepsDone {
+        items: Vec<u32>,
+    },
 }
 
 impl Event {
@@ -318,6 +339,8 @@ impl Event {
             Self::AlertResolved { .. } => "alert_resolved",
             Self::AlertsCleared { .. } => "alerts_cleared",
             Self::AlertFlapping { .. } => "alert_flapping",
+            Self::PlaybookStarted { .. } => "playbook_started",
+            Self::StepsDone { .. } => "steps_done",
         }
     }
 }
@@ -351,6 +374,12 @@ pub enum TransitionError {
         role: String,
         person: String,
     },
+    #[error("playbook {playbook} already runs on INC-{number}")]
+    PlaybookRunning { number: i64, playbook: String },
+    #[error("INC-{0} has no checklist")]
+    NoSteps(i64),
+    #[error("INC-{number} has no checklist item {item} (it has {count})")]
+    NoStep { number: i64, item: u32, count: u32 },
 }
 
 /// What a transition produced: the state to store and the events to append.
@@ -387,6 +416,10 @@ impl Incident {
             escalation_step: None,
             rooms: Vec::new(),
             no_paging: false,
+            playbooks: Vec::new(),
+            steps: Vec::new(),
+            update_minutes: None,
+            escalation: None,
         };
         (incident, vec![Event::Declared { title, severity }])
     }
@@ -524,6 +557,86 @@ impl Incident {
         next.resolved_at = Some(now);
         next.next_check_at = None;
         Ok((next, vec![Event::Resolved { summary }]))
+    }
+
+    /// Starts a playbook: its first actions join the checklist after those already there, its
+    /// cadence and escalation policy take over, and each role it names goes to `holders`' person
+    /// (role, mention) unless someone holds it already.
+    pub fn run_playbook(
+        &self,
+        playbook: &super::playbook::Playbook,
+        holders: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Transition {
+        self.ensure_open()?;
+        if self.playbooks.iter().any(|p| p == &playbook.id) {
+            return Err(TransitionError::PlaybookRunning {
+                number: self.number,
+                playbook: playbook.id.clone(),
+            });
+        }
+        let mut next = self.touched(now);
+        next.playbooks.push(playbook.id.clone());
+        next.steps.extend(
+            (0..playbook.first_actions.len()).map(|i| super::playbook::Step {
+                playbook: playbook.id.clone(),
+                item: u32::try_from(i).unwrap_or(u32::MAX),
+                done_by: None,
+                done_at: None,
+            }),
+        );
+        if playbook.update_every.is_some() {
+            next.update_minutes = playbook.update_every;
+        }
+        if playbook.escalation.is_some() {
+            next.escalation = playbook.escalation.clone();
+        }
+        let mut events = vec![Event::PlaybookStarted {
+            playbook: playbook.id.clone(),
+            steps: u32::try_from(playbook.first_actions.len()).unwrap_or(u32::MAX),
+        }];
+        for (role, person) in holders {
+            if next.roles.contains_key(role) {
+                continue;
+            }
+            if let Ok((assigned, more)) = next.assign(role, person, now) {
+                next = assigned;
+                events.extend(more);
+            }
+        }
+        Ok((next, events))
+    }
+
+    /// Ticks checklist items (1-based); ticking a done one keeps who did it first.
+    pub fn tick_steps(&self, items: &[u32], actor: &Actor, now: DateTime<Utc>) -> Transition {
+        if self.steps.is_empty() {
+            return Err(TransitionError::NoSteps(self.number));
+        }
+        let count = u32::try_from(self.steps.len()).unwrap_or(u32::MAX);
+        let mut next = self.touched(now);
+        for n in items {
+            let Some(step) = usize::try_from(*n)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| next.steps.get_mut(i))
+            else {
+                return Err(TransitionError::NoStep {
+                    number: self.number,
+                    item: *n,
+                    count,
+                });
+            };
+            if step.done_by.is_none() {
+                step.done_by = Some(actor.name.clone());
+                step.done_at = Some(now);
+            }
+        }
+        Ok((
+            next,
+            vec![Event::StepsDone {
+                items: items.to_vec(),
+            }],
+        ))
     }
 
     /// Puts off the next update reminder (the engine's planner moves it).

@@ -189,7 +189,7 @@ impl super::Engine {
                 Form::Plain,
             );
         }
-        let next_due = self.policies.update_due(incident.severity, now);
+        let next_due = self.policies.update_due_of(&incident, now);
         let next = Incident {
             update_due_at: next_due,
             ..incident.clone()
@@ -226,7 +226,7 @@ impl super::Engine {
         {
             return Ok(());
         }
-        let steps = self.policies.steps(incident.severity);
+        let steps = self.policies.steps_of(&incident);
         let Some(current) = usize::try_from(step).ok().and_then(|i| steps.get(i)) else {
             return Ok(());
         };

@@ -19,6 +19,7 @@ pub mod incident;
 pub mod jobs;
 pub mod oncall;
 pub mod plan;
+pub mod playbook;
 pub mod policy;
 pub mod reach;
 pub mod relay;
@@ -389,8 +390,9 @@ impl Engine {
         let decided = match parsed {
             Err(e) => Err(errors::parse_error(&e)),
             Ok(cmd) => {
+                let lang = unit.out.language_of(room);
                 let (target, decided) = self
-                    .load_and_decide(&mut *unit.tx, cmd, &actor, &room.id, now)
+                    .load_and_decide(&mut *unit.tx, cmd, &actor, (&room.id, lang), now)
                     .await?;
                 before = target;
                 decided.map_err(|e| errors::action_error(&e))
@@ -432,7 +434,7 @@ impl Engine {
         tx: &mut dyn StoreTx,
         cmd: Command,
         actor: &Actor,
-        room: &str,
+        (room, lang): (&str, Lang),
         now: DateTime<Utc>,
     ) -> Result<(Option<Incident>, Result<Decision, ActionError>), StoreError> {
         let verb = cmd.verb();
@@ -459,6 +461,17 @@ impl Engine {
                 }
             },
         };
+        // `check` about no incident: the one open incident's checklist, when it has one (else
+        // the room's latest posted checklist).
+        let target = match (&cmd, target) {
+            (Command::Check { incident: None, .. }, None) => {
+                match tx.open_numbers(2).await?.as_slice() {
+                    [only] => tx.incident(*only).await?.filter(|i| !i.steps.is_empty()),
+                    _ => None,
+                }
+            }
+            (_, target) => target,
+        };
         let list = match &cmd {
             Command::List { filter } => Some(self.list_page(tx, filter, actor).await?),
             _ => None,
@@ -477,8 +490,15 @@ impl Engine {
             }
             _ => (Vec::new(), 0),
         };
+        let starts_playbook = matches!(
+            &cmd,
+            Command::Declare {
+                playbook: Some(_),
+                ..
+            } | Command::PlaybookRun { .. }
+        );
         let overrides: Vec<OncallOverride> =
-            if matches!(verb, Verb::Escalate | Verb::Oncall | Verb::Handoff) {
+            if starts_playbook || matches!(verb, Verb::Escalate | Verb::Oncall | Verb::Handoff) {
                 tx.overrides(now).await?
             } else {
                 Vec::new()
@@ -510,6 +530,7 @@ impl Engine {
             actor,
             heartbeats: &self.heartbeats,
             pings: &pings,
+            lang,
             target: target.as_ref(),
             list: list.as_ref(),
             timeline: &timeline,
@@ -592,10 +613,24 @@ impl Engine {
         let out = &mut unit.out;
         for event in &change.events {
             out.topic = Some(topic(event));
+            if let Event::PlaybookStarted { playbook, .. } = event {
+                self.post_playbook(out, &stored, playbook);
+            }
+            if reply::is_own_message(event) {
+                continue;
+            }
             let msg = reply::change(&stored, event, &actor.name, now);
             match origin {
                 _ if reply::is_broadcast(event) => {
-                    out.broadcast(origin, &self.rooms_of(&stored), &stored, event, &msg)
+                    let customer = self.customer_text(&stored, event);
+                    out.broadcast(
+                        origin,
+                        &self.rooms_of(&stored),
+                        &stored,
+                        event,
+                        &msg,
+                        customer,
+                    )
                 }
                 Some(origin) => out.reply(origin, Some(stored.number), &msg),
                 None => {}
@@ -609,6 +644,45 @@ impl Engine {
         }
         out.topic = None;
         Ok(stored.number)
+    }
+
+    /// A playbook's first actions, to each war room of the incident in its own language.
+    fn post_playbook(&self, out: &mut fanout::Fanout, incident: &Incident, playbook: &str) {
+        let Some(playbook) = self.policies.playbook(playbook) else {
+            return;
+        };
+        for room in self
+            .rooms_of(incident)
+            .iter()
+            .filter(|r| r.role == RoomRole::WarRoom)
+        {
+            let msg = reply::playbook_started(incident, playbook, out.language_of(room));
+            out.push(
+                room,
+                MessageKind::Broadcast,
+                incident.severity.number(),
+                Some(incident.number),
+                &msg,
+                Form::Plain,
+            );
+        }
+    }
+
+    /// The customer message of the latest playbook on the incident that has one for this
+    /// change (declared, update, resolved).
+    fn customer_text(&self, incident: &Incident, event: &Event) -> Option<&playbook::Texts> {
+        let moment = match event {
+            Event::Declared { .. } => playbook::Moment::Declared,
+            Event::Updated(_) => playbook::Moment::Update,
+            Event::Resolved { .. } => playbook::Moment::Resolved,
+            _ => return None,
+        };
+        incident
+            .playbooks
+            .iter()
+            .rev()
+            .filter_map(|id| self.policies.playbook(id))
+            .find_map(|p| p.customer.get(&moment))
     }
 
     /// A page also goes to each paged person's own chat on every platform that can reach them
@@ -679,7 +753,11 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Show { incident }
         | Command::Timeline { incident }
         | Command::Snooze { incident, .. }
-        | Command::Escalate { incident } => Some(*incident),
+        | Command::Escalate { incident }
+        | Command::PlaybookRun { incident, .. } => Some(*incident),
+        Command::Check {
+            incident: Some(n), ..
+        } => Some(Some(*n)),
         Command::Declare { .. }
         | Command::List { .. }
         | Command::Help { .. }
@@ -689,6 +767,8 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::OncallOverride { .. }
         | Command::HandoffNote { .. }
         | Command::HandoffPreview { .. }
-        | Command::Heartbeats => None,
+        | Command::Heartbeats
+        | Command::PlaybookList
+        | Command::PlaybookShow { .. } => None,
     }
 }

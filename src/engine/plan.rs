@@ -134,20 +134,19 @@ pub fn replan(
     for event in events {
         match event {
             Event::Declared { .. } | Event::Reopened { .. } => {
-                due = policies.update_due(after.severity, now);
+                due = policies.update_due_of(after, now);
             }
             Event::Updated(fields) => {
                 after.last_update_at = Some(now);
                 due = fields
                     .next_check_minutes
                     .map(|m| now + Duration::minutes(i64::from(m)))
-                    .or_else(|| policies.update_due(after.severity, now));
+                    .or_else(|| policies.update_due_of(after, now));
             }
-            Event::SeverityChanged { .. } => {
+            // A playbook may bring its own cadence: re-planned like a severity change.
+            Event::SeverityChanged { .. } | Event::PlaybookStarted { .. } => {
                 let from = after.last_update_at.unwrap_or(after.declared_at);
-                due = policies
-                    .update_due(after.severity, from)
-                    .map(|d| d.max(now));
+                due = policies.update_due_of(after, from).map(|d| d.max(now));
             }
             Event::Snoozed { minutes } => {
                 due = Some(now + Duration::minutes(i64::from(*minutes)));
@@ -168,7 +167,7 @@ pub fn replan(
         let steps = if after.no_paging {
             &[][..]
         } else {
-            policies.steps(after.severity)
+            policies.steps_of(after)
         };
         match event {
             Event::Declared { .. } => {
@@ -186,7 +185,8 @@ pub fn replan(
                 plan.replan_escalation = true;
                 plan.escalation = None;
             }
-            Event::SeverityChanged { .. } | Event::Paged { .. } => {
+            // A playbook may bring its own escalation policy: the chain goes on under it.
+            Event::SeverityChanged { .. } | Event::Paged { .. } | Event::PlaybookStarted { .. } => {
                 plan.replan_escalation = true;
                 plan.escalation = None;
                 if after.acked_by.is_some() || !after.is_open() {

@@ -63,6 +63,9 @@ pub struct Policies {
     pub cadence: [Option<i64>; 4],
     /// Escalation steps per severity; a severity without steps pages nobody.
     pub escalation: BTreeMap<Severity, Vec<Step>>,
+    /// Escalation policies by name, for playbooks (`[[escalation]] id = …`).
+    pub named_escalation: BTreeMap<String, Vec<Step>>,
+    pub playbooks: Vec<super::playbook::Playbook>,
     pub people: Vec<Person>,
     pub schedules: Vec<Schedule>,
     pub rotations: Vec<Rotation>,
@@ -78,6 +81,8 @@ impl Default for Policies {
         Policies {
             cadence: [Some(15), Some(30), Some(60), None],
             escalation: BTreeMap::new(),
+            named_escalation: BTreeMap::new(),
+            playbooks: Vec::new(),
             people: Vec::new(),
             schedules: Vec::new(),
             rotations: Vec::new(),
@@ -102,6 +107,37 @@ impl Policies {
             .get(&severity)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// An incident's escalation steps: its playbook's named policy, else its severity's.
+    pub fn steps_of(&self, incident: &super::incident::Incident) -> &[Step] {
+        match incident
+            .escalation
+            .as_ref()
+            .and_then(|name| self.named_escalation.get(name))
+        {
+            Some(steps) => steps,
+            None => self.steps(incident.severity),
+        }
+    }
+
+    pub fn playbook(&self, id: &str) -> Option<&super::playbook::Playbook> {
+        self.playbooks
+            .iter()
+            .find(|p| p.id.eq_ignore_ascii_case(id))
+    }
+
+    /// When an incident's next update is due after one at `from`: its playbook's cadence, else
+    /// its severity's.
+    pub fn update_due_of(
+        &self,
+        incident: &super::incident::Incident,
+        from: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        match incident.update_minutes {
+            Some(minutes) => Some(from + Duration::minutes(minutes)),
+            None => self.update_due(incident.severity, from),
+        }
     }
 
     pub fn person(&self, id: &str) -> Option<&Person> {

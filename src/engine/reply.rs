@@ -193,6 +193,13 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
                 .text("source", source.clone())
                 .lines("details", details)
         }
+        Event::PlaybookStarted { playbook, steps } => Msg::new("incident-playbook-started")
+            .text("id", id)
+            .text("playbook", playbook.clone())
+            .number("steps", i64::from(*steps)),
+        Event::StepsDone { items } => Msg::new("incident-steps-done")
+            .text("id", id)
+            .text("items", numbers(items)),
         Event::AlertFlapping {
             source,
             alert,
@@ -236,6 +243,171 @@ pub fn alert_notice(source: &str, alert: &crate::store::StoredAlert) -> Msg {
         .text("source", source)
         .msg("severity", severity(alert.severity))
         .lines("links", link_lines(&alert.links))
+}
+
+/// A playbook's customer message as an announce room gets it.
+pub fn customer_message(incident: &Incident, text: &str) -> Msg {
+    Msg::new("announce-playbook")
+        .text("id", incident_id(incident.number))
+        .text("text", text)
+}
+
+/// The lines of an incident's checklist in `lang` (the playbooks' own words), at most
+/// [`bounds::CHECKLIST_ITEMS`] with the rest counted.
+fn step_lines(
+    incident: &Incident,
+    policies: &super::policy::Policies,
+    lang: crate::i18n::Lang,
+) -> Vec<Msg> {
+    let hidden = incident.steps.len().saturating_sub(bounds::CHECKLIST_ITEMS);
+    let mut lines: Vec<Msg> = incident
+        .steps
+        .iter()
+        .take(bounds::CHECKLIST_ITEMS)
+        .enumerate()
+        .map(|(i, step)| {
+            let n = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            let text = policies
+                .playbook(&step.playbook)
+                .and_then(|p| p.first_actions.get(step.item as usize))
+                .map(|t| t.get(lang).to_string())
+                .unwrap_or_else(|| format!("{} #{}", step.playbook, step.item + 1));
+            match (&step.done_by, step.done_at) {
+                (Some(by), Some(at)) => Msg::new("checklist-item-done")
+                    .number("number", n)
+                    .text("text", text)
+                    .text("actor", by.clone())
+                    .clock("time", at),
+                _ => Msg::new("checklist-item-open")
+                    .number("number", n)
+                    .text("text", text),
+            }
+        })
+        .collect();
+    lines.extend(more_line(hidden as i64));
+    lines
+}
+
+/// A playbook starting on an incident, in `lang`: its title, the checklist (its steps after
+/// any already there), its links, and how to tick.
+pub fn playbook_started(
+    incident: &Incident,
+    playbook: &super::playbook::Playbook,
+    lang: crate::i18n::Lang,
+) -> Msg {
+    let id = incident_id(incident.number);
+    let first = incident
+        .steps
+        .iter()
+        .position(|s| s.playbook == playbook.id)
+        .map_or(1, |i| i + 1);
+    let lines: Vec<Msg> = incident
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.playbook == playbook.id)
+        .take(bounds::CHECKLIST_ITEMS)
+        .map(|(i, s)| {
+            let text = playbook
+                .first_actions
+                .get(s.item as usize)
+                .map(|t| t.get(lang).to_string())
+                .unwrap_or_default();
+            Msg::new("checklist-item-open")
+                .number("number", i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .text("text", text)
+        })
+        .chain(
+            playbook
+                .links
+                .iter()
+                .take(5)
+                .map(|url| Msg::new("alert-link").text("url", url.clone())),
+        )
+        .collect();
+    Msg::new("playbook-started")
+        .text("id", id)
+        .text("playbook", playbook.title.get(lang))
+        .lines("items", lines)
+        .number("first", i64::try_from(first).unwrap_or(1))
+}
+
+/// An incident's checklist, ticked or not (`inc check`), in `lang`.
+pub fn incident_checklist(
+    incident: &Incident,
+    policies: &super::policy::Policies,
+    lang: crate::i18n::Lang,
+) -> Msg {
+    let (done, total) = super::playbook::progress(&incident.steps);
+    Msg::new("playbook-checklist")
+        .text("id", incident_id(incident.number))
+        .number("done", i64::try_from(done).unwrap_or(0))
+        .number("total", i64::try_from(total).unwrap_or(0))
+        .lines("items", step_lines(incident, policies, lang))
+}
+
+/// `inc playbook list`, in `lang`.
+pub fn playbook_list(policies: &super::policy::Policies, lang: crate::i18n::Lang) -> Msg {
+    if policies.playbooks.is_empty() {
+        return Msg::new("playbook-list-none");
+    }
+    let lines = policies
+        .playbooks
+        .iter()
+        .map(|p| {
+            Msg::new("playbook-list-item")
+                .text("playbook", p.id.clone())
+                .text("title", p.title.get(lang))
+                .number("steps", i64::try_from(p.first_actions.len()).unwrap_or(0))
+        })
+        .collect();
+    Msg::new("playbook-list").lines("items", lines)
+}
+
+/// `inc playbook show ID`, in `lang`.
+pub fn playbook_show(playbook: &super::playbook::Playbook, lang: crate::i18n::Lang) -> Msg {
+    let mut details: Vec<Msg> = Vec::new();
+    if let Some(sev) = playbook.severity {
+        details.push(Msg::new("playbook-severity").msg("severity", severity(sev)));
+    }
+    if let Some(minutes) = playbook.update_every {
+        details.push(Msg::new("playbook-cadence").msg("every", duration(minutes)));
+    }
+    if let Some(policy) = &playbook.escalation {
+        details.push(Msg::new("playbook-escalation").text("policy", policy.clone()));
+    }
+    details.extend(
+        playbook
+            .first_actions
+            .iter()
+            .take(bounds::CHECKLIST_ITEMS)
+            .enumerate()
+            .map(|(i, t)| {
+                Msg::new("checklist-item-open")
+                    .number("number", i64::try_from(i + 1).unwrap_or(i64::MAX))
+                    .text("text", t.get(lang))
+            }),
+    );
+    details.extend(
+        playbook
+            .links
+            .iter()
+            .take(5)
+            .map(|url| Msg::new("alert-link").text("url", url.clone())),
+    );
+    Msg::new("playbook-show")
+        .text("playbook", playbook.id.clone())
+        .text("title", playbook.title.get(lang))
+        .lines("details", details)
+}
+
+/// Item numbers as one list (`1, 3`).
+fn numbers(items: &[u32]) -> String {
+    items
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An alert's links, one a line.
@@ -329,6 +501,16 @@ pub fn is_broadcast(event: &Event) -> bool {
             | Event::AlertFired { back: false, .. }
             | Event::AlertResolved { .. }
             | Event::AlertsCleared { quiet: true, .. }
+            | Event::StepsDone { .. }
+    )
+}
+
+/// Changes whose message the engine writes itself (per room language, from config) or that
+/// the command's own answer already shows: nothing generic is queued for them.
+pub fn is_own_message(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::PlaybookStarted { .. } | Event::StepsDone { .. }
     )
 }
 
@@ -531,6 +713,10 @@ pub fn event_summary(event: &Event) -> Msg {
         Event::AlertsCleared { source, .. } => {
             Msg::new("event-alerts-cleared").text("source", source.clone())
         }
+        Event::PlaybookStarted { playbook, steps } => Msg::new("event-playbook-started")
+            .text("playbook", playbook.clone())
+            .number("steps", i64::from(*steps)),
+        Event::StepsDone { items } => Msg::new("event-steps-done").text("items", numbers(items)),
         Event::AlertFlapping {
             alert,
             fires,
@@ -696,6 +882,7 @@ pub fn usage(verb: Verb) -> Msg {
         Verb::Escalate => Msg::new("usage-escalate"),
         Verb::Snooze => Msg::new("usage-snooze"),
         Verb::Heartbeats => Msg::new("usage-heartbeats"),
+        Verb::Playbook => Msg::new("usage-playbook"),
     }
 }
 
@@ -722,6 +909,7 @@ fn about(verb: Verb) -> Msg {
         Verb::Escalate => Msg::new("about-escalate"),
         Verb::Snooze => Msg::new("about-snooze"),
         Verb::Heartbeats => Msg::new("about-heartbeats"),
+        Verb::Playbook => Msg::new("about-playbook"),
     }
 }
 
@@ -797,6 +985,15 @@ pub fn card(incident: &Incident) -> Card {
         fields.push((
             Msg::new("card-impact"),
             Msg::new("card-person").text("person", impact.clone()),
+        ));
+    }
+    if !incident.steps.is_empty() {
+        let (done, total) = super::playbook::progress(&incident.steps);
+        fields.push((
+            Msg::new("card-checklist"),
+            Msg::new("card-progress")
+                .number("done", i64::try_from(done).unwrap_or(0))
+                .number("total", i64::try_from(total).unwrap_or(0)),
         ));
     }
     if let Some(at) = incident.update_due_at.or(incident.next_check_at) {

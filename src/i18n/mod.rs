@@ -15,7 +15,9 @@ mod msg;
 pub use self::msg::{Arg, Msg};
 
 /// A language runroom speaks. `en` is the fallback and the master list of message ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum Lang {
     #[default]
     #[serde(rename = "en")]
@@ -83,12 +85,13 @@ macro_rules! locale_files {
             include_str!(concat!("../../locales/", $dir, "/whatsapp.ftl")),
             include_str!(concat!("../../locales/", $dir, "/schedule.ftl")),
             include_str!(concat!("../../locales/", $dir, "/alerts.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/playbooks.ftl")),
         ]
     };
 }
 
 /// The embedded Fluent sources of a language, for the parity test and for loading.
-pub fn sources(lang: Lang) -> [&'static str; 6] {
+pub fn sources(lang: Lang) -> [&'static str; 7] {
     match lang {
         Lang::En => locale_files!("en"),
         Lang::PtBr => locale_files!("pt-BR"),

@@ -1,10 +1,29 @@
-//! `check`: tick items of the latest checklist posted to this room, or show it.
+//! `check`: tick items of an incident's checklist (its playbooks' first actions) or, when the
+//! command is about no incident, of the latest checklist posted to this room; or show it.
 
 use super::{Context, Decision, Effect};
 use crate::engine::errors::ActionError;
 use crate::engine::reply;
 
 pub fn check(items: &[u32], ctx: &Context<'_>) -> Result<Decision, ActionError> {
+    if let Some(incident) = ctx.target {
+        if items.is_empty() {
+            if incident.steps.is_empty() {
+                return Err(
+                    crate::engine::incident::TransitionError::NoSteps(incident.number).into(),
+                );
+            }
+            return Ok(Decision::reply(reply::incident_checklist(
+                incident,
+                ctx.policies,
+                ctx.lang,
+            )));
+        }
+        let (ticked, events) = incident.tick_steps(items, ctx.actor, ctx.now)?;
+        let mut decision = Decision::change(ticked.clone(), events);
+        decision.reply = Some(reply::incident_checklist(&ticked, ctx.policies, ctx.lang));
+        return Ok(decision);
+    }
     let list = ctx
         .checklists
         .iter()

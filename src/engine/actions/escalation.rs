@@ -13,7 +13,7 @@ pub fn snooze(minutes: u32, ctx: &Context<'_>) -> Result<Decision, ActionError> 
 /// Pages the step after the last one paged, now; the timed chain then goes on from there.
 pub fn escalate(ctx: &Context<'_>) -> Result<Decision, ActionError> {
     let incident = target(ctx)?;
-    let steps = ctx.policies.steps(incident.severity);
+    let steps = ctx.policies.steps_of(incident);
     if steps.is_empty() {
         return Err(ActionError::NoEscalationPolicy {
             number: incident.number,

@@ -8,6 +8,7 @@ mod escalation;
 mod lang;
 mod lifecycle;
 mod oncall;
+mod playbook;
 mod query;
 mod record;
 
@@ -63,6 +64,8 @@ pub struct Context<'a> {
     /// The configured heartbeats and their last pings (for `heartbeats`).
     pub heartbeats: &'a [crate::alerts::heartbeat::Heartbeat],
     pub pings: &'a [(String, DateTime<Utc>)],
+    /// The language of the room the command came from (for texts config gives per language).
+    pub lang: Lang,
 }
 
 /// A write a decision asks for besides an incident change.
@@ -125,7 +128,8 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
             title,
             severity,
             impact,
-        } => Ok(declare::declare(title, severity, impact, ctx)),
+            playbook,
+        } => declare::declare(title, severity, impact, playbook, ctx),
         Command::Severity { severity, .. } => lifecycle::severity(severity, ctx),
         Command::Status { status, .. } => lifecycle::status(status, ctx),
         Command::Ack { .. } => lifecycle::ack(ctx),
@@ -142,7 +146,7 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         Command::Lang { lang } => Ok(lang::set(lang)),
         Command::Snooze { minutes, .. } => escalation::snooze(minutes, ctx),
         Command::Escalate { .. } => escalation::escalate(ctx),
-        Command::Check { items } => checklist::check(&items, ctx),
+        Command::Check { items, .. } => checklist::check(&items, ctx),
         Command::Oncall => Ok(oncall::show(ctx)),
         Command::OncallOverride {
             rotation,
@@ -152,5 +156,8 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         Command::HandoffNote { text } => oncall::note(text, ctx),
         Command::HandoffPreview { rotation } => oncall::preview(rotation.as_deref(), ctx),
         Command::Heartbeats => Ok(query::heartbeats(ctx)),
+        Command::PlaybookList => Ok(playbook::list(ctx)),
+        Command::PlaybookShow { playbook } => playbook::show(&playbook, ctx),
+        Command::PlaybookRun { playbook, .. } => playbook::run(&playbook, ctx),
     }
 }
