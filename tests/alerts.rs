@@ -933,6 +933,22 @@ async fn the_webhook_stores_nothing_it_refuses_and_answers_as_senders_retry() {
         .expect("the admin API answers");
     assert_eq!(bad.status(), 400);
 
+    let metrics = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"runroom_alerts_received_total{source="prometheus",status="firing"}"#,
+        r#"runroom_alerts_deduplicated_total{source="prometheus"}"#,
+        r#"runroom_inbound_rejected_total{platform="alerts"}"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
+
     let cli = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_runroom"))
             .args(args)

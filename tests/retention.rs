@@ -1,7 +1,7 @@
 //! Bounded growth: the scheduler's claim and idle read are index range scans whatever the jobs
-//! table holds, and the retention job deletes sent messages, inbound dedupe keys, finished jobs
-//! and delivery reports older than `[retention] days` (in chunks), while incidents, timelines
-//! and dead messages stay. On a hand-moved clock, on SQLite and Postgres.
+//! table holds, and the retention job deletes sent messages, inbound dedupe keys, finished jobs,
+//! delivery reports and resolved alerts older than `[retention] days` (in chunks), while
+//! incidents, timelines, firing alerts and dead messages stay. On a hand-moved clock, on SQLite and Postgres.
 
 mod common;
 
@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use common::{TestStore, backends, start_time};
+use runroom::alerts::SourceRules;
+use runroom::alerts::model::{Alert, AlertStatus};
 use runroom::config::Config;
 use runroom::engine::clock::{Clock, ManualClock};
 use runroom::engine::policy::Policies;
@@ -55,6 +57,25 @@ fn bot(store: &TestStore, days: i64) -> Bot {
 }
 
 impl Bot {
+    /// An alert `key` of the source `checks` in `status`.
+    async fn alert(&self, key: &str, status: AlertStatus) {
+        let alert = Alert {
+            key: key.into(),
+            status,
+            group_key: key.into(),
+            labels: Default::default(),
+            title: key.into(),
+            links: Vec::new(),
+            starts_at: None,
+            ends_at: None,
+            acknowledge: false,
+        };
+        self.engine
+            .take_alerts(&SourceRules::new("checks"), &[alert])
+            .await
+            .expect("alert taken");
+    }
+
     async fn say(&self, event: &str, text: &str) -> Outcome {
         let inbound = common::inbound("console", "ana", text, event.into(), self.clock.now());
         self.engine
@@ -161,6 +182,10 @@ async fn old_messages_keys_jobs_and_reports_go_incidents_timelines_and_young_row
             );
         }
         assert!(old_jobs.len() >= 2, "[{}] {old_jobs:?}", bot.backend);
+        // Alerts: one fires and resolves on day 0, another fires and keeps firing.
+        bot.alert("old-resolved", AlertStatus::Firing).await;
+        bot.alert("old-resolved", AlertStatus::Resolved).await;
+        bot.alert("old-firing", AlertStatus::Firing).await;
 
         // Day 2: another incident, still open; its messages are sent.
         bot.advance(Duration::days(2)).await;
@@ -170,6 +195,8 @@ async fn old_messages_keys_jobs_and_reports_go_incidents_timelines_and_young_row
             Outcome::Handled { ok: true, .. }
         ));
         let young_sent = bot.deliver_all().await;
+        bot.alert("young-resolved", AlertStatus::Firing).await;
+        bot.alert("young-resolved", AlertStatus::Resolved).await;
 
         // Day 8: past the 7-day retention for day 0, not for day 2.
         bot.clock.advance(Duration::days(6));
@@ -210,6 +237,21 @@ async fn old_messages_keys_jobs_and_reports_go_incidents_timelines_and_young_row
                 .await
                 .expect("report"),
             None
+        );
+        let alerts: Vec<String> = store
+            .recent_alerts(false, 10)
+            .await
+            .expect("alerts")
+            .items
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        assert!(
+            !alerts.contains(&"old-resolved".to_string())
+                && alerts.contains(&"old-firing".to_string())
+                && alerts.contains(&"young-resolved".to_string()),
+            "[{}] a resolved alert goes with the retention, a firing one stays: {alerts:?}",
+            bot.backend
         );
         let old = store.incident(1).await.expect("incident").expect("kept");
         assert_eq!(old.title, "Old outage");

@@ -51,6 +51,7 @@ impl super::Engine {
             ("inbound_events", pruned.inbound),
             ("jobs", pruned.jobs),
             ("delivery_reports", pruned.delivery_reports),
+            ("alerts", pruned.alerts),
         ] {
             metrics::counter!("runroom_pruned_rows_total", "table" => table).increment(n);
         }

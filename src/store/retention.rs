@@ -1,5 +1,6 @@
 //! Bounded growth: deleting what has served its purpose once it is older than the retention —
-//! sent and dry-run messages, inbound dedupe keys, finished jobs, delivery reports — a bounded
+//! sent and dry-run messages, inbound dedupe keys, finished jobs, delivery reports, resolved
+//! alerts — a bounded
 //! chunk per call, so a run never holds the write lock long. Incidents, their timeline,
 //! checklists, cards, people and dead messages are never deleted here. `retention_sql!` stamps
 //! the statements onto each backend's transaction type.
@@ -19,19 +20,27 @@ pub struct Pruned {
     /// Done, cancelled and dead jobs.
     pub jobs: u64,
     pub delivery_reports: u64,
+    /// Alerts that resolved before the cut-off (a later fire is taken as a new alert).
+    pub alerts: u64,
 }
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.outbox + self.inbound + self.jobs + self.delivery_reports
+        self.outbox + self.inbound + self.jobs + self.delivery_reports + self.alerts
     }
 
     /// Whether some kind filled its chunk, so more may be left to delete.
     pub fn maybe_more(&self, limit: i64) -> bool {
         let limit = u64::try_from(limit).unwrap_or(0);
-        [self.outbox, self.inbound, self.jobs, self.delivery_reports]
-            .into_iter()
-            .any(|n| n >= limit)
+        [
+            self.outbox,
+            self.inbound,
+            self.jobs,
+            self.delivery_reports,
+            self.alerts,
+        ]
+        .into_iter()
+        .any(|n| n >= limit)
     }
 }
 
@@ -73,14 +82,19 @@ macro_rules! prune_sql {
                 "DELETE FROM delivery_reports WHERE ", $key, $open, "SELECT ", $key,
                 " FROM delivery_reports WHERE at < $1 LIMIT $2", $close
             ),
+            // Over `alerts_changed (changed_at)`; firing alerts stay however old.
+            concat!(
+                "DELETE FROM alerts WHERE ", $key, $open, "SELECT ", $key,
+                " FROM alerts WHERE changed_at < $1 AND status = 'resolved' LIMIT $2", $close
+            ),
         ]
     };
 }
 
 /// [`prune_sql!`] for SQLite.
-pub const SQLITE_PRUNE: [&str; 4] = prune_sql!("rowid", " IN (", ")");
+pub const SQLITE_PRUNE: [&str; 5] = prune_sql!("rowid", " IN (", ")");
 /// [`prune_sql!`] for Postgres.
-pub const POSTGRES_PRUNE: [&str; 4] = prune_sql!("ctid", " = ANY(ARRAY(", "))");
+pub const POSTGRES_PRUNE: [&str; 5] = prune_sql!("ctid", " = ANY(ARRAY(", "))");
 
 /// Implements [`RetentionTx`] for one backend's transaction type with its statements
 /// ([`SQLITE_PRUNE`] or [`POSTGRES_PRUNE`]).
@@ -101,7 +115,7 @@ macro_rules! retention_sql {
                     before: DateTime<Utc>,
                     limit: i64,
                 ) -> StoreResult<Pruned> {
-                    let mut counts = [0u64; 4];
+                    let mut counts = [0u64; 5];
                     for (statement, count) in $statements.into_iter().zip(counts.iter_mut()) {
                         *count = sqlx::query(statement)
                             .bind(sql::millis(before))
@@ -110,12 +124,13 @@ macro_rules! retention_sql {
                             .await?
                             .rows_affected();
                     }
-                    let [outbox, inbound, jobs, delivery_reports] = counts;
+                    let [outbox, inbound, jobs, delivery_reports, alerts] = counts;
                     Ok(Pruned {
                         outbox,
                         inbound,
                         jobs,
                         delivery_reports,
+                        alerts,
                     })
                 }
             }
