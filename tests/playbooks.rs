@@ -16,9 +16,22 @@ use runroom::engine::incident::{Severity, Status};
 use runroom::engine::{Engine, EngineSettings, Outbound, Outcome};
 use runroom::store::{JobKind, JobState};
 
-/// The people, a named escalation policy and two playbooks (with `common::room_toml`'s
-/// console, campo and soporte rooms).
+/// A Spanish war room, a Portuguese announce room, the people, a named escalation policy and
+/// two playbooks (with `common::room_toml`'s console, campo and soporte rooms).
 const CONFIG: &str = r#"
+[[rooms]]
+id = "guardia"
+platform = "telegram"
+chat = "-1009876543210"
+language = "es"
+
+[[rooms]]
+id = "lojistas"
+platform = "slack"
+chat = "C0LOJISTAS"
+language = "pt-BR"
+role = "announce"
+
 [[people]]
 id = "joana"
 name = "Joana"
@@ -190,6 +203,15 @@ async fn a_playbook_runs_an_incident_in_every_room_and_language() {
         assert!(pt.contains("https://metastatus.com"), "{pt}");
         let en = text_for(&messages, "console", "first actions").expect("the English checklist");
         assert!(en.contains("☐ 3. Reduce push frequency"), "{en}");
+        let es =
+            text_for(&messages, "guardia", "primeras acciones").expect("the Spanish checklist");
+        assert!(es.contains("☐ 2. Capturar un traceroute"), "{es}");
+        let cliente =
+            text_for(&messages, "lojistas", "📣").expect("the Portuguese customer message");
+        assert!(
+            cliente.contains("Estamos enfrentando lentidão"),
+            "[{name}] {cliente}"
+        );
         let customer = text_for(&messages, "soporte", "📣").expect("the customer message");
         assert!(
             customer.contains("Estamos experimentando lentitud"),
@@ -287,6 +309,10 @@ async fn a_playbook_runs_an_incident_in_every_room_and_language() {
         let (_, messages) = bot.say("console", "ana", "inc resolve").await;
         assert!(
             text_for(&messages, "soporte", "volvieron a la normalidad").is_some(),
+            "[{name}] {messages:?}"
+        );
+        assert!(
+            text_for(&messages, "lojistas", "voltaram ao normal").is_some(),
             "[{name}] {messages:?}"
         );
         assert_eq!(bot.incident(1).await.status, Status::Resolved);

@@ -156,7 +156,6 @@ impl Engine {
                 {
                     acks.push(n);
                 }
-                intake.duplicates += usize::from(previous.is_some());
                 continue;
             }
             let refired = match &previous {
