@@ -1250,3 +1250,55 @@ async fn the_heartbeat_webhook_wants_its_token() {
     assert_eq!(pings.len(), 1);
     assert_eq!(pings[0].0, "mcp");
 }
+
+#[tokio::test]
+async fn two_replicas_taking_the_same_notifications_open_each_group_once() {
+    for backend in common::backends().await {
+        let name = backend.name;
+        // Two processes' engines (each with its own writer) on one database.
+        let one = common::engine_with_rooms(&backend, rooms());
+        let two = common::engine_with_rooms(&backend, rooms());
+        let rules = SourceRules {
+            max_new_incidents_per_minute: 1_000,
+            ..SourceRules::new("prometheus")
+        };
+        for g in 0..20 {
+            let group = format!("g{g}");
+            let alerts = am(
+                &group,
+                &[("a", "firing", "critical"), ("b", "firing", "warning")],
+            )
+            .into_iter()
+            .map(|mut a| {
+                a.key = format!("{group}-{}", a.key);
+                a
+            })
+            .collect::<Vec<_>>();
+            let (first, second) = tokio::join!(
+                one.engine.take_alerts(&rules, &alerts),
+                two.engine.take_alerts(&rules, &alerts)
+            );
+            let opened = first.expect("taken").value.opened.len()
+                + second.expect("taken").value.opened.len();
+            assert_eq!(opened, 1, "[{name}] group {group} opened once");
+        }
+        let open = backend.store.open_incidents().await.expect("open");
+        assert_eq!(open.len(), 20, "[{name}]");
+        for incident in &open {
+            let timeline = backend
+                .store
+                .timeline(incident.number, 50)
+                .await
+                .expect("timeline");
+            let fired = timeline
+                .iter()
+                .filter(|e| e.event.kind() == "alert_fired")
+                .count();
+            assert_eq!(
+                fired, 2,
+                "[{name}] INC-{}: each alert joined once",
+                incident.number
+            );
+        }
+    }
+}

@@ -127,6 +127,9 @@ impl Engine {
             }
         }
         let keys: Vec<String> = order.iter().map(|k| k.to_string()).collect();
+        // Another replica taking the same source's alerts waits for this commit, then reads
+        // what it stored.
+        unit.tx.lock_source(&rules.id, now).await?;
         let mut stored: HashMap<String, StoredAlert> = unit
             .tx
             .alerts_of(&rules.id, &keys)

@@ -99,6 +99,10 @@ pub trait AlertStore: Send + Sync {
 /// Alerts and groups inside a unit of work.
 #[async_trait]
 pub trait AlertTx: Send {
+    /// Takes `source`'s lock row until the transaction ends: deliveries of one source on
+    /// several replicas then run one after the other (Postgres' row lock; SQLite's writer
+    /// holds the database already).
+    async fn lock_source(&mut self, source: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// The stored alerts of `source` among `keys`.
     async fn alerts_of(&mut self, source: &str, keys: &[String]) -> StoreResult<Vec<StoredAlert>>;
     /// Stores alerts (new or changed), gathered.
@@ -159,6 +163,21 @@ macro_rules! alert_sql {
 
             #[async_trait::async_trait]
             impl AlertTx for $Tx {
+                async fn lock_source(&mut self, source: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                    // An upsert that always writes the row, so it always takes the row lock,
+                    // whether the row was there or not.
+                    let source = source.to_string();
+                    self.0
+                        .write(|upsert| {
+                            upsert.push("INSERT INTO alert_locks (source, taken_at) VALUES (");
+                            upsert.push_bind(source);
+                            upsert.push(", ");
+                            upsert.push_bind(sql::millis(at));
+                            upsert.push(") ON CONFLICT (source) DO UPDATE SET taken_at = excluded.taken_at");
+                        })
+                        .await
+                }
+
                 async fn alerts_of(&mut self, source: &str, keys: &[String]) -> StoreResult<Vec<StoredAlert>> {
                     let mut found = Vec::new();
                     for chunk in keys.chunks(ALERTS_CHUNK) {
