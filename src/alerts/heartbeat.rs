@@ -9,8 +9,8 @@
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::SourceRules;
 use super::routes::Route;
+use super::{SourceRules, ensure_known, is_path_id};
 use crate::engine::command::parse_minutes;
 use crate::engine::incident::Severity;
 
@@ -108,11 +108,7 @@ pub fn heartbeats(
     let mut checked: Vec<Heartbeat> = Vec::new();
     for (i, c) in configs.iter().enumerate() {
         let field = |name: &str| format!("heartbeats[{i}].{name}");
-        let id_ok = !c.id.is_empty()
-            && c.id
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
-        if !id_ok {
+        if !is_path_id(&c.id) {
             return Err((
                 field("id"),
                 format!(
@@ -151,20 +147,10 @@ pub fn heartbeats(
             )
         })?;
         for (j, room) in c.rooms.iter().enumerate() {
-            if !rooms.contains(&room.as_str()) {
-                return Err((
-                    field(&format!("rooms[{j}]")),
-                    format!("{room:?} is not a [[rooms]] id"),
-                ));
-            }
+            ensure_known(field(&format!("rooms[{j}]")), room, rooms, "[[rooms]]")?;
         }
-        if let Some(id) = &c.playbook
-            && !playbooks.iter().any(|p| p.eq_ignore_ascii_case(id))
-        {
-            return Err((
-                field("playbook"),
-                format!("{id:?} is not a [[playbooks]] id"),
-            ));
+        if let Some(id) = &c.playbook {
+            ensure_known(field("playbook"), id, playbooks, "[[playbooks]]")?;
         }
         checked.push(Heartbeat {
             id: c.id.clone(),

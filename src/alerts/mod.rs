@@ -160,6 +160,28 @@ pub fn secret_name(kind: &str, id: &str) -> String {
     )
 }
 
+/// Whether an id can be a webhook's path segment (and the tail of a secret's name).
+pub(crate) fn is_path_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Checks that `id` (at `field`) is one of `known`, the ids of the config table `table`.
+pub(crate) fn ensure_known(
+    field: String,
+    id: &str,
+    known: &[&str],
+    table: &str,
+) -> Result<(), (String, String)> {
+    if known.contains(&id) {
+        Ok(())
+    } else {
+        Err((field, format!("{id:?} is not a {table} id")))
+    }
+}
+
 /// Checks one entry's fields (`field` names it in the error: `alert_sources[0].id`).
 pub fn validate(
     i: usize,
@@ -168,11 +190,7 @@ pub fn validate(
 ) -> Result<(), (String, String)> {
     let field = |name: &str| format!("alert_sources[{i}].{name}");
     let id = &source.id;
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !is_path_id(id) {
         return Err((
             field("id"),
             format!("{id:?} must be letters, digits, '-' or '_' (it is the webhook's path)"),

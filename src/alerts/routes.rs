@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::Deserialize;
 
+use super::ensure_known;
 use super::model::{Alert, severity_word};
 use crate::engine::incident::Severity;
 
@@ -201,28 +202,18 @@ pub fn routes(
         .map(|(i, c)| {
             let field = |name: &str| format!("alert_routes[{i}].{name}");
             for (j, source) in c.sources.iter().enumerate() {
-                if !sources.contains(&source.as_str()) {
-                    return Err((
-                        field(&format!("sources[{j}]")),
-                        format!("{source:?} is not an [[alert_sources]] id"),
-                    ));
-                }
+                ensure_known(
+                    field(&format!("sources[{j}]")),
+                    source,
+                    sources,
+                    "[[alert_sources]]",
+                )?;
             }
             for (j, room) in c.rooms.iter().enumerate() {
-                if !rooms.contains(&room.as_str()) {
-                    return Err((
-                        field(&format!("rooms[{j}]")),
-                        format!("{room:?} is not a [[rooms]] id"),
-                    ));
-                }
+                ensure_known(field(&format!("rooms[{j}]")), room, rooms, "[[rooms]]")?;
             }
-            if let Some(id) = &c.playbook
-                && !playbooks.iter().any(|p| p.eq_ignore_ascii_case(id))
-            {
-                return Err((
-                    field("playbook"),
-                    format!("{id:?} is not a [[playbooks]] id"),
-                ));
+            if let Some(id) = &c.playbook {
+                ensure_known(field("playbook"), id, playbooks, "[[playbooks]]")?;
             }
             if c.notice && c.rooms.is_empty() {
                 return Err((

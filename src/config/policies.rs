@@ -463,11 +463,7 @@ impl super::Config {
     ) -> Result<crate::engine::playbook::Playbook, ConfigError> {
         use crate::engine::playbook::{Playbook, Texts};
         let field = |name: &str| format!("playbooks[{i}].{name}");
-        let id_ok = !p.id.is_empty()
-            && p.id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !id_ok {
+        if !crate::alerts::is_path_id(&p.id) {
             return Err(invalid(
                 field("id"),
                 format!(

@@ -265,15 +265,17 @@ impl Fanout {
                     Form::Card(&card),
                 ),
                 RoomRole::Announce => {
-                    let public = match customer {
-                        Some(texts) if reply::announcement(incident, event, self.now).is_some() => {
-                            Some(reply::customer_message(
-                                incident,
-                                texts.get(self.language_of(room)),
-                            ))
-                        }
-                        _ => reply::announcement(incident, event, self.now),
-                    };
+                    // A playbook's words replace the generic text of a change announce rooms hear.
+                    let public =
+                        reply::announcement(incident, event, self.now).map(
+                            |generic| match customer {
+                                Some(texts) => reply::customer_message(
+                                    incident,
+                                    texts.get(self.language_of(room)),
+                                ),
+                                None => generic,
+                            },
+                        );
                     if let Some(public) = public {
                         self.push(
                             room,

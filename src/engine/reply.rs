@@ -259,33 +259,14 @@ fn step_lines(
     policies: &super::policy::Policies,
     lang: crate::i18n::Lang,
 ) -> Vec<Msg> {
-    let hidden = incident.steps.len().saturating_sub(bounds::CHECKLIST_ITEMS);
-    let mut lines: Vec<Msg> = incident
-        .steps
-        .iter()
-        .take(bounds::CHECKLIST_ITEMS)
-        .enumerate()
-        .map(|(i, step)| {
-            let n = i64::try_from(i + 1).unwrap_or(i64::MAX);
-            let text = policies
-                .playbook(&step.playbook)
-                .and_then(|p| p.first_actions.get(step.item as usize))
-                .map(|t| t.get(lang).to_string())
-                .unwrap_or_else(|| format!("{} #{}", step.playbook, step.item + 1));
-            match (&step.done_by, step.done_at) {
-                (Some(by), Some(at)) => Msg::new("checklist-item-done")
-                    .number("number", n)
-                    .text("text", text)
-                    .text("actor", by.clone())
-                    .clock("time", at),
-                _ => Msg::new("checklist-item-open")
-                    .number("number", n)
-                    .text("text", text),
-            }
-        })
-        .collect();
-    lines.extend(more_line(hidden as i64));
-    lines
+    checklist_lines(incident.steps.iter().map(|step| {
+        let text = policies
+            .playbook(&step.playbook)
+            .and_then(|p| p.first_actions.get(step.item as usize))
+            .map(|t| t.get(lang).to_string())
+            .unwrap_or_else(|| format!("{} #{}", step.playbook, step.item + 1));
+        (text, step.done_by.as_deref(), step.done_at)
+    }))
 }
 
 /// A playbook starting on an incident, in `lang`: its title, the checklist (its steps after
@@ -1075,23 +1056,33 @@ pub fn announcement(incident: &Incident, event: &Event, now: DateTime<Utc>) -> O
 
 /// A checklist's items: open ones to tick, done ones with who and when.
 fn checklist_items(list: &crate::store::Checklist) -> Vec<Msg> {
-    let hidden = list.items.len().saturating_sub(bounds::CHECKLIST_ITEMS);
-    let mut lines: Vec<Msg> = list
-        .items
-        .iter()
+    checklist_lines(
+        list.items
+            .iter()
+            .map(|item| (item.text.clone(), item.done_by.as_deref(), item.done_at)),
+    )
+}
+
+/// Checklist lines from (text, who did it, when), numbered from 1: at most
+/// [`bounds::CHECKLIST_ITEMS`], the rest counted.
+fn checklist_lines<'a>(
+    items: impl ExactSizeIterator<Item = (String, Option<&'a str>, Option<DateTime<Utc>>)>,
+) -> Vec<Msg> {
+    let hidden = items.len().saturating_sub(bounds::CHECKLIST_ITEMS);
+    let mut lines: Vec<Msg> = items
         .take(bounds::CHECKLIST_ITEMS)
         .enumerate()
-        .map(|(i, item)| {
+        .map(|(i, (text, by, at))| {
             let n = i64::try_from(i + 1).unwrap_or(i64::MAX);
-            match (&item.done_by, item.done_at) {
+            match (by, at) {
                 (Some(by), Some(at)) => Msg::new("checklist-item-done")
                     .number("number", n)
-                    .text("text", item.text.clone())
-                    .text("actor", by.clone())
+                    .text("text", text)
+                    .text("actor", by)
                     .clock("time", at),
                 _ => Msg::new("checklist-item-open")
                     .number("number", n)
-                    .text("text", item.text.clone()),
+                    .text("text", text),
             }
         })
         .collect();
