@@ -40,7 +40,7 @@ pub struct Config {
     #[serde(default)]
     pub whatsapp: Option<crate::platforms::whatsapp::WhatsappConfig>,
     #[serde(default)]
-    pub telegram: Option<toml::Table>,
+    pub telegram: Option<crate::platforms::telegram::TelegramConfig>,
     #[serde(default)]
     pub evolution: Option<crate::platforms::whatsapp::EvolutionConfig>,
     #[serde(default)]

@@ -6,6 +6,7 @@
 pub mod evolution;
 pub mod graph;
 pub mod slack;
+pub mod telegram;
 
 use std::convert::Infallible;
 use std::sync::{Mutex, MutexGuard};

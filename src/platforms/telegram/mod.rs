@@ -1,14 +1,93 @@
-//! Telegram: its rules for mentioning people (`@username`, from a person's `telegram` identity,
-//! which every room shows as it is).
-//! The sender and the webhook arrive with the Telegram issue; until then the messages of
-//! `platform = "telegram"` rooms wait in the outbox, nothing is dropped.
+//! Telegram: commands come in through the Bot API webhook ([`webhooks`], its secret token checked
+//! in constant time; [`inbound`] turns an update into the engine's message) and every message
+//! goes out with `sendMessage` as HTML ([`outbound`]), through teloxide's core. Mentions are
+//! `@username`, from a person's `telegram` identity, which every room shows as it is.
+//! Still to come (see the README): long polling, forum topics, the live card and its buttons,
+//! pages to private chats, migrated groups.
+
+pub mod inbound;
+pub mod outbound;
+pub mod webhooks;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{Setup, Wired};
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use super::{Connected, Setup, Wired};
 use crate::engine::policy::Person;
 use crate::engine::reach::{Limits, Reach};
 use crate::engine::room::Platform;
+
+/// The bot's token from BotFather, read from the environment only.
+pub const TOKEN_ENV: &str = "RUNROOM_TELEGRAM_TOKEN";
+/// The secret Telegram sends back in `X-Telegram-Bot-Api-Secret-Token` with every update.
+pub const WEBHOOK_SECRET_ENV: &str = "RUNROOM_TELEGRAM_WEBHOOK_SECRET";
+
+/// How updates reach runroom.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// Telegram posts to `/webhooks/telegram` (runroom calls `setWebhook` when `public_url` is
+    /// set).
+    #[default]
+    Webhook,
+    /// runroom asks with `getUpdates` (not built yet: refused at start with a clear error).
+    Polling,
+}
+
+/// `[telegram]` in the config file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramConfig {
+    pub mode: TelegramMode,
+    /// The Bot API's base URL (a fake on loopback in tests).
+    pub api_url: String,
+    /// runroom's public HTTPS base URL; when set, `serve` registers
+    /// `<public_url>/webhooks/telegram` with `setWebhook` at start.
+    pub public_url: Option<String>,
+    /// The bot's username (without `@`): `/inc@<it>` is for runroom, `/inc@OtherBot` is not.
+    pub bot_username: Option<String>,
+    /// How long a webhook request waits for the engine before Telegram is answered anyway.
+    pub ack_budget_ms: u64,
+    /// Seconds before a Bot API call without an answer counts as failed (and is retried).
+    pub timeout_seconds: u64,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            mode: TelegramMode::Webhook,
+            api_url: "https://api.telegram.org".into(),
+            public_url: None,
+            bot_username: None,
+            ack_budget_ms: 2000,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+impl TelegramConfig {
+    pub fn ack_budget(&self) -> Duration {
+        Duration::from_millis(self.ack_budget_ms.clamp(1, 10_000))
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds.max(1))
+    }
+
+    /// A Bot API client for `api_url` with `token`.
+    pub fn bot(&self, token: &str) -> anyhow::Result<teloxide_core::Bot> {
+        let url = reqwest::Url::parse(self.api_url.trim_end_matches('/'))
+            .with_context(|| format!("telegram.api_url {:?} is not a URL", self.api_url))?;
+        let client = reqwest::Client::builder()
+            .timeout(self.timeout())
+            .build()
+            .context("building the Telegram HTTP client")?;
+        Ok(teloxide_core::Bot::with_client(token, client).set_api_url(url))
+    }
+}
 
 /// Telegram mentions a person by username.
 pub struct TelegramReach;
@@ -47,15 +126,41 @@ pub fn reach() -> Arc<dyn Reach> {
 
 pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
     let mut wired = Wired::new(reach());
-    if setup
+    let has_rooms = setup
         .config
         .rooms
         .iter()
-        .any(|r| r.platform == Platform::Telegram)
-    {
-        wired
-            .warnings
-            .push("a room is on Telegram, which has no sender yet: its messages will wait".into());
+        .any(|r| r.platform == Platform::Telegram);
+    let config = setup.config.telegram.clone().unwrap_or_default();
+    let Some(token) = setup.secrets.get(TOKEN_ENV) else {
+        if has_rooms {
+            wired.warnings.push(format!(
+                "a room is on Telegram but {TOKEN_ENV} is not set: its messages will wait"
+            ));
+        }
+        return Ok(wired);
+    };
+    if config.mode == TelegramMode::Polling {
+        anyhow::bail!(
+            "telegram.mode = \"polling\" is not available yet: use the webhook (telegram.public_url and {WEBHOOK_SECRET_ENV})"
+        );
     }
+    let secret = setup.secrets.get(WEBHOOK_SECRET_ENV).with_context(|| {
+        format!("{TOKEN_ENV} is set but {WEBHOOK_SECRET_ENV} is not: the Telegram webhook is never left open")
+    })?;
+    let bot = config.bot(&token)?;
+    wired.connect = Some(Box::new(move |engine| {
+        let sender = Arc::new(outbound::TelegramSender::new(bot.clone()));
+        let router = webhooks::router(engine.clone(), &config, secret.clone());
+        let mut listeners: Vec<super::Listener> = Vec::new();
+        if let Some(public) = config.public_url.clone() {
+            listeners.push(webhooks::register(bot, public, secret));
+        }
+        Ok(Connected {
+            sender: Some(sender),
+            router,
+            listeners,
+        })
+    }));
     Ok(wired)
 }

@@ -1,0 +1,89 @@
+//! A Bot API update as the engine's message: a text message in a group (or a private chat) with
+//! its author, keyed by `update_id` so a redelivery is recognised. `/inc@OtherBot …` is another
+//! bot's command and not for runroom; `/inc@<our bot> …` is read as `/inc …`.
+
+use chrono::{DateTime, Utc};
+use teloxide_core::types::{Update, UpdateKind, User};
+
+use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
+
+/// The engine's message in an update, if it carries one for runroom.
+pub fn message(update: &Update, bot_username: Option<&str>, now: DateTime<Utc>) -> Option<Inbound> {
+    let UpdateKind::Message(message) = &update.kind else {
+        return None;
+    };
+    let text = for_us(message.text()?, bot_username)?;
+    let from = message.from.as_ref()?;
+    if from.is_bot {
+        return None;
+    }
+    Some(Inbound {
+        event_id: update.id.0.to_string(),
+        origin: Origin {
+            room: RoomRef {
+                platform: Platform::Telegram,
+                chat: message.chat.id.0.to_string(),
+                thread: message.thread_id.map(|t| t.0.0.to_string()),
+            },
+            author: author(from),
+            private_replies: false,
+        },
+        input: Input::Text(text),
+        received_at: now,
+    })
+}
+
+/// The text with a command's `@bot` suffix removed when it names this bot; `None` when it names
+/// another.
+fn for_us(text: &str, bot_username: Option<&str>) -> Option<String> {
+    let (first, rest) = match text.find(char::is_whitespace) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let Some((command, bot)) = first.strip_prefix('/').and_then(|c| c.split_once('@')) else {
+        return Some(text.to_string());
+    };
+    match bot_username {
+        Some(ours) if ours.trim_start_matches('@').eq_ignore_ascii_case(bot) => {
+            Some(format!("/{command}{rest}"))
+        }
+        _ => None,
+    }
+}
+
+/// A Telegram user as a mention token (`<@telegram:42|@ana_ops>`): Telegram rooms mention them,
+/// other rooms show the label.
+fn author(user: &User) -> Author {
+    let label = match &user.username {
+        Some(username) => format!("@{username}"),
+        None => user.first_name.clone(),
+    };
+    Author {
+        id: user.id.0.to_string(),
+        name: format!(
+            "<@telegram:{}|{}>",
+            user.id.0,
+            label.replace(['|', '>'], "")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_us;
+
+    #[test]
+    fn another_bots_command_is_not_ours() {
+        assert_eq!(
+            for_us("/inc@RunroomBot declare x", Some("runroombot")).as_deref(),
+            Some("/inc declare x")
+        );
+        assert_eq!(for_us("/inc@OtherBot declare x", Some("RunroomBot")), None);
+        assert_eq!(for_us("/inc@OtherBot", None), None);
+        assert_eq!(
+            for_us("inc ack", Some("RunroomBot")).as_deref(),
+            Some("inc ack")
+        );
+        assert_eq!(for_us("/inc ack", None).as_deref(), Some("/inc ack"));
+    }
+}
