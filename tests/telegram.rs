@@ -28,13 +28,19 @@ struct Harness {
 }
 
 async fn start(public_url: bool) -> Harness {
-    let store = common::sqlite().await;
-    let fake = FakeTelegram::start().await;
-    let public = if public_url {
+    start_with(if public_url {
         "public_url = \"https://runroom.example\"\n"
     } else {
         ""
-    };
+    })
+    .await
+}
+
+/// runroom with two Telegram rooms and a console room, `[telegram]` ending with `more`.
+async fn start_with(more: &str) -> Harness {
+    let store = common::sqlite().await;
+    let fake = FakeTelegram::start().await;
+    let public = more;
     let text = format!(
         r#"
 [[rooms]]
@@ -47,11 +53,6 @@ language = "es"
 id = "otra"
 platform = "telegram"
 chat = "{OTRA}"
-
-[[rooms]]
-id = "console"
-platform = "console"
-chat = "console"
 
 [telegram]
 api_url = "{api}"
@@ -150,6 +151,10 @@ async fn a_spanish_command_declares_once_and_every_telegram_room_hears_it() {
         text.contains("INC-1") && text.contains("declarado"),
         "{text}"
     );
+    assert!(
+        text.contains("@ana_ops") && !text.contains("telegram:42"),
+        "a mention: {text}"
+    );
     assert!(text.contains("pagos &lt;5%"), "HTML-escaped: {text}");
     assert_eq!(guardia[0]["parse_mode"], "HTML");
     let otra = h.fake.sent_to(OTRA);
@@ -237,5 +242,110 @@ async fn a_token_without_a_webhook_secret_stops_the_start() {
             .contains("RUNROOM_TELEGRAM_WEBHOOK_SECRET")
             || format!("{error:#}").contains("RUNROOM_TELEGRAM_WEBHOOK_SECRET"),
         "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn long_polling_delivers_and_the_menu_is_published_in_three_languages() {
+    let mut h = start_with("mode = \"polling\"\n").await;
+    h.fake.push_update(text_update(
+        3001,
+        GUARDIA,
+        (42, "ana_ops"),
+        "/inc declarar sev2 Cola atrasada",
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = h.app.start(&stopped);
+    let store = h.app.engine.store().clone();
+    common::poll_async(
+        "the polled declaration",
+        Duration::from_secs(10),
+        async || (!store.recent_incidents(10).await.ok()?.is_empty()).then_some(()),
+    )
+    .await;
+    // The next round asks past the update it handled, so it is not handed out again.
+    common::poll("getUpdates past 3001", Duration::from_secs(10), || {
+        h.fake
+            .calls()
+            .into_iter()
+            .find(|c| c.method == "GetUpdates" && c.body["offset"] == 3002)
+    })
+    .await;
+    let menus = common::poll("the three menus", Duration::from_secs(10), || {
+        let menus: Vec<_> = h
+            .fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.method == "SetMyCommands")
+            .collect();
+        (menus.len() == 3).then_some(menus)
+    })
+    .await;
+    let _ = stop.send(true);
+    while tasks.join_next().await.is_some() {}
+    assert_eq!(
+        store.recent_incidents(10).await.expect("incidents").len(),
+        1
+    );
+    let by_lang = |code: Option<&str>| {
+        menus
+            .iter()
+            .find(|c| c.body["language_code"].as_str() == code)
+            .map(|c| c.body["commands"][0].clone())
+            .expect("a menu")
+    };
+    let (en, pt, es) = (by_lang(None), by_lang(Some("pt")), by_lang(Some("es")));
+    assert_eq!(en["command"], "inc");
+    assert!(
+        en["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("Incidents")),
+        "{en}"
+    );
+    assert!(
+        pt["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("ciente")),
+        "{pt}"
+    );
+    assert!(
+        es["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("entendido")),
+        "{es}"
+    );
+}
+
+#[tokio::test]
+async fn long_polling_refuses_to_run_over_a_webhook() {
+    let mut h = start_with("mode = \"polling\"\n").await;
+    h.fake.set_webhook("https://elsewhere.example/hook");
+    h.fake.push_update(text_update(
+        4001,
+        GUARDIA,
+        (42, "ana_ops"),
+        "/inc declarar Nada",
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = h.app.start(&stopped);
+    // The refusal is counted just before the poller gives up: once it shows, polling is over.
+    let metrics = format!("{}/metrics", h.url);
+    common::poll_async("the refusal", Duration::from_secs(10), async || {
+        let text = reqwest::get(&metrics).await.ok()?.text().await.ok()?;
+        text.contains("runroom_telegram_polling_refused_total")
+            .then_some(())
+    })
+    .await;
+    let _ = stop.send(true);
+    while tasks.join_next().await.is_some() {}
+    assert!(!h.fake.calls().iter().any(|c| c.method == "GetUpdates"));
+    assert!(
+        h.app
+            .engine
+            .store()
+            .recent_incidents(10)
+            .await
+            .expect("incidents")
+            .is_empty()
     );
 }

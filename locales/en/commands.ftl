@@ -39,3 +39,4 @@ about-show = Shows one incident: state, roles, follow-ups and its latest timelin
 about-timeline = Shows the incident's latest timeline entries (the whole timeline: `runroom incidents show INC-n` on the server).
 about-help = Lists the commands, or explains one.
 about-lang = Sets the language this room is answered in.
+telegram-menu-inc = Incidents: declare, ack, update, resolve, list… (/inc help)

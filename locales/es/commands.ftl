@@ -39,3 +39,4 @@ about-show = Muestra un incidente: estado, roles, seguimientos y lo último de s
 about-timeline = Muestra lo último de la cronología del incidente (la completa: `runroom incidents show INC-n` en el servidor).
 about-help = Lista los comandos o explica uno.
 about-lang = Define el idioma en que se responde en esta sala.
+telegram-menu-inc = Incidentes: declarar, entendido, actualizar, resolver, listar… (/inc ayuda)

@@ -39,3 +39,4 @@ about-show = Mostra um incidente: estado, papéis, pendências e os últimos reg
 about-timeline = Mostra os últimos registros da linha do tempo do incidente (a completa: `runroom incidents show INC-n` no servidor).
 about-help = Lista os comandos ou explica um deles.
 about-lang = Define o idioma em que esta sala recebe as respostas.
+telegram-menu-inc = Incidentes: declarar, ciente, atualizar, resolver, listar… (/inc ajuda)

@@ -34,6 +34,10 @@ struct Inner {
     next_message: i64,
     /// Chat id → how many more sends to it answer 429.
     limited: HashMap<i64, u32>,
+    /// Updates `getUpdates` has not handed out yet.
+    updates: Vec<Value>,
+    /// The URL `getWebhookInfo` reports ("" for none).
+    webhook: String,
 }
 
 #[derive(Clone)]
@@ -61,6 +65,16 @@ impl FakeTelegram {
     /// The next `times` sends to `chat` answer 429 with `retry_after` 1.
     pub fn limit(&self, chat: i64, times: u32) {
         lock(&self.inner).limited.insert(chat, times);
+    }
+
+    /// Queues an update for `getUpdates`.
+    pub fn push_update(&self, update: Value) {
+        lock(&self.inner).updates.push(update);
+    }
+
+    /// Reports a webhook as set (long polling must refuse it).
+    pub fn set_webhook(&self, url: &str) {
+        lock(&self.inner).webhook = url.to_string();
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -151,7 +165,19 @@ async fn call(
                     }
                 }
             }
-            "SetWebhook" | "setWebhook" => (200, json!({"ok": true, "result": true})),
+            "SetWebhook" | "SetMyCommands" => (200, json!({"ok": true, "result": true})),
+            "GetWebhookInfo" => (
+                200,
+                json!({"ok": true, "result": {"url": state.webhook, "has_custom_certificate": false, "pending_update_count": 0}}),
+            ),
+            // Updates from `offset` on, as Telegram forgets those before it.
+            "GetUpdates" => {
+                let offset = body["offset"].as_i64().unwrap_or(0);
+                state
+                    .updates
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                (200, json!({"ok": true, "result": state.updates.clone()}))
+            }
             _ => (
                 400,
                 json!({"ok": false, "error_code": 400, "description": "Bad Request: method not faked"}),

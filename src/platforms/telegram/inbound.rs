@@ -5,7 +5,19 @@
 use chrono::{DateTime, Utc};
 use teloxide_core::types::{Update, UpdateKind, User};
 
+use crate::engine::command::{Command, ParseError};
 use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
+
+/// The engine's message in an update and what it parsed to, when it is a command for runroom.
+pub fn command(
+    update: &Update,
+    bot_username: Option<&str>,
+    now: DateTime<Utc>,
+) -> Option<(Inbound, Result<Command, ParseError>)> {
+    let inbound = message(update, bot_username, now)?;
+    let parsed = inbound.command()?;
+    Some((inbound, parsed))
+}
 
 /// The engine's message in an update, if it carries one for runroom.
 pub fn message(update: &Update, bot_username: Option<&str>, now: DateTime<Utc>) -> Option<Inbound> {
@@ -51,13 +63,13 @@ fn for_us(text: &str, bot_username: Option<&str>) -> Option<String> {
     }
 }
 
-/// A Telegram user as a mention token (`<@telegram:42|@ana_ops>`): Telegram rooms mention them,
-/// other rooms show the label.
+/// A Telegram user as a mention token (`<@telegram:42|ana_ops>`, the label their username, else
+/// their first name): every room shows `@ana_ops`, which Telegram rooms read as a mention.
 fn author(user: &User) -> Author {
-    let label = match &user.username {
-        Some(username) => format!("@{username}"),
-        None => user.first_name.clone(),
-    };
+    let label = user
+        .username
+        .clone()
+        .unwrap_or_else(|| user.first_name.clone());
     Author {
         id: user.id.0.to_string(),
         name: format!(

@@ -2,11 +2,14 @@
 //! in constant time; [`inbound`] turns an update into the engine's message) and every message
 //! goes out with `sendMessage` as HTML ([`outbound`]), through teloxide's core. Mentions are
 //! `@username`, from a person's `telegram` identity, which every room shows as it is.
-//! Still to come (see the README): long polling, forum topics, the live card and its buttons,
-//! pages to private chats, migrated groups.
+//! Or updates are fetched with `getUpdates` ([`polling`]). At start, the command menu is
+//! published in the three languages ([`menu`]). Still to come (see the README): forum topics,
+//! the live card and its buttons, pages to private chats, migrated groups.
 
 pub mod inbound;
+pub mod menu;
 pub mod outbound;
+pub mod polling;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -33,7 +36,7 @@ pub enum TelegramMode {
     /// set).
     #[default]
     Webhook,
-    /// runroom asks with `getUpdates` (not built yet: refused at start with a clear error).
+    /// runroom asks with `getUpdates` (no public URL needed; one process only).
     Polling,
 }
 
@@ -102,6 +105,12 @@ impl Reach for TelegramReach {
         Some(format!("@{}", person.identity(Platform::Telegram)?))
     }
 
+    /// A Telegram user as their token's label (their username when they have one, which
+    /// Telegram reads as a mention), else their id.
+    fn mention_user(&self, user_id: &str, label: Option<&str>) -> Option<String> {
+        Some(format!("@{}", label.unwrap_or(user_id)))
+    }
+
     /// 4,096 characters a message (`sendMessage`, `editMessageText`), counted after entity
     /// parsing; counted here in UTF-16 units, as Telegram counts its entities, to be safe.
     fn limits(&self) -> Limits {
@@ -140,22 +149,33 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
         }
         return Ok(wired);
     };
-    if config.mode == TelegramMode::Polling {
-        anyhow::bail!(
-            "telegram.mode = \"polling\" is not available yet: use the webhook (telegram.public_url and {WEBHOOK_SECRET_ENV})"
-        );
-    }
-    let secret = setup.secrets.get(WEBHOOK_SECRET_ENV).with_context(|| {
-        format!("{TOKEN_ENV} is set but {WEBHOOK_SECRET_ENV} is not: the Telegram webhook is never left open")
-    })?;
     let bot = config.bot(&token)?;
+    let secret = match config.mode {
+        TelegramMode::Polling => None,
+        TelegramMode::Webhook => Some(setup.secrets.get(WEBHOOK_SECRET_ENV).with_context(|| {
+            format!("{TOKEN_ENV} is set but {WEBHOOK_SECRET_ENV} is not: the Telegram webhook is never left open")
+        })?),
+    };
     wired.connect = Some(Box::new(move |engine| {
         let sender = Arc::new(outbound::TelegramSender::new(bot.clone()));
-        let router = webhooks::router(engine.clone(), &config, secret.clone());
-        let mut listeners: Vec<super::Listener> = Vec::new();
-        if let Some(public) = config.public_url.clone() {
-            listeners.push(webhooks::register(bot, public, secret));
-        }
+        let mut listeners: Vec<super::Listener> = vec![menu::listener(engine.clone(), bot.clone())];
+        let router = match secret {
+            Some(secret) => {
+                if let Some(public) = config.public_url.clone() {
+                    listeners.push(webhooks::register(bot.clone(), public, secret.clone()));
+                }
+                webhooks::router(engine.clone(), &config, secret)
+            }
+            None => {
+                listeners.push(polling::listener(
+                    engine.clone(),
+                    bot,
+                    config.bot_username.clone(),
+                    config.timeout(),
+                ));
+                axum::Router::new()
+            }
+        };
         Ok(Connected {
             sender: Some(sender),
             router,

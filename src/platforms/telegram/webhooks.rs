@@ -67,10 +67,9 @@ async fn receive(State(hook): State<Webhook>, headers: HeaderMap, body: Bytes) -
         }
     };
     let now = hook.engine.clock().now();
-    let Some(inbound) = super::inbound::message(&update, hook.bot_username.as_deref(), now) else {
-        return StatusCode::OK.into_response();
-    };
-    let Some(parsed) = inbound.command() else {
+    let Some((inbound, parsed)) =
+        super::inbound::command(&update, hook.bot_username.as_deref(), now)
+    else {
         return StatusCode::OK.into_response();
     };
     let key = inbound.dedupe_key();
