@@ -10,7 +10,7 @@ mod fakes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fakes::telegram::{FakeTelegram, text_update};
+use fakes::telegram::{FakeTelegram, text_update, threaded_update};
 use runroom::app::{App, Secrets};
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
@@ -347,5 +347,25 @@ async fn long_polling_refuses_to_run_over_a_webhook() {
             .await
             .expect("incidents")
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_answer_goes_back_to_the_forum_topic_it_was_asked_in() {
+    let h = start(false).await;
+    let in_topic = threaded_update(5001, GUARDIA, (42, "ana_ops"), "/inc help", 77, true);
+    assert_eq!(h.post(Some(SECRET), &in_topic).await, 200);
+    let in_reply_thread = threaded_update(5002, OTRA, (42, "ana_ops"), "/inc help", 12, false);
+    assert_eq!(h.post(Some(SECRET), &in_reply_thread).await, 200);
+    h.app.worker.drain().await.expect("drained");
+    let topic = h.fake.sent_to(GUARDIA);
+    assert_eq!(topic.len(), 1, "{topic:?}");
+    assert_eq!(topic[0]["message_thread_id"], 77);
+    let plain = h.fake.sent_to(OTRA);
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(
+        plain[0].get("message_thread_id").is_none(),
+        "not a topic: {}",
+        plain[0]
     );
 }

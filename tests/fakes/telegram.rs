@@ -210,3 +210,19 @@ pub fn text_update(update_id: i64, chat: i64, user: (i64, &str), text: &str) -> 
         }
     })
 }
+
+/// [`text_update`] written in a forum topic (`message_thread_id`), or in a reply thread of a plain
+/// group when `topic` is false (Telegram sets the thread id there too).
+pub fn threaded_update(
+    update_id: i64,
+    chat: i64,
+    user: (i64, &str),
+    text: &str,
+    thread: i64,
+    topic: bool,
+) -> Value {
+    let mut update = text_update(update_id, chat, user, text);
+    update["message"]["message_thread_id"] = thread.into();
+    update["message"]["is_topic_message"] = topic.into();
+    update
+}

@@ -35,7 +35,12 @@ pub fn message(update: &Update, bot_username: Option<&str>, now: DateTime<Utc>) 
             room: RoomRef {
                 platform: Platform::Telegram,
                 chat: message.chat.id.0.to_string(),
-                thread: message.thread_id.map(|t| t.0.0.to_string()),
+                // A forum topic's id; a plain group's reply threads are not topics, and sending
+                // into one would be refused.
+                thread: message
+                    .thread_id
+                    .filter(|_| message.is_topic_message)
+                    .map(|t| t.0.0.to_string()),
             },
             author: author(from),
             private_replies: false,
