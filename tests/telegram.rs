@@ -10,7 +10,7 @@ mod fakes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fakes::telegram::{FakeTelegram, text_update, threaded_update};
+use fakes::telegram::{FakeTelegram, migration_update, text_update, threaded_update};
 use runroom::app::{App, Secrets};
 use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
@@ -368,4 +368,59 @@ async fn an_answer_goes_back_to_the_forum_topic_it_was_asked_in() {
         "not a topic: {}",
         plain[0]
     );
+}
+
+#[tokio::test]
+async fn a_group_that_became_a_supergroup_keeps_working() {
+    const NEW: i64 = -1005556667778;
+    const NEWER: i64 = -1004443332221;
+    let h = start(false).await;
+    // "otra" became a supergroup without runroom knowing: its first send is refused with the
+    // new id, followed, and the message delivered there.
+    h.fake.migrate(OTRA, NEW);
+    let declare = text_update(
+        6001,
+        GUARDIA,
+        (42, "ana_ops"),
+        "/inc declarar sev2 Cola atrasada",
+    );
+    assert_eq!(h.post(Some(SECRET), &declare).await, 200);
+    h.app.worker.drain().await.expect("drained");
+    assert_eq!(h.fake.sent_to(NEW).len(), 1, "resent to the supergroup");
+    let dead = h
+        .app
+        .engine
+        .store()
+        .outbox_in_state(runroom::store::OutboxState::Dead, 10)
+        .await
+        .expect("dead rows");
+    assert!(dead.is_empty(), "nothing lost: {dead:?}");
+
+    // A command from the new id belongs to the room; what follows goes straight to the new id.
+    let ack = text_update(6002, NEW, (7, "marcos"), "/inc ack");
+    assert_eq!(h.post(Some(SECRET), &ack).await, 200);
+    h.app.worker.drain().await.expect("drained");
+    let timeline = h
+        .app
+        .engine
+        .store()
+        .timeline(1, 10)
+        .await
+        .expect("timeline");
+    assert_eq!(timeline.last().map(|e| e.room.as_str()), Some("otra"));
+    let refused = h.fake.calls().iter().filter(|c| c.status == 400).count();
+    assert_eq!(refused, 1, "the move is remembered");
+    assert!(h.fake.sent_to(NEW).len() >= 2);
+
+    // Telegram's service message announces a move before any send fails.
+    let moved = migration_update(6003, GUARDIA, NEWER);
+    assert_eq!(h.post(Some(SECRET), &moved).await, 200);
+    let update = text_update(6004, NEW, (7, "marcos"), "/inc update Backlog draining");
+    assert_eq!(h.post(Some(SECRET), &update).await, 200);
+    h.app.worker.drain().await.expect("drained");
+    assert!(
+        !h.fake.sent_to(NEWER).is_empty(),
+        "guardia's messages follow its move"
+    );
+    assert_eq!(h.fake.calls().iter().filter(|c| c.status == 400).count(), 1);
 }

@@ -38,6 +38,8 @@ struct Inner {
     updates: Vec<Value>,
     /// The URL `getWebhookInfo` reports ("" for none).
     webhook: String,
+    /// Chat id → the supergroup it became (sends to it are refused with its new id).
+    migrated: HashMap<i64, i64>,
 }
 
 #[derive(Clone)]
@@ -65,6 +67,11 @@ impl FakeTelegram {
     /// The next `times` sends to `chat` answer 429 with `retry_after` 1.
     pub fn limit(&self, chat: i64, times: u32) {
         lock(&self.inner).limited.insert(chat, times);
+    }
+
+    /// `from` became the supergroup `to`: sends to `from` answer 400 with `migrate_to_chat_id`.
+    pub fn migrate(&self, from: i64, to: i64) {
+        lock(&self.inner).migrated.insert(from, to);
     }
 
     /// Queues an update for `getUpdates`.
@@ -140,6 +147,18 @@ async fn call(
         match method.as_str() {
             "SendMessage" | "sendMessage" => {
                 let chat = body["chat_id"].as_i64().unwrap_or_default();
+                if let Some(to) = state.migrated.get(&chat).copied() {
+                    let refused = json!({"ok": false, "error_code": 400,
+                        "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                        "parameters": {"migrate_to_chat_id": to}});
+                    state.calls.push(Call {
+                        at,
+                        method: method.clone(),
+                        body,
+                        status: 400,
+                    });
+                    return (StatusCode::BAD_REQUEST, axum::Json(refused)).into_response();
+                }
                 match state.limited.get_mut(&chat) {
                     Some(left) if *left > 0 => {
                         *left -= 1;
@@ -225,4 +244,18 @@ pub fn threaded_update(
     update["message"]["message_thread_id"] = thread.into();
     update["message"]["is_topic_message"] = topic.into();
     update
+}
+
+/// The service message Telegram posts in a group that became the supergroup `to`.
+pub fn migration_update(update_id: i64, chat: i64, to: i64) -> Value {
+    json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_764_417_600,
+            "chat": {"id": chat, "type": "group", "title": "Old group"},
+            "from": {"id": 42, "is_bot": false, "first_name": "ana_ops", "username": "ana_ops"},
+            "migrate_to_chat_id": to,
+        }
+    })
 }

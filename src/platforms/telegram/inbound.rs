@@ -5,8 +5,43 @@
 use chrono::{DateTime, Utc};
 use teloxide_core::types::{Update, UpdateKind, User};
 
+use super::moves::Moves;
 use crate::engine::command::{Command, ParseError};
 use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
+use crate::store::StoreResult;
+
+/// What an update asks of runroom: a group's move to record (nothing to act on), or a command
+/// from a room (its chat followed back to the id the room was configured with), or nothing.
+pub async fn receive(
+    update: &Update,
+    bot_username: Option<&str>,
+    moves: &Moves,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Inbound, Result<Command, ParseError>)>> {
+    if let Some((from, to)) = migration(update) {
+        moves.record(&from, &to, now).await?;
+        return Ok(None);
+    }
+    let Some((mut inbound, parsed)) = command(update, bot_username, now) else {
+        return Ok(None);
+    };
+    inbound.origin.room.chat = moves.original(&inbound.origin.room.chat).await?;
+    Ok(Some((inbound, parsed)))
+}
+
+/// The (old, new) chat ids of a group's migration service message (Telegram posts one in each).
+fn migration(update: &Update) -> Option<(String, String)> {
+    let UpdateKind::Message(message) = &update.kind else {
+        return None;
+    };
+    let here = message.chat.id.0.to_string();
+    if let Some(to) = message.migrate_to_chat_id() {
+        return Some((here, to.0.to_string()));
+    }
+    message
+        .migrate_from_chat_id()
+        .map(|from| (from.0.to_string(), here))
+}
 
 /// The engine's message in an update and what it parsed to, when it is a command for runroom.
 pub fn command(

@@ -8,6 +8,7 @@
 
 pub mod inbound;
 pub mod menu;
+pub mod moves;
 pub mod outbound;
 pub mod polling;
 pub mod webhooks;
@@ -157,18 +158,20 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
         })?),
     };
     wired.connect = Some(Box::new(move |engine| {
-        let sender = Arc::new(outbound::TelegramSender::new(bot.clone()));
+        let moves = Arc::new(moves::Moves::new(engine.store().clone()));
+        let sender = Arc::new(outbound::TelegramSender::new(bot.clone(), moves.clone()));
         let mut listeners: Vec<super::Listener> = vec![menu::listener(engine.clone(), bot.clone())];
         let router = match secret {
             Some(secret) => {
                 if let Some(public) = config.public_url.clone() {
                     listeners.push(webhooks::register(bot.clone(), public, secret.clone()));
                 }
-                webhooks::router(engine.clone(), &config, secret)
+                webhooks::router(engine.clone(), moves, &config, secret)
             }
             None => {
                 listeners.push(polling::listener(
                     engine.clone(),
+                    moves,
                     bot,
                     config.bot_username.clone(),
                     config.timeout(),

@@ -1,7 +1,10 @@
 //! Sends outbox rows with `sendMessage`, as HTML (Telegram's three escapes, so nothing a person
 //! typed is read as markup), into the row's topic when it has one. Telegram's answers become the
 //! worker's: a 429's `retry_after` pauses that chat only, network trouble is retried, anything
-//! the Bot API refuses is final (with its description kept on the row).
+//! the Bot API refuses is final (with its description kept on the row). A group that became a
+//! supergroup is followed: the move is recorded and the same message sent to the new id.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use teloxide_core::payloads::SendMessageSetters as _;
@@ -9,17 +12,39 @@ use teloxide_core::prelude::Requester as _;
 use teloxide_core::types::{ChatId, MessageId, ParseMode, ThreadId};
 use teloxide_core::{ApiError, RequestError};
 
+use super::moves::Moves;
 use crate::engine::room::Platform;
 use crate::outbox::{Delivered, PauseScope, SendError, Sender};
 use crate::store::OutboxRow;
 
 pub struct TelegramSender {
     bot: teloxide_core::Bot,
+    moves: Arc<Moves>,
 }
 
 impl TelegramSender {
-    pub fn new(bot: teloxide_core::Bot) -> TelegramSender {
-        TelegramSender { bot }
+    pub fn new(bot: teloxide_core::Bot, moves: Arc<Moves>) -> TelegramSender {
+        TelegramSender { bot, moves }
+    }
+
+    async fn send_to(&self, chat: &str, row: &OutboxRow) -> Result<Delivered, RequestError> {
+        let id: i64 = chat.trim().parse().unwrap_or_default();
+        let message = &row.message;
+        let mut request = self
+            .bot
+            .send_message(ChatId(id), html(&message.text))
+            .parse_mode(ParseMode::Html);
+        if let Some(topic) = message
+            .thread
+            .as_deref()
+            .and_then(|t| t.parse::<i32>().ok())
+        {
+            request = request.message_thread_id(ThreadId(MessageId(topic)));
+        }
+        let sent = request.await?;
+        Ok(Delivered {
+            platform_message_id: Some(sent.id.0.to_string()),
+        })
     }
 }
 
@@ -50,10 +75,9 @@ pub fn classify(error: RequestError, chat: &str) -> SendError {
             SendError::retryable("Telegram answered with something that is not the Bot API")
         }
         RequestError::Io(e) => SendError::retryable(format!("Telegram: {e}")),
-        // A group that became a supergroup answers with its new id: the room's `chat` must
-        // follow it (the Telegram issue's migration work); until then the row says so.
+        // `send` follows a move itself; a second one for the same message is retried later.
         RequestError::MigrateToChatId(to) => {
-            SendError::permanent(format!("Telegram: the group moved to chat {}", to.0))
+            SendError::retryable(format!("Telegram: the group moved to chat {}", to.0))
         }
         RequestError::Api(ApiError::Unknown(text)) if is_server_trouble(&text) => {
             SendError::retryable(format!("Telegram: {text}"))
@@ -81,26 +105,27 @@ impl Sender for TelegramSender {
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
-        let message = &row.message;
-        let chat: i64 = message.chat.trim().parse().map_err(|_| {
-            SendError::permanent(format!("{:?} is not a Telegram chat id", message.chat))
-        })?;
-        let mut request = self
-            .bot
-            .send_message(ChatId(chat), html(&message.text))
-            .parse_mode(ParseMode::Html);
-        if let Some(topic) = message
-            .thread
-            .as_deref()
-            .and_then(|t| t.parse::<i32>().ok())
-        {
-            request = request.message_thread_id(ThreadId(MessageId(topic)));
+        let configured = &row.message.chat;
+        if configured.trim().parse::<i64>().is_err() {
+            return Err(SendError::permanent(format!(
+                "{configured:?} is not a Telegram chat id"
+            )));
         }
-        match request.await {
-            Ok(sent) => Ok(Delivered {
-                platform_message_id: Some(sent.id.0.to_string()),
-            }),
-            Err(error) => Err(classify(error, &message.chat)),
+        let unreadable = |e: crate::store::StoreError| SendError::retryable(e.to_string());
+        let chat = self.moves.current(configured).await.map_err(unreadable)?;
+        match self.send_to(&chat, row).await {
+            // The group became a supergroup: follow it, and send this message there now.
+            Err(RequestError::MigrateToChatId(to)) => {
+                let to = to.0.to_string();
+                self.moves
+                    .record(&chat, &to, chrono::Utc::now())
+                    .await
+                    .map_err(unreadable)?;
+                self.send_to(&to, row)
+                    .await
+                    .map_err(|error| classify(error, &to))
+            }
+            sent => sent.map_err(|error| classify(error, &chat)),
         }
     }
 }

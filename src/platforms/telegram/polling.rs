@@ -11,6 +11,7 @@ use teloxide_core::payloads::GetUpdatesSetters as _;
 use teloxide_core::prelude::Requester as _;
 use teloxide_core::requests::Request as _;
 
+use super::moves::Moves;
 use crate::engine::Engine;
 use crate::platforms::Listener;
 
@@ -21,6 +22,7 @@ const RETRY: Duration = Duration::from_secs(1);
 
 pub fn listener(
     engine: Arc<Engine>,
+    moves: Arc<Moves>,
     bot: teloxide_core::Bot,
     bot_username: Option<String>,
     timeout: Duration,
@@ -63,13 +65,24 @@ pub fn listener(
                 };
                 for update in updates {
                     let now = engine.clock().now();
-                    if let Some((inbound, parsed)) =
-                        super::inbound::command(&update, bot_username.as_deref(), now)
-                        && let Err(error) = engine
+                    let done = match super::inbound::receive(
+                        &update,
+                        bot_username.as_deref(),
+                        &moves,
+                        now,
+                    )
+                    .await
+                    {
+                        Ok(Some((inbound, parsed))) => engine
                             .act(parsed, &inbound.origin, &inbound.dedupe_key())
                             .await
-                    {
-                        tracing::error!(%error, "a Telegram command was not recorded; asking again");
+                            .map(|_| ())
+                            .map_err(|e| e.to_string()),
+                        Ok(None) => Ok(()),
+                        Err(error) => Err(error.to_string()),
+                    };
+                    if let Err(error) = done {
+                        tracing::error!(%error, "a Telegram update was not recorded; asking again");
                         break;
                     }
                     offset = i32::try_from(update.id.0)

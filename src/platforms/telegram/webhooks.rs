@@ -19,6 +19,7 @@ use teloxide_core::prelude::Requester as _;
 use tracing::Instrument as _;
 
 use super::TelegramConfig;
+use super::moves::Moves;
 use crate::engine::room::Platform;
 use crate::engine::{Engine, trace};
 use crate::platforms::Listener;
@@ -29,16 +30,23 @@ const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 #[derive(Clone)]
 struct Webhook {
     engine: Arc<Engine>,
+    moves: Arc<Moves>,
     secret: Arc<[u8; 32]>,
     bot_username: Option<String>,
     budget: std::time::Duration,
 }
 
-pub fn router(engine: Arc<Engine>, config: &TelegramConfig, secret: String) -> Router {
+pub fn router(
+    engine: Arc<Engine>,
+    moves: Arc<Moves>,
+    config: &TelegramConfig,
+    secret: String,
+) -> Router {
     Router::new()
         .route("/webhooks/telegram", post(receive))
         .with_state(Webhook {
             engine,
+            moves,
             secret: Arc::new(Sha256::digest(secret.as_bytes()).into()),
             bot_username: config.bot_username.clone(),
             budget: config.ack_budget(),
@@ -67,10 +75,15 @@ async fn receive(State(hook): State<Webhook>, headers: HeaderMap, body: Bytes) -
         }
     };
     let now = hook.engine.clock().now();
-    let Some((inbound, parsed)) =
-        super::inbound::command(&update, hook.bot_username.as_deref(), now)
-    else {
-        return StatusCode::OK.into_response();
+    let received =
+        super::inbound::receive(&update, hook.bot_username.as_deref(), &hook.moves, now).await;
+    let (inbound, parsed) = match received {
+        Ok(Some(command)) => command,
+        Ok(None) => return StatusCode::OK.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a Telegram update could not be placed; Telegram will retry");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     };
     let key = inbound.dedupe_key();
     let span = tracing::info_span!(
