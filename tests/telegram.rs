@@ -424,3 +424,79 @@ async fn a_group_that_became_a_supergroup_keeps_working() {
     );
     assert_eq!(h.fake.calls().iter().filter(|c| c.status == 400).count(), 1);
 }
+
+#[tokio::test]
+async fn a_rosters_chatter_reaches_the_telegram_war_rooms() {
+    let store = common::sqlite().await;
+    let fake = FakeTelegram::start().await;
+    let text = format!(
+        r#"
+[[rooms]]
+id = "campo"
+platform = "whatsapp"
+kind = "roster"
+members = ["+5511987654321", "+5511912345678"]
+language = "pt-BR"
+
+[[rooms]]
+id = "guardia"
+platform = "telegram"
+chat = "{GUARDIA}"
+language = "es"
+
+[telegram]
+api_url = "{api}"
+"#,
+        api = fake.url,
+    );
+    let config = Config::parse(&text, "test", &[]).expect("config");
+    let secrets = Secrets::from_pairs([
+        ("RUNROOM_TELEGRAM_TOKEN", fake.token.as_str()),
+        ("RUNROOM_TELEGRAM_WEBHOOK_SECRET", SECRET),
+    ]);
+    let (app, url) =
+        common::loopback::serve_app(config, store.store.clone(), Arc::new(SystemClock), secrets)
+            .await;
+    let h = Harness {
+        app,
+        url,
+        fake,
+        _store: store,
+    };
+    let declare = text_update(
+        7001,
+        GUARDIA,
+        (42, "ana_ops"),
+        "/inc declarar sev2 Fila no CD",
+    );
+    assert_eq!(h.post(Some(SECRET), &declare).await, 200);
+    // Bruno writes in the roster (as the WhatsApp inbox hands it over).
+    let chatter = runroom::engine::room::Inbound {
+        event_id: "wamid.chatter".into(),
+        origin: runroom::engine::room::Origin {
+            room: runroom::engine::room::RoomRef {
+                platform: runroom::engine::room::Platform::Whatsapp,
+                chat: "campo".into(),
+                thread: None,
+            },
+            author: runroom::engine::room::Author {
+                id: "+5511912345678".into(),
+                name: "Bruno".into(),
+            },
+            private_replies: false,
+        },
+        input: runroom::engine::room::Input::Text("chegando no CD agora".into()),
+        received_at: chrono::Utc::now(),
+    };
+    let queued = h.app.engine.relay(&chatter, false).await.expect("relayed");
+    assert!(queued >= 2, "one copy to Ana, one mirror: {queued}");
+    h.app.worker.drain().await.expect("drained");
+    let sent = h.fake.sent_to(GUARDIA);
+    assert!(
+        sent.iter()
+            .any(|m| m["text"].as_str().is_some_and(|t| t.contains("Bruno")
+                && t.contains("chegando no CD agora")
+                && !t.contains("5511"))),
+        "{sent:?}"
+    );
+}

@@ -106,6 +106,12 @@ impl Reach for TelegramReach {
         Some(format!("@{}", person.identity(Platform::Telegram)?))
     }
 
+    /// A roster's chatter reaches Telegram war rooms too (there is no card thread to put it in
+    /// yet: it arrives as a message of its own).
+    fn takes_mirrors(&self) -> bool {
+        true
+    }
+
     /// A Telegram user as their token's label (their username when they have one, which
     /// Telegram reads as a mention), else their id.
     fn mention_user(&self, user_id: &str, label: Option<&str>) -> Option<String> {
