@@ -1,8 +1,9 @@
 //! Telegram through its Bot API webhook and `sendMessage`, against a fake Bot API on loopback:
 //! a Spanish `/inc@RunroomBot` command declares and every room hears it (the Telegram room as
-//! HTML), another bot's command is ignored, a redelivered `update_id` acts once, a wrong secret
-//! token is refused with nothing stored, a 429 pauses that chat while another flows, and `serve`
-//! registers the webhook with its secret.
+//! HTML), another bot's command and a stranger group's are ignored, a redelivered `update_id`
+//! acts once, a wrong secret token is refused with nothing stored, a 429 pauses that chat while
+//! another flows, `serve` registers the webhook with its secret, long polling and the menu, forum
+//! topics, moved groups and a roster's mirror.
 
 mod common;
 mod fakes;
@@ -119,6 +120,14 @@ async fn a_spanish_command_declares_once_and_every_telegram_room_hears_it() {
     assert_eq!(h.post(Some(SECRET), &declare).await, 200);
     // Telegram redelivers until it gets a 2xx: the same update_id acts once.
     assert_eq!(h.post(Some(SECRET), &declare).await, 200);
+    // A group that is not a room (anyone can add a bot to a group) commands nothing.
+    let stranger = text_update(
+        1003,
+        -1007770001112,
+        (66, "mallory"),
+        "/inc declarar sev1 Falso",
+    );
+    assert_eq!(h.post(Some(SECRET), &stranger).await, 200);
     // Another bot's command is not runroom's.
     let other_bot = text_update(
         1002,

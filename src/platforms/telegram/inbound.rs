@@ -7,15 +7,18 @@ use teloxide_core::types::{Update, UpdateKind, User};
 
 use super::moves::Moves;
 use crate::engine::command::{Command, ParseError};
-use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
+use crate::engine::room::{Author, Inbound, Input, Origin, Platform, Room, RoomRef};
 use crate::store::StoreResult;
 
 /// What an update asks of runroom: a group's move to record (nothing to act on), or a command
-/// from a room (its chat followed back to the id the room was configured with), or nothing.
+/// from one of `rooms` (its chat followed back to the id the room was configured with), or
+/// nothing. Anyone can add a bot to a group: a command from a chat that is not a configured
+/// room is logged and ignored, as WhatsApp's unknown groups are.
 pub async fn receive(
     update: &Update,
     bot_username: Option<&str>,
     moves: &Moves,
+    rooms: &[Room],
     now: DateTime<Utc>,
 ) -> StoreResult<Option<(Inbound, Result<Command, ParseError>)>> {
     if let Some((from, to)) = migration(update) {
@@ -26,6 +29,17 @@ pub async fn receive(
         return Ok(None);
     };
     inbound.origin.room.chat = moves.original(&inbound.origin.room.chat).await?;
+    let chat = &inbound.origin.room.chat;
+    if !rooms
+        .iter()
+        .any(|r| r.platform == Platform::Telegram && &r.chat == chat)
+    {
+        // A group's id says nothing about a person; a private chat's is the user's id.
+        let group = chat.starts_with('-').then_some(chat.as_str());
+        tracing::info!(chat = ?group, "a Telegram command from a chat that is not a room; ignored");
+        metrics::counter!("runroom_inbound_ignored_total", "platform" => "telegram").increment(1);
+        return Ok(None);
+    }
     Ok(Some((inbound, parsed)))
 }
 

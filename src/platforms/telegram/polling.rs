@@ -69,6 +69,7 @@ pub fn listener(
                         &update,
                         bot_username.as_deref(),
                         &moves,
+                        engine.rooms(),
                         now,
                     )
                     .await

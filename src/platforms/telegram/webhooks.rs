@@ -75,8 +75,14 @@ async fn receive(State(hook): State<Webhook>, headers: HeaderMap, body: Bytes) -
         }
     };
     let now = hook.engine.clock().now();
-    let received =
-        super::inbound::receive(&update, hook.bot_username.as_deref(), &hook.moves, now).await;
+    let received = super::inbound::receive(
+        &update,
+        hook.bot_username.as_deref(),
+        &hook.moves,
+        hook.engine.rooms(),
+        now,
+    )
+    .await;
     let (inbound, parsed) = match received {
         Ok(Some(command)) => command,
         Ok(None) => return StatusCode::OK.into_response(),
