@@ -37,13 +37,18 @@ async fn start(public_url: bool) -> Harness {
     .await
 }
 
-/// runroom with two Telegram rooms and a console room, `[telegram]` ending with `more`.
+/// runroom with two Telegram rooms, `[telegram]` ending with `more`.
 async fn start_with(more: &str) -> Harness {
+    start_in("", more).await
+}
+
+/// [`start_with`], with `rooms` (TOML) configured before the two Telegram rooms.
+async fn start_in(rooms: &str, more: &str) -> Harness {
     let store = common::sqlite().await;
     let fake = FakeTelegram::start().await;
     let public = more;
     let text = format!(
-        r#"
+        r#"{rooms}
 [[rooms]]
 id = "guardia"
 platform = "telegram"
@@ -436,9 +441,7 @@ async fn a_group_that_became_a_supergroup_keeps_working() {
 
 #[tokio::test]
 async fn a_rosters_chatter_reaches_the_telegram_war_rooms() {
-    let store = common::sqlite().await;
-    let fake = FakeTelegram::start().await;
-    let text = format!(
+    let h = start_in(
         r#"
 [[rooms]]
 id = "campo"
@@ -446,32 +449,10 @@ platform = "whatsapp"
 kind = "roster"
 members = ["+5511987654321", "+5511912345678"]
 language = "pt-BR"
-
-[[rooms]]
-id = "guardia"
-platform = "telegram"
-chat = "{GUARDIA}"
-language = "es"
-
-[telegram]
-api_url = "{api}"
 "#,
-        api = fake.url,
-    );
-    let config = Config::parse(&text, "test", &[]).expect("config");
-    let secrets = Secrets::from_pairs([
-        ("RUNROOM_TELEGRAM_TOKEN", fake.token.as_str()),
-        ("RUNROOM_TELEGRAM_WEBHOOK_SECRET", SECRET),
-    ]);
-    let (app, url) =
-        common::loopback::serve_app(config, store.store.clone(), Arc::new(SystemClock), secrets)
-            .await;
-    let h = Harness {
-        app,
-        url,
-        fake,
-        _store: store,
-    };
+        "",
+    )
+    .await;
     let declare = text_update(
         7001,
         GUARDIA,
