@@ -47,6 +47,8 @@ fn outbound(key: &str, platform: Platform, priority: i64) -> NewOutbound {
                 id: "ack:1".into(),
                 label: "Ack".into(),
             }],
+            name: Some("INC-1 · Checkout down".into()),
+            closed: false,
         }),
         incident: Some(1),
         priority,
@@ -738,6 +740,89 @@ async fn concurrent_claims_never_share_a_row() {
 }
 
 #[tokio::test]
+async fn a_cards_place_is_kept_before_its_message_and_closes_with_newer_rows() {
+    for TestStore { name, store, .. } in backends().await {
+        // A topic made before the card message was posted (a crash in between reuses it).
+        let place = CardRef {
+            thread: Some("77".into()),
+            ..CardRef::new("", 0)
+        };
+        store
+            .save_card(Platform::Telegram, "-100", 7, &place, start_time())
+            .await
+            .unwrap();
+        let saved = store.card(Platform::Telegram, "-100", 7).await.unwrap();
+        assert_eq!(
+            saved.as_ref().map(CardRef::is_posted),
+            Some(false),
+            "{name}"
+        );
+        let posted = CardRef {
+            thread: Some("other".into()),
+            ..CardRef::new("501", 10)
+        };
+        store
+            .save_card(Platform::Telegram, "-100", 7, &posted, start_time())
+            .await
+            .unwrap();
+        let resolved = CardRef {
+            closed: true,
+            ..CardRef::new("502", 12)
+        };
+        store
+            .save_card(Platform::Telegram, "-100", 7, &resolved, start_time())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.card(Platform::Telegram, "-100", 7).await.unwrap(),
+            Some(CardRef {
+                thread: Some("77".into()),
+                closed: true,
+                ..CardRef::new("501", 12)
+            }),
+            "{name}: the first place and message stay; the newest row says whether it is closed"
+        );
+
+        // Rows still to send that carry the card: a card can wait for the newest.
+        let card_row = |key: &str| NewOutbound {
+            platform: Platform::Telegram,
+            chat: "-100".into(),
+            ..outbound(key, Platform::Telegram, 1)
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.enqueue(&[
+            card_row("c1"),
+            card_row("c2"),
+            outbound("plain", Platform::Telegram, 2),
+        ])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let pending = store.pending_outbox(Platform::Telegram, 10).await.unwrap();
+        let id = |key: &str| {
+            pending
+                .iter()
+                .find(|r| r.message.idempotency_key == key)
+                .map(|r| r.id)
+                .expect("queued")
+        };
+        let newer = |after: i64| store.newer_card_row(Platform::Telegram, "-100", 1, after);
+        assert!(newer(id("c1")).await.unwrap(), "{name}");
+        assert!(
+            !newer(id("c2")).await.unwrap(),
+            "{name}: nothing newer carries the card"
+        );
+        assert!(
+            !store
+                .newer_card_row(Platform::Telegram, "-100", 2, 0)
+                .await
+                .unwrap(),
+            "{name}: another incident's card"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_card_keeps_its_message_and_only_moves_forward() {
     for TestStore { name, store, .. } in backends().await {
         assert_eq!(
@@ -745,36 +830,24 @@ async fn a_card_keeps_its_message_and_only_moves_forward() {
             None,
             "{name}"
         );
-        let first = CardRef {
-            message_id: "1700000000.000100".into(),
-            outbox_id: 10,
-        };
+        let first = CardRef::new("1700000000.000100", 10);
         store
             .save_card(Platform::Slack, "C1", 7, &first, start_time())
             .await
             .unwrap();
-        let newer = CardRef {
-            message_id: "1700000000.000999".into(),
-            outbox_id: 12,
-        };
+        let newer = CardRef::new("1700000000.000999", 12);
         store
             .save_card(Platform::Slack, "C1", 7, &newer, start_time())
             .await
             .unwrap();
-        let older = CardRef {
-            message_id: "ignored".into(),
-            outbox_id: 11,
-        };
+        let older = CardRef::new("ignored", 11);
         store
             .save_card(Platform::Slack, "C1", 7, &older, start_time())
             .await
             .unwrap();
         assert_eq!(
             store.card(Platform::Slack, "C1", 7).await.unwrap(),
-            Some(CardRef {
-                message_id: "1700000000.000100".into(),
-                outbox_id: 12,
-            }),
+            Some(CardRef::new("1700000000.000100", 12)),
             "{name}: the first message stays, the newest row wins"
         );
         assert_eq!(

@@ -40,3 +40,5 @@ about-timeline = Shows the incident's latest timeline entries (the whole timelin
 about-help = Lists the commands, or explains one.
 about-lang = Sets the language this room is answered in.
 telegram-menu-inc = Incidents: declare, ack, update, resolve, list… (/inc help)
+telegram-start-linked = Hello @{ $username }! runroom will page you here when an escalation names you: keep this chat. Each page has an Ack button.
+telegram-start-no-username = Hello! Your Telegram user id is { $id }. To get pages here, set a Telegram username or add telegram = "{ $id }" to your entry in runroom's [[people]].

@@ -40,3 +40,5 @@ about-timeline = Muestra lo último de la cronología del incidente (la completa
 about-help = Lista los comandos o explica uno.
 about-lang = Define el idioma en que se responde en esta sala.
 telegram-menu-inc = Incidentes: declarar, entendido, actualizar, resolver, listar… (/inc ayuda)
+telegram-start-linked = ¡Hola, @{ $username }! runroom te avisará aquí cuando una escalación te nombre: conserva este chat. Cada aviso trae un botón Tomar.
+telegram-start-no-username = ¡Hola! Tu id de usuario de Telegram es { $id }. Para recibir avisos aquí, define un nombre de usuario en Telegram o añade telegram = "{ $id }" a tu entrada en [[people]] de runroom.

@@ -40,3 +40,5 @@ about-timeline = Mostra os últimos registros da linha do tempo do incidente (a 
 about-help = Lista os comandos ou explica um deles.
 about-lang = Define o idioma em que esta sala recebe as respostas.
 telegram-menu-inc = Incidentes: declarar, ciente, atualizar, resolver, listar… (/inc ajuda)
+telegram-start-linked = Olá, @{ $username }! O runroom vai te acionar aqui quando uma escalação te chamar: mantenha esta conversa. Cada acionamento tem um botão Ciente.
+telegram-start-no-username = Olá! Seu id de usuário no Telegram é { $id }. Para receber acionamentos aqui, defina um nome de usuário no Telegram ou adicione telegram = "{ $id }" à sua entrada em [[people]] do runroom.

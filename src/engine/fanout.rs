@@ -164,6 +164,8 @@ impl Fanout {
                     label: render(label),
                 })
                 .collect(),
+            name: Some(c.name.clone()),
+            closed: c.closed,
         });
         let mut text = render(msg);
         if let Some(due) = self.late {

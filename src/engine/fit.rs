@@ -347,6 +347,7 @@ mod tests {
                 value: "x".repeat(200),
             }],
             buttons: Vec::new(),
+            ..Rich::default()
         });
         let rows = fit(vec![m], &reaches, &i18n);
         let rich = rows[0].rich.as_ref().unwrap();

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fanout;
 mod firing;
 pub mod fit;
+mod greeting;
 mod heartbeats;
 pub mod incident;
 pub mod jobs;

@@ -424,6 +424,8 @@ pub fn page_card(incident: &Incident) -> Card {
         title: card_title(incident),
         fields: Vec::new(),
         buttons: vec![(format!("ack:{}", incident.number), Msg::new("button-ack"))],
+        name: card_name(incident),
+        closed: !incident.is_open(),
     }
 }
 
@@ -942,6 +944,16 @@ pub struct Card {
     pub fields: Vec<(Msg, Msg)>,
     /// Button id (`ack:7`) and label.
     pub buttons: Vec<(String, Msg)>,
+    /// `INC-7 · Checkout down`: what a platform names the incident's own place (a Telegram
+    /// forum topic).
+    pub name: String,
+    /// The incident is over: its place may be closed.
+    pub closed: bool,
+}
+
+/// `INC-7 · Checkout down`.
+fn card_name(incident: &Incident) -> String {
+    format!("{} · {}", incident_id(incident.number), incident.title)
 }
 
 pub fn card(incident: &Incident) -> Card {
@@ -997,6 +1009,8 @@ pub fn card(incident: &Incident) -> Card {
         title: card_title(incident),
         fields,
         buttons,
+        name: card_name(incident),
+        closed: !incident.is_open(),
     }
 }
 

@@ -27,6 +27,13 @@ pub struct Rich {
     pub title: String,
     pub fields: Vec<RichField>,
     pub buttons: Vec<RichButton>,
+    /// What a platform names the incident's own place (`INC-7 · Checkout down`, a Telegram
+    /// forum topic); absent from rows queued before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The incident is over: its place may be closed (reopened when a later card is not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +54,10 @@ pub struct RichButton {
 pub struct Delivered {
     /// The platform's id for the message (Slack `ts`, WhatsApp `wamid`, Telegram `message_id`).
     pub platform_message_id: Option<String>,
+    /// Calls to the destination beyond the one its pacing slot paid for (Telegram counts a
+    /// topic, a pin and a card edit against a group's limit, as a message): the next messages
+    /// to it wait for them.
+    pub extra_calls: u32,
 }
 
 /// Why a send failed, as the worker must treat it.

@@ -460,6 +460,17 @@ impl Worker {
         if let Some(floor) = self.with_state(platform, |s| s.pacer.floor()) {
             self.sleep_until(floor).await;
         }
+        // Calls beyond the slots reserved (a Telegram card's topic, pin and edit) hold the
+        // chat's later messages back; a wait past half the lease gives the row back instead.
+        let max_wait = chrono::Duration::from_std(self.config.lease() / 2).unwrap_or_default();
+        loop {
+            let now = self.clock.now();
+            match self.with_state(platform, |s| s.pacer.pass_floor(chat, now)) {
+                Ok(()) => break,
+                Err(until) if until - now > max_wait => return Completion::Release { at: until },
+                Err(until) => self.sleep_until(until).await,
+            }
+        }
         let now = self.clock.now();
         // A pause that began after this slot was reserved (a 429) still applies, and so does a
         // breaker that opened meanwhile.
@@ -480,7 +491,11 @@ impl Worker {
         metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform.as_str())
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
-        self.with_state(platform, |s| s.pacer.went(chat, went, now));
+        let extra = result.as_ref().map_or(0, |d| d.extra_calls);
+        self.with_state(platform, |s| {
+            s.pacer.went(chat, went, now);
+            s.pacer.charge(chat, extra, went);
+        });
         drop(_turn);
         match result {
             Ok(delivered) => {

@@ -1,7 +1,7 @@
 //! Chat platforms. Each adapter turns its platform's wire format into [`Inbound`] messages and
 //! delivers outbox rows back through an [`crate::outbox::Sender`]. Here now: the console room,
-//! Slack, WhatsApp (the Cloud API and the Evolution gateway), and Telegram (its Bot API webhook
-//! and `sendMessage`).
+//! Slack, WhatsApp (the Cloud API and the Evolution gateway), and Telegram (the Bot API: webhook
+//! or long polling in, forum topics, a live card with buttons, pages to private chats).
 //!
 //! A platform is a folder here plus one entry in [`REGISTERED`]: its `wire` function reads the
 //! config and the secrets and returns its rules for reaching people ([`Reach`]) and a

@@ -28,6 +28,15 @@ pub trait ContactStore: Send + Sync {
         card: &CardRef,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Whether a row newer than `after` that carries the card of `incident` to `chat` is still
+    /// to be sent: the card can wait for it instead of being edited twice.
+    async fn newer_card_row(
+        &self,
+        platform: Platform,
+        chat: &str,
+        incident: i64,
+        after: i64,
+    ) -> StoreResult<bool>;
     /// When a contact last wrote to us (WhatsApp's 24-hour window runs from then), and how the
     /// platform knows them.
     async fn contact(&self, platform: Platform, address: &str) -> StoreResult<Option<Contact>>;
@@ -170,34 +179,56 @@ macro_rules! contact_sql {
             #[async_trait::async_trait]
             impl ContactStore for $Store {
                 async fn card(&self, platform: Platform, chat: &str, incident: i64) -> StoreResult<Option<CardRef>> {
-                    let row: Option<(String, i64)> = sqlx::query_as(
-                        "SELECT message_id, outbox_id FROM cards WHERE platform = $1 AND chat = $2 AND incident = $3",
+                    let row: Option<(String, i64, Option<String>, bool)> = sqlx::query_as(
+                        "SELECT message_id, outbox_id, thread, closed FROM cards WHERE platform = $1 AND chat = $2 AND incident = $3",
                     )
                     .bind(platform.as_str())
                     .bind(chat)
                     .bind(incident)
                     .fetch_optional(&self.pool)
                     .await?;
-                    Ok(row.map(|(message_id, outbox_id)| CardRef { message_id, outbox_id }))
+                    Ok(row.map(|(message_id, outbox_id, thread, closed)| CardRef { message_id, outbox_id, thread, closed }))
                 }
 
                 async fn save_card(&self, platform: Platform, chat: &str, incident: i64, card: &CardRef, now: DateTime<Utc>) -> StoreResult<()> {
-                    // The first message stays the card; later rows only move `outbox_id` forward.
+                    // The first message stays the card (a place saved before its message takes
+                    // the message once), and its first place stays its place; later rows only
+                    // move `outbox_id` forward, with whether the place is closed.
                     sqlx::query(
-                        "INSERT INTO cards (platform, chat, incident, message_id, outbox_id, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (platform, chat, incident) DO UPDATE SET outbox_id = $5, updated_at = $6 \
-                         WHERE cards.outbox_id < $5",
+                        "INSERT INTO cards (platform, chat, incident, message_id, outbox_id, thread, closed, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                         ON CONFLICT (platform, chat, incident) DO UPDATE SET \
+                           message_id = CASE WHEN cards.message_id = '' THEN $4 ELSE cards.message_id END, \
+                           outbox_id = $5, thread = COALESCE(cards.thread, $6), closed = $7, updated_at = $8 \
+                         WHERE cards.outbox_id < $5 OR (cards.message_id = '' AND $4 <> '')",
                     )
                     .bind(platform.as_str())
                     .bind(chat)
                     .bind(incident)
                     .bind(&card.message_id)
                     .bind(card.outbox_id)
+                    .bind(&card.thread)
+                    .bind(card.closed)
                     .bind(sql::millis(now))
                     .execute(&self.pool)
                     .await?;
                     Ok(())
+                }
+
+                async fn newer_card_row(&self, platform: Platform, chat: &str, incident: i64, after: i64) -> StoreResult<bool> {
+                    // Through `outbox_by_chat`: only the chat's unfinished rows are looked at.
+                    let found: Option<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM outbox WHERE platform = $1 AND chat = $2 \
+                         AND state IN ('pending', 'sending', 'failed') \
+                         AND incident = $3 AND id > $4 AND rich IS NOT NULL LIMIT 1",
+                    )
+                    .bind(platform.as_str())
+                    .bind(chat)
+                    .bind(incident)
+                    .bind(after)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(found.is_some())
                 }
 
                 async fn person_name(&self, platform: Platform, user_id: &str) -> StoreResult<Option<String>> {

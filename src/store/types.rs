@@ -183,10 +183,32 @@ pub struct NewOutbound {
 /// The message that carries an incident's card in one chat (edited in place on later changes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardRef {
-    /// The platform's id of the card message (Slack `ts`).
+    /// The platform's id of the card message (Slack `ts`); `""` while only its place exists.
     pub message_id: String,
     /// The outbox row whose content the card shows now.
     pub outbox_id: i64,
+    /// The incident's own place in the chat, when the platform makes one (a Telegram forum
+    /// topic's id).
+    pub thread: Option<String>,
+    /// Whether that place is closed (the incident was resolved when the card last changed).
+    pub closed: bool,
+}
+
+impl CardRef {
+    /// A card message showing row `outbox_id`, in no place of its own.
+    pub fn new(message_id: impl Into<String>, outbox_id: i64) -> CardRef {
+        CardRef {
+            message_id: message_id.into(),
+            outbox_id,
+            thread: None,
+            closed: false,
+        }
+    }
+
+    /// Whether the card message was posted (not only its place made).
+    pub fn is_posted(&self) -> bool {
+        !self.message_id.is_empty()
+    }
 }
 
 /// What a platform reported about a message after accepting it.

@@ -162,6 +162,7 @@ mod tests {
                     label: "Resolve".into(),
                 },
             ],
+            ..Rich::default()
         };
         let json = serde_json::to_value(card(&rich)).expect("blocks serialise");
         assert_eq!(json[0]["type"], "header");

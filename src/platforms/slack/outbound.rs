@@ -199,10 +199,7 @@ impl SlackSender {
             }
             None => {
                 let ts = self.post(channel, card_content(rich), None).await?;
-                let card = CardRef {
-                    message_id: ts.clone(),
-                    outbox_id: row.id,
-                };
+                let card = CardRef::new(ts.clone(), row.id);
                 self.store
                     .save_card(
                         Platform::Slack,
@@ -293,6 +290,7 @@ impl Sender for SlackSender {
         };
         Ok(Delivered {
             platform_message_id: Some(ts),
+            extra_calls: 0,
         })
     }
 }

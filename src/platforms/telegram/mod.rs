@@ -1,16 +1,20 @@
-//! Telegram: commands come in through the Bot API webhook ([`webhooks`], its secret token checked
-//! in constant time; [`inbound`] turns an update into the engine's message) and every message
-//! goes out with `sendMessage` as HTML ([`outbound`]), through teloxide's core. Mentions are
-//! `@username`, from a person's `telegram` identity, which every room shows as it is.
-//! Or updates are fetched with `getUpdates` ([`polling`]). At start, the command menu is
-//! published in the three languages ([`menu`]). Still to come (see the README): forum topics,
-//! the live card and its buttons, pages to private chats, migrated groups.
+//! Telegram: updates come in through the Bot API webhook ([`webhooks`], its secret token checked
+//! in constant time) or `getUpdates` ([`polling`]), and are handled the same way ([`updates`]:
+//! commands, button presses with their toasts, `/start`), each placed by [`inbound`]. Messages
+//! go out as HTML ([`outbound`]): each incident gets a forum topic and a pinned live card with
+//! buttons ([`card`]), and pages reach a person's private chat ([`people`]). A group that
+//! becomes a supergroup is followed ([`moves`]). At start, the command menu is published in the
+//! three languages ([`menu`]).
 
+pub mod card;
 pub mod inbound;
 pub mod menu;
 pub mod moves;
 pub mod outbound;
+pub mod people;
 pub mod polling;
+pub mod press;
+pub mod updates;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -102,12 +106,32 @@ impl Reach for TelegramReach {
     }
 
     /// A username is public and readable: every room shows it as it is.
+    /// (A person configured by numeric id has no handle to show.)
     fn person_mention(&self, person: &Person) -> Option<String> {
-        Some(format!("@{}", person.identity(Platform::Telegram)?))
+        let who = person.identity(Platform::Telegram)?;
+        (who.parse::<i64>().is_err()).then(|| format!("@{who}"))
     }
 
-    /// A roster's chatter reaches Telegram war rooms too (there is no card thread to put it in
-    /// yet: it arrives as a message of its own).
+    /// A page reaches the person's private chat with the bot: by the username they are
+    /// configured with (the sender finds the chat once they have written to the bot) or by
+    /// their numeric id.
+    fn direct_chat(&self, person: &Person) -> Option<String> {
+        let who = person
+            .identity(Platform::Telegram)?
+            .trim()
+            .trim_start_matches('@');
+        if who.is_empty() {
+            return None;
+        }
+        Some(if who.parse::<i64>().is_ok() {
+            who.to_string()
+        } else {
+            format!("@{who}")
+        })
+    }
+
+    /// A roster's chatter reaches Telegram war rooms too, into the incident's topic (or as a
+    /// reply to its card).
     fn takes_mirrors(&self) -> bool {
         true
     }
@@ -164,24 +188,31 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
         })?),
     };
     wired.connect = Some(Box::new(move |engine| {
-        let moves = Arc::new(moves::Moves::new(engine.store().clone()));
-        let sender = Arc::new(outbound::TelegramSender::new(bot.clone(), moves.clone()));
+        let store = engine.store().clone();
+        let moves = Arc::new(moves::Moves::new(store.clone()));
+        let people = Arc::new(people::People::new(store.clone()));
+        let sender = Arc::new(outbound::TelegramSender::new(
+            bot.clone(),
+            moves.clone(),
+            people.clone(),
+            store,
+        ));
+        let updates = Arc::new(updates::Updates::new(
+            engine.clone(),
+            (moves, people),
+            bot.clone(),
+            config.bot_username.clone(),
+        ));
         let mut listeners: Vec<super::Listener> = vec![menu::listener(engine.clone(), bot.clone())];
         let router = match secret {
             Some(secret) => {
                 if let Some(public) = config.public_url.clone() {
                     listeners.push(webhooks::register(bot.clone(), public, secret.clone()));
                 }
-                webhooks::router(engine.clone(), moves, &config, secret)
+                webhooks::router(updates, &config, secret)
             }
             None => {
-                listeners.push(polling::listener(
-                    engine.clone(),
-                    moves,
-                    bot,
-                    config.bot_username.clone(),
-                    config.timeout(),
-                ));
+                listeners.push(polling::listener(updates, bot, config.timeout()));
                 axum::Router::new()
             }
         };

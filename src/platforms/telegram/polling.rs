@@ -11,8 +11,7 @@ use teloxide_core::payloads::GetUpdatesSetters as _;
 use teloxide_core::prelude::Requester as _;
 use teloxide_core::requests::Request as _;
 
-use super::moves::Moves;
-use crate::engine::Engine;
+use super::updates::Updates;
 use crate::platforms::Listener;
 
 /// The most seconds one `getUpdates` waits for an update (within the client's timeout).
@@ -20,13 +19,7 @@ const LONG_POLL_SECONDS: u64 = 20;
 /// The pause after a failed round.
 const RETRY: Duration = Duration::from_secs(1);
 
-pub fn listener(
-    engine: Arc<Engine>,
-    moves: Arc<Moves>,
-    bot: teloxide_core::Bot,
-    bot_username: Option<String>,
-    timeout: Duration,
-) -> Listener {
+pub fn listener(handler: Arc<Updates>, bot: teloxide_core::Bot, timeout: Duration) -> Listener {
     Box::new(move |mut stop| {
         Box::pin(async move {
             match bot.get_webhook_info().send().await {
@@ -49,11 +42,11 @@ pub fn listener(
             let mut offset: i32 = 0;
             while !*stop.borrow() {
                 let request = bot.get_updates().offset(offset).timeout(wait).send();
-                let updates = tokio::select! {
+                let fetched = tokio::select! {
                     answer = request => answer,
                     _ = stop.changed() => break,
                 };
-                let updates = match updates {
+                let updates = match fetched {
                     Ok(updates) => updates,
                     Err(error) => {
                         tracing::warn!(%error, "getUpdates failed; asking again");
@@ -64,23 +57,10 @@ pub fn listener(
                     }
                 };
                 for update in updates {
-                    let now = engine.clock().now();
-                    let done = match super::inbound::receive(
-                        &update,
-                        bot_username.as_deref(),
-                        &moves,
-                        engine.rooms(),
-                        now,
-                    )
-                    .await
-                    {
-                        Ok(Some((inbound, parsed))) => engine
-                            .act(parsed, &inbound.origin, &inbound.dedupe_key())
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| e.to_string()),
+                    let done = match handler.place(&update).await {
+                        Ok(Some(asked)) => handler.act(asked).await,
                         Ok(None) => Ok(()),
-                        Err(error) => Err(error.to_string()),
+                        Err(error) => Err(error),
                     };
                     if let Err(error) = done {
                         tracing::error!(%error, "a Telegram update was not recorded; asking again");

@@ -19,9 +19,10 @@ use teloxide_core::prelude::Requester as _;
 use tracing::Instrument as _;
 
 use super::TelegramConfig;
-use super::moves::Moves;
+use super::inbound::Asked;
+use super::updates::Updates;
 use crate::engine::room::Platform;
-use crate::engine::{Engine, trace};
+use crate::engine::trace;
 use crate::platforms::Listener;
 use crate::platforms::ack::{self, Handed};
 
@@ -29,26 +30,17 @@ const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
 #[derive(Clone)]
 struct Webhook {
-    engine: Arc<Engine>,
-    moves: Arc<Moves>,
+    updates: Arc<Updates>,
     secret: Arc<[u8; 32]>,
-    bot_username: Option<String>,
     budget: std::time::Duration,
 }
 
-pub fn router(
-    engine: Arc<Engine>,
-    moves: Arc<Moves>,
-    config: &TelegramConfig,
-    secret: String,
-) -> Router {
+pub fn router(updates: Arc<Updates>, config: &TelegramConfig, secret: String) -> Router {
     Router::new()
         .route("/webhooks/telegram", post(receive))
         .with_state(Webhook {
-            engine,
-            moves,
+            updates,
             secret: Arc::new(Sha256::digest(secret.as_bytes()).into()),
-            bot_username: config.bot_username.clone(),
             budget: config.ack_budget(),
         })
 }
@@ -74,39 +66,35 @@ async fn receive(State(hook): State<Webhook>, headers: HeaderMap, body: Bytes) -
             return StatusCode::OK.into_response();
         }
     };
-    let now = hook.engine.clock().now();
-    let received = super::inbound::receive(
-        &update,
-        hook.bot_username.as_deref(),
-        &hook.moves,
-        hook.engine.rooms(),
-        now,
-    )
-    .await;
-    let (inbound, parsed) = match received {
-        Ok(Some(command)) => command,
+    let asked = match hook.updates.place(&update).await {
+        Ok(Some(asked)) => asked,
         Ok(None) => return StatusCode::OK.into_response(),
         Err(error) => {
             tracing::error!(%error, "a Telegram update could not be placed; Telegram will retry");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let key = inbound.dedupe_key();
+    let inbound = match &asked {
+        Asked::Command { inbound, .. }
+        | Asked::Press { inbound, .. }
+        | Asked::Start { inbound, .. } => inbound,
+    };
+    let engine = hook.updates.engine().clone();
     let span = tracing::info_span!(
         "inbound",
         platform = "telegram",
-        room = %hook.engine.room_for(&inbound.origin.room).id,
-        key = %trace::key(&key),
+        room = %engine.room_for(&inbound.origin.room).id,
+        key = %trace::key(&inbound.dedupe_key()),
     );
-    let engine = hook.engine.clone();
+    let updates = hook.updates.clone();
     let work = async move {
-        let handled = engine.act(parsed, &inbound.origin, &key).await;
+        let handled = updates.act(asked).await;
         if let Err(error) = &handled {
-            tracing::error!(%error, "a Telegram command was not recorded");
+            tracing::error!(%error, "a Telegram update was not recorded");
         }
         handled.is_ok()
     };
-    match ack::within_budget(&hook.engine, Platform::Telegram, hook.budget, work)
+    match ack::within_budget(&engine, Platform::Telegram, hook.budget, work)
         .instrument(span)
         .await
     {

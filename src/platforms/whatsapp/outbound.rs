@@ -440,6 +440,7 @@ impl WhatsappSender {
 fn delivered(id: String) -> Delivered {
     Delivered {
         platform_message_id: Some(id),
+        extra_calls: 0,
     }
 }
 
@@ -545,6 +546,7 @@ mod tests {
                 button("escalate:7", "Escalate"),
                 button("resolve:7", "Resolve"),
             ],
+            ..Rich::default()
         };
         let buttons = reply_buttons(Some(&rich));
         let ids: Vec<&str> = buttons
