@@ -54,10 +54,34 @@ pub struct RichButton {
 pub struct Delivered {
     /// The platform's id for the message (Slack `ts`, WhatsApp `wamid`, Telegram `message_id`).
     pub platform_message_id: Option<String>,
-    /// Calls to the destination beyond the one its pacing slot paid for (Telegram counts a
-    /// topic, a pin and a card edit against a group's limit, as a message): the next messages
-    /// to it wait for them.
-    pub extra_calls: u32,
+}
+
+/// What a send to a platform that counts every call against a destination's limit (a Telegram
+/// group's 20 a minute counts a pin or a card edit as a message) waits at before each call: the
+/// destination's pace, kept by the worker that gave the row its slot.
+#[async_trait]
+pub trait Gate: Send + Sync {
+    /// Waits for the destination's next turn and counts the call; `extra`: beyond the one call
+    /// the row's slot paid for. `Err` when that turn is too far off for the row's lease: the row
+    /// is tried again then, and what it already did must make the retry skip it.
+    async fn turn(&self, extra: bool) -> Result<(), SendError>;
+
+    /// The longest a send may wait for anything of its destination (its lease allows no more).
+    fn max_wait(&self) -> std::time::Duration;
+}
+
+/// A gate that never waits, for sends outside the worker (tests, tools).
+pub struct Ungated;
+
+#[async_trait]
+impl Gate for Ungated {
+    async fn turn(&self, _extra: bool) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    fn max_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(15)
+    }
 }
 
 /// Why a send failed, as the worker must treat it.
@@ -139,6 +163,12 @@ pub trait Sender: Send + Sync {
     /// The platform whose rows it sends.
     fn platform(&self) -> Platform;
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError>;
+
+    /// Sends `row` as the worker does: a platform that counts every call against a
+    /// destination's limit waits at `gate` before each call. Others just send.
+    async fn send_gated(&self, row: &OutboxRow, _gate: &dyn Gate) -> Result<Delivered, SendError> {
+        self.send(row).await
+    }
 
     /// The API methods sending `row` may call, so that a pause scoped to one method holds only
     /// the rows that would call it. A platform whose pauses never name a method leaves it empty.

@@ -89,10 +89,8 @@ pub struct Pacer {
     /// [`Pacer::strict`]).
     last_answered: Option<DateTime<Utc>>,
     pauses: HashMap<PauseScope, DateTime<Utc>>,
-    /// Per destination, no message before this instant: set while a destination pays off calls
-    /// beyond its messages' slots ([`Pacer::charge`]), whose slots were reserved before the
-    /// calls were known.
-    floors: HashMap<String, DateTime<Utc>>,
+    /// Per destination, when its latest call through [`Pacer::turn`] went.
+    last_call: HashMap<String, DateTime<Utc>>,
 }
 
 impl Pacer {
@@ -104,7 +102,7 @@ impl Pacer {
             per_chat: Gcra::new(limits.per_chat_rate, limits.per_chat_burst),
             last_answered: None,
             pauses: HashMap::new(),
-            floors: HashMap::new(),
+            last_call: HashMap::new(),
         }
     }
 
@@ -190,38 +188,29 @@ impl Pacer {
         self.per_chat.went(chat, started);
     }
 
-    /// A message to `chat` that left at `at` took `extra` more calls than its slot paid for:
-    /// they count against the chat's rate and the account's, as the platform counts them. Slots
-    /// not reserved yet move back; messages whose slots were reserved already wait at the
-    /// chat's floor ([`Pacer::pass_floor`]).
-    pub fn charge(&mut self, chat: &str, extra: u32, at: DateTime<Utc>) {
-        if extra == 0 {
-            return;
-        }
-        self.platform.charge(PLATFORM_KEY, extra, at);
-        self.per_chat.charge(chat, extra, at);
-        let floor = at + self.per_chat.interval * (extra as i32 + 1);
-        let held = self.floors.entry(chat.to_string()).or_insert(floor);
-        if *held < floor {
-            *held = floor;
-        }
-    }
-
-    /// Whether a message to `chat` may leave at `now` past the chat's floor; if so, the next
-    /// one waits an interval (the floor holds messages one at a time until the chat has paid
-    /// off its extra calls and been quiet for an interval). `Err`: when it may.
-    pub fn pass_floor(&mut self, chat: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+    /// Whether a call to `chat` may go at `now`: one interval after the chat's last call, for a
+    /// platform that counts every call (a Telegram group's 20 a minute counts a message's pin
+    /// and card edit too). If so it is recorded, and an `extra` call (beyond the one the row's
+    /// slot paid for) is charged to the chat's rate and the account's, so slots reserved from
+    /// now on come after it. `Err`: when it may.
+    pub fn turn(
+        &mut self,
+        chat: &str,
+        extra: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), DateTime<Utc>> {
         let interval = self.per_chat.interval;
-        let Some(floor) = self.floors.get_mut(chat) else {
-            return Ok(());
-        };
-        if *floor > now {
-            return Err(*floor);
+        if let Some(last) = self.last_call.get(chat)
+            && *last + interval > now
+        {
+            return Err(*last + interval);
         }
-        if *floor + interval < now {
-            self.floors.remove(chat);
-        } else {
-            *floor = now + interval;
+        // A chat quiet for a while needs no entry.
+        self.last_call.retain(|_, last| *last + interval * 4 > now);
+        self.last_call.insert(chat.to_string(), now);
+        if extra {
+            self.platform.charge(PLATFORM_KEY, 1, now);
+            self.per_chat.charge(chat, 1, now);
         }
         Ok(())
     }
@@ -310,43 +299,28 @@ mod tests {
     }
 
     #[test]
-    fn extra_calls_push_the_chats_next_slot_back() {
-        // 20 a minute in a chat, no burst: one message every 3 s.
-        let mut p = Pacer::new(&limits(30.0, 30, 20.0 / 60.0, 1));
-        let slot = p.reserve("g", t0(), Duration::from_secs(60)).unwrap();
-        assert_eq!(slot, t0());
-        p.went("g", t0(), t0());
-        // It also made a topic, pinned and edited: three more calls in that chat.
-        p.charge("g", 3, t0());
-        assert_eq!(p.earliest("g", t0()), t0() + chrono::Duration::seconds(12));
-        assert_eq!(p.earliest("other", t0()), t0(), "other chats are not held");
-    }
-
-    #[test]
-    fn slots_reserved_before_a_charge_wait_at_the_floor_one_at_a_time() {
+    fn every_call_takes_its_turn_and_extra_ones_move_later_slots_back() {
+        // 20 a minute in a chat, no burst: one call every 3 s.
         let mut p = Pacer::new(&limits(30.0, 30, 20.0 / 60.0, 1));
         let s = |n: i64| t0() + chrono::Duration::seconds(n);
-        // Three messages reserved at 0, 3 and 6 s; the first took three more calls.
-        for _ in 0..3 {
-            p.reserve("g", t0(), Duration::from_secs(60)).unwrap();
-        }
-        assert_eq!(p.pass_floor("g", s(0)), Ok(()));
-        p.went("g", s(0), s(0));
-        p.charge("g", 3, s(0));
-        // The second (slot 3 s) and the third (slot 6 s) wait for 12 s, then go 3 s apart.
-        assert_eq!(p.pass_floor("g", s(3)), Err(s(12)));
-        assert_eq!(p.pass_floor("g", s(6)), Err(s(12)));
-        assert_eq!(p.pass_floor("g", s(12)), Ok(()));
-        assert_eq!(p.pass_floor("g", s(12)), Err(s(15)));
-        assert_eq!(p.pass_floor("g", s(15)), Ok(()));
+        // A message in its slot at 0 s makes a topic, then posts, pins and writes: three more.
+        assert_eq!(p.reserve("g", t0(), Duration::from_secs(60)), Ok(s(0)));
+        assert_eq!(p.turn("g", false, s(0)), Ok(()));
+        assert_eq!(p.turn("g", true, s(0)), Err(s(3)));
+        assert_eq!(p.turn("g", true, s(3)), Ok(()));
+        assert_eq!(p.turn("g", true, s(5)), Err(s(6)));
+        assert_eq!(p.turn("g", true, s(6)), Ok(()));
+        assert_eq!(p.turn("g", true, s(9)), Ok(()));
+        p.went("g", s(0), s(9));
+        // The next message's slot comes after the four calls.
+        assert_eq!(p.earliest("g", s(9)), s(12));
+        assert_eq!(p.turn("g", false, s(12)), Ok(()));
         assert_eq!(
-            p.pass_floor("other", s(3)),
+            p.turn("other", false, s(12)),
             Ok(()),
             "other chats are not held"
         );
-        // Quiet for longer than an interval: the floor is gone.
-        assert_eq!(p.pass_floor("g", s(40)), Ok(()));
-        assert_eq!(p.pass_floor("g", s(40)), Ok(()));
+        assert_eq!(p.earliest("other", s(12)), s(12));
     }
 
     #[test]

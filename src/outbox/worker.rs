@@ -17,7 +17,7 @@ use super::backoff;
 use super::breaker::Breaker;
 use super::config::{OutboxConfig, SendingMode};
 use super::pacing::Pacer;
-use super::{PauseScope, SendError, Sender};
+use super::{Gate, PauseScope, SendError, Sender};
 use crate::engine::clock::Clock;
 use crate::engine::room::Platform;
 use crate::engine::trace;
@@ -460,17 +460,6 @@ impl Worker {
         if let Some(floor) = self.with_state(platform, |s| s.pacer.floor()) {
             self.sleep_until(floor).await;
         }
-        // Calls beyond the slots reserved (a Telegram card's topic, pin and edit) hold the
-        // chat's later messages back; a wait past half the lease gives the row back instead.
-        let max_wait = chrono::Duration::from_std(self.config.lease() / 2).unwrap_or_default();
-        loop {
-            let now = self.clock.now();
-            match self.with_state(platform, |s| s.pacer.pass_floor(chat, now)) {
-                Ok(()) => break,
-                Err(until) if until - now > max_wait => return Completion::Release { at: until },
-                Err(until) => self.sleep_until(until).await,
-            }
-        }
         let now = self.clock.now();
         // A pause that began after this slot was reserved (a 429) still applies, and so does a
         // breaker that opened meanwhile.
@@ -487,15 +476,16 @@ impl Worker {
         }
         let started = Instant::now();
         let went = self.clock.now();
-        let result = sender.send(row).await;
+        let gate = ChatGate {
+            worker: self,
+            platform,
+            chat,
+        };
+        let result = sender.send_gated(row, &gate).await;
         metrics::histogram!("runroom_outbox_send_seconds", "platform" => platform.as_str())
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
-        let extra = result.as_ref().map_or(0, |d| d.extra_calls);
-        self.with_state(platform, |s| {
-            s.pacer.went(chat, went, now);
-            s.pacer.charge(chat, extra, went);
-        });
+        self.with_state(platform, |s| s.pacer.went(chat, went, now));
         drop(_turn);
         match result {
             Ok(delivered) => {
@@ -544,6 +534,11 @@ impl Worker {
         }
     }
 
+    /// The longest a send waits for its destination's pace inside its lease.
+    fn max_gate_wait(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.config.lease() / 2).unwrap_or_default()
+    }
+
     /// Sleeps until `at` in the clock's time (at once when it has passed).
     async fn sleep_until(&self, at: DateTime<Utc>) {
         if let Ok(wait) = (at - self.clock.now()).to_std() {
@@ -589,4 +584,45 @@ impl Worker {
         }
         Ok(round)
     }
+}
+
+/// The gate a row's later calls wait at: its chat's pace in this worker's pacer.
+struct ChatGate<'a> {
+    worker: &'a Worker,
+    platform: Platform,
+    chat: &'a str,
+}
+
+#[async_trait::async_trait]
+impl Gate for ChatGate<'_> {
+    async fn turn(&self, extra: bool) -> Result<(), SendError> {
+        let max_wait = self.worker.max_gate_wait();
+        loop {
+            let now = self.worker.clock.now();
+            let next = self
+                .worker
+                .with_state(self.platform, |s| s.pacer.turn(self.chat, extra, now));
+            match next {
+                Ok(()) => return Ok(()),
+                // Too far off for the lease: the chat is busy until then, and the row waits.
+                Err(until) if until - now > max_wait => {
+                    return Err(busy(self.chat, until - now));
+                }
+                Err(until) => self.worker.sleep_until(until).await,
+            }
+        }
+    }
+
+    fn max_wait(&self) -> Duration {
+        self.worker.config.lease() / 2
+    }
+}
+
+/// A destination that cannot take a call within the row's lease: the row waits `wait`.
+pub fn busy(chat: &str, wait: chrono::Duration) -> SendError {
+    SendError::rate_limited(
+        "paced: the chat takes no call before its turn",
+        wait.to_std().unwrap_or_default(),
+        PauseScope::Chat(chat.to_string()),
+    )
 }

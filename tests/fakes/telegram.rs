@@ -284,7 +284,9 @@ fn chat_trouble(state: &mut Inner, method: &str, chat: i64, at: Instant) -> Opti
         let recent = state
             .calls
             .iter()
-            .filter(|c| c.status == 200 && chat_of(&c.body) == chat && !c.method.starts_with("Get"))
+            // Every call counts, whatever Telegram answered it, except those it refused for
+            // the limit itself.
+            .filter(|c| c.status != 429 && chat_of(&c.body) == chat && !c.method.starts_with("Get"))
             .filter(|c| at.duration_since(c.at) < window)
             .count();
         if recent >= calls {

@@ -13,7 +13,7 @@ use runroom::config::Config;
 use runroom::engine::clock::SystemClock;
 
 use super::fakes::telegram::{migration_update, text_update, threaded_update};
-use super::{GUARDIA, Harness, OTRA, SECRET, common, start, start_in, start_with};
+use super::{GUARDIA, Harness, OTRA, SECRET, UNPACED, common, start, start_in, start_with};
 
 #[tokio::test]
 async fn a_spanish_command_declares_once_and_every_telegram_room_hears_it() {
@@ -92,7 +92,8 @@ async fn a_spanish_command_declares_once_and_every_telegram_room_hears_it() {
 
 #[tokio::test]
 async fn a_429_pauses_its_chat_while_the_other_flows() {
-    let h = start(false).await;
+    // Unpaced: the other chat's card, pin and message go at once, before the retry is due.
+    let h = start_with(UNPACED).await;
     h.fake.limit(GUARDIA, 1);
     let declare = text_update(2001, OTRA, (7, "marcos"), "/inc declare sev2 Queue backlog");
     assert_eq!(h.post(Some(SECRET), &declare).await, 200);

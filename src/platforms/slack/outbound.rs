@@ -290,7 +290,6 @@ impl Sender for SlackSender {
         };
         Ok(Delivered {
             platform_message_id: Some(ts),
-            extra_calls: 0,
         })
     }
 }

@@ -7,7 +7,7 @@
 //! place, and only the newest of a burst does ("message is not modified" is success). The
 //! change itself is posted in the topic, or as a reply to the card in a plain group, and so is
 //! everything else about the incident. The topic is closed when the incident is resolved and
-//! reopened if it reopens. Every call beyond the row's own message is reported to the pacer,
+//! reopened if it reopens. Every call after a row's first waits its turn at the worker's gate,
 //! which counts it against the group's 20 a minute.
 //!
 //! A page goes to a person's private chat, found by the username they are configured with once
@@ -20,6 +20,7 @@
 //! the new id.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ use super::moves::Moves;
 use super::people::People;
 use super::{card, press};
 use crate::engine::room::Platform;
-use crate::outbox::{Delivered, PauseScope, Rich, SendError, Sender};
+use crate::outbox::{Delivered, Gate, PauseScope, Rich, SendError, Sender, Ungated};
 use crate::store::{CardRef, MessageKind, OutboxRow, Store, StoreError};
 
 /// How long a group found not to be a forum (or where the bot may not make topics) is taken
@@ -47,7 +48,7 @@ const PLAIN_FOR: Duration = Duration::from_secs(600);
 /// The topic icon's colour (one of the six Telegram allows): red, for an incident.
 const TOPIC_COLOUR: u32 = 0xFB6F5F;
 
-type CardLocks = Mutex<HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>>;
+type ChatLocks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
 
 pub struct TelegramSender {
     bot: teloxide_core::Bot,
@@ -56,8 +57,9 @@ pub struct TelegramSender {
     store: Arc<dyn Store>,
     /// Groups where a topic could not be made, and when that was learned.
     plain: Mutex<HashMap<String, Instant>>,
-    /// One lock per (group, incident): two rows of one incident never both post a first card.
-    card_locks: CardLocks,
+    /// One lock per chat: its rows go one at a time, in the order they came (their slots'),
+    /// and two rows of one incident never both post a first card.
+    chat_locks: ChatLocks,
 }
 
 /// Where in a chat a message goes.
@@ -99,6 +101,29 @@ impl From<StoreError> for Trouble {
     }
 }
 
+/// The calls one row makes, each at its turn at the worker's gate (Telegram counts every call
+/// against a group's 20 a minute); the first is the one the row's pacing slot paid for.
+struct Calls<'a> {
+    gate: &'a dyn Gate,
+    made: AtomicU32,
+}
+
+impl<'a> Calls<'a> {
+    fn new(gate: &'a dyn Gate) -> Calls<'a> {
+        Calls {
+            gate,
+            made: AtomicU32::new(0),
+        }
+    }
+
+    /// Before each call: its turn.
+    async fn next(&self) -> Result<(), Trouble> {
+        let extra = self.made.fetch_add(1, Ordering::SeqCst) > 0;
+        self.gate.turn(extra).await?;
+        Ok(())
+    }
+}
+
 /// A Bot API failure for a message to `chat`, as the row's trouble.
 fn trouble(chat: &str) -> impl Fn(RequestError) -> Trouble + '_ {
     move |error| match error {
@@ -124,7 +149,7 @@ impl TelegramSender {
             people,
             store,
             plain: Mutex::new(HashMap::new()),
-            card_locks: Mutex::new(HashMap::new()),
+            chat_locks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -156,21 +181,23 @@ impl TelegramSender {
     /// Sends `text` (escaped here) to `place` in `chat`; returns the message's id.
     async fn post(
         &self,
+        calls: &Calls<'_>,
         chat: &str,
         text: &str,
-        place: Place,
-        keyboard: Option<InlineKeyboardMarkup>,
+        (place, keyboard): (Place, Option<InlineKeyboardMarkup>),
     ) -> Result<String, Trouble> {
-        self.post_html(chat, html(text), place, keyboard).await
+        self.post_html(calls, chat, html(text), (place, keyboard))
+            .await
     }
 
     async fn post_html(
         &self,
+        calls: &Calls<'_>,
         chat: &str,
         text: String,
-        place: Place,
-        keyboard: Option<InlineKeyboardMarkup>,
+        (place, keyboard): (Place, Option<InlineKeyboardMarkup>),
     ) -> Result<String, Trouble> {
+        calls.next().await?;
         let mut request = self
             .bot
             .send_message(chat_id(chat), text)
@@ -192,42 +219,52 @@ impl TelegramSender {
         Ok(sent.id.0.to_string())
     }
 
-    fn card_lock(&self, chat: &str, incident: i64) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = lock(&self.card_locks);
+    fn chat_lock(&self, chat: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = lock(&self.chat_locks);
         locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-        locks
-            .entry((chat.to_string(), incident))
-            .or_default()
-            .clone()
+        locks.entry(chat.to_string()).or_default().clone()
     }
 
     /// Makes the incident's forum topic; `None` where topics cannot be made (not a forum, or
     /// the bot may not manage topics), remembered for a while. The bool: whether a call was made.
-    async fn make_topic(&self, chat: &str, rich: &Rich) -> Result<(Option<String>, bool), Trouble> {
+    async fn make_topic(
+        &self,
+        calls: &Calls<'_>,
+        chat: &str,
+        rich: &Rich,
+    ) -> Result<Option<String>, Trouble> {
         let plain = lock(&self.plain)
             .get(chat)
             .is_some_and(|since| since.elapsed() < PLAIN_FOR);
         if plain {
-            return Ok((None, false));
+            return Ok(None);
         }
+        calls.next().await?;
         let made = self
             .bot
             .create_forum_topic(chat_id(chat), card::topic_name(rich))
             .icon_color(Rgb::from_u32(TOPIC_COLOUR))
             .await;
         match made {
-            Ok(topic) => Ok((Some(topic.thread_id.0.0.to_string()), true)),
+            Ok(topic) => Ok(Some(topic.thread_id.0.0.to_string())),
             Err(RequestError::Api(error)) => {
                 tracing::info!(%error, "no forum topic for the incident; its messages reply to its card");
                 lock(&self.plain).insert(chat.to_string(), Instant::now());
-                Ok((None, true))
+                Ok(None)
             }
             Err(other) => Err(trouble(chat)(other)),
         }
     }
 
-    /// Closes or reopens a topic. Its messages went already: a failure is only logged.
-    async fn set_topic(&self, chat: &str, topic: ThreadId, closed: bool) {
+    /// Closes or reopens a topic. A failure is only logged: the messages go all the same.
+    async fn set_topic(
+        &self,
+        calls: &Calls<'_>,
+        chat: &str,
+        topic: ThreadId,
+        closed: bool,
+    ) -> Result<(), Trouble> {
+        calls.next().await?;
         let done = if closed {
             self.bot.close_forum_topic(chat_id(chat), topic).await
         } else {
@@ -236,11 +273,19 @@ impl TelegramSender {
         if let Err(error) = done {
             tracing::warn!(%error, closed, "could not change the incident's topic");
         }
+        Ok(())
     }
 
     /// Edits the card to show `rich`. A card that cannot be edited any more (deleted, or left
     /// in a group that moved) stays as it is: the change itself still goes.
-    async fn edit(&self, chat: &str, message: MessageId, rich: &Rich) -> Result<(), Trouble> {
+    async fn edit(
+        &self,
+        calls: &Calls<'_>,
+        chat: &str,
+        message: MessageId,
+        rich: &Rich,
+    ) -> Result<(), Trouble> {
+        calls.next().await?;
         let mut request = self
             .bot
             .edit_message_text(chat_id(chat), message, card::text(rich))
@@ -264,17 +309,14 @@ impl TelegramSender {
     /// then the change posted in the incident's place.
     async fn with_card(
         &self,
+        calls: &Calls<'_>,
         row: &OutboxRow,
         chat: &str,
-        incident: i64,
-        rich: &Rich,
+        (incident, rich): (i64, &Rich),
     ) -> Result<Delivered, Trouble> {
         // Cards are kept under the room's configured chat, which a move does not change.
         let key = row.message.chat.as_str();
-        let held = self.card_lock(key, incident);
-        let _held = held.lock().await;
         let now = chrono::Utc::now();
-        let mut calls = 0;
         let mut close = None;
         let card = match self.store.card(Platform::Telegram, key, incident).await? {
             Some(card) if card.is_posted() => {
@@ -286,12 +328,10 @@ impl TelegramSender {
                 if newest {
                     let topic = card.thread.as_deref().and_then(press::topic);
                     if let Some(topic) = topic.filter(|_| card.closed && !rich.closed) {
-                        self.set_topic(chat, topic, false).await;
-                        calls += 1;
+                        self.set_topic(calls, chat, topic, false).await?;
                     }
                     let message = MessageId(card.message_id.parse().unwrap_or_default());
-                    self.edit(chat, message, rich).await?;
-                    calls += 1;
+                    self.edit(calls, chat, message, rich).await?;
                     let shown = CardRef {
                         outbox_id: row.id,
                         closed: rich.closed,
@@ -308,8 +348,7 @@ impl TelegramSender {
                 let thread = match placed.and_then(|p| p.thread) {
                     Some(thread) => Some(thread),
                     None => {
-                        let (made, called) = self.make_topic(chat, rich).await?;
-                        calls += u32::from(called);
+                        let made = self.make_topic(calls, chat, rich).await?;
                         if let Some(thread) = &made {
                             // Kept before the card is posted: a retry uses this topic.
                             let place = CardRef {
@@ -328,9 +367,8 @@ impl TelegramSender {
                     None => Place::Chat,
                 };
                 let message = self
-                    .post_html(chat, card::text(rich), place, card::keyboard(rich))
+                    .post_html(calls, chat, card::text(rich), (place, card::keyboard(rich)))
                     .await?;
-                calls += 1;
                 let card = CardRef {
                     message_id: message,
                     outbox_id: row.id,
@@ -340,29 +378,32 @@ impl TelegramSender {
                 self.store
                     .save_card(Platform::Telegram, key, incident, &card, now)
                     .await?;
-                calls += u32::from(self.pin(chat, &card).await);
+                self.pin(calls, chat, &card).await?;
                 card
             }
         };
         let id = self
-            .post(chat, &row.message.text, Place::of(&card), None)
+            .post(calls, chat, &row.message.text, (Place::of(&card), None))
             .await?;
-        if let Some(topic) = close {
-            self.set_topic(chat, topic, true).await;
-            calls += 1;
+        // The change went: a retry must not post it again, so a turn too far off for the lease
+        // leaves the topic open (logged) rather than failing the row.
+        if let Some(topic) = close
+            && let Err(Trouble::Send(error)) = self.set_topic(calls, chat, topic, true).await
+        {
+            tracing::warn!(%error, "the incident's topic stays open");
         }
         Ok(Delivered {
             platform_message_id: Some(id),
-            extra_calls: calls,
         })
     }
 
     /// Pins the card (silently). Pinning needs the right to: without it the card stands
-    /// unpinned. Returns whether a call was made.
-    async fn pin(&self, chat: &str, card: &CardRef) -> bool {
+    /// unpinned.
+    async fn pin(&self, calls: &Calls<'_>, chat: &str, card: &CardRef) -> Result<(), Trouble> {
         let Ok(message) = card.message_id.parse() else {
-            return false;
+            return Ok(());
         };
+        calls.next().await?;
         let pinned = self
             .bot
             .pin_chat_message(chat_id(chat), MessageId(message))
@@ -371,12 +412,17 @@ impl TelegramSender {
         if let Err(error) = pinned {
             tracing::warn!(%error, "could not pin the incident card");
         }
-        true
+        Ok(())
     }
 
     /// Any other row: about an incident, into its place in a group (once its card is up);
     /// otherwise where the row says, with the card's buttons when it has them (a page).
-    async fn plain(&self, row: &OutboxRow, chat: &str) -> Result<Delivered, Trouble> {
+    async fn plain(
+        &self,
+        calls: &Calls<'_>,
+        row: &OutboxRow,
+        chat: &str,
+    ) -> Result<Delivered, Trouble> {
         let m = &row.message;
         let group = chat.starts_with('-');
         let card = match m.incident {
@@ -393,21 +439,25 @@ impl TelegramSender {
             (None, None) => Place::Chat,
         };
         let keyboard = m.rich.as_ref().and_then(card::keyboard);
-        let id = self.post(chat, &m.text, place, keyboard).await?;
+        let id = self.post(calls, chat, &m.text, (place, keyboard)).await?;
         Ok(Delivered {
             platform_message_id: Some(id),
-            extra_calls: 0,
         })
     }
 
-    async fn deliver(&self, row: &OutboxRow, chat: &str) -> Result<Delivered, Trouble> {
+    async fn deliver(
+        &self,
+        calls: &Calls<'_>,
+        row: &OutboxRow,
+        chat: &str,
+    ) -> Result<Delivered, Trouble> {
         let m = &row.message;
         let group = chat.starts_with('-');
         match (&m.rich, m.incident) {
             (Some(rich), Some(incident)) if group && m.kind != MessageKind::Page => {
-                self.with_card(row, chat, incident, rich).await
+                self.with_card(calls, row, chat, (incident, rich)).await
             }
-            _ => self.plain(row, chat).await,
+            _ => self.plain(calls, row, chat).await,
         }
     }
 }
@@ -474,13 +524,26 @@ impl Sender for TelegramSender {
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<Delivered, SendError> {
+        self.send_gated(row, &Ungated).await
+    }
+
+    async fn send_gated(&self, row: &OutboxRow, gate: &dyn Gate) -> Result<Delivered, SendError> {
+        let calls = Calls::new(gate);
         let m = &row.message;
+        // One row at a time per chat; a wait the lease cannot cover gives the row back.
+        let held = self.chat_lock(&m.chat);
+        let Ok(_held) = tokio::time::timeout(gate.max_wait(), held.lock()).await else {
+            return Err(crate::outbox::worker::busy(
+                &m.chat,
+                chrono::Duration::from_std(gate.max_wait()).unwrap_or_default(),
+            ));
+        };
         // The toast of the press it answers showed it already.
         if m.recipient.is_some() && press::is_press(m.thread.as_deref()) && press::fits(&m.text) {
             return Ok(Delivered::default());
         }
         let chat = self.destination(&m.chat).await?;
-        match self.deliver(row, &chat).await {
+        match self.deliver(&calls, row, &chat).await {
             Ok(delivered) => Ok(delivered),
             Err(Trouble::Send(error)) => Err(error),
             // The group became a supergroup: follow it, and send this row there now.
@@ -489,7 +552,7 @@ impl Sender for TelegramSender {
                     .record(&chat, &to, chrono::Utc::now())
                     .await
                     .map_err(|e| SendError::retryable(format!("database: {e}")))?;
-                match self.deliver(row, &to).await {
+                match self.deliver(&calls, row, &to).await {
                     Ok(delivered) => Ok(delivered),
                     Err(Trouble::Send(error)) => Err(error),
                     Err(Trouble::Moved(again)) => Err(SendError::retryable(format!(

@@ -77,7 +77,6 @@ impl EvolutionClient {
             let id = serde_json::from_str::<Sent>(&body).ok().map(|s| s.key.id);
             return Ok(Delivered {
                 platform_message_id: id,
-                extra_calls: 0,
             });
         }
         // The gateway's error bodies can echo the number: keep only a redacted excerpt.

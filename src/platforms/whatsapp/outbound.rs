@@ -440,7 +440,6 @@ impl WhatsappSender {
 fn delivered(id: String) -> Delivered {
     Delivered {
         platform_message_id: Some(id),
-        extra_calls: 0,
     }
 }
 
