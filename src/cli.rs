@@ -1,4 +1,4 @@
-//! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show`,
+//! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show|postmortem`,
 //! `outbox …`, `alerts` and `jobs`.
 
 use std::path::PathBuf;
@@ -102,5 +102,17 @@ pub enum IncidentsCommand {
         id: String,
         #[arg(long, default_value = "en")]
         locale: String,
+    },
+    /// The postmortem draft of an incident, written from its whole timeline, e.g.
+    /// `runroom incidents postmortem INC-3 --locale pt-BR --timezone America/Sao_Paulo`.
+    Postmortem {
+        id: String,
+        #[arg(long, default_value = "en")]
+        locale: String,
+        /// The zone its times are in (default: $TZ, else UTC).
+        #[arg(long)]
+        timezone: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::postmortem::Format::Md)]
+        format: crate::postmortem::Format,
     },
 }

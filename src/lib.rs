@@ -21,6 +21,8 @@
 //!   dead-letter, behind the sending-mode and send-limit switches.
 //! - [`scheduler`]: durable jobs (update reminders, escalation steps, cron schedules, on-call
 //!   handoffs) claimed under a lease and fired by the engine, once, in every time zone.
+//! - [`postmortem`]: after the incident, the postmortem draft written from its timeline, and its
+//!   response figures.
 //! - [`i18n`]: Fluent bundles for en, pt-BR and es and the [`i18n::Msg`] values the code builds;
 //!   every user-visible text is rendered here.
 //! - [`http`]: runroom's own routes (`/healthz`, `/readyz`, `/metrics`, the admin API under
@@ -38,5 +40,6 @@ pub mod http;
 pub mod i18n;
 pub mod outbox;
 pub mod platforms;
+pub mod postmortem;
 pub mod scheduler;
 pub mod store;

@@ -127,6 +127,46 @@ fn console_reads_piped_input_and_state_persists_between_runs() {
         "{}",
         stderr(&missing)
     );
+
+    // The postmortem draft, in Spanish and in the asked zone, as Markdown or JSON.
+    let draft = s.run(
+        &[
+            "incidents",
+            "postmortem",
+            "INC-1",
+            "--locale",
+            "es",
+            "--timezone",
+            "America/Bogota",
+        ],
+        "",
+    );
+    assert!(draft.status.success(), "{}", stderr(&draft));
+    let out = stdout(&draft);
+    assert!(
+        out.starts_with("# Borrador de postmortem: INC-1 · Checkout down"),
+        "{out}"
+    );
+    assert!(
+        out.contains("## Línea de tiempo") && out.contains("-05"),
+        "{out}"
+    );
+    let json = s.run(&["incidents", "postmortem", "1", "--format", "json"], "");
+    assert!(json.status.success(), "{}", stderr(&json));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    assert_eq!(value["id"], "INC-1");
+    let bad = s.run(
+        &[
+            "incidents",
+            "postmortem",
+            "INC-1",
+            "--timezone",
+            "Mars/Base",
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("not a time zone"), "{}", stderr(&bad));
 }
 
 /// The operator's list reads a page of 100 at a time, says how many are left and how to see them,

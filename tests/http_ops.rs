@@ -188,6 +188,69 @@ async fn the_admin_api_lists_open_incidents_a_page_at_a_time() {
 }
 
 #[tokio::test]
+async fn the_admin_api_gives_the_postmortem_draft_in_the_asked_language_and_format() {
+    let store = common::sqlite().await;
+    let app = spawn_app_with_token(store, Some(TOKEN)).await;
+    let t = common::engine_on(&app._store);
+    t.say("console", "joana", "inc declare sev2 Checkout down")
+        .await;
+    t.say("console", "joana", "inc resolve Gateway restarted")
+        .await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| admin_get(&client, &app, path);
+
+    let md = get("/api/incidents/1/postmortem?format=md&locale=pt-BR&timezone=America/Sao_Paulo")
+        .await
+        .unwrap();
+    assert_eq!(md.status(), 200);
+    assert_eq!(md.headers()["content-type"], "text/markdown; charset=utf-8");
+    let md = md.text().await.unwrap();
+    assert!(
+        md.starts_with("# Rascunho de pós-incidente: INC-1 · Checkout down"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Números da resposta") && md.contains("Gateway restarted"),
+        "{md}"
+    );
+    assert!(md.contains("-03"), "times in the asked zone: {md}");
+
+    let json: Value = get("/api/incidents/1/postmortem?format=json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["id"], "INC-1");
+    assert_eq!(json["figures"]["updates"], 0);
+    assert!(
+        json["figures"]["time_to_resolve_seconds"].is_i64(),
+        "{json}"
+    );
+
+    assert_eq!(
+        get("/api/incidents/9/postmortem").await.unwrap().status(),
+        404
+    );
+    for bad in ["locale=fr", "timezone=Mars/Base", "format=pdf"] {
+        let answer = get(&format!("/api/incidents/1/postmortem?{bad}"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{bad}");
+    }
+    assert_eq!(
+        client
+            .get(format!("{}/api/incidents/1/postmortem", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "behind the admin token"
+    );
+}
+
+#[tokio::test]
 async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
     for store in common::backends().await {
         let name = store.name;

@@ -258,11 +258,61 @@ async fn outbox(config: Option<&Path>, command: OutboxCommand) -> anyhow::Result
     Ok(())
 }
 
+/// `runroom incidents postmortem INC-n`: the draft, from the whole timeline.
+async fn postmortem(
+    config: Option<&Path>,
+    id: &str,
+    locale: &str,
+    timezone: Option<&str>,
+    format: crate::postmortem::Format,
+) -> anyhow::Result<()> {
+    let config = load_config(config)?;
+    let policies = config.policies(&config.rooms()?)?;
+    let Some(number) = parse_incident_ref(id).or_else(|| id.parse().ok()) else {
+        bail!("{id:?} is not an incident id such as INC-3");
+    };
+    let lang = parse_locale(Some(locale))?.unwrap_or_default();
+    let tz: chrono_tz::Tz = match timezone
+        .map(str::to_string)
+        .or_else(|| std::env::var("TZ").ok())
+    {
+        Some(zone) => zone.parse().map_err(|_| {
+            anyhow::anyhow!("{zone:?} is not a time zone such as America/Sao_Paulo")
+        })?,
+        None => chrono_tz::UTC,
+    };
+    let store = store::connect(&config.database.url).await?;
+    let Some((incident, timeline)) = crate::postmortem::load(store.as_ref(), number).await? else {
+        bail!("there is no incident INC-{number}");
+    };
+    let text = crate::postmortem::write(
+        (&incident, &timeline),
+        &policies,
+        &I18n::new()?,
+        (format, lang, tz),
+        chrono::Utc::now(),
+    );
+    let mut out = tokio::io::stdout();
+    out.write_all(text.as_bytes()).await?;
+    out.write_all(b"\n").await?;
+    Ok(())
+}
+
 /// Open incidents a page of `runroom incidents list` shows.
 const CLI_PAGE: i64 = 100;
 
-/// `runroom incidents list|show`: the same texts the chat commands answer with.
+/// `runroom incidents list|show`: the same texts the chat commands answer with; `postmortem`:
+/// the draft.
 async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::Result<()> {
+    if let IncidentsCommand::Postmortem {
+        id,
+        locale,
+        timezone,
+        format,
+    } = command
+    {
+        return postmortem(config, &id, &locale, timezone.as_deref(), format).await;
+    }
     let config = load_config(config)?;
     let store = store::connect(&config.database.url).await?;
     let i18n = I18n::new()?;
@@ -294,6 +344,7 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
                 )
             }
         }
+        IncidentsCommand::Postmortem { .. } => unreachable!("answered above"),
         IncidentsCommand::Show { id, locale } => {
             let Some(number) = parse_incident_ref(&id).or_else(|| id.parse().ok()) else {
                 bail!("{id:?} is not an incident id such as INC-3");

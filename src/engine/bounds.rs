@@ -12,6 +12,9 @@ pub const SHOW_LATEST: i64 = 5;
 pub const SHOW_FOLLOW_UPS: usize = 5;
 /// Entries in `inc timeline` (the latest; the command line prints them all).
 pub const TIMELINE_MAX: i64 = 25;
+/// Timeline entries `inc postmortem` reads for its figures (the command line and the admin API
+/// read them all).
+pub const POSTMORTEM_ENTRIES: i64 = 10_000;
 /// Incidents in each part of a handoff summary (active, declared, resolved), and its
 /// follow-ups and notes.
 pub const HANDOFF_ITEMS: i64 = 10;

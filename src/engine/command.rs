@@ -32,6 +32,7 @@ pub enum Verb {
     Handoff,
     Heartbeats,
     Playbook,
+    Postmortem,
 }
 
 /// Every verb with its aliases; the first alias is the canonical English name.
@@ -134,6 +135,17 @@ pub const VERBS: &[(Verb, &[&str])] = &[
             "roteiros",
             "guion",
             "guiones",
+        ],
+    ),
+    (
+        Verb::Postmortem,
+        &[
+            "postmortem",
+            "post-mortem",
+            "posmortem",
+            "pos-mortem",
+            "pos-incidente",
+            "posincidente",
         ],
     ),
 ];
@@ -294,6 +306,10 @@ pub enum Command {
     },
     /// Each heartbeat with its last ping.
     Heartbeats,
+    /// The postmortem draft's figures, and where to read the whole draft.
+    Postmortem {
+        incident: Option<i64>,
+    },
     /// The configured playbooks.
     PlaybookList,
     PlaybookShow {
@@ -330,6 +346,7 @@ impl Command {
             Self::Oncall | Self::OncallOverride { .. } => Verb::Oncall,
             Self::HandoffNote { .. } | Self::HandoffPreview { .. } => Verb::Handoff,
             Self::Heartbeats => Verb::Heartbeats,
+            Self::Postmortem { .. } => Verb::Postmortem,
             Self::PlaybookList | Self::PlaybookShow { .. } | Self::PlaybookRun { .. } => {
                 Verb::Playbook
             }
@@ -613,6 +630,9 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
         Verb::Handoff => parse_handoff(args),
         Verb::Heartbeats => no_arguments(verb, args).map(|()| Command::Heartbeats),
         Verb::Playbook => parse_playbook(args),
+        Verb::Postmortem => {
+            no_arguments(verb, after_ref).map(|()| Command::Postmortem { incident })
+        }
     }
 }
 

@@ -239,6 +239,9 @@ pub enum Event {
     Declared {
         title: String,
         severity: Severity,
+        /// The impact it was declared with (absent from entries written before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact: Option<String>,
     },
     SeverityChanged {
         from: Severity,
@@ -394,9 +397,14 @@ impl Incident {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> (Incident, Vec<Event>) {
+        let declared = Event::Declared {
+            title: title.clone(),
+            severity,
+            impact: impact.clone(),
+        };
         let incident = Incident {
             number: 0,
-            title: title.clone(),
+            title,
             severity,
             status: Status::Investigating,
             impact,
@@ -421,7 +429,7 @@ impl Incident {
             update_minutes: None,
             escalation: None,
         };
-        (incident, vec![Event::Declared { title, severity }])
+        (incident, vec![declared])
     }
 
     pub fn is_open(&self) -> bool {

@@ -445,8 +445,9 @@ impl Engine {
                 Some(found) => Some(found),
                 None => return Ok((None, Err(ActionError::UnknownIncident(number)))),
             },
-            // Reopening is about a resolved incident: "the open one" cannot mean it.
-            Some(None) if verb == Verb::Reopen => {
+            // Reopening and the postmortem are about a resolved incident: "the open one" cannot
+            // mean it.
+            Some(None) if matches!(verb, Verb::Reopen | Verb::Postmortem) => {
                 return Ok((None, Err(ActionError::WhichIncident(verb))));
             }
             Some(None) => match tx.open_numbers(2).await?.as_slice() {
@@ -479,6 +480,10 @@ impl Engine {
         };
         let (timeline, timeline_total) = match (&target, verb) {
             (Some(t), Verb::Show) => (tx.timeline(t.number, bounds::SHOW_LATEST).await?, 0),
+            // The figures read the whole timeline, up to its bound.
+            (Some(t), Verb::Postmortem) => {
+                (tx.timeline(t.number, bounds::POSTMORTEM_ENTRIES).await?, 0)
+            }
             (Some(t), Verb::Timeline) => {
                 let entries = tx.timeline(t.number, bounds::TIMELINE_MAX).await?;
                 // Counted only when the answer is cut: most timelines fit.
@@ -755,7 +760,8 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Timeline { incident }
         | Command::Snooze { incident, .. }
         | Command::Escalate { incident }
-        | Command::PlaybookRun { incident, .. } => Some(*incident),
+        | Command::PlaybookRun { incident, .. }
+        | Command::Postmortem { incident } => Some(*incident),
         Command::Check {
             incident: Some(n), ..
         } => Some(Some(*n)),

@@ -72,6 +72,7 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
         Event::Declared {
             title,
             severity: sev,
+            ..
         } => {
             let mut details = vec![
                 Msg::new("incident-declared-status")
@@ -627,7 +628,9 @@ pub fn more_line(more: i64) -> Option<Msg> {
 /// What a timeline entry says happened.
 pub fn event_summary(event: &Event) -> Msg {
     match event {
-        Event::Declared { title, severity: s } => Msg::new("event-declared")
+        Event::Declared {
+            title, severity: s, ..
+        } => Msg::new("event-declared")
             .msg("severity", severity(*s))
             .text("title", title.clone()),
         Event::SeverityChanged { from, to } => Msg::new("event-severity-changed")
@@ -825,6 +828,30 @@ pub fn show(incident: &Incident, latest: &[TimelineEntry], now: DateTime<Utc>) -
         .lines("lines", lines)
 }
 
+/// `inc postmortem`: the draft's figures, and how to get the whole draft in the room's language.
+pub fn postmortem(
+    incident: &Incident,
+    figures: &crate::postmortem::Figures,
+    lang: crate::i18n::Lang,
+) -> Msg {
+    let took = |d: Option<chrono::Duration>| match d {
+        Some(d) => duration(d.num_minutes()),
+        None => Msg::new("pm-never"),
+    };
+    Msg::new("pm-chat")
+        .text("id", incident_id(incident.number))
+        .number("number", incident.number)
+        .msg("severity", severity(incident.severity))
+        .msg("status", status(incident.status))
+        .msg("ack", took(figures.time_to_acknowledge()))
+        .msg("update", took(figures.time_to_first_update()))
+        .msg("resolve", took(figures.time_to_resolve()))
+        .number("updates", i64::from(figures.updates))
+        .number("late", i64::from(figures.late_updates))
+        .number("pages", figures.pages.len() as i64)
+        .text("locale", lang.as_str())
+}
+
 /// `help` alone: every verb's one-line usage. `help VERB`: that verb's usage and description.
 pub fn help(verb: Option<Verb>) -> Msg {
     match verb {
@@ -865,6 +892,7 @@ pub fn usage(verb: Verb) -> Msg {
         Verb::Escalate => Msg::new("usage-escalate"),
         Verb::Snooze => Msg::new("usage-snooze"),
         Verb::Heartbeats => Msg::new("usage-heartbeats"),
+        Verb::Postmortem => Msg::new("usage-postmortem"),
         Verb::Playbook => Msg::new("usage-playbook"),
     }
 }
@@ -892,6 +920,7 @@ fn about(verb: Verb) -> Msg {
         Verb::Escalate => Msg::new("about-escalate"),
         Verb::Snooze => Msg::new("about-snooze"),
         Verb::Heartbeats => Msg::new("about-heartbeats"),
+        Verb::Postmortem => Msg::new("about-postmortem"),
         Verb::Playbook => Msg::new("about-playbook"),
     }
 }

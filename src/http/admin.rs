@@ -59,6 +59,7 @@ pub fn router(state: AppState, token: Option<String>) -> Option<Router> {
         Router::new()
             .route("/api/incidents", get(list_incidents))
             .route("/api/incidents/{number}", get(show_incident))
+            .route("/api/incidents/{number}/postmortem", get(postmortem))
             .route("/api/alerts", get(list_alerts))
             .route("/api/outbox/stats", get(outbox_stats))
             .route("/api/outbox/dead", get(dead_letters))
@@ -171,6 +172,50 @@ async fn show_incident(
     let incident = store.incident(number).await?.ok_or(AdminError::NotFound)?;
     let timeline = store.timeline(number, 1000).await?;
     Ok(Json(json!({ "incident": incident, "timeline": timeline })).into_response())
+}
+
+#[derive(Deserialize)]
+struct PostmortemQuery {
+    #[serde(default)]
+    format: crate::postmortem::Format,
+    locale: Option<String>,
+    timezone: Option<String>,
+}
+
+/// The postmortem draft: `?format=md` (the default, `text/markdown`) or `json`, in `?locale=`
+/// (en, pt-BR, es) and `?timezone=` (an IANA zone; UTC by default).
+async fn postmortem(
+    State(state): State<AppState>,
+    Path(number): Path<i64>,
+    Query(q): Query<PostmortemQuery>,
+) -> Result<Response, AdminError> {
+    let lang = match q.locale.as_deref() {
+        None => crate::i18n::Lang::En,
+        Some(raw) => crate::i18n::Lang::parse(raw)
+            .ok_or_else(|| AdminError::BadRequest(format!("{raw:?} is not en, pt-BR or es")))?,
+    };
+    let tz: chrono_tz::Tz = match q.timezone.as_deref() {
+        None => chrono_tz::UTC,
+        Some(raw) => raw
+            .parse()
+            .map_err(|_| AdminError::BadRequest(format!("{raw:?} is not a time zone")))?,
+    };
+    let engine = &state.engine;
+    let (incident, timeline) = crate::postmortem::load(engine.store().as_ref(), number)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    let text = crate::postmortem::write(
+        (&incident, &timeline),
+        engine.policies(),
+        engine.i18n(),
+        (q.format, lang, tz),
+        engine.clock().now(),
+    );
+    let content_type = match q.format {
+        crate::postmortem::Format::Md => "text/markdown; charset=utf-8",
+        crate::postmortem::Format::Json => "application/json",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
 async fn outbox_stats(State(state): State<AppState>) -> Result<Response, AdminError> {

@@ -374,6 +374,20 @@ pub fn engine_with_rooms(store: &TestStore, rooms: Vec<Room>) -> TestEngine {
 }
 
 impl TestEngine {
+    /// An engine built elsewhere (with its own settings), on `clock`.
+    pub fn from_parts(
+        engine: Engine,
+        clock: Arc<ManualClock>,
+        backend: &'static str,
+    ) -> TestEngine {
+        TestEngine {
+            engine,
+            clock,
+            backend,
+            next_event: AtomicU64::new(1),
+        }
+    }
+
     /// A message from `room` (a room id from [`rooms`]) with a fresh event id.
     pub fn inbound(&self, room: &str, author: &str, text: &str) -> Inbound {
         let n = self.next_event.fetch_add(1, Ordering::SeqCst);

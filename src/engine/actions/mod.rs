@@ -156,6 +156,7 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         Command::HandoffNote { text } => oncall::note(text, ctx),
         Command::HandoffPreview { rotation } => oncall::preview(rotation.as_deref(), ctx),
         Command::Heartbeats => Ok(query::heartbeats(ctx)),
+        Command::Postmortem { .. } => query::postmortem(ctx),
         Command::PlaybookList => Ok(playbook::list(ctx)),
         Command::PlaybookShow { playbook } => playbook::show(&playbook, ctx),
         Command::PlaybookRun { playbook, .. } => playbook::run(&playbook, ctx),

@@ -1,4 +1,4 @@
-//! `list`, `show`, `timeline` and `help`: answers that change nothing.
+//! `list`, `show`, `timeline`, `postmortem` and `help`: answers that change nothing.
 
 use super::{Context, Decision, target};
 use crate::engine::bounds;
@@ -41,6 +41,21 @@ pub fn timeline(ctx: &Context<'_>) -> Result<Decision, ActionError> {
         target(ctx)?,
         ctx.timeline,
         ctx.timeline_total,
+    )))
+}
+
+/// `postmortem`: the draft's figures and where to read the whole draft (never the document
+/// itself: it is too long for a chat).
+pub fn postmortem(ctx: &Context<'_>) -> Result<Decision, ActionError> {
+    let incident = target(ctx)?;
+    let figures = crate::postmortem::figures(
+        incident,
+        ctx.timeline,
+        |severity| ctx.policies.cadence(severity),
+        ctx.now,
+    );
+    Ok(Decision::reply(reply::postmortem(
+        incident, &figures, ctx.lang,
     )))
 }
 

@@ -1,0 +1,64 @@
+# The postmortem draft (`inc postmortem`, `runroom incidents postmortem`, the admin API).
+pm-title = Postmortem draft: { $id } · { $title }
+pm-written = Written by runroom from the incident's timeline on { $time }. Fill in what it cannot know.
+pm-heading-overview = Overview
+pm-heading-summary = Summary
+pm-heading-impact = Impact
+pm-heading-figures = Response figures
+pm-heading-timeline = Timeline
+pm-heading-actions = Action items
+pm-heading-root-cause = Root cause
+pm-heading-trigger = Trigger
+pm-heading-went-well = What went well
+pm-heading-went-wrong = What went wrong
+pm-heading-lucky = Where we got lucky
+pm-label-severity = Severity
+pm-label-status = Status
+pm-label-declared = Declared
+pm-label-acknowledged = Acknowledged
+pm-label-resolved = Resolved
+pm-label-duration = Duration
+pm-label-roles = Roles
+pm-label-rooms = Rooms
+pm-label-playbooks = Playbooks
+pm-label-alerts = Alerts
+pm-label-time-to-ack = Time to acknowledge
+pm-label-time-to-first-update = Time to the first update
+pm-label-time-to-identify = Time to identify
+pm-label-time-to-resolve = Time to resolve
+pm-label-updates = Updates
+pm-label-cadence = Update cadence
+pm-label-escalation = Escalation
+pm-label-reopened = Reopened
+pm-severity-since = { $severity } (from { $time })
+pm-at = { $time }
+pm-at-by = { $time }, by { $actor }
+pm-never = never
+pm-not-yet = not yet
+pm-none = none
+pm-no-summary = No resolution summary was given (`inc resolve INC-n <summary>`).
+pm-no-impact = No impact statement was recorded.
+pm-impact-line = { $time }: { $impact }
+pm-updates = { $count } ({ $late } late against the cadence)
+pm-cadence-kept = kept: every update came in time
+pm-cadence-missed = missed: at least one update came late or was overdue
+pm-no-pages = nobody was paged
+pm-page = step { $step } of { $of } at { $time } paged { $who }
+pm-page-manual = step { $step } of { $of } by hand at { $time } paged { $who }
+pm-times = { $count ->
+    [one] once
+   *[other] { $count } times
+}
+pm-timeline-entry = { $time } · { $what } · { $actor } ({ $room })
+pm-follow-up = #{ $number } { $text } (added by { $by })
+pm-unticked = checklist: { $step }
+pm-no-actions = No open follow-ups or checklist items.
+pm-prompt-root-cause = Why did it happen? Keep asking why until the answer is something the team can change.
+pm-prompt-trigger = What set it off, and when?
+pm-prompt-went-well = What helped: detection, tools, people, runbooks.
+pm-prompt-went-wrong = What slowed the response or made it worse.
+pm-prompt-lucky = What saved us this time that we cannot count on next time.
+pm-chat = Postmortem draft for { $id } ({ $severity }, { $status }): acknowledged after { $ack }, first update after { $update }, resolved after { $resolve }; { $updates } updates, { $late } late; { $pages } escalation steps fired.
+    The full document: `runroom incidents postmortem { $id } --locale { $locale }`, or GET /api/incidents/{ $number }/postmortem?format=md&locale={ $locale }
+usage-postmortem = inc postmortem INC-n
+about-postmortem = The postmortem draft's response figures for a resolved incident, and where to read the whole draft (written from its timeline, in this room's language).

@@ -1,0 +1,64 @@
+# El borrador del postmortem (`inc postmortem`, `runroom incidents postmortem`, la API de administración).
+pm-title = Borrador de postmortem: { $id } · { $title }
+pm-written = Escrito por runroom a partir de la línea de tiempo del incidente el { $time }. Completa lo que no puede saber.
+pm-heading-overview = Resumen general
+pm-heading-summary = Resumen
+pm-heading-impact = Impacto
+pm-heading-figures = Cifras de la respuesta
+pm-heading-timeline = Línea de tiempo
+pm-heading-actions = Acciones
+pm-heading-root-cause = Causa raíz
+pm-heading-trigger = Desencadenante
+pm-heading-went-well = Qué salió bien
+pm-heading-went-wrong = Qué salió mal
+pm-heading-lucky = Dónde tuvimos suerte
+pm-label-severity = Severidad
+pm-label-status = Estado
+pm-label-declared = Declarado
+pm-label-acknowledged = Tomado
+pm-label-resolved = Resuelto
+pm-label-duration = Duración
+pm-label-roles = Roles
+pm-label-rooms = Salas
+pm-label-playbooks = Playbooks
+pm-label-alerts = Alertas
+pm-label-time-to-ack = Tiempo hasta tomarlo
+pm-label-time-to-first-update = Tiempo hasta la primera actualización
+pm-label-time-to-identify = Tiempo hasta identificar
+pm-label-time-to-resolve = Tiempo hasta resolver
+pm-label-updates = Actualizaciones
+pm-label-cadence = Cadencia de actualizaciones
+pm-label-escalation = Escalación
+pm-label-reopened = Reabierto
+pm-severity-since = { $severity } (desde { $time })
+pm-at = { $time }
+pm-at-by = { $time }, por { $actor }
+pm-never = nunca
+pm-not-yet = todavía no
+pm-none = ninguno
+pm-no-summary = No se dio un resumen de la resolución (`inc resolver INC-n <resumen>`).
+pm-no-impact = No se registró ninguna declaración de impacto.
+pm-impact-line = { $time }: { $impact }
+pm-updates = { $count } ({ $late } tarde respecto de la cadencia)
+pm-cadence-kept = cumplida: cada actualización llegó a tiempo
+pm-cadence-missed = incumplida: al menos una actualización llegó tarde o quedó pendiente
+pm-no-pages = no se avisó a nadie
+pm-page = el paso { $step } de { $of } a las { $time } avisó a { $who }
+pm-page-manual = el paso { $step } de { $of } a mano a las { $time } avisó a { $who }
+pm-times = { $count ->
+    [one] una vez
+   *[other] { $count } veces
+}
+pm-timeline-entry = { $time } · { $what } · { $actor } ({ $room })
+pm-follow-up = #{ $number } { $text } (agregado por { $by })
+pm-unticked = checklist: { $step }
+pm-no-actions = No hay seguimientos ni ítems de checklist pendientes.
+pm-prompt-root-cause = ¿Por qué pasó? Pregunta "por qué" hasta que la respuesta sea algo que el equipo pueda cambiar.
+pm-prompt-trigger = ¿Qué lo desencadenó, y cuándo?
+pm-prompt-went-well = Qué ayudó: detección, herramientas, personas, runbooks.
+pm-prompt-went-wrong = Qué demoró la respuesta o la empeoró.
+pm-prompt-lucky = Qué nos salvó esta vez y con qué no podemos contar la próxima.
+pm-chat = Borrador de postmortem de { $id } ({ $severity }, { $status }): tomado después de { $ack }, primera actualización después de { $update }, resuelto después de { $resolve }; { $updates } actualizaciones, { $late } tarde; { $pages } pasos de escalación disparados.
+    El documento completo: `runroom incidents postmortem { $id } --locale { $locale }`, o GET /api/incidents/{ $number }/postmortem?format=md&locale={ $locale }
+usage-postmortem = inc postmortem INC-n
+about-postmortem = Las cifras de la respuesta del borrador de postmortem de un incidente resuelto, y dónde leer el borrador completo (escrito a partir de su línea de tiempo, en el idioma de esta sala).

@@ -1,0 +1,64 @@
+# O rascunho do pós-incidente (`inc pós-incidente`, `runroom incidents postmortem`, a API de administração).
+pm-title = Rascunho de pós-incidente: { $id } · { $title }
+pm-written = Escrito pelo runroom a partir da linha do tempo do incidente em { $time }. Complete o que ele não tem como saber.
+pm-heading-overview = Visão geral
+pm-heading-summary = Resumo
+pm-heading-impact = Impacto
+pm-heading-figures = Números da resposta
+pm-heading-timeline = Linha do tempo
+pm-heading-actions = Ações
+pm-heading-root-cause = Causa raiz
+pm-heading-trigger = Gatilho
+pm-heading-went-well = O que deu certo
+pm-heading-went-wrong = O que deu errado
+pm-heading-lucky = Onde tivemos sorte
+pm-label-severity = Severidade
+pm-label-status = Status
+pm-label-declared = Declarado
+pm-label-acknowledged = Reconhecido
+pm-label-resolved = Resolvido
+pm-label-duration = Duração
+pm-label-roles = Papéis
+pm-label-rooms = Salas
+pm-label-playbooks = Playbooks
+pm-label-alerts = Alertas
+pm-label-time-to-ack = Tempo até reconhecer
+pm-label-time-to-first-update = Tempo até a primeira atualização
+pm-label-time-to-identify = Tempo até identificar
+pm-label-time-to-resolve = Tempo até resolver
+pm-label-updates = Atualizações
+pm-label-cadence = Cadência de atualizações
+pm-label-escalation = Escalação
+pm-label-reopened = Reaberto
+pm-severity-since = { $severity } (desde { $time })
+pm-at = { $time }
+pm-at-by = { $time }, por { $actor }
+pm-never = nunca
+pm-not-yet = ainda não
+pm-none = nenhum
+pm-no-summary = Nenhum resumo de resolução foi dado (`inc resolver INC-n <resumo>`).
+pm-no-impact = Nenhuma declaração de impacto foi registrada.
+pm-impact-line = { $time }: { $impact }
+pm-updates = { $count } ({ $late } atrasadas em relação à cadência)
+pm-cadence-kept = cumprida: toda atualização veio a tempo
+pm-cadence-missed = não cumprida: ao menos uma atualização veio atrasada ou ficou pendente
+pm-no-pages = ninguém foi acionado
+pm-page = etapa { $step } de { $of } às { $time } acionou { $who }
+pm-page-manual = etapa { $step } de { $of } à mão às { $time } acionou { $who }
+pm-times = { $count ->
+    [one] uma vez
+   *[other] { $count } vezes
+}
+pm-timeline-entry = { $time } · { $what } · { $actor } ({ $room })
+pm-follow-up = #{ $number } { $text } (adicionado por { $by })
+pm-unticked = checklist: { $step }
+pm-no-actions = Nenhum acompanhamento ou item de checklist em aberto.
+pm-prompt-root-cause = Por que aconteceu? Pergunte "por quê" até a resposta ser algo que o time pode mudar.
+pm-prompt-trigger = O que disparou o incidente, e quando?
+pm-prompt-went-well = O que ajudou: detecção, ferramentas, pessoas, runbooks.
+pm-prompt-went-wrong = O que atrasou a resposta ou piorou a situação.
+pm-prompt-lucky = O que nos salvou desta vez e com que não podemos contar da próxima.
+pm-chat = Rascunho de pós-incidente do { $id } ({ $severity }, { $status }): reconhecido após { $ack }, primeira atualização após { $update }, resolvido após { $resolve }; { $updates } atualizações, { $late } atrasadas; { $pages } etapas de escalação disparadas.
+    O documento completo: `runroom incidents postmortem { $id } --locale { $locale }`, ou GET /api/incidents/{ $number }/postmortem?format=md&locale={ $locale }
+usage-postmortem = inc pós-incidente INC-n
+about-postmortem = Os números da resposta do rascunho de pós-incidente de um incidente resolvido, e onde ler o rascunho completo (escrito a partir da linha do tempo, no idioma desta sala).
