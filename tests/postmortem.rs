@@ -8,12 +8,18 @@ mod common;
 
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::Duration;
 use runroom::config::Config;
+use runroom::engine::clock::{Clock, ManualClock};
+use runroom::engine::incident::{Incident, TimelineEntry};
 use runroom::engine::policy::Policies;
 use runroom::engine::{Engine, EngineSettings, Outcome};
 use runroom::i18n::{I18n, Lang};
 use runroom::postmortem::Format;
+use runroom::scheduler::{Scheduler, SchedulerConfig};
+use runroom::store::OutboxState;
 
 const CONFIG: &str = r#"
 [reminders]
@@ -39,25 +45,55 @@ fn policies() -> Policies {
 }
 
 struct Scripted {
-    t: common::TestEngine,
+    engine: Arc<Engine>,
+    clock: Arc<ManualClock>,
     policies: Policies,
+    events: AtomicU64,
 }
 
 impl Scripted {
+    fn new(store: &common::TestStore) -> Scripted {
+        let policies = policies();
+        let clock = Arc::new(ManualClock::new(common::start_time()));
+        let engine = Arc::new(Engine::new(
+            store.store.clone(),
+            Arc::new(I18n::new().expect("locales")),
+            clock.clone(),
+            EngineSettings {
+                rooms: common::rooms(),
+                policies: policies.clone(),
+                reaches: runroom::platforms::reaches(),
+                ..Default::default()
+            },
+        ));
+        Scripted {
+            engine,
+            clock,
+            policies,
+            events: AtomicU64::new(1),
+        }
+    }
+
+    /// Moves the clock to `minutes` after the declaration (never back).
+    fn to(&self, minutes: i64) {
+        let at = common::start_time() + Duration::minutes(minutes);
+        let now = self.clock.now();
+        if at > now {
+            self.clock.advance(at - now);
+        }
+    }
+
     /// `text` typed in `room` by `author`, `minutes` after the declaration.
     async fn at(&self, minutes: i64, room: &str, author: &str, text: &str) -> Outcome {
-        let now = self.t.clock_now();
-        let at = common::start_time() + Duration::minutes(minutes);
-        if at > now {
-            self.t.clock.advance(at - now);
-        }
-        self.t.say(room, author, text).await
+        self.to(minutes);
+        let n = self.events.fetch_add(1, Ordering::SeqCst);
+        let inbound = common::inbound(room, author, text, format!("evt-{n}"), self.clock.now());
+        self.engine.handle(&inbound).await.expect("handled")
     }
 
     fn draft(
         &self,
-        incident: &runroom::engine::incident::Incident,
-        timeline: &[runroom::engine::incident::TimelineEntry],
+        (incident, timeline): (&Incident, &[TimelineEntry]),
         lang: Lang,
         format: Format,
     ) -> String {
@@ -66,29 +102,13 @@ impl Scripted {
             &self.policies,
             &I18n::new().expect("locales"),
             (format, lang, chrono_tz::America::Sao_Paulo),
-            self.t.clock_now(),
+            self.clock.now(),
         )
     }
 }
 
 async fn scripted(store: &common::TestStore) -> Scripted {
-    let policies = policies();
-    let clock = Arc::new(runroom::engine::clock::ManualClock::new(
-        common::start_time(),
-    ));
-    let engine = Engine::new(
-        store.store.clone(),
-        Arc::new(I18n::new().expect("locales")),
-        clock.clone(),
-        EngineSettings {
-            rooms: common::rooms(),
-            policies: policies.clone(),
-            reaches: runroom::platforms::reaches(),
-            ..Default::default()
-        },
-    );
-    let t = common::TestEngine::from_parts(engine, clock, store.name);
-    let s = Scripted { t, policies };
+    let s = Scripted::new(store);
     s.at(
         0,
         "console",
@@ -150,7 +170,7 @@ async fn the_draft_has_exact_figures_in_three_languages_and_no_phone_numbers() {
             .expect("read")
             .expect("the incident");
 
-        let en = s.draft(&incident, &timeline, Lang::En, Format::Md);
+        let en = s.draft((&incident, &timeline), Lang::En, Format::Md);
         for line in [
             "# Postmortem draft: INC-1 · Checkout down",
             "## Response figures",
@@ -181,7 +201,7 @@ async fn the_draft_has_exact_figures_in_three_languages_and_no_phone_numbers() {
         assert!(en.contains("10:00"), "São Paulo time:\n{en}");
         assert!(en.contains("· **declared"), "{en}");
 
-        let pt = s.draft(&incident, &timeline, Lang::PtBr, Format::Md);
+        let pt = s.draft((&incident, &timeline), Lang::PtBr, Format::Md);
         for line in [
             "# Rascunho de pós-incidente: INC-1 · Checkout down",
             "## Números da resposta",
@@ -193,7 +213,7 @@ async fn the_draft_has_exact_figures_in_three_languages_and_no_phone_numbers() {
         ] {
             assert!(pt.contains(line), "[{backend}] {line:?} in:\n{pt}");
         }
-        let es = s.draft(&incident, &timeline, Lang::Es, Format::Md);
+        let es = s.draft((&incident, &timeline), Lang::Es, Format::Md);
         for line in [
             "# Borrador de postmortem: INC-1 · Checkout down",
             "## Cifras de la respuesta",
@@ -206,7 +226,7 @@ async fn the_draft_has_exact_figures_in_three_languages_and_no_phone_numbers() {
 
         // No phone number, in any form: not the author's, not one typed in a note, not the
         // paged person's.
-        let json = s.draft(&incident, &timeline, Lang::En, Format::Json);
+        let json = s.draft((&incident, &timeline), Lang::En, Format::Json);
         for document in [&en, &pt, &es, &json] {
             for digits in ["91234", "93333", "98765"] {
                 assert!(
@@ -254,4 +274,138 @@ async fn in_chat_the_answer_is_the_figures_and_where_to_read_the_draft() {
     let (ok, text) = answer(s.at(53, "console", "ana", "inc postmortem").await);
     assert!(!ok, "{text}");
     assert!(text.contains("INC-n"), "{text}");
+}
+
+/// The war rooms' postmortem reminders so far (the console room's copies).
+async fn reminders(store: &common::TestStore) -> usize {
+    let mut rows = store
+        .store
+        .pending_outbox(runroom::engine::room::Platform::Console, 1000)
+        .await
+        .expect("outbox");
+    rows.extend(
+        store
+            .store
+            .outbox_in_state(OutboxState::Sent, 1000)
+            .await
+            .expect("outbox"),
+    );
+    rows.iter()
+        .filter(|r| {
+            r.message.text.contains("postmortem of INC-") && r.message.text.contains("was due")
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_due_postmortem_is_asked_for_daily_until_done_and_a_reopening_cancels_it() {
+    for store in common::backends().await {
+        let backend = store.name;
+        let s = scripted(&store).await;
+        let scheduler = Scheduler::new(s.engine.clone(), SchedulerConfig::default(), "test");
+        let hours = |h: i64| 50 + h * 60;
+        // SEV1 (since it was raised): due 48 h after the resolve at minute 50.
+        s.to(hours(47));
+        scheduler.drain().await.expect("tick");
+        assert_eq!(reminders(&store).await, 0, "[{backend}] not due yet");
+        s.to(hours(48));
+        scheduler.drain().await.expect("tick");
+        assert_eq!(reminders(&store).await, 1, "[{backend}] due at 48 h");
+        let incident = s.engine.store().incident(1).await.unwrap().unwrap();
+        assert_eq!(
+            incident.postmortem_due_at,
+            Some(common::start_time() + Duration::minutes(hours(48)))
+        );
+        // Then daily.
+        s.to(hours(48 + 23));
+        scheduler.drain().await.expect("tick");
+        assert_eq!(reminders(&store).await, 1, "[{backend}]");
+        s.to(hours(48 + 24));
+        scheduler.drain().await.expect("tick");
+        assert_eq!(reminders(&store).await, 2, "[{backend}] a day later");
+
+        // Written: recorded on the timeline, broadcast, and the reminders stop.
+        let done = s
+            .at(
+                hours(49 + 24),
+                "console",
+                "ana",
+                "inc postmortem INC-1 done https://wiki.example/pm/1",
+            )
+            .await;
+        assert!(
+            matches!(done, Outcome::Handled { ok: true, .. }),
+            "{done:?}"
+        );
+        let timeline = s.engine.store().timeline(1, 100).await.unwrap();
+        assert_eq!(
+            timeline.last().map(|e| e.event.kind()),
+            Some("postmortem_done")
+        );
+        s.to(hours(48 + 24 * 5));
+        scheduler.drain().await.expect("tick");
+        assert_eq!(
+            reminders(&store).await,
+            2,
+            "[{backend}] no reminder once written"
+        );
+
+        // A second incident: resolved, then reopened before its postmortem falls due; resolved
+        // again later, it is due 48 h after that resolve.
+        let base = hours(48 + 24 * 5);
+        s.at(base, "console", "ana", "inc declare sev1 Queue stuck")
+            .await;
+        s.at(base + 10, "console", "ana", "inc resolve INC-2").await;
+        s.at(base + 20, "console", "ana", "inc reopen INC-2 it is back")
+            .await;
+        s.to(base + 10 + 48 * 60 + 1);
+        scheduler.drain().await.expect("tick");
+        assert_eq!(
+            reminders(&store).await,
+            2,
+            "[{backend}] reopened: nothing due"
+        );
+        let again = base + 10 + 48 * 60 + 30;
+        s.at(again, "console", "ana", "inc resolve INC-2 fixed for good")
+            .await;
+        s.to(again + 48 * 60);
+        scheduler.drain().await.expect("tick");
+        assert_eq!(
+            reminders(&store).await,
+            3,
+            "[{backend}] due again after the new resolve"
+        );
+
+        // At most three reminders, a day apart.
+        for (day, expected) in [(1, 4), (2, 5), (3, 5), (4, 5)] {
+            s.to(again + 48 * 60 + day * 24 * 60);
+            scheduler.drain().await.expect("tick");
+            assert_eq!(reminders(&store).await, expected, "[{backend}] day {day}");
+        }
+
+        // Skipped in Spanish: recorded, and its reminders stop too.
+        let skip = s
+            .at(
+                again + 48 * 60 + 4 * 24 * 60 + 5,
+                "soporte",
+                "lucia",
+                "inc postmortem INC-2 omitir falsa alarma",
+            )
+            .await;
+        assert!(
+            matches!(skip, Outcome::Handled { ok: true, .. }),
+            "{skip:?}"
+        );
+        assert_eq!(
+            s.engine
+                .store()
+                .incident(2)
+                .await
+                .unwrap()
+                .unwrap()
+                .postmortem
+                .map(|p| p.done),
+            Some(false)
+        );
+    }
 }

@@ -60,5 +60,10 @@ pm-prompt-went-wrong = What slowed the response or made it worse.
 pm-prompt-lucky = What saved us this time that we cannot count on next time.
 pm-chat = Postmortem draft for { $id } ({ $severity }, { $status }): acknowledged after { $ack }, first update after { $update }, resolved after { $resolve }; { $updates } updates, { $late } late; { $pages } escalation steps fired.
     The full document: `runroom incidents postmortem { $id } --locale { $locale }`, or GET /api/incidents/{ $number }/postmortem?format=md&locale={ $locale }
-usage-postmortem = inc postmortem INC-n
-about-postmortem = The postmortem draft's response figures for a resolved incident, and where to read the whole draft (written from its timeline, in this room's language).
+usage-postmortem = inc postmortem INC-n [done <link> | skip <reason>]
+about-postmortem = The postmortem draft's response figures for a resolved incident, and where to read the whole draft (written from its timeline, in this room's language). `done <link>` records the written postmortem, `skip <reason>` why there is none: either stops its reminders.
+incident-postmortem-done = 📝 The postmortem of { $id } is written ({ $actor }): { $link }
+incident-postmortem-skipped = 📝 No postmortem for { $id } ({ $actor }): { $reason }
+event-postmortem-done = postmortem written: { $link }
+event-postmortem-skipped = postmortem skipped: { $reason }
+postmortem-due = 📝 The postmortem of { $id } ({ $severity }: { $title }) was due { $due } (reminder { $reminder }). { $who }: write it (a draft: `inc postmortem { $id }`), then `inc postmortem { $id } done <link>`, or `inc postmortem { $id } skip <reason>`.

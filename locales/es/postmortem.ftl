@@ -60,5 +60,10 @@ pm-prompt-went-wrong = Qué demoró la respuesta o la empeoró.
 pm-prompt-lucky = Qué nos salvó esta vez y con qué no podemos contar la próxima.
 pm-chat = Borrador de postmortem de { $id } ({ $severity }, { $status }): tomado después de { $ack }, primera actualización después de { $update }, resuelto después de { $resolve }; { $updates } actualizaciones, { $late } tarde; { $pages } pasos de escalación disparados.
     El documento completo: `runroom incidents postmortem { $id } --locale { $locale }`, o GET /api/incidents/{ $number }/postmortem?format=md&locale={ $locale }
-usage-postmortem = inc postmortem INC-n
-about-postmortem = Las cifras de la respuesta del borrador de postmortem de un incidente resuelto, y dónde leer el borrador completo (escrito a partir de su línea de tiempo, en el idioma de esta sala).
+usage-postmortem = inc postmortem INC-n [hecho <enlace> | omitir <motivo>]
+about-postmortem = Las cifras de la respuesta del borrador de postmortem de un incidente resuelto, y dónde leer el borrador completo (escrito a partir de su línea de tiempo, en el idioma de esta sala). `hecho <enlace>` registra el postmortem escrito, `omitir <motivo>` por qué no habrá uno: ambos detienen los recordatorios.
+incident-postmortem-done = 📝 El postmortem de { $id } está escrito ({ $actor }): { $link }
+incident-postmortem-skipped = 📝 Sin postmortem para { $id } ({ $actor }): { $reason }
+event-postmortem-done = postmortem escrito: { $link }
+event-postmortem-skipped = postmortem omitido: { $reason }
+postmortem-due = 📝 El postmortem de { $id } ({ $severity }: { $title }) vencía el { $due } (recordatorio { $reminder }). { $who }: escríbelo (un borrador: `inc postmortem { $id }`), luego `inc postmortem { $id } hecho <enlace>`, u `inc postmortem { $id } omitir <motivo>`.

@@ -60,5 +60,10 @@ pm-prompt-went-wrong = O que atrasou a resposta ou piorou a situação.
 pm-prompt-lucky = O que nos salvou desta vez e com que não podemos contar da próxima.
 pm-chat = Rascunho de pós-incidente do { $id } ({ $severity }, { $status }): reconhecido após { $ack }, primeira atualização após { $update }, resolvido após { $resolve }; { $updates } atualizações, { $late } atrasadas; { $pages } etapas de escalação disparadas.
     O documento completo: `runroom incidents postmortem { $id } --locale { $locale }`, ou GET /api/incidents/{ $number }/postmortem?format=md&locale={ $locale }
-usage-postmortem = inc pós-incidente INC-n
-about-postmortem = Os números da resposta do rascunho de pós-incidente de um incidente resolvido, e onde ler o rascunho completo (escrito a partir da linha do tempo, no idioma desta sala).
+usage-postmortem = inc pós-incidente INC-n [feito <link> | pular <motivo>]
+about-postmortem = Os números da resposta do rascunho de pós-incidente de um incidente resolvido, e onde ler o rascunho completo (escrito a partir da linha do tempo, no idioma desta sala). `feito <link>` registra o pós-incidente escrito, `pular <motivo>` por que não haverá um: os dois param os lembretes.
+incident-postmortem-done = 📝 O pós-incidente do { $id } está escrito ({ $actor }): { $link }
+incident-postmortem-skipped = 📝 Sem pós-incidente para o { $id } ({ $actor }): { $reason }
+event-postmortem-done = pós-incidente escrito: { $link }
+event-postmortem-skipped = pós-incidente dispensado: { $reason }
+postmortem-due = 📝 O pós-incidente do { $id } ({ $severity }: { $title }) era para { $due } (lembrete { $reminder }). { $who }: escreva (um rascunho: `inc pós-incidente { $id }`), depois `inc pós-incidente { $id } feito <link>`, ou `inc pós-incidente { $id } pular <motivo>`.

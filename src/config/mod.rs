@@ -48,6 +48,8 @@ pub struct Config {
     #[serde(default)]
     pub reminders: RemindersConfig,
     #[serde(default)]
+    pub postmortems: PostmortemsConfig,
+    #[serde(default)]
     pub people: Vec<PersonConfig>,
     #[serde(default)]
     pub escalation: Vec<EscalationConfig>,
@@ -72,8 +74,8 @@ pub struct Config {
 }
 
 pub use policies::{
-    EscalationConfig, MIN_RETENTION_DAYS, PersonConfig, PlaybookConfig, RemindersConfig,
-    RetentionConfig, RotationConfig, ScheduleConfig, StepConfig, TextsConfig,
+    EscalationConfig, MIN_RETENTION_DAYS, PersonConfig, PlaybookConfig, PostmortemsConfig,
+    RemindersConfig, RetentionConfig, RotationConfig, ScheduleConfig, StepConfig, TextsConfig,
 };
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

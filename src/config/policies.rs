@@ -62,6 +62,49 @@ impl Default for RemindersConfig {
     }
 }
 
+/// `[postmortems]`: which severities need a postmortem and how long after the resolve it is
+/// due (`48h`, `5d`, or `off`), and how many reminders (a day apart) an overdue one gets.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostmortemsConfig {
+    pub sev1: String,
+    pub sev2: String,
+    pub sev3: String,
+    pub sev4: String,
+    pub reminders: u32,
+}
+
+impl Default for PostmortemsConfig {
+    fn default() -> Self {
+        PostmortemsConfig {
+            sev1: "48h".into(),
+            sev2: "5d".into(),
+            sev3: off(),
+            sev4: off(),
+            reminders: 3,
+        }
+    }
+}
+
+/// A delay in whole days, hours or minutes (`5d`, `48h`, `90m`), or `off`.
+fn days_or_minutes(field: &str, raw: &str) -> Result<Option<i64>, ConfigError> {
+    let word = raw.trim().to_ascii_lowercase();
+    if word == "off" || word == "none" {
+        return Ok(None);
+    }
+    let unit = |suffix: &str, minutes: i64| {
+        word.strip_suffix(suffix)
+            .and_then(|n| n.trim().parse::<i64>().ok())
+            .filter(|n| *n > 0)
+            .map(|n| n * minutes)
+    };
+    unit("d", 24 * 60)
+        .or_else(|| unit("h", 60))
+        .or_else(|| unit("m", 1))
+        .map(Some)
+        .ok_or_else(|| invalid(field, format!("{raw:?} is not a delay such as 48h or 5d")))
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PersonConfig {
@@ -260,6 +303,13 @@ impl super::Config {
             ],
             late_after: Duration::seconds(i64::try_from(r.late_after_seconds).unwrap_or(60)),
             retention: self.retention.keep_for()?,
+            postmortem_due: [
+                days_or_minutes("postmortems.sev1", &self.postmortems.sev1)?,
+                days_or_minutes("postmortems.sev2", &self.postmortems.sev2)?,
+                days_or_minutes("postmortems.sev3", &self.postmortems.sev3)?,
+                days_or_minutes("postmortems.sev4", &self.postmortems.sev4)?,
+            ],
+            postmortem_reminders: self.postmortems.reminders,
             ..Policies::default()
         };
         let room_exists = |field: String, id: &str| {

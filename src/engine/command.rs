@@ -310,6 +310,12 @@ pub enum Command {
     Postmortem {
         incident: Option<i64>,
     },
+    /// The postmortem was written (`done`, `text` its link) or skipped (`text` why).
+    PostmortemRecord {
+        incident: Option<i64>,
+        done: bool,
+        text: String,
+    },
     /// The configured playbooks.
     PlaybookList,
     PlaybookShow {
@@ -346,7 +352,7 @@ impl Command {
             Self::Oncall | Self::OncallOverride { .. } => Verb::Oncall,
             Self::HandoffNote { .. } | Self::HandoffPreview { .. } => Verb::Handoff,
             Self::Heartbeats => Verb::Heartbeats,
-            Self::Postmortem { .. } => Verb::Postmortem,
+            Self::Postmortem { .. } | Self::PostmortemRecord { .. } => Verb::Postmortem,
             Self::PlaybookList | Self::PlaybookShow { .. } | Self::PlaybookRun { .. } => {
                 Verb::Playbook
             }
@@ -630,10 +636,34 @@ fn parse_addressed(whole: &str, rest: &str) -> Result<Command, ParseError> {
         Verb::Handoff => parse_handoff(args),
         Verb::Heartbeats => no_arguments(verb, args).map(|()| Command::Heartbeats),
         Verb::Playbook => parse_playbook(args),
-        Verb::Postmortem => {
-            no_arguments(verb, after_ref).map(|()| Command::Postmortem { incident })
-        }
+        Verb::Postmortem => parse_postmortem(incident, after_ref),
     }
+}
+
+/// `postmortem [INC-n]`, `postmortem [INC-n] done <link>`, `postmortem [INC-n] skip <reason>`.
+fn parse_postmortem(incident: Option<i64>, args: &str) -> Result<Command, ParseError> {
+    const DONE: &[&str] = &["done", "feito", "pronto", "concluido", "hecho", "listo"];
+    const SKIP: &[&str] = &["skip", "pular", "dispensar", "omitir", "saltar"];
+    let (first, rest) = split_first_word(args);
+    if first.is_empty() {
+        return Ok(Command::Postmortem { incident });
+    }
+    let word = fold(first);
+    let done = if DONE.contains(&word.as_str()) {
+        true
+    } else if SKIP.contains(&word.as_str()) {
+        false
+    } else {
+        return Err(ParseError::UnexpectedArgument {
+            verb: Verb::Postmortem,
+            got: args.trim().chars().take(40).collect(),
+        });
+    };
+    Ok(Command::PostmortemRecord {
+        incident,
+        done,
+        text: required_text(Verb::Postmortem, rest)?,
+    })
 }
 
 const LIST_WORDS: &[&str] = &["list", "listar", "lista", "ls"];

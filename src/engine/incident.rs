@@ -200,6 +200,29 @@ pub struct Incident {
     /// A named escalation policy, when a playbook sets it (instead of the severity's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<String>,
+    /// When its postmortem is due: set on resolve when its severity needs one (`[postmortems]`),
+    /// cleared by a reopening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postmortem_due_at: Option<DateTime<Utc>>,
+    /// Reminders sent about the postmortem since it fell due.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub postmortem_reminders: u32,
+    /// The postmortem was written (with its link) or skipped (with the reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postmortem: Option<PostmortemOutcome>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// What became of an incident's postmortem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostmortemOutcome {
+    /// Written (`text` is its link) or skipped (`text` is why).
+    pub done: bool,
+    pub text: String,
+    pub at: DateTime<Utc>,
 }
 
 /// What a list line shows of an incident: the columns its row keeps beside the state, so a
@@ -321,6 +344,14 @@ pub enum Event {
     StepsDone {
         items: Vec<u32>,
     },
+    /// The postmortem was written: its link.
+    PostmortemDone {
+        link: String,
+    },
+    /// The postmortem was skipped: why.
+    PostmortemSkipped {
+        reason: String,
+    },
 }
 
 impl Event {
@@ -338,6 +369,8 @@ impl Event {
             Self::Reopened { .. } => "reopened",
             Self::Snoozed { .. } => "snoozed",
             Self::Paged { .. } => "paged",
+            Self::PostmortemDone { .. } => "postmortem_done",
+            Self::PostmortemSkipped { .. } => "postmortem_skipped",
             Self::AlertFired { .. } => "alert_fired",
             Self::AlertResolved { .. } => "alert_resolved",
             Self::AlertsCleared { .. } => "alerts_cleared",
@@ -428,6 +461,9 @@ impl Incident {
             steps: Vec::new(),
             update_minutes: None,
             escalation: None,
+            postmortem_due_at: None,
+            postmortem_reminders: 0,
+            postmortem: None,
         };
         (incident, vec![declared])
     }
@@ -556,6 +592,26 @@ impl Incident {
             done: false,
         });
         Ok((next, vec![Event::FollowUpAdded { number, text }]))
+    }
+
+    /// Records what became of the postmortem of a resolved incident: written (`text` its link)
+    /// or skipped (`text` why). Its reminders stop.
+    pub fn record_postmortem(&self, done: bool, text: String, now: DateTime<Utc>) -> Transition {
+        if self.is_open() {
+            return Err(TransitionError::NotResolved(self.number));
+        }
+        let mut next = self.touched(now);
+        next.postmortem = Some(PostmortemOutcome {
+            done,
+            text: text.clone(),
+            at: now,
+        });
+        let event = if done {
+            Event::PostmortemDone { link: text }
+        } else {
+            Event::PostmortemSkipped { reason: text }
+        };
+        Ok((next, vec![event]))
     }
 
     pub fn resolve(&self, summary: Option<String>, now: DateTime<Utc>) -> Transition {

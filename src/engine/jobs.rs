@@ -134,6 +134,9 @@ impl super::Engine {
             Some(JobPayload::Heartbeat { heartbeat, spec }) => {
                 self.check_heartbeat(unit, &heartbeat, &spec).await?
             }
+            Some(JobPayload::Postmortem { incident, reminder }) => {
+                self.remind_postmortem(unit, incident, reminder).await?
+            }
             None => tracing::warn!(job = %job.key, "a job's payload is unreadable; skipped"),
         }
         // Every job plans what comes after it (or cancels nothing): the scheduler looks again.
@@ -203,6 +206,58 @@ impl super::Engine {
             if let Some(job) = job {
                 tx.schedule_jobs(&[job], now).await?;
             }
+        }
+        Ok(())
+    }
+
+    /// An incident's postmortem is due: unless it was recorded (or the incident reopened, or a
+    /// later reminder went already), ask the war rooms that heard of it for it, and plan the
+    /// next reminder a day later, up to `[postmortems] reminders`.
+    async fn remind_postmortem(
+        &self,
+        unit: &mut Unit<'_>,
+        number: i64,
+        reminder: u32,
+    ) -> Result<(), StoreError> {
+        let Unit { tx, out, .. } = unit;
+        let Some(incident) = tx.incident(number).await? else {
+            return Ok(());
+        };
+        let Some(due) = incident.postmortem_due_at else {
+            return Ok(());
+        };
+        if incident.is_open()
+            || incident.postmortem.is_some()
+            || incident.postmortem_reminders != reminder
+            || reminder >= self.policies.postmortem_reminders
+        {
+            return Ok(());
+        }
+        let now = out.now();
+        out.topic = Some(Topic::Reminder);
+        let msg = reply::postmortem_due(&incident, due, reminder + 1);
+        for room in self.war_rooms().filter(|r| incident.heard_in(&r.id)) {
+            out.push(
+                room,
+                MessageKind::Broadcast,
+                incident.severity.number(),
+                Some(number),
+                &msg,
+                Form::Plain,
+            );
+        }
+        let next = Incident {
+            postmortem_reminders: reminder + 1,
+            ..incident.clone()
+        };
+        tx.update_incident(&next, Some(&incident)).await?;
+        if reminder + 1 < self.policies.postmortem_reminders {
+            let job = JobPayload::Postmortem {
+                incident: number,
+                reminder: reminder + 1,
+            }
+            .at(now + chrono::Duration::days(1));
+            tx.schedule_jobs(&[job], now).await?;
         }
         Ok(())
     }

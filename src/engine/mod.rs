@@ -481,7 +481,7 @@ impl Engine {
         let (timeline, timeline_total) = match (&target, verb) {
             (Some(t), Verb::Show) => (tx.timeline(t.number, bounds::SHOW_LATEST).await?, 0),
             // The figures read the whole timeline, up to its bound.
-            (Some(t), Verb::Postmortem) => {
+            (Some(t), Verb::Postmortem) if matches!(cmd, Command::Postmortem { .. }) => {
                 (tx.timeline(t.number, bounds::POSTMORTEM_ENTRIES).await?, 0)
             }
             (Some(t), Verb::Timeline) => {
@@ -601,6 +601,9 @@ impl Engine {
         }
         if plan.replan_escalation {
             tx.cancel_jobs(&subject, JobKind::Escalation).await?;
+        }
+        if plan.replan_postmortem {
+            tx.cancel_jobs(&subject, JobKind::Postmortem).await?;
         }
         tx.schedule_jobs(&plan.jobs(stored.number), now).await?;
         unit.planned_jobs = true;
@@ -761,7 +764,8 @@ fn incident_ref(cmd: &Command) -> Option<Option<i64>> {
         | Command::Snooze { incident, .. }
         | Command::Escalate { incident }
         | Command::PlaybookRun { incident, .. }
-        | Command::Postmortem { incident } => Some(*incident),
+        | Command::Postmortem { incident }
+        | Command::PostmortemRecord { incident, .. } => Some(*incident),
         Command::Check {
             incident: Some(n), ..
         } => Some(Some(*n)),

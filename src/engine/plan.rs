@@ -26,6 +26,8 @@ pub enum JobPayload {
     /// See whether heartbeat `heartbeat`'s ping came in time; `spec` is the timing it was
     /// planned with.
     Heartbeat { heartbeat: String, spec: String },
+    /// Remind the war rooms that the postmortem is due; `reminder` counts the ones before it.
+    Postmortem { incident: i64, reminder: u32 },
 }
 
 impl JobPayload {
@@ -37,15 +39,16 @@ impl JobPayload {
             Self::Handoff { .. } => JobKind::Handoff,
             Self::Prune { .. } => JobKind::Prune,
             Self::Heartbeat { .. } => JobKind::Heartbeat,
+            Self::Postmortem { .. } => JobKind::Postmortem,
         }
     }
 
     /// The group a re-plan cancels together.
     pub fn subject(&self) -> String {
         match self {
-            Self::Reminder { incident } | Self::Escalation { incident, .. } => {
-                incident_subject(*incident)
-            }
+            Self::Reminder { incident }
+            | Self::Escalation { incident, .. }
+            | Self::Postmortem { incident, .. } => incident_subject(*incident),
             Self::Schedule { schedule, .. } => format!("schedule:{schedule}"),
             Self::Handoff { rotation, .. } => format!("rotation:{rotation}"),
             Self::Prune { .. } => "retention".to_string(),
@@ -64,6 +67,9 @@ impl JobPayload {
             Self::Handoff { rotation, .. } => format!("handoff:{rotation}:{when}"),
             Self::Prune { round } => format!("prune:{when}:{round}"),
             Self::Heartbeat { heartbeat, .. } => format!("heartbeat:{heartbeat}:{when}"),
+            Self::Postmortem { incident, reminder } => {
+                format!("postmortem:{incident}:{reminder}:{when}")
+            }
         };
         NewJob {
             kind: self.kind(),
@@ -93,6 +99,9 @@ pub struct Plan {
     /// Cancel the planned escalation step, and plan this step at this time (if any).
     pub replan_escalation: bool,
     pub escalation: Option<(u32, DateTime<Utc>)>,
+    /// Cancel the planned postmortem reminder, and plan the first at this time (if any).
+    pub replan_postmortem: bool,
+    pub postmortem: Option<DateTime<Utc>>,
 }
 
 impl Plan {
@@ -108,7 +117,18 @@ impl Plan {
             }
             .at(due)
         });
-        reminder.into_iter().chain(escalation).collect()
+        let postmortem = self.postmortem.map(|due| {
+            JobPayload::Postmortem {
+                incident: number,
+                reminder: 0,
+            }
+            .at(due)
+        });
+        reminder
+            .into_iter()
+            .chain(escalation)
+            .chain(postmortem)
+            .collect()
     }
 }
 
@@ -205,6 +225,28 @@ pub fn replan(
                     .map_or(Duration::zero(), |p| p.after);
                 let gap = (step.after - previous).max(Duration::zero());
                 plan.escalation = Some((next, (started + step.after).max(now + gap)));
+            }
+            _ => {}
+        }
+    }
+
+    // Postmortems: due a while after the resolve (per severity), unless one was already
+    // recorded; a reopening or a recorded postmortem cancels the reminder.
+    for event in events {
+        match event {
+            Event::Resolved { .. } if after.postmortem.is_none() => {
+                after.postmortem_due_at = policies.postmortem_due(after.severity).map(|d| now + d);
+                after.postmortem_reminders = 0;
+                plan.replan_postmortem = before.is_some();
+                plan.postmortem = after.postmortem_due_at;
+            }
+            Event::Reopened { .. }
+            | Event::PostmortemDone { .. }
+            | Event::PostmortemSkipped { .. } => {
+                after.postmortem_due_at = None;
+                after.postmortem_reminders = 0;
+                plan.replan_postmortem = true;
+                plan.postmortem = None;
             }
             _ => {}
         }

@@ -74,6 +74,11 @@ pub struct Policies {
     /// How long sent messages, inbound dedupe keys, finished jobs and delivery reports are
     /// kept (`[retention] days`).
     pub retention: Duration,
+    /// Minutes from resolve until the postmortem is due, per severity (index 0 is SEV1);
+    /// `None`: that severity needs none (`[postmortems]`).
+    pub postmortem_due: [Option<i64>; 4],
+    /// Reminders about an overdue postmortem, a day apart, at most.
+    pub postmortem_reminders: u32,
 }
 
 impl Default for Policies {
@@ -88,6 +93,8 @@ impl Default for Policies {
             rotations: Vec::new(),
             late_after: Duration::seconds(60),
             retention: Duration::days(30),
+            postmortem_due: [Some(48 * 60), Some(5 * 24 * 60), None, None],
+            postmortem_reminders: 3,
         }
     }
 }
@@ -96,6 +103,16 @@ impl Policies {
     pub fn cadence(&self, severity: Severity) -> Option<Duration> {
         let index = usize::try_from(severity.number() - 1).ok()?;
         self.cadence
+            .get(index)
+            .copied()
+            .flatten()
+            .map(Duration::minutes)
+    }
+
+    /// How long after its resolve an incident of `severity` has its postmortem due.
+    pub fn postmortem_due(&self, severity: Severity) -> Option<Duration> {
+        let index = usize::try_from(severity.number() - 1).ok()?;
+        self.postmortem_due
             .get(index)
             .copied()
             .flatten()

@@ -230,7 +230,31 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
         .number("step", i64::from(*step))
         .number("of", i64::from(*of))
         .text("actor", actor),
+        Event::PostmortemDone { link } => Msg::new("incident-postmortem-done")
+            .text("id", id)
+            .text("link", link.clone())
+            .text("actor", actor),
+        Event::PostmortemSkipped { reason } => Msg::new("incident-postmortem-skipped")
+            .text("id", id)
+            .text("reason", reason.clone())
+            .text("actor", actor),
     }
+}
+
+/// The postmortem of a resolved incident is due (or overdue): the commander (or whoever holds
+/// the war room) is asked to write it, or to say why not.
+pub fn postmortem_due(incident: &Incident, due: DateTime<Utc>, reminder: u32) -> Msg {
+    let who = match incident.roles.get("commander") {
+        Some(person) => Msg::new("card-person").text("person", person.clone()),
+        None => Msg::new("reminder-no-commander"),
+    };
+    Msg::new("postmortem-due")
+        .text("id", incident_id(incident.number))
+        .msg("severity", severity(incident.severity))
+        .text("title", incident.title.clone())
+        .time("due", due)
+        .msg("who", who)
+        .number("reminder", i64::from(reminder))
 }
 
 /// An alert a route posts as a notice (no incident): firing or resolved, with its links.
@@ -726,6 +750,12 @@ pub fn event_summary(event: &Event) -> Msg {
         .msg("who", who_list(who))
         .number("step", i64::from(*step))
         .number("of", i64::from(*of)),
+        Event::PostmortemDone { link } => {
+            Msg::new("event-postmortem-done").text("link", link.clone())
+        }
+        Event::PostmortemSkipped { reason } => {
+            Msg::new("event-postmortem-skipped").text("reason", reason.clone())
+        }
     }
 }
 

@@ -136,6 +136,8 @@ stored_words! {
         Prune = "prune",
         /// See whether a heartbeat's ping came in time.
         Heartbeat = "heartbeat",
+        /// Remind the war rooms that an incident's postmortem is due.
+        Postmortem = "postmortem",
     }
 }
 

@@ -24,6 +24,16 @@ pub fn resolve(summary: Option<String>, ctx: &Context<'_>) -> Result<Decision, A
     Ok(Decision::change(incident, events))
 }
 
+/// `postmortem done <link>` / `postmortem skip <reason>`: its reminders stop.
+pub fn record_postmortem(
+    done: bool,
+    text: String,
+    ctx: &Context<'_>,
+) -> Result<Decision, ActionError> {
+    let (incident, events) = target(ctx)?.record_postmortem(done, text, ctx.now)?;
+    Ok(Decision::change(incident, events))
+}
+
 pub fn reopen(reason: Option<String>, ctx: &Context<'_>) -> Result<Decision, ActionError> {
     let (incident, events) = target(ctx)?.reopen(reason, ctx.now)?;
     Ok(Decision::change(incident, events))

@@ -157,6 +157,9 @@ pub fn decide(command: Command, ctx: &Context<'_>) -> Result<Decision, ActionErr
         Command::HandoffPreview { rotation } => oncall::preview(rotation.as_deref(), ctx),
         Command::Heartbeats => Ok(query::heartbeats(ctx)),
         Command::Postmortem { .. } => query::postmortem(ctx),
+        Command::PostmortemRecord { done, text, .. } => {
+            lifecycle::record_postmortem(done, text, ctx)
+        }
         Command::PlaybookList => Ok(playbook::list(ctx)),
         Command::PlaybookShow { playbook } => playbook::show(&playbook, ctx),
         Command::PlaybookRun { playbook, .. } => playbook::run(&playbook, ctx),
