@@ -1,5 +1,5 @@
 //! The command line: `serve`, `console`, `migrate`, `config check`, `incidents list|show|postmortem`,
-//! `outbox …`, `alerts` and `jobs`.
+//! `outbox …`, `alerts`, `report` and `jobs`.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,17 @@ pub enum Command {
         firing: bool,
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
+    },
+    /// Figures across incidents, per severity: time to acknowledge and to resolve (median and
+    /// p90), updates per incident, postmortems on time, late, skipped or missing.
+    Report {
+        /// The period: incidents declared in the last `30d`, `12h`, …
+        #[arg(long, default_value = "30d")]
+        since: String,
+        #[arg(long, default_value = "en")]
+        locale: String,
+        #[arg(long, value_enum, default_value_t = crate::postmortem::Format::Md)]
+        format: crate::postmortem::Format,
     },
     /// Planned and fired jobs: reminders, escalation steps, schedules, handoffs.
     Jobs {

@@ -155,6 +155,13 @@ fn console_reads_piped_input_and_state_persists_between_runs() {
     assert!(json.status.success(), "{}", stderr(&json));
     let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
     assert_eq!(value["id"], "INC-1");
+    let report = s.run(&["report", "--since", "30d", "--locale", "es"], "");
+    assert!(report.status.success(), "{}", stderr(&report));
+    let out = stdout(&report);
+    assert!(
+        out.contains("Incidentes declarados desde") && out.contains("SEV1 (crítico): 1 incidentes"),
+        "{out}"
+    );
     let bad = s.run(
         &[
             "incidents",

@@ -232,6 +232,34 @@ async fn the_admin_api_gives_the_postmortem_draft_in_the_asked_language_and_form
         get("/api/incidents/9/postmortem").await.unwrap().status(),
         404
     );
+
+    // Figures across incidents, and the response times on /metrics.
+    // The test engine's clock is at 2026-03-02, the app's is now.
+    let report: Value = get("/api/report?since=1000d")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["severities"][0]["severity"], "Sev2", "{report}");
+    assert_eq!(report["severities"][0]["incidents"], 1, "{report}");
+    assert_eq!(report["severities"][0]["resolved"], 1, "{report}");
+    assert_eq!(
+        get("/api/report?since=forever").await.unwrap().status(),
+        400
+    );
+    let metrics = client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("runroom_incident_time_to_resolve_seconds"),
+        "{metrics}"
+    );
     for bad in ["locale=fr", "timezone=Mars/Base", "format=pdf"] {
         let answer = get(&format!("/api/incidents/1/postmortem?{bad}"))
             .await

@@ -409,3 +409,110 @@ async fn a_due_postmortem_is_asked_for_daily_until_done_and_a_reopening_cancels_
         );
     }
 }
+
+#[tokio::test]
+async fn the_report_gives_exact_medians_and_postmortem_counts_per_severity() {
+    for store in common::backends().await {
+        let backend = store.name;
+        let s = Scripted::new(&store);
+        // Five SEV2s a day apart: acknowledged after 1, 2, 3, 4 and 10 minutes, resolved after
+        // 10, 20, 30, 40 and 100.
+        let day = 24 * 60;
+        for (i, (ack, resolve)) in [(1, 10), (2, 20), (3, 30), (4, 40), (10, 100)]
+            .into_iter()
+            .enumerate()
+        {
+            let start = i as i64 * day;
+            let n = i + 1;
+            s.at(
+                start,
+                "console",
+                "ana",
+                &format!("inc declare sev2 Case {n}"),
+            )
+            .await;
+            s.at(start + ack, "console", "bruno", &format!("inc ack INC-{n}"))
+                .await;
+            if n == 1 {
+                s.at(start + 5, "console", "ana", "inc update INC-1 looking")
+                    .await;
+                s.at(
+                    start + 6,
+                    "console",
+                    "ana",
+                    "inc update INC-1 still looking",
+                )
+                .await;
+            }
+            s.at(
+                start + resolve,
+                "console",
+                "ana",
+                &format!("inc resolve INC-{n}"),
+            )
+            .await;
+        }
+        // One SEV1, still open.
+        s.at(5 * day, "console", "ana", "inc declare sev1 Open one")
+            .await;
+        // INC-1's postmortem written in time, INC-2's skipped; the other three are due 5 days
+        // after their resolves.
+        s.at(
+            5 * day + 1,
+            "console",
+            "ana",
+            "inc postmortem INC-1 done https://wiki.example/1",
+        )
+        .await;
+        s.at(
+            5 * day + 2,
+            "console",
+            "ana",
+            "inc postmortem INC-2 skip duplicate of INC-1",
+        )
+        .await;
+        s.to(9 * day + 5);
+        let now = s.clock.now();
+        let since = common::start_time() - Duration::minutes(1);
+        let incidents = store.store.declared_since(since, 1000).await.unwrap();
+        assert_eq!(incidents.len(), 6, "[{backend}]");
+        let report = runroom::postmortem::report::report(&incidents, since, now);
+        let sev2 = report
+            .severities
+            .iter()
+            .find(|f| f.severity == runroom::engine::incident::Severity::Sev2)
+            .expect("SEV2s");
+        assert_eq!(sev2.incidents, 5);
+        assert_eq!(sev2.ack_p50_seconds, Some(3 * 60), "[{backend}]");
+        assert_eq!(sev2.ack_p90_seconds, Some(10 * 60), "[{backend}]");
+        assert_eq!(sev2.resolve_p50_seconds, Some(30 * 60), "[{backend}]");
+        assert_eq!(sev2.resolve_p90_seconds, Some(100 * 60), "[{backend}]");
+        assert!(
+            (sev2.updates_per_incident - 0.4).abs() < 1e-9,
+            "{}",
+            sev2.updates_per_incident
+        );
+        // Due 5 days after each resolve: INC-3's and INC-4's have passed (days 7 and 8), INC-5's
+        // (day 9 + 100 min) has not.
+        assert_eq!(
+            sev2.postmortems.on_time, 1,
+            "[{backend}] {:?}",
+            sev2.postmortems
+        );
+        assert_eq!(sev2.postmortems.skipped, 1);
+        assert_eq!(sev2.postmortems.missing, 2);
+        assert_eq!(sev2.postmortems.pending, 1);
+        let sev1 = &report.severities[0];
+        assert_eq!((sev1.incidents, sev1.resolved), (1, 0));
+        assert_eq!(runroom::postmortem::report::overdue(&incidents, now), 2);
+        let text = I18n::new().unwrap().render(
+            Lang::PtBr,
+            chrono_tz::UTC,
+            &runroom::postmortem::report::message(&report),
+        );
+        assert!(
+            text.contains("reconhecidos em 3 min (mediana), 10 min (p90)"),
+            "{text}"
+        );
+    }
+}

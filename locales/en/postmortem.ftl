@@ -67,3 +67,7 @@ incident-postmortem-skipped = 📝 No postmortem for { $id } ({ $actor }): { $re
 event-postmortem-done = postmortem written: { $link }
 event-postmortem-skipped = postmortem skipped: { $reason }
 postmortem-due = 📝 The postmortem of { $id } ({ $severity }: { $title }) was due { $due } (reminder { $reminder }). { $who }: write it (a draft: `inc postmortem { $id }`), then `inc postmortem { $id } done <link>`, or `inc postmortem { $id } skip <reason>`.
+report = Incidents declared since { $since }, per severity:
+    { $lines }
+report-empty = No incident was declared since { $since }.
+report-severity = { $severity }: { $incidents } incidents · acknowledged in { $ack50 } (median), { $ack90 } (p90) · resolved in { $resolve50 } (median), { $resolve90 } (p90) · { $updates } updates per incident · postmortems: { $on_time } on time, { $late } late, { $skipped } skipped, { $missing } missing, { $pending } not due yet

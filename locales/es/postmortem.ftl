@@ -67,3 +67,7 @@ incident-postmortem-skipped = 📝 Sin postmortem para { $id } ({ $actor }): { $
 event-postmortem-done = postmortem escrito: { $link }
 event-postmortem-skipped = postmortem omitido: { $reason }
 postmortem-due = 📝 El postmortem de { $id } ({ $severity }: { $title }) vencía el { $due } (recordatorio { $reminder }). { $who }: escríbelo (un borrador: `inc postmortem { $id }`), luego `inc postmortem { $id } hecho <enlace>`, u `inc postmortem { $id } omitir <motivo>`.
+report = Incidentes declarados desde el { $since }, por severidad:
+    { $lines }
+report-empty = No se declaró ningún incidente desde el { $since }.
+report-severity = { $severity }: { $incidents } incidentes · tomados en { $ack50 } (mediana), { $ack90 } (p90) · resueltos en { $resolve50 } (mediana), { $resolve90 } (p90) · { $updates } actualizaciones por incidente · postmortems: { $on_time } a tiempo, { $late } tarde, { $skipped } omitidos, { $missing } faltantes, { $pending } todavía en plazo

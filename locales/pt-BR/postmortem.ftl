@@ -67,3 +67,7 @@ incident-postmortem-skipped = 📝 Sem pós-incidente para o { $id } ({ $actor }
 event-postmortem-done = pós-incidente escrito: { $link }
 event-postmortem-skipped = pós-incidente dispensado: { $reason }
 postmortem-due = 📝 O pós-incidente do { $id } ({ $severity }: { $title }) era para { $due } (lembrete { $reminder }). { $who }: escreva (um rascunho: `inc pós-incidente { $id }`), depois `inc pós-incidente { $id } feito <link>`, ou `inc pós-incidente { $id } pular <motivo>`.
+report = Incidentes declarados desde { $since }, por severidade:
+    { $lines }
+report-empty = Nenhum incidente foi declarado desde { $since }.
+report-severity = { $severity }: { $incidents } incidentes · reconhecidos em { $ack50 } (mediana), { $ack90 } (p90) · resolvidos em { $resolve50 } (mediana), { $resolve90 } (p90) · { $updates } atualizações por incidente · pós-incidentes: { $on_time } no prazo, { $late } atrasados, { $skipped } dispensados, { $missing } faltando, { $pending } ainda no prazo

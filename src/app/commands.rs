@@ -61,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Outbox { .. }
             | Command::Jobs { .. }
             | Command::Alerts { .. }
+            | Command::Report { .. }
     );
     init_tracing(if quiet { "warn" } else { "info" });
     let tz = std::env::var("TZ").ok();
@@ -135,7 +136,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox { command } => outbox(cli.config.as_deref(), command).await,
         Command::Jobs { state, limit } => jobs(cli.config.as_deref(), &state, limit).await,
         Command::Alerts { firing, limit } => alerts(cli.config.as_deref(), firing, limit).await,
+        Command::Report {
+            since,
+            locale,
+            format,
+        } => report(cli.config.as_deref(), &since, &locale, format).await,
     }
+}
+
+/// `runroom report`: figures across the incidents declared in a period.
+async fn report(
+    config: Option<&Path>,
+    since: &str,
+    locale: &str,
+    format: crate::postmortem::Format,
+) -> anyhow::Result<()> {
+    use crate::postmortem::report;
+    let config = load_config(config)?;
+    let Some(period) = report::period(since) else {
+        bail!("{since:?} is not a period such as 30d or 12h");
+    };
+    let lang = parse_locale(Some(locale))?.unwrap_or_default();
+    let store = store::connect(&config.database.url).await?;
+    let now = chrono::Utc::now();
+    let incidents = store
+        .declared_since(now - period, report::MAX_INCIDENTS)
+        .await?;
+    let figures = report::report(&incidents, now - period, now);
+    let text = match format {
+        crate::postmortem::Format::Json => serde_json::to_string_pretty(&figures)?,
+        crate::postmortem::Format::Md => {
+            let tz = std::env::var("TZ")
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(chrono_tz::UTC);
+            I18n::new()?.render(lang, tz, &report::message(&figures))
+        }
+    };
+    let mut out = tokio::io::stdout();
+    out.write_all(text.as_bytes()).await?;
+    out.write_all(b"\n").await?;
+    Ok(())
 }
 
 /// `runroom jobs`: what the scheduler has planned (or fired), earliest first.

@@ -619,6 +619,7 @@ impl Engine {
             })
             .collect();
         tx.append_timeline(&entries).await?;
+        record_response_times(&stored, &change.events);
         let out = &mut unit.out;
         for event in &change.events {
             out.topic = Some(topic(event));
@@ -718,6 +719,26 @@ impl Engine {
                     Form::Card(&card),
                 );
             }
+        }
+    }
+}
+
+/// The time to acknowledge and to resolve, by severity, as incidents are acknowledged and
+/// resolved (`runroom_incident_time_to_{ack,resolve}_seconds`).
+fn record_response_times(incident: &Incident, events: &[Event]) {
+    let severity = incident.severity.to_string();
+    for event in events {
+        let (name, at) = match event {
+            Event::Acknowledged => ("runroom_incident_time_to_ack_seconds", incident.acked_at),
+            Event::Resolved { .. } => (
+                "runroom_incident_time_to_resolve_seconds",
+                incident.resolved_at,
+            ),
+            _ => continue,
+        };
+        if let Some(at) = at {
+            let seconds = (at - incident.declared_at).num_milliseconds() as f64 / 1000.0;
+            metrics::histogram!(name, "severity" => severity.clone()).record(seconds);
         }
     }
 }

@@ -13,6 +13,8 @@ use crate::store::{JobKind, NewJob, StoreError};
 
 /// Rows of each kind deleted per job: a few milliseconds of the write lock.
 pub const PRUNE_CHUNK: i64 = 500;
+/// How far back the overdue postmortems gauge looks (incidents declared since).
+const OVERDUE_WINDOW_DAYS: i64 = 90;
 
 /// The retention job's first run after `now`: the next full hour.
 pub fn first_prune(now: DateTime<Utc>) -> NewJob {
@@ -42,6 +44,19 @@ impl super::Engine {
     }
 
     /// One chunk of the retention job, in the job's own transaction; plans what comes next.
+    /// Hourly, with the retention: how many postmortems are overdue among the incidents of
+    /// the last `OVERDUE_WINDOW_DAYS` (the `runroom_postmortems_overdue` gauge).
+    async fn count_overdue_postmortems(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let since = now - Duration::days(OVERDUE_WINDOW_DAYS);
+        let incidents = self
+            .store
+            .declared_since(since, crate::postmortem::report::MAX_INCIDENTS)
+            .await?;
+        let overdue = crate::postmortem::report::overdue(&incidents, now);
+        metrics::gauge!("runroom_postmortems_overdue").set(overdue as f64);
+        Ok(())
+    }
+
     pub(super) async fn prune(&self, unit: &mut Unit<'_>, round: u32) -> Result<(), StoreError> {
         let now = unit.out.now();
         let before = now - self.policies.retention;
@@ -56,6 +71,9 @@ impl super::Engine {
             metrics::counter!("runroom_pruned_rows_total", "table" => table).increment(n);
         }
         tracing::debug!(rows = pruned.total(), round, "pruned past the retention");
+        if round == 0 {
+            self.count_overdue_postmortems(now).await?;
+        }
         let next = if pruned.maybe_more(PRUNE_CHUNK) {
             JobPayload::Prune {
                 round: round.saturating_add(1),

@@ -61,6 +61,7 @@ pub fn router(state: AppState, token: Option<String>) -> Option<Router> {
             .route("/api/incidents/{number}", get(show_incident))
             .route("/api/incidents/{number}/postmortem", get(postmortem))
             .route("/api/alerts", get(list_alerts))
+            .route("/api/report", get(report))
             .route("/api/outbox/stats", get(outbox_stats))
             .route("/api/outbox/dead", get(dead_letters))
             .route("/api/outbox/{id}/retry", post(retry))
@@ -216,6 +217,29 @@ async fn postmortem(
         crate::postmortem::Format::Json => "application/json",
     };
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    since: Option<String>,
+}
+
+/// Figures across the incidents declared in `?since=` (`30d` by default), per severity.
+async fn report(
+    State(state): State<AppState>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AdminError> {
+    use crate::postmortem::report;
+    let raw = q.since.as_deref().unwrap_or("30d");
+    let period = report::period(raw)
+        .ok_or_else(|| AdminError::BadRequest(format!("{raw:?} is not a period such as 30d")))?;
+    let now = state.engine.clock().now();
+    let incidents = state
+        .engine
+        .store()
+        .declared_since(now - period, report::MAX_INCIDENTS)
+        .await?;
+    Ok(Json(report::report(&incidents, now - period, now)).into_response())
 }
 
 async fn outbox_stats(State(state): State<AppState>) -> Result<Response, AdminError> {

@@ -2,10 +2,12 @@
 //! a language and a time zone. [`figures`] reads the response figures off the timeline;
 //! [`document`] lays the draft out as Markdown (every heading and label from Fluent), with
 //! headed, empty sections for what a machine cannot know. People are shown as `@name`, and
-//! anything that looks like a phone number in what people typed is hidden.
+//! anything that looks like a phone number in what people typed is hidden. [`report`] gives the
+//! figures across the incidents of a period.
 
 pub mod document;
 pub mod figures;
+pub mod report;
 
 pub use document::{Draft, markdown};
 pub use figures::{Figures, figures};

@@ -71,6 +71,13 @@ pub trait IncidentStore: Send + Sync {
     async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
     /// The latest `limit` entries, oldest first.
     async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
+    /// The incidents declared at or after `since`, oldest first, at most `limit`, each with how
+    /// many updates it had: what a report over a period reads.
+    async fn declared_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(Incident, i64)>>;
 }
 
 /// Incidents inside one decision's transaction.
@@ -464,6 +471,22 @@ macro_rules! incident_sql {
 
                 async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>> {
                     load_timeline(&self.pool, number, limit).await
+                }
+
+                async fn declared_since(&self, since: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(Incident, i64)>> {
+                    // Through `incidents_by_declared`, and each incident's updates through
+                    // `timeline_by_incident`.
+                    let rows: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT i.state, (SELECT COUNT(*) FROM timeline t WHERE t.incident = i.number AND t.kind = 'updated') \
+                         FROM incidents i WHERE i.declared_at >= $1 ORDER BY i.declared_at, i.number LIMIT $2",
+                    )
+                    .bind(sql::millis(since))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|(state, updates)| Ok((decode_incident(state)?, *updates)))
+                        .collect()
                 }
             }
 
