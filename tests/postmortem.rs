@@ -34,6 +34,13 @@ whatsapp = "+55 11 98765-4321"
 [[escalation]]
 severities = ["sev1"]
 steps = [{ after = "30m", notify = ["lead"] }]
+
+[[rotations]]
+id = "field"
+timezone = "UTC"
+start = "2026-03-01 09:00"
+people = ["lead"]
+rooms = ["console"]
 "#;
 
 fn policies() -> Policies {
@@ -304,6 +311,16 @@ async fn a_due_postmortem_is_asked_for_daily_until_done_and_a_reopening_cancels_
         let s = scripted(&store).await;
         let scheduler = Scheduler::new(s.engine.clone(), SchedulerConfig::default(), "test");
         let hours = |h: i64| 50 + h * 60;
+        // The handoff lists it while it is due, and no longer once it is written.
+        let preview = |outcome: Outcome| match outcome {
+            Outcome::Handled { messages, .. } => messages[0].text.clone(),
+            other => panic!("{other:?}"),
+        };
+        let listed = preview(s.at(60, "console", "ana", "inc handoff preview").await);
+        assert!(
+            listed.contains("INC-1 · Checkout down: postmortem due"),
+            "[{backend}] {listed}"
+        );
         // SEV1 (since it was raised): due 48 h after the resolve at minute 50.
         s.to(hours(47));
         scheduler.drain().await.expect("tick");
@@ -348,6 +365,14 @@ async fn a_due_postmortem_is_asked_for_daily_until_done_and_a_reopening_cancels_
             reminders(&store).await,
             2,
             "[{backend}] no reminder once written"
+        );
+        let listed = preview(
+            s.at(hours(48 + 24 * 5), "console", "ana", "inc handoff preview")
+                .await,
+        );
+        assert!(
+            !listed.contains("INC-1 · Checkout down"),
+            "[{backend}] {listed}"
         );
 
         // A second incident: resolved, then reopened before its postmortem falls due; resolved

@@ -61,6 +61,8 @@ handoff-summary =
     { $resolved }
     Open follow-ups:
     { $follow_ups }
+    Postmortems due:
+    { $postmortems }
     Upcoming:
     { $upcoming }
     Notes:
@@ -94,3 +96,5 @@ error-no-checklist = No checklist has been posted to this room yet.
 error-no-checklist-item = The checklist has { $count } items: there is no item { $item }.
 error-unknown-rotation = “{ $got }” is not a rotation. Rotations: { $rotations }.
 error-which-rotation = Several rotations are configured: name one ({ $rotations }).
+handoff-postmortem = • { $id } · { $title }: postmortem due { $time }
+handoff-postmortem-overdue = • { $id } · { $title }: postmortem overdue since { $time }

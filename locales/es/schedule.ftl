@@ -61,6 +61,8 @@ handoff-summary =
     { $resolved }
     Seguimientos abiertos:
     { $follow_ups }
+    Postmortems pendientes:
+    { $postmortems }
     Próximamente:
     { $upcoming }
     Notas:
@@ -94,3 +96,5 @@ error-no-checklist = Aún no se ha enviado ningún checklist a esta sala.
 error-no-checklist-item = El checklist tiene { $count } ítems: no existe el ítem { $item }.
 error-unknown-rotation = “{ $got }” no es una guardia. Guardias: { $rotations }.
 error-which-rotation = Hay varias guardias configuradas: indica cuál ({ $rotations }).
+handoff-postmortem = • { $id } · { $title }: postmortem para el { $time }
+handoff-postmortem-overdue = • { $id } · { $title }: postmortem atrasado desde el { $time }

@@ -61,6 +61,8 @@ handoff-summary =
     { $resolved }
     Pendências abertas:
     { $follow_ups }
+    Pós-incidentes pendentes:
+    { $postmortems }
     Próximos:
     { $upcoming }
     Notas:
@@ -94,3 +96,5 @@ error-no-checklist = Nenhum checklist foi enviado a esta sala ainda.
 error-no-checklist-item = O checklist tem { $count } itens: não existe o item { $item }.
 error-unknown-rotation = “{ $got }” não é um plantão. Plantões: { $rotations }.
 error-which-rotation = Há vários plantões configurados: diga qual ({ $rotations }).
+handoff-postmortem = • { $id } · { $title }: pós-incidente para { $time }
+handoff-postmortem-overdue = • { $id } · { $title }: pós-incidente atrasado desde { $time }

@@ -361,6 +361,31 @@ impl super::Engine {
         Ok(())
     }
 
+    /// Resolved incidents of the last 90 days whose postmortem is overdue at `now` or falls due
+    /// by `by`, and is not recorded, soonest first (read outside the unit: the handoff only
+    /// lists them).
+    pub(super) async fn postmortems_due(
+        &self,
+        now: DateTime<Utc>,
+        by: DateTime<Utc>,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let since = now - Duration::days(90);
+        let mut due: Vec<Incident> = self
+            .store
+            .declared_since(since, crate::postmortem::report::MAX_INCIDENTS)
+            .await?
+            .into_iter()
+            .map(|(incident, _)| incident)
+            .filter(|i| {
+                !i.is_open()
+                    && i.postmortem.is_none()
+                    && i.postmortem_due_at.is_some_and(|d| d <= by)
+            })
+            .collect();
+        due.sort_by_key(|i| i.postmortem_due_at);
+        Ok(due)
+    }
+
     /// A handoff: the summary to the rotation's rooms, each in its language and zone; the
     /// notes left for it are handed over; the next handoff is planned.
     async fn post_handoff(
@@ -381,6 +406,8 @@ impl super::Engine {
             .await?;
         let notes = tx.handoff_notes(&rotation.id).await?;
         let overrides = tx.overrides(outgoing.starts).await?;
+        let incoming = rotation.shift_at(at);
+        let postmortems = self.postmortems_due(now, incoming.ends).await?;
         let input = HandoffInput {
             rotation,
             at,
@@ -389,6 +416,7 @@ impl super::Engine {
             notes: &notes,
             overrides: &overrides,
             preview: false,
+            postmortems: &postmortems,
         };
         let msg = oncall::handoff_summary(&self.policies, &input);
         out.topic = Some(Topic::Reminder);

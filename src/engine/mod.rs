@@ -516,6 +516,7 @@ impl Engine {
         };
         let mut handoff = HandoffIncidents::default();
         let mut notes: Vec<(String, Vec<HandoffNote>)> = Vec::new();
+        let mut postmortems: Vec<Incident> = Vec::new();
         if let Command::HandoffPreview { rotation } = &cmd
             && let Some(rotation) = self.policies.rotation_or_only(rotation.as_deref())
         {
@@ -525,6 +526,8 @@ impl Engine {
                 .handoff_incidents(outgoing.starts, shift.ends, bounds::HANDOFF_ITEMS)
                 .await?;
             notes.push((rotation.id.clone(), tx.handoff_notes(&rotation.id).await?));
+            let next = rotation.shift_at(shift.ends);
+            postmortems = self.postmortems_due(now, next.ends).await?;
         }
         let pings = if verb == Verb::Heartbeats && !self.heartbeats.is_empty() {
             tx.last_pings().await?
@@ -549,6 +552,7 @@ impl Engine {
             room,
             handoff: &handoff,
             notes: &notes,
+            postmortems: &postmortems,
         };
         let decided = actions::decide(cmd, &ctx);
         Ok((target, decided))

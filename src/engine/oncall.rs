@@ -164,6 +164,9 @@ pub struct HandoffInput<'a> {
     pub notes: &'a [HandoffNote],
     pub overrides: &'a [OncallOverride],
     pub preview: bool,
+    /// Resolved incidents whose postmortem is overdue or falls due by the end of the incoming
+    /// shift, and is not recorded, soonest first.
+    pub postmortems: &'a [Incident],
 }
 
 /// The seeds' handoff checklist: from/to, active incidents (severity, status, age), what was
@@ -228,6 +231,26 @@ pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
         })
         .collect();
     let follow_ups = capped(follow_ups);
+    let postmortems = capped(
+        input
+            .postmortems
+            .iter()
+            .filter_map(|i| {
+                let due = i.postmortem_due_at?;
+                let id = if due <= input.now {
+                    "handoff-postmortem-overdue"
+                } else {
+                    "handoff-postmortem"
+                };
+                Some(
+                    Msg::new(id)
+                        .text("id", incident_id(i.number))
+                        .text("title", i.title.clone())
+                        .time("time", due),
+                )
+            })
+            .collect(),
+    );
     let horizon = incoming.ends.min(input.at + Duration::days(1));
     let mut upcoming: Vec<(DateTime<Utc>, Msg)> = policies
         .schedules
@@ -281,6 +304,7 @@ pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
         .lines("declared", or_none(declared))
         .lines("resolved", or_none(resolved))
         .lines("follow_ups", or_none(follow_ups))
+        .lines("postmortems", or_none(postmortems))
         .lines("upcoming", upcoming.into_iter().map(|(_, m)| m).collect())
         .lines("notes", or_none(notes))
 }

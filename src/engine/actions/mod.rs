@@ -59,6 +59,8 @@ pub struct Context<'a> {
     pub room: &'a str,
     /// The shift's incidents, bounded (for `handoff preview`).
     pub handoff: &'a HandoffIncidents,
+    /// For a handoff preview: the postmortems due by the end of the next shift.
+    pub postmortems: &'a [Incident],
     /// Notes not yet handed over, per rotation (for `handoff preview`).
     pub notes: &'a [(String, Vec<HandoffNote>)],
     /// The configured heartbeats and their last pings (for `heartbeats`).

@@ -100,6 +100,7 @@ pub fn preview(named: Option<&str>, ctx: &Context<'_>) -> Result<Decision, Actio
         notes,
         overrides: ctx.overrides,
         preview: true,
+        postmortems: ctx.postmortems,
     };
     Ok(Decision::reply(oncall::handoff_summary(
         ctx.policies,
