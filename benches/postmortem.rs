@@ -77,6 +77,20 @@ where
     (times[times.len() / 2], peak)
 }
 
+/// One table row: runroom's and the bare query's median time and peak heap, and the ratios.
+fn row(what: &str, (ours, ours_peak): (Duration, usize), (bare, bare_peak): (Duration, usize)) {
+    let mib = |bytes: usize| bytes as f64 / 1_048_576.0;
+    println!(
+        "| {what} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} MiB | {:.1} MiB | {:.2}× |",
+        ours.as_secs_f64() * 1e3,
+        bare.as_secs_f64() * 1e3,
+        ours.as_secs_f64() / bare.as_secs_f64(),
+        mib(ours_peak),
+        mib(bare_peak),
+        ours_peak as f64 / bare_peak.max(1) as f64,
+    );
+}
+
 fn actor() -> Actor {
     Actor {
         name: "<@U01ANA|ana>".into(),
@@ -198,14 +212,10 @@ async fn draft(store: &Arc<dyn Store>, url: &str, entries: usize, runs: usize) {
         }
     })
     .await;
-    println!(
-        "| draft of {entries} entries | {:.1} ms | {:.1} ms | {:.2}× | {:.1} MiB | {:.1} MiB | {:.2}× |",
-        ours.as_secs_f64() * 1e3,
-        bare.as_secs_f64() * 1e3,
-        ours.as_secs_f64() / bare.as_secs_f64(),
-        ours_peak as f64 / 1048576.0,
-        bare_peak as f64 / 1048576.0,
-        ours_peak as f64 / bare_peak.max(1) as f64,
+    row(
+        &format!("draft of {entries} entries"),
+        (ours, ours_peak),
+        (bare, bare_peak),
     );
 }
 
@@ -272,14 +282,10 @@ async fn report_over(store: &Arc<dyn Store>, url: &str, incidents: usize, runs: 
         }
     })
     .await;
-    println!(
-        "| report over {incidents} incidents | {:.1} ms | {:.1} ms | {:.2}× | {:.1} MiB | {:.1} MiB | {:.2}× |",
-        ours.as_secs_f64() * 1e3,
-        bare.as_secs_f64() * 1e3,
-        ours.as_secs_f64() / bare.as_secs_f64(),
-        ours_peak as f64 / 1048576.0,
-        bare_peak as f64 / 1048576.0,
-        ours_peak as f64 / bare_peak.max(1) as f64,
+    row(
+        &format!("report over {incidents} incidents"),
+        (ours, ours_peak),
+        (bare, bare_peak),
     );
 }
 

@@ -299,38 +299,45 @@ async fn outbox(config: Option<&Path>, command: OutboxCommand) -> anyhow::Result
     Ok(())
 }
 
+/// What `runroom incidents postmortem` asks for.
+struct Draft<'a> {
+    id: &'a str,
+    locale: &'a str,
+    timezone: Option<&'a str>,
+    format: crate::postmortem::Format,
+}
+
 /// `runroom incidents postmortem INC-n`: the draft, from the whole timeline.
 async fn postmortem(
-    config: Option<&Path>,
-    id: &str,
-    locale: &str,
-    timezone: Option<&str>,
-    format: crate::postmortem::Format,
+    config: &Config,
+    store: &dyn store::Store,
+    i18n: &I18n,
+    ask: Draft<'_>,
 ) -> anyhow::Result<()> {
-    let config = load_config(config)?;
     let policies = config.policies(&config.rooms()?)?;
+    let id = ask.id;
     let Some(number) = parse_incident_ref(id).or_else(|| id.parse().ok()) else {
         bail!("{id:?} is not an incident id such as INC-3");
     };
-    let lang = parse_locale(Some(locale))?.unwrap_or_default();
-    let tz: chrono_tz::Tz = match timezone
+    let lang = parse_locale(Some(ask.locale))?.unwrap_or_default();
+    let zone = ask
+        .timezone
         .map(str::to_string)
-        .or_else(|| std::env::var("TZ").ok())
-    {
+        .or_else(|| std::env::var("TZ").ok());
+    let tz: chrono_tz::Tz = match zone {
         Some(zone) => zone.parse().map_err(|_| {
             anyhow::anyhow!("{zone:?} is not a time zone such as America/Sao_Paulo")
         })?,
         None => chrono_tz::UTC,
     };
-    let store = store::connect(&config.database.url).await?;
-    let Some((incident, timeline)) = crate::postmortem::load(store.as_ref(), number).await? else {
+    let Some((incident, timeline)) = crate::postmortem::load(store, number).await? else {
         bail!("there is no incident INC-{number}");
     };
     let text = crate::postmortem::write(
         (&incident, &timeline),
         &policies,
-        &I18n::new()?,
-        (format, lang, tz),
+        i18n,
+        (ask.format, lang, tz),
         chrono::Utc::now(),
     );
     let mut out = tokio::io::stdout();
@@ -345,15 +352,6 @@ const CLI_PAGE: i64 = 100;
 /// `runroom incidents list|show`: the same texts the chat commands answer with; `postmortem`:
 /// the draft.
 async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::Result<()> {
-    if let IncidentsCommand::Postmortem {
-        id,
-        locale,
-        timezone,
-        format,
-    } = command
-    {
-        return postmortem(config, &id, &locale, timezone.as_deref(), format).await;
-    }
     let config = load_config(config)?;
     let store = store::connect(&config.database.url).await?;
     let i18n = I18n::new()?;
@@ -385,7 +383,20 @@ async fn incidents(config: Option<&Path>, command: IncidentsCommand) -> anyhow::
                 )
             }
         }
-        IncidentsCommand::Postmortem { .. } => unreachable!("answered above"),
+        IncidentsCommand::Postmortem {
+            id,
+            locale,
+            timezone,
+            format,
+        } => {
+            let draft = Draft {
+                id: &id,
+                locale: &locale,
+                timezone: timezone.as_deref(),
+                format,
+            };
+            return postmortem(&config, store.as_ref(), &i18n, draft).await;
+        }
         IncidentsCommand::Show { id, locale } => {
             let Some(number) = parse_incident_ref(&id).or_else(|| id.parse().ok()) else {
                 bail!("{id:?} is not an incident id such as INC-3");
