@@ -56,6 +56,8 @@ pub struct Fanout {
     pub messages: Vec<NewOutbound>,
     /// Queued as they are (relayed words, a re-queued row): nothing in them is rendered again.
     pub verbatim: Vec<NewOutbound>,
+    /// Rendered and fitted before the unit began (a query's answer): queued first, untouched.
+    pub ready: Vec<NewOutbound>,
 }
 
 impl Fanout {
@@ -76,6 +78,7 @@ impl Fanout {
             late: None,
             messages: Vec::new(),
             verbatim: Vec::new(),
+            ready: Vec::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! [`actions`]) and commits the incident, its timeline, its jobs and every message it causes in
 //! one [`unit`] of work; [`Engine::handle`] is parse + execute for typed text. [`jobs`] fires
 //! due jobs and [`relay`] relays a roster's chatter through the same unit of work. Only these
-//! files and [`unit`] touch the store.
+//! files, [`unit`] and `query` (queries read beside the writer) touch the store.
 
 pub mod actions;
 pub mod alerts;
@@ -22,6 +22,7 @@ pub mod oncall;
 pub mod plan;
 pub mod playbook;
 pub mod policy;
+mod query;
 pub mod reach;
 pub mod relay;
 pub mod reply;
@@ -342,11 +343,21 @@ impl Engine {
             span.record("verb", verb.name());
         }
         let room = &room;
-        let done = self
-            .unit(Guard::Inbound(dedupe_key), |unit| {
-                Box::pin(self.decide_in(unit, parsed, origin, room))
-            })
-            .await?;
+        let done = match self.answer_query(&parsed, origin, room, dedupe_key).await? {
+            Some(answer) => {
+                self.unit(Guard::Answered(dedupe_key), |unit| {
+                    unit.out.ready = answer.messages;
+                    Box::pin(async move { Ok((answer.ok, None)) })
+                })
+                .await?
+            }
+            None => {
+                self.unit(Guard::Inbound(dedupe_key), |unit| {
+                    Box::pin(self.decide_in(unit, parsed, origin, room))
+                })
+                .await?
+            }
+        };
         let Some(Committed {
             value: (ok, incident_number),
             messages,

@@ -28,6 +28,10 @@ pub enum Guard<'a> {
     /// recorded before (in an earlier batch or earlier in its own) does nothing. Its messages'
     /// keys start with it.
     Inbound(&'a str),
+    /// An inbound event whose answer was read and rendered before the unit began (a query, see
+    /// [`super::query`]): recorded as [`Guard::Inbound`] is; the unit only queues
+    /// [`Fanout::ready`], so it reads nothing else.
+    Answered(&'a str),
     /// A claimed job: marked done in this unit if `worker` still holds it (else the unit does
     /// nothing). Its messages' keys start with the job's key.
     Job {
@@ -164,7 +168,7 @@ impl Engine {
         if let Some(guard) = guard {
             let now = unit.out.now();
             let key = match guard {
-                Guard::Inbound(key) => {
+                Guard::Inbound(key) | Guard::Answered(key) => {
                     if !unit.tx.record_inbound(key, now).await? {
                         return Ok(None);
                     }
@@ -177,8 +181,10 @@ impl Engine {
                     key
                 }
             };
-            let languages: HashMap<String, Lang> =
-                unit.tx.room_languages().await?.into_iter().collect();
+            let languages: HashMap<String, Lang> = match guard {
+                Guard::Answered(_) => HashMap::new(),
+                _ => unit.tx.room_languages().await?.into_iter().collect(),
+            };
             unit.out = Fanout::new(Some(key), now, languages, self.i18n.clone());
         }
         let value = work(unit).await?;
@@ -193,7 +199,22 @@ impl Engine {
     /// Renders the mentions for each message's room and enqueues the messages. Returns them as
     /// they were queued.
     async fn enqueue(&self, unit: &mut Unit<'_>) -> Result<Vec<Outbound>, EngineError> {
-        let mut messages = std::mem::take(&mut unit.out.messages);
+        let mut messages = std::mem::take(&mut unit.out.ready);
+        messages.extend(self.finish(&mut *unit.tx, &mut unit.out).await?);
+        if !messages.is_empty() {
+            unit.tx.enqueue(&messages).await?;
+        }
+        Ok(messages)
+    }
+
+    /// `out`'s messages as they are queued: the mentions rendered for each message's room (the
+    /// names read through `tx`), then each fitted to its platform.
+    pub(super) async fn finish(
+        &self,
+        tx: &mut dyn StoreTx,
+        out: &mut Fanout,
+    ) -> Result<Vec<Outbound>, EngineError> {
+        let mut messages = std::mem::take(&mut out.messages);
         let mut names = HashMap::new();
         for m in &mut messages {
             let platform = m.platform;
@@ -202,20 +223,9 @@ impl Engine {
                 texts.push(&mut rich.title);
                 texts.extend(rich.fields.iter_mut().map(|f| &mut f.value));
             }
-            reach::render(
-                &mut *unit.tx,
-                &self.reaches,
-                platform,
-                &mut texts,
-                &mut names,
-            )
-            .await?;
+            reach::render(tx, &self.reaches, platform, &mut texts, &mut names).await?;
         }
-        messages.append(&mut unit.out.verbatim);
-        let messages = fit::fit(messages, &self.reaches, &self.i18n);
-        if !messages.is_empty() {
-            unit.tx.enqueue(&messages).await?;
-        }
-        Ok(messages)
+        messages.append(&mut out.verbatim);
+        Ok(fit::fit(messages, &self.reaches, &self.i18n))
     }
 }

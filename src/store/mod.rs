@@ -93,6 +93,11 @@ pub trait Store:
     /// `engine::writer`). On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`) so two
     /// writers queue instead of failing halfway.
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
+    /// Opens a transaction that only reads, beside the writer's: a query's answer is read and
+    /// rendered in it without waiting for the write lock or holding it (SQLite: a deferred
+    /// `BEGIN`, a snapshot of what was committed). Nothing may be written in it; dropped, it
+    /// rolls back.
+    async fn begin_read(&self) -> StoreResult<Box<dyn StoreTx>>;
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }

@@ -69,6 +69,12 @@ impl Store for PgStore {
         Ok(Box::new(PgTx(Conn::new(self.begin_tx().await?))))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn StoreTx>> {
+        // Read committed, as the writer's: a query locks nothing the writer would wait for, apart
+        // from `incident()`'s row lock for the moment the answer is read.
+        self.begin().await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

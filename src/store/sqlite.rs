@@ -79,6 +79,12 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx(Conn::new(self.begin_tx().await?))))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn StoreTx>> {
+        // Deferred: the first read takes a snapshot, and without a write the lock is never asked.
+        let tx = self.pool.begin_with("BEGIN DEFERRED").await?;
+        Ok(Box::new(SqliteTx(Conn::new(tx))))
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
