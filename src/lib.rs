@@ -27,6 +27,7 @@
 //!   every user-visible text is rendered here.
 //! - [`http`]: runroom's own routes (`/healthz`, `/readyz`, `/metrics`, the admin API under
 //!   `/api/`); the platforms add their webhooks.
+//! - [`dashboard`]: the signed-in web pages under `/dashboard`, rendered on the server.
 //! - [`config`] and [`cli`]: the configuration file, environment overrides and the commands.
 //! - [`app`]: [`app::build`] assembles all of the above from a config, a clock and the secrets,
 //!   for `serve`, `console` and the tests.
@@ -35,6 +36,7 @@ pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod engine;
 pub mod http;
 pub mod i18n;

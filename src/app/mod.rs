@@ -88,7 +88,7 @@ pub fn assemble(
     let i18n = Arc::new(I18n::new()?);
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let engine = Arc::new(
-        Engine::new(store.clone(), i18n, clock.clone(), settings)
+        Engine::new(store.clone(), i18n.clone(), clock.clone(), settings)
             .with_wake(outbox_wake.clone())
             .with_writers(config.database.writer()),
     );
@@ -100,6 +100,15 @@ pub fn assemble(
         },
         secrets.get(admin::TOKEN_ENV),
     );
+    if let Some(dashboard) = crate::dashboard::router(
+        engine.clone(),
+        i18n,
+        secrets.get(crate::dashboard::VIEWER_TOKEN_ENV),
+        secrets.get(admin::TOKEN_ENV),
+        config.server.https,
+    ) {
+        router = router.merge(dashboard);
+    }
     router = router
         .merge(crate::alerts::webhook::router(
             engine.clone(),
@@ -190,7 +199,11 @@ impl App {
             });
         }
 
-        axum::serve(listener, self.router)
+        // The client's address: the dashboard limits failed sign-ins per client.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;

@@ -83,6 +83,10 @@ pub use policies::{
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// runroom is reached over HTTPS (through a proxy that ends TLS): the dashboard's cookies
+    /// are then marked `Secure`.
+    #[serde(default)]
+    pub https: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -188,6 +192,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: default_listen(),
+            https: false,
         }
     }
 }

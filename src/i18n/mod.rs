@@ -87,12 +87,13 @@ macro_rules! locale_files {
             include_str!(concat!("../../locales/", $dir, "/alerts.ftl")),
             include_str!(concat!("../../locales/", $dir, "/playbooks.ftl")),
             include_str!(concat!("../../locales/", $dir, "/postmortem.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/dashboard.ftl")),
         ]
     };
 }
 
 /// The embedded Fluent sources of a language, for the parity test and for loading.
-pub fn sources(lang: Lang) -> [&'static str; 8] {
+pub fn sources(lang: Lang) -> [&'static str; 9] {
     match lang {
         Lang::En => locale_files!("en"),
         Lang::PtBr => locale_files!("pt-BR"),

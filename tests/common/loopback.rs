@@ -17,7 +17,10 @@ pub async fn serve_with<T>(what: &str, build: impl FnOnce(String) -> (T, axum::R
         .unwrap_or_else(|e| panic!("bind {what}: {e}"));
     let url = format!("http://{}", listener.local_addr().expect("a bound address"));
     let (kept, router) = build(url);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).await
+    });
     kept
 }
 

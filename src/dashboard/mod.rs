@@ -1,0 +1,213 @@
+//! The web dashboard, served by `runroom serve` on its own port under `/dashboard`: signed-in
+//! pages rendered on the server (askama templates, every string through Fluent in the viewer's
+//! language), a small stylesheet and no JavaScript yet. Mounted when
+//! `RUNROOM_DASHBOARD_VIEWER_TOKEN` or `RUNROOM_ADMIN_TOKEN` is set.
+
+mod pages;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use self::pages::Texts;
+use self::session::{Attempts, COOKIE, Keys, Session};
+use crate::engine::Engine;
+use crate::i18n::{I18n, Lang};
+
+pub const VIEWER_TOKEN_ENV: &str = "RUNROOM_DASHBOARD_VIEWER_TOKEN";
+
+/// Failed sign-ins a client may make in [`ATTEMPT_WINDOW`].
+const ATTEMPTS: u32 = 5;
+const ATTEMPT_WINDOW: Duration = Duration::from_secs(60);
+
+/// What the dashboard's handlers share.
+#[derive(Clone)]
+pub struct Dashboard {
+    engine: Arc<Engine>,
+    i18n: Arc<I18n>,
+    keys: Arc<Keys>,
+    attempts: Arc<Attempts>,
+    /// Cookies are marked `Secure` (the dashboard is reached over HTTPS, through a proxy).
+    secure: bool,
+}
+
+/// The dashboard's routes, or `None` when no token signs in to it.
+pub fn router(
+    engine: Arc<Engine>,
+    i18n: Arc<I18n>,
+    viewer_token: Option<String>,
+    admin_token: Option<String>,
+    secure: bool,
+) -> Option<Router> {
+    let keys = Keys::new(viewer_token, admin_token)?;
+    let state = Dashboard {
+        engine,
+        i18n,
+        keys: Arc::new(keys),
+        attempts: Arc::new(Attempts::new(ATTEMPTS, ATTEMPT_WINDOW)),
+        secure,
+    };
+    Some(
+        Router::new()
+            .route("/dashboard", get(pages::incidents))
+            .route("/dashboard/sign-in", get(sign_in_form).post(sign_in))
+            .route("/dashboard/sign-out", axum::routing::post(sign_out))
+            .route("/dashboard/style.css", get(stylesheet))
+            .with_state(state),
+    )
+}
+
+/// `?lang=pt-BR` (the switch), else the `runroom_lang` cookie it set, else the browser's
+/// `Accept-Language`, else English.
+fn language(headers: &HeaderMap, asked: Option<&str>) -> Lang {
+    if let Some(lang) = asked.and_then(Lang::parse) {
+        return lang;
+    }
+    if let Some(lang) = cookie(headers, "runroom_lang").and_then(Lang::parse) {
+        return lang;
+    }
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accepted
+        .split(',')
+        .filter_map(|part| part.split(';').next())
+        .find_map(|tag| Lang::parse(tag.trim()))
+        .unwrap_or(Lang::En)
+}
+
+/// A cookie's value from the request.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
+impl Dashboard {
+    /// The request's session, if it carries a valid one.
+    fn session(&self, headers: &HeaderMap) -> Option<Session> {
+        let value = cookie(headers, COOKIE)?;
+        self.keys.open(value, chrono::Utc::now())
+    }
+
+    fn texts(&self, lang: Lang) -> Texts {
+        Texts::new(self.i18n.clone(), lang)
+    }
+
+    /// `Set-Cookie` for `name=value` on the dashboard's paths.
+    fn set_cookie(&self, name: &str, value: &str, max_age: i64) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let cookie = format!(
+            "{name}={value}; Path=/dashboard; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        );
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn sign_in_form(
+    State(dash): State<Dashboard>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let lang = language(&headers, query.lang.as_deref());
+    pages::sign_in(&dash.texts(lang), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    token: String,
+}
+
+async fn sign_in(
+    State(dash): State<Dashboard>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let texts = dash.texts(language(&headers, None));
+    let now = Instant::now();
+    if let Some(wait) = dash.attempts.blocked(client.ip(), now) {
+        let seconds = wait.as_secs().max(1);
+        let mut page = pages::sign_in(
+            &texts,
+            Some(texts.limited(seconds)),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            page.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return page;
+    }
+    let issued = dash
+        .keys
+        .role_of(&form.token)
+        .and_then(|role| dash.keys.issue(role, chrono::Utc::now()));
+    let Some(cookie) = issued else {
+        dash.attempts.failed(client.ip(), now);
+        tracing::info!(client = %client.ip(), "a dashboard sign-in failed");
+        return pages::sign_in(
+            &texts,
+            Some(texts.get("dashboard-sign-in-failed")),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    dash.attempts.succeeded(client.ip());
+    let mut response = Redirect::to("/dashboard").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        dash.set_cookie(COOKIE, &cookie, session::LIFETIME.num_seconds()),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+struct SignOutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session in this browser. It must carry the session's CSRF token: another site
+/// cannot sign a person out.
+async fn sign_out(
+    State(dash): State<Dashboard>,
+    headers: HeaderMap,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    let Some(session) = dash.session(&headers) else {
+        return Redirect::to("/dashboard/sign-in").into_response();
+    };
+    if !pages::csrf_matches(&session, &form.csrf) {
+        let texts = dash.texts(language(&headers, None));
+        return pages::refused(&texts, StatusCode::FORBIDDEN);
+    }
+    let mut response = Redirect::to("/dashboard/sign-in").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, dash.set_cookie(COOKIE, "", 0));
+    response
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../templates/dashboard/style.css"),
+    )
+}
