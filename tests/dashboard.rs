@@ -278,3 +278,53 @@ async fn cookies_are_secure_behind_https_and_there_is_no_dashboard_without_token
         .expect("answered");
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_incidents_page_shows_its_card_and_timeline() {
+    let dash = with_both_tokens().await;
+    let (cookie, _) = dash.session(VIEWER).await;
+    let t = common::engine_on(&dash.store);
+    t.say("console", "joana", "inc declare sev2 Payments <slow>")
+        .await;
+    t.say("console", "joana", "inc assign commander @joana")
+        .await;
+    t.say("console", "joana", "inc note retries are piling up")
+        .await;
+
+    let (_, list) = dash.page("/dashboard", &cookie, "en").await;
+    assert!(
+        list.contains("href=\"/dashboard/incidents/1\""),
+        "the list links to it"
+    );
+
+    let (status, page) = dash.page("/dashboard/incidents/1", &cookie, "pt-BR").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("INC-1"), "{page}");
+    assert!(
+        page.contains("Linha do tempo"),
+        "in the browser's language: {page}"
+    );
+    assert!(
+        page.contains("Comandante") && page.contains("joana"),
+        "{page}"
+    );
+    assert!(
+        page.contains("retries are piling up"),
+        "the timeline holds the note"
+    );
+    assert!(!page.contains("<slow>"), "escaped");
+    let entries = page.matches("<time datetime=").count();
+    assert_eq!(entries, 3, "declared, assigned, noted: {page}");
+
+    let (missing, body) = dash.page("/dashboard/incidents/99", &cookie, "es").await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+    assert!(body.contains("No existe ese incidente"), "{body}");
+
+    let unsigned = dash
+        .client
+        .get(format!("{}/dashboard/incidents/1", dash.url))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(unsigned.status(), StatusCode::SEE_OTHER);
+}

@@ -27,3 +27,7 @@ dashboard-col-age = Age
 dashboard-page-of = Page { $page } of { $pages }
 dashboard-previous = Previous
 dashboard-next = Next
+
+dashboard-timeline-heading = Timeline
+dashboard-timeline-cut = The latest { $shown } of { $total } entries.
+dashboard-missing-heading = No such incident

@@ -27,3 +27,7 @@ dashboard-col-age = Duración
 dashboard-page-of = Página { $page } de { $pages }
 dashboard-previous = Anterior
 dashboard-next = Siguiente
+
+dashboard-timeline-heading = Cronología
+dashboard-timeline-cut = Las { $shown } entradas más recientes de { $total }.
+dashboard-missing-heading = No existe ese incidente

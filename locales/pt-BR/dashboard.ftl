@@ -27,3 +27,7 @@ dashboard-col-age = Duração
 dashboard-page-of = Página { $page } de { $pages }
 dashboard-previous = Anterior
 dashboard-next = Próxima
+
+dashboard-timeline-heading = Linha do tempo
+dashboard-timeline-cut = Os { $shown } registros mais recentes de { $total }.
+dashboard-missing-heading = Incidente não encontrado

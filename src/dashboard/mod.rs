@@ -58,6 +58,7 @@ pub fn router(
     Some(
         Router::new()
             .route("/dashboard", get(pages::incidents))
+            .route("/dashboard/incidents/{number}", get(pages::incident))
             .route("/dashboard/sign-in", get(sign_in_form).post(sign_in))
             .route("/dashboard/sign-out", axum::routing::post(sign_out))
             .route("/dashboard/style.css", get(stylesheet))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -20,6 +20,8 @@ use crate::postmortem::document::shown;
 
 /// Incidents on one page of the list.
 const PAGE: i64 = 25;
+/// Timeline entries an incident's page shows (the latest).
+const TIMELINE: i64 = 200;
 
 /// The words of a page, in its language.
 pub struct Texts {
@@ -51,6 +53,10 @@ impl Texts {
                 .number("page", page)
                 .number("pages", pages),
         )
+    }
+
+    fn time(&self, at: DateTime<Utc>) -> String {
+        self.render(&Msg::new("card-time").time("time", at))
     }
 
     fn role(&self, role: Role) -> String {
@@ -111,6 +117,35 @@ struct IncidentsPage<'a> {
     page_label: String,
     previous: Option<i64>,
     next: Option<i64>,
+}
+
+/// One timeline entry as the incident's page shows it.
+pub struct Entry {
+    pub at: String,
+    /// The same instant in RFC 3339, for `<time datetime>`.
+    pub iso: String,
+    pub actor: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/incident.html")]
+struct IncidentPage<'a> {
+    t: &'a Texts,
+    role: String,
+    csrf: &'a str,
+    heading: String,
+    severity_class: String,
+    fields: Vec<(String, String)>,
+    timeline: Vec<Entry>,
+    /// "The latest 200 of 340 entries", when the timeline is longer than the page shows.
+    cut: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/missing.html")]
+struct MissingPage<'a> {
+    t: &'a Texts,
 }
 
 #[derive(Template)]
@@ -208,4 +243,72 @@ pub async fn incidents(
         );
     }
     response
+}
+
+/// The data a page needs was not readable: the database is down or slow.
+fn unavailable(what: &str, error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "dashboard: {what} could not be read");
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// One incident: its card as the war rooms see it, then its timeline (the latest entries).
+pub async fn incident(
+    State(dash): State<Dashboard>,
+    headers: HeaderMap,
+    Path(number): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let Some(session) = dash.session(&headers) else {
+        return Redirect::to("/dashboard/sign-in").into_response();
+    };
+    let texts = dash.texts(language(&headers, query.lang.as_deref()));
+    // One read transaction: the card and the timeline as of the same moment.
+    let read = async {
+        let mut tx = dash.engine.store().begin_read().await?;
+        let Some(incident) = tx.incident(number).await? else {
+            return Ok(None);
+        };
+        let entries = tx.timeline(number, TIMELINE).await?;
+        let total = if entries.len() as i64 >= TIMELINE {
+            tx.timeline_len(number).await?
+        } else {
+            entries.len() as i64
+        };
+        Ok::<_, crate::store::StoreError>(Some((incident, entries, total)))
+    };
+    let (incident, entries, total) = match read.await {
+        Ok(Some(found)) => found,
+        Ok(None) => return html(StatusCode::NOT_FOUND, MissingPage { t: &texts }.render()),
+        Err(error) => return unavailable("an incident", error),
+    };
+    let card = reply::card(&incident);
+    let page = IncidentPage {
+        t: &texts,
+        role: texts.role(session.role),
+        csrf: &session.csrf,
+        heading: shown(&texts.render(&card.title)),
+        severity_class: format!("sev{}", incident.severity.number()),
+        fields: card
+            .fields
+            .iter()
+            .map(|(label, value)| (texts.render(label), shown(&texts.render(value))))
+            .collect(),
+        timeline: entries
+            .iter()
+            .map(|entry| Entry {
+                at: texts.time(entry.at),
+                iso: entry.at.to_rfc3339(),
+                actor: shown(&entry.actor),
+                summary: shown(&texts.render(&reply::event_summary(&entry.event))),
+            })
+            .collect(),
+        cut: (total > entries.len() as i64).then(|| {
+            texts.render(
+                &Msg::new("dashboard-timeline-cut")
+                    .number("shown", entries.len() as i64)
+                    .number("total", total),
+            )
+        }),
+    };
+    html(StatusCode::OK, page.render())
 }
