@@ -19,6 +19,7 @@ const VIEWER: &str = "viewer-token-for-tests";
 const ADMIN: &str = "admin-token-for-tests";
 
 struct Dashboard {
+    app: runroom::app::App,
     url: String,
     client: reqwest::Client,
     store: common::TestStore,
@@ -28,14 +29,19 @@ async fn start(config: &str, tokens: &[(&'static str, &'static str)]) -> Dashboa
     let store = common::sqlite().await;
     let config = Config::parse(config, "dashboard test", &[]).expect("config");
     let secrets = Secrets::from_pairs(tokens.iter().copied());
-    let (_app, url) =
+    let (app, url) =
         common::loopback::serve_app(config, store.store.clone(), Arc::new(SystemClock), secrets)
             .await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    Dashboard { url, client, store }
+    Dashboard {
+        app,
+        url,
+        client,
+        store,
+    }
 }
 
 async fn with_both_tokens() -> Dashboard {
@@ -327,4 +333,76 @@ async fn an_incidents_page_shows_its_card_and_timeline() {
         .await
         .expect("answered");
     assert_eq!(unsigned.status(), StatusCode::SEE_OTHER);
+}
+
+/// Reads an event stream until `wanted` is in what arrived; what arrived.
+async fn read_until(response: &mut reqwest::Response, seen: &mut String, wanted: &str) {
+    let deadline = std::time::Duration::from_secs(15);
+    tokio::time::timeout(deadline, async {
+        while !seen.contains(wanted) {
+            let chunk = response.chunk().await.expect("stream").expect("still open");
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{wanted:?} never arrived: {seen}"));
+}
+
+#[tokio::test]
+async fn an_incidents_page_follows_its_changes_live() {
+    let dash = with_both_tokens().await;
+    let (cookie, _) = dash.session(VIEWER).await;
+    let say = |event: &str, text: &str| {
+        let inbound = common::inbound(
+            "runroom",
+            "joana",
+            text,
+            event.to_string(),
+            chrono::Utc::now(),
+        );
+        let engine = dash.app.engine.clone();
+        async move { engine.handle(&inbound).await.expect("handled") }
+    };
+    say("E1", "inc declare sev2 Queue backlog").await;
+
+    let (_, page) = dash.page("/dashboard/incidents/1", &cookie, "en").await;
+    assert!(
+        page.contains("new EventSource(\"/dashboard/incidents/1/live\""),
+        "{page}"
+    );
+
+    let unsigned = dash
+        .client
+        .get(format!("{}/dashboard/incidents/1/live", dash.url))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+
+    let mut live = dash
+        .client
+        .get(format!("{}/dashboard/incidents/1/live", dash.url))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(live.status(), StatusCode::OK);
+    assert!(
+        live.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut seen = String::new();
+    read_until(&mut live, &mut seen, "Queue backlog").await;
+    assert!(seen.contains("event: incident"), "{seen}");
+    assert!(
+        !seen.contains("***"),
+        "times are not taken for phone numbers: {seen}"
+    );
+
+    say("E2", "inc note consumers restarted").await;
+    read_until(&mut live, &mut seen, "consumers restarted").await;
+    say("E3", "inc sev sev1").await;
+    read_until(&mut live, &mut seen, "class=\"card sev1\"").await;
 }

@@ -1,6 +1,7 @@
 //! The web dashboard, served by `runroom serve` on its own port under `/dashboard`: signed-in
 //! pages rendered on the server (askama templates, every string through Fluent in the viewer's
-//! language), a small stylesheet and no JavaScript yet. Mounted when
+//! language), a small stylesheet, and a few lines of JavaScript that let an incident's page
+//! follow its Server-Sent Events. Mounted when
 //! `RUNROOM_DASHBOARD_VIEWER_TOKEN` or `RUNROOM_ADMIN_TOKEN` is set.
 
 mod pages;
@@ -59,6 +60,7 @@ pub fn router(
         Router::new()
             .route("/dashboard", get(pages::incidents))
             .route("/dashboard/incidents/{number}", get(pages::incident))
+            .route("/dashboard/incidents/{number}/live", get(pages::live))
             .route("/dashboard/sign-in", get(sign_in_form).post(sign_in))
             .route("/dashboard/sign-out", axum::routing::post(sign_out))
             .route("/dashboard/style.css", get(stylesheet))

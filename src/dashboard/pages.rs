@@ -128,6 +128,20 @@ pub struct Entry {
     pub summary: String,
 }
 
+/// What of an incident's page changes: its card and timeline. The page starts with it and its
+/// live stream sends it again, rendered afresh, after each change.
+#[derive(Template)]
+#[template(path = "dashboard/live.html")]
+struct Live<'a> {
+    t: &'a Texts,
+    heading: String,
+    severity_class: String,
+    fields: Vec<(String, String)>,
+    timeline: Vec<Entry>,
+    /// "The latest 200 of 340 entries", when the timeline is longer than the page shows.
+    cut: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard/incident.html")]
 struct IncidentPage<'a> {
@@ -135,11 +149,9 @@ struct IncidentPage<'a> {
     role: String,
     csrf: &'a str,
     heading: String,
-    severity_class: String,
-    fields: Vec<(String, String)>,
-    timeline: Vec<Entry>,
-    /// "The latest 200 of 340 entries", when the timeline is longer than the page shows.
-    cut: Option<String>,
+    number: i64,
+    /// The card and timeline, rendered by [`Live`].
+    live: String,
 }
 
 #[derive(Template)]
@@ -262,36 +274,52 @@ pub async fn incident(
         return Redirect::to("/dashboard/sign-in").into_response();
     };
     let texts = dash.texts(language(&headers, query.lang.as_deref()));
-    // One read transaction: the card and the timeline as of the same moment.
-    let read = async {
-        let mut tx = dash.engine.store().begin_read().await?;
-        let Some(incident) = tx.incident(number).await? else {
-            return Ok(None);
-        };
-        let entries = tx.timeline(number, TIMELINE).await?;
-        let total = if entries.len() as i64 >= TIMELINE {
-            tx.timeline_len(number).await?
-        } else {
-            entries.len() as i64
-        };
-        Ok::<_, crate::store::StoreError>(Some((incident, entries, total)))
-    };
-    let (incident, entries, total) = match read.await {
-        Ok(Some(found)) => found,
+    let live = match read_live(&dash, &texts, number).await {
+        Ok(Some(live)) => live,
         Ok(None) => return html(StatusCode::NOT_FOUND, MissingPage { t: &texts }.render()),
         Err(error) => return unavailable("an incident", error),
     };
-    let card = reply::card(&incident);
+    let live_html = match live.render() {
+        Ok(rendered) => rendered,
+        Err(error) => return html(StatusCode::OK, Err(error)),
+    };
     let page = IncidentPage {
         t: &texts,
         role: texts.role(session.role),
         csrf: &session.csrf,
-        heading: shown(&texts.render(&card.title)),
+        heading: live.heading.clone(),
+        number,
+        live: live_html,
+    };
+    html(StatusCode::OK, page.render())
+}
+
+/// An incident's card and timeline as of one read transaction; `None`: no such incident.
+async fn read_live<'t>(
+    dash: &Dashboard,
+    texts: &'t Texts,
+    number: i64,
+) -> Result<Option<Live<'t>>, crate::store::StoreError> {
+    let mut tx = dash.engine.store().begin_read().await?;
+    let Some(incident) = tx.incident(number).await? else {
+        return Ok(None);
+    };
+    let entries = tx.timeline(number, TIMELINE).await?;
+    let total = if entries.len() as i64 >= TIMELINE {
+        tx.timeline_len(number).await?
+    } else {
+        entries.len() as i64
+    };
+    drop(tx);
+    let card = reply::card(&visible(incident.clone()));
+    Ok(Some(Live {
+        t: texts,
+        heading: texts.render(&card.title),
         severity_class: format!("sev{}", incident.severity.number()),
         fields: card
             .fields
             .iter()
-            .map(|(label, value)| (texts.render(label), shown(&texts.render(value))))
+            .map(|(label, value)| (texts.render(label), texts.render(value)))
             .collect(),
         timeline: entries
             .iter()
@@ -309,6 +337,76 @@ pub async fn incident(
                     .number("total", total),
             )
         }),
-    };
-    html(StatusCode::OK, page.render())
+    }))
+}
+
+/// The incident with its people as the rooms show them and phone numbers masked in what people
+/// typed, before anything is rendered (a rendered time must not be taken for a number).
+fn visible(mut incident: Incident) -> Incident {
+    incident.title = shown(&incident.title);
+    for person in incident.roles.values_mut() {
+        *person = shown(person);
+    }
+    incident.acked_by = incident.acked_by.as_deref().map(shown);
+    incident.impact = incident.impact.as_deref().map(shown);
+    incident
+}
+
+/// How often a live view reads its incident even when this process saw no change: changes made
+/// by another process (a second replica, `runroom console` on the same file) show up then.
+const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// An incident's page, live: Server-Sent Events, each `incident` event the card and timeline
+/// rendered afresh after a change.
+pub async fn live(
+    State(dash): State<Dashboard>,
+    headers: HeaderMap,
+    Path(number): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    if dash.session(&headers).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let texts = dash.texts(language(&headers, query.lang.as_deref()));
+    let changes = dash.engine.changes();
+    let mut tick = tokio::time::interval(LOOK_AGAIN);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = (dash, texts, changes, tick, None::<String>);
+    let stream = futures_util::stream::unfold(state, move |state| async move {
+        let (dash, texts, mut changes, mut tick, mut last) = state;
+        loop {
+            tokio::select! {
+                change = changes.recv() => match change {
+                    Ok(changed) if changed != number => continue,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = tick.tick() => {}
+            }
+            let rendered = match read_live(&dash, &texts, number).await {
+                Ok(Some(live)) => live.render().ok(),
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(%error, number, "dashboard: a live incident could not be read");
+                    None
+                }
+            };
+            // Only what changed is sent (the periodic look usually finds nothing new).
+            if let Some(rendered) = rendered
+                && last.as_deref() != Some(rendered.as_str())
+            {
+                last = Some(rendered.clone());
+                let event = axum::response::sse::Event::default()
+                    .event("incident")
+                    .data(rendered);
+                return Some((
+                    Ok::<_, std::convert::Infallible>(event),
+                    (dash, texts, changes, tick, last),
+                ));
+            }
+        }
+    });
+    axum::response::sse::Sse::new(stream)
+        .keep_alive(axum::response::sse::KeepAlive::default())
+        .into_response()
 }

@@ -66,6 +66,9 @@ pub enum EngineError {
     Batch(#[from] writer::BatchError),
 }
 
+/// Changes a slow live view may fall behind by before it is told it lagged (it then reads afresh).
+const CHANGES_BUFFERED: usize = 256;
+
 /// A message the engine committed to the outbox, as it was rendered for its room.
 pub type Outbound = NewOutbound;
 
@@ -119,6 +122,8 @@ pub struct Engine {
     scheduler_wake: Arc<tokio::sync::Notify>,
     /// Where units of work are committed, in batches.
     writers: writer::Writers,
+    /// The incidents each committed unit told rooms about, for live views in this process.
+    changes: tokio::sync::broadcast::Sender<i64>,
     heartbeats: Vec<crate::alerts::heartbeat::Heartbeat>,
 }
 
@@ -163,6 +168,7 @@ impl Engine {
             direct_rooms,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),
             writers: writer::Writers::new(writer::WriterConfig::default()),
+            changes: tokio::sync::broadcast::channel(CHANGES_BUFFERED).0,
             heartbeats: settings.heartbeats,
         }
     }
@@ -192,6 +198,24 @@ impl Engine {
     pub fn with_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Engine {
         self.wake = Some(wake);
         self
+    }
+
+    /// The numbers of incidents that change from now on in this process (every committed unit
+    /// that queued a message about one). Other processes' changes are not seen here: a live view
+    /// also looks at the database from time to time.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.changes.subscribe()
+    }
+
+    /// Tells the live views which incidents a committed unit's messages were about.
+    fn publish_changes(&self, messages: &[Outbound]) {
+        let mut numbers: Vec<i64> = messages.iter().filter_map(|m| m.incident).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for number in numbers {
+            // No receiver is fine: nobody is watching.
+            let _ = self.changes.send(number);
+        }
     }
 
     /// Tells this process's outbox workers that a unit of work queued rows.

@@ -144,6 +144,7 @@ impl Engine {
         ticket.committed().await?;
         if !turned.messages.is_empty() {
             self.wake_outbox();
+            self.publish_changes(&turned.messages);
         }
         if turned.planned_jobs {
             self.scheduler_wake.notify_one();
