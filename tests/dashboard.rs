@@ -14,6 +14,7 @@ use runroom::config::Config;
 use runroom::dashboard::VIEWER_TOKEN_ENV;
 use runroom::engine::clock::SystemClock;
 use runroom::http::admin;
+use runroom::store::OutboxState;
 
 const VIEWER: &str = "viewer-token-for-tests";
 const ADMIN: &str = "admin-token-for-tests";
@@ -405,4 +406,138 @@ async fn an_incidents_page_follows_its_changes_live() {
     read_until(&mut live, &mut seen, "consumers restarted").await;
     say("E3", "inc sev sev1").await;
     read_until(&mut live, &mut seen, "class=\"card sev1\"").await;
+}
+
+impl Dashboard {
+    async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let answer = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header(COOKIE, cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("answered");
+        let status = answer.status();
+        (status, answer.text().await.expect("body"))
+    }
+
+    async fn dead(&self) -> Vec<i64> {
+        self.store
+            .store
+            .outbox_in_state(OutboxState::Dead, 10)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .map(|row| row.id)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn only_an_admin_retries_a_dead_message_or_switches_the_mode_and_only_when_confirmed() {
+    let dash = with_both_tokens().await;
+    let t = common::engine_on(&dash.store);
+    t.say("console", "joana", "inc declare sev2 Dead letters")
+        .await;
+    // One of its messages died, as a platform refusing it leaves it.
+    common::raw_sql(
+        &dash.store,
+        "UPDATE outbox SET state = 'dead', last_error = 'channel_not_found for +5511912345678' \
+         WHERE id = (SELECT MIN(id) FROM outbox)",
+        "",
+    )
+    .await;
+    let [dead] = dash.dead().await[..] else {
+        panic!("one dead message");
+    };
+    let id = dead.to_string();
+
+    let (viewer, _) = dash.session(VIEWER).await;
+    let (status, page) = dash.page("/dashboard/delivery", &viewer, "en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("channel_not_found"),
+        "the reason is shown: {page}"
+    );
+    assert!(!page.contains("5511912345678"), "phone numbers are masked");
+    assert!(page.contains("data-mode=\"live\""));
+    assert!(
+        !page.contains("/dashboard/delivery/retry") && !page.contains("/dashboard/delivery/mode")
+    );
+    let csrf = csrf_of(&page);
+    let (refused, _) = dash
+        .post(
+            "/dashboard/delivery/retry",
+            &viewer,
+            &[("csrf", &csrf), ("id", &id)],
+        )
+        .await;
+    assert_eq!(refused, StatusCode::FORBIDDEN, "a viewer cannot retry");
+    let (refused, _) = dash
+        .post(
+            "/dashboard/delivery/mode",
+            &viewer,
+            &[("csrf", &csrf), ("mode", "off"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(refused, StatusCode::FORBIDDEN, "nor switch the mode");
+    assert_eq!(dash.dead().await, [dead]);
+
+    let (admin, _) = dash.session(ADMIN).await;
+    let (_, page) = dash.page("/dashboard/delivery", &admin, "en").await;
+    assert!(page.contains("/dashboard/delivery/retry"), "{page}");
+    let csrf = csrf_of(&page);
+    let (forged, _) = dash
+        .post("/dashboard/delivery/retry", &admin, &[("id", &id)])
+        .await;
+    assert_eq!(forged, StatusCode::FORBIDDEN, "no CSRF token, no retry");
+    let (retried, page) = dash
+        .post(
+            "/dashboard/delivery/retry",
+            &admin,
+            &[("csrf", &csrf), ("id", &id)],
+        )
+        .await;
+    assert_eq!(retried, StatusCode::OK);
+    assert!(
+        page.contains(&format!("Message {id} is queued again")),
+        "{page}"
+    );
+    assert!(dash.dead().await.is_empty(), "queued again");
+
+    let mode = || async {
+        dash.store
+            .store
+            .setting(runroom::outbox::worker::MODE_KEY)
+            .await
+            .expect("setting")
+    };
+    let (unconfirmed, page) = dash
+        .post(
+            "/dashboard/delivery/mode",
+            &admin,
+            &[("csrf", &csrf), ("mode", "off")],
+        )
+        .await;
+    assert_eq!(unconfirmed, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Tick the confirmation"), "{page}");
+    assert_eq!(mode().await, None, "nothing changed");
+    let (switched, page) = dash
+        .post(
+            "/dashboard/delivery/mode",
+            &admin,
+            &[("csrf", &csrf), ("mode", "off"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(switched, StatusCode::OK);
+    assert!(page.contains("data-mode=\"off\""), "{page}");
+    assert_eq!(mode().await.as_deref(), Some("off"));
+    dash.post(
+        "/dashboard/delivery/mode",
+        &admin,
+        &[("csrf", &csrf), ("mode", "live"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(mode().await.as_deref(), Some("live"));
 }

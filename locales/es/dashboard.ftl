@@ -31,3 +31,41 @@ dashboard-next = Siguiente
 dashboard-timeline-heading = Cronología
 dashboard-timeline-cut = Las { $shown } entradas más recientes de { $total }.
 dashboard-missing-heading = No existe ese incidente
+dashboard-delivery-heading = Entrega
+dashboard-mode-heading = Modo de envío
+dashboard-mode-name = { $mode ->
+    [live] Activo: los mensajes se envían
+    [dry-run] Simulación: los mensajes se registran, no se envían
+   *[off] Apagado: los mensajes esperan, no se envía nada
+}
+dashboard-mode-switch = Cambiar a
+dashboard-mode-live = Activo
+dashboard-mode-dry-run = Simulación
+dashboard-mode-off = Apagado
+dashboard-mode-confirm = Entiendo que esto cambia lo que reciben todas las salas
+dashboard-mode-apply = Cambiar
+dashboard-mode-unconfirmed = Marca la confirmación para cambiar el modo de envío.
+dashboard-mode-unknown = Ese no es un modo de envío.
+dashboard-mode-set = El modo de envío ahora es { $mode }.
+dashboard-depth-heading = Mensajes por estado
+dashboard-none-queued = Todavía no hay mensajes.
+dashboard-col-platform = Plataforma
+dashboard-col-state = Estado
+dashboard-col-count = Mensajes
+dashboard-state-name = { $state ->
+    [pending] en espera
+    [sending] enviándose
+    [sent] enviado
+    [failed] por reintentar
+    [dead] muerto
+   *[dry_run] registrado (simulación)
+}
+dashboard-dead-heading = Mensajes muertos
+dashboard-none-dead = No hay mensajes muertos.
+dashboard-col-room = Sala
+dashboard-col-queued = En cola desde
+dashboard-col-message = Mensaje
+dashboard-col-reason = Por qué falló
+dashboard-retry = Reintentar
+dashboard-retried = El mensaje { $id } volvió a la cola.
+dashboard-not-dead = El mensaje { $id } no está muerto: no hay nada que reintentar.

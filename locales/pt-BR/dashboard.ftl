@@ -31,3 +31,41 @@ dashboard-next = Próxima
 dashboard-timeline-heading = Linha do tempo
 dashboard-timeline-cut = Os { $shown } registros mais recentes de { $total }.
 dashboard-missing-heading = Incidente não encontrado
+dashboard-delivery-heading = Entrega
+dashboard-mode-heading = Modo de envio
+dashboard-mode-name = { $mode ->
+    [live] Ativo: as mensagens são enviadas
+    [dry-run] Simulação: as mensagens são registradas, não enviadas
+   *[off] Desligado: as mensagens esperam, nada é enviado
+}
+dashboard-mode-switch = Mudar para
+dashboard-mode-live = Ativo
+dashboard-mode-dry-run = Simulação
+dashboard-mode-off = Desligado
+dashboard-mode-confirm = Entendo que isto muda o que todas as salas recebem
+dashboard-mode-apply = Mudar
+dashboard-mode-unconfirmed = Marque a confirmação para mudar o modo de envio.
+dashboard-mode-unknown = Esse não é um modo de envio.
+dashboard-mode-set = O modo de envio agora é { $mode }.
+dashboard-depth-heading = Mensagens por estado
+dashboard-none-queued = Nenhuma mensagem ainda.
+dashboard-col-platform = Plataforma
+dashboard-col-state = Estado
+dashboard-col-count = Mensagens
+dashboard-state-name = { $state ->
+    [pending] aguardando
+    [sending] sendo enviada
+    [sent] enviada
+    [failed] a tentar de novo
+    [dead] morta
+   *[dry_run] registrada (simulação)
+}
+dashboard-dead-heading = Mensagens mortas
+dashboard-none-dead = Nenhuma mensagem morta.
+dashboard-col-room = Sala
+dashboard-col-queued = Enfileirada
+dashboard-col-message = Mensagem
+dashboard-col-reason = Por que falhou
+dashboard-retry = Tentar de novo
+dashboard-retried = A mensagem { $id } voltou para a fila.
+dashboard-not-dead = A mensagem { $id } não está morta: nada a tentar de novo.

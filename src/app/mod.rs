@@ -103,9 +103,12 @@ pub fn assemble(
     if let Some(dashboard) = crate::dashboard::router(
         engine.clone(),
         i18n,
-        secrets.get(crate::dashboard::VIEWER_TOKEN_ENV),
-        secrets.get(admin::TOKEN_ENV),
-        config.server.https,
+        crate::dashboard::Setup {
+            viewer_token: secrets.get(crate::dashboard::VIEWER_TOKEN_ENV),
+            admin_token: secrets.get(admin::TOKEN_ENV),
+            secure: config.server.https,
+            default_mode: config.outbox.mode,
+        },
     ) {
         router = router.merge(dashboard);
     }

@@ -4,6 +4,7 @@
 //! follow its Server-Sent Events. Mounted when
 //! `RUNROOM_DASHBOARD_VIEWER_TOKEN` or `RUNROOM_ADMIN_TOKEN` is set.
 
+mod delivery;
 mod pages;
 pub mod session;
 
@@ -15,7 +16,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use self::pages::Texts;
@@ -38,31 +39,41 @@ pub struct Dashboard {
     attempts: Arc<Attempts>,
     /// Cookies are marked `Secure` (the dashboard is reached over HTTPS, through a proxy).
     secure: bool,
+    /// The sending mode when none was set (`[outbox] mode`).
+    default_mode: crate::outbox::SendingMode,
+}
+
+/// How the dashboard is served.
+pub struct Setup {
+    pub viewer_token: Option<String>,
+    pub admin_token: Option<String>,
+    /// Cookies are marked `Secure` (`[server] https`).
+    pub secure: bool,
+    /// The sending mode when none was set (`[outbox] mode`).
+    pub default_mode: crate::outbox::SendingMode,
 }
 
 /// The dashboard's routes, or `None` when no token signs in to it.
-pub fn router(
-    engine: Arc<Engine>,
-    i18n: Arc<I18n>,
-    viewer_token: Option<String>,
-    admin_token: Option<String>,
-    secure: bool,
-) -> Option<Router> {
-    let keys = Keys::new(viewer_token, admin_token)?;
+pub fn router(engine: Arc<Engine>, i18n: Arc<I18n>, setup: Setup) -> Option<Router> {
+    let keys = Keys::new(setup.viewer_token, setup.admin_token)?;
     let state = Dashboard {
         engine,
         i18n,
         keys: Arc::new(keys),
         attempts: Arc::new(Attempts::new(ATTEMPTS, ATTEMPT_WINDOW)),
-        secure,
+        secure: setup.secure,
+        default_mode: setup.default_mode,
     };
     Some(
         Router::new()
             .route("/dashboard", get(pages::incidents))
             .route("/dashboard/incidents/{number}", get(pages::incident))
             .route("/dashboard/incidents/{number}/live", get(pages::live))
+            .route("/dashboard/delivery", get(delivery::page))
+            .route("/dashboard/delivery/retry", post(delivery::retry))
+            .route("/dashboard/delivery/mode", post(delivery::mode))
             .route("/dashboard/sign-in", get(sign_in_form).post(sign_in))
-            .route("/dashboard/sign-out", axum::routing::post(sign_out))
+            .route("/dashboard/sign-out", post(sign_out))
             .route("/dashboard/style.css", get(stylesheet))
             .with_state(state),
     )

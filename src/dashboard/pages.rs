@@ -34,7 +34,7 @@ impl Texts {
         Texts { i18n, lang }
     }
 
-    fn render(&self, msg: &Msg) -> String {
+    pub(super) fn render(&self, msg: &Msg) -> String {
         self.i18n.render(self.lang, chrono_tz::UTC, msg)
     }
 
@@ -55,11 +55,11 @@ impl Texts {
         )
     }
 
-    fn time(&self, at: DateTime<Utc>) -> String {
+    pub(super) fn time(&self, at: DateTime<Utc>) -> String {
         self.render(&Msg::new("card-time").time("time", at))
     }
 
-    fn role(&self, role: Role) -> String {
+    pub(super) fn role(&self, role: Role) -> String {
         self.render(&Msg::new("dashboard-signed-in-as").text("role", role.as_str()))
     }
 }
@@ -166,7 +166,7 @@ struct RefusedPage<'a> {
     t: &'a Texts,
 }
 
-fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+pub(super) fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
     match rendered {
         Ok(body) => {
             let mut response = (status, Html(body)).into_response();
@@ -200,6 +200,13 @@ pub fn csrf_matches(session: &Session, presented: &str) -> bool {
 pub struct ListQuery {
     lang: Option<String>,
     page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The language asked for with the switch (`?lang=`).
+    pub(super) fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
 }
 
 /// Open incidents (most severe, then oldest, a page at a time), then the latest resolved ones.
@@ -258,7 +265,7 @@ pub async fn incidents(
 }
 
 /// The data a page needs was not readable: the database is down or slow.
-fn unavailable(what: &str, error: impl std::fmt::Display) -> Response {
+pub(super) fn unavailable(what: &str, error: impl std::fmt::Display) -> Response {
     tracing::error!(%error, "dashboard: {what} could not be read");
     StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
