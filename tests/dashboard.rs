@@ -323,6 +323,17 @@ async fn an_incidents_page_shows_its_card_and_timeline() {
     let entries = page.matches("<time datetime=").count();
     assert_eq!(entries, 3, "declared, assigned, noted: {page}");
 
+    assert!(
+        page.contains(" UTC</time>"),
+        "UTC until the browser says its zone: {page}"
+    );
+    let in_tokyo = format!("{cookie}; runroom_tz=Asia%2FTokyo");
+    let (_, page) = dash.page("/dashboard/incidents/1", &in_tokyo, "en").await;
+    assert!(
+        page.contains(" JST</time>") && !page.contains(" UTC</time>"),
+        "{page}"
+    );
+
     let (missing, body) = dash.page("/dashboard/incidents/99", &cookie, "es").await;
     assert_eq!(missing, StatusCode::NOT_FOUND);
     assert!(body.contains("No existe ese incidente"), "{body}");

@@ -135,7 +135,7 @@ pub async fn page(
     let Some(session) = dash.session(&headers) else {
         return Redirect::to("/dashboard/sign-in").into_response();
     };
-    let texts = dash.texts(language(&headers, query.lang()));
+    let texts = dash.texts(&headers, language(&headers, query.lang()));
     render(&dash, &session, &texts, None, StatusCode::OK).await
 }
 
@@ -150,7 +150,7 @@ fn admin_form(
     let Some(session) = dash.session(headers) else {
         return Err(Box::new(Redirect::to("/dashboard/sign-in").into_response()));
     };
-    let texts = dash.texts(language(headers, None));
+    let texts = dash.texts(headers, language(headers, None));
     if !pages::csrf_matches(&session, csrf) || session.role != Role::Admin {
         return Err(Box::new(pages::refused(&texts, StatusCode::FORBIDDEN)));
     }

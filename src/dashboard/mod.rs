@@ -1,7 +1,7 @@
 //! The web dashboard, served by `runroom serve` on its own port under `/dashboard`: signed-in
 //! pages rendered on the server (askama templates, every string through Fluent in the viewer's
-//! language), a small stylesheet, and a few lines of JavaScript that let an incident's page
-//! follow its Server-Sent Events. Mounted when
+//! language and zone), a small stylesheet, and a few lines of JavaScript: the browser tells its
+//! time zone, and an incident's page follows its Server-Sent Events. Mounted when
 //! `RUNROOM_DASHBOARD_VIEWER_TOKEN` or `RUNROOM_ADMIN_TOKEN` is set.
 
 mod delivery;
@@ -17,6 +17,7 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono_tz::Tz;
 use serde::Deserialize;
 
 use self::pages::Texts;
@@ -99,6 +100,19 @@ fn language(headers: &HeaderMap, asked: Option<&str>) -> Lang {
         .unwrap_or(Lang::En)
 }
 
+/// The viewer's time zone: the `runroom_tz` cookie the pages' script sets from the browser's
+/// own zone, else UTC.
+fn zone(headers: &HeaderMap) -> Tz {
+    // The script stores the zone's name percent-encoded (`Asia%2FTokyo`).
+    cookie(headers, "runroom_tz")
+        .and_then(|value| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("tz={value}")).ok()
+        })
+        .and_then(|pairs| pairs.into_iter().next())
+        .and_then(|(_, name)| name.parse::<Tz>().ok())
+        .unwrap_or(chrono_tz::UTC)
+}
+
 /// A cookie's value from the request.
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
@@ -117,8 +131,8 @@ impl Dashboard {
         self.keys.open(value, chrono::Utc::now())
     }
 
-    fn texts(&self, lang: Lang) -> Texts {
-        Texts::new(self.i18n.clone(), lang)
+    fn texts(&self, headers: &HeaderMap, lang: Lang) -> Texts {
+        Texts::new(self.i18n.clone(), lang, zone(headers))
     }
 
     /// `Set-Cookie` for `name=value` on the dashboard's paths.
@@ -142,7 +156,7 @@ async fn sign_in_form(
     Query(query): Query<LangQuery>,
 ) -> Response {
     let lang = language(&headers, query.lang.as_deref());
-    pages::sign_in(&dash.texts(lang), None, StatusCode::OK)
+    pages::sign_in(&dash.texts(&headers, lang), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -156,7 +170,7 @@ async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let texts = dash.texts(language(&headers, None));
+    let texts = dash.texts(&headers, language(&headers, None));
     let now = Instant::now();
     if let Some(wait) = dash.attempts.blocked(client.ip(), now) {
         let seconds = wait.as_secs().max(1);
@@ -209,7 +223,7 @@ async fn sign_out(
         return Redirect::to("/dashboard/sign-in").into_response();
     };
     if !pages::csrf_matches(&session, &form.csrf) {
-        let texts = dash.texts(language(&headers, None));
+        let texts = dash.texts(&headers, language(&headers, None));
         return pages::refused(&texts, StatusCode::FORBIDDEN);
     }
     let mut response = Redirect::to("/dashboard/sign-in").into_response();

@@ -27,15 +27,17 @@ const TIMELINE: i64 = 200;
 pub struct Texts {
     i18n: Arc<I18n>,
     pub lang: Lang,
+    /// The viewer's zone, for every time shown.
+    tz: chrono_tz::Tz,
 }
 
 impl Texts {
-    pub fn new(i18n: Arc<I18n>, lang: Lang) -> Texts {
-        Texts { i18n, lang }
+    pub fn new(i18n: Arc<I18n>, lang: Lang, tz: chrono_tz::Tz) -> Texts {
+        Texts { i18n, lang, tz }
     }
 
     pub(super) fn render(&self, msg: &Msg) -> String {
-        self.i18n.render(self.lang, chrono_tz::UTC, msg)
+        self.i18n.render(self.lang, self.tz, msg)
     }
 
     /// A message without arguments.
@@ -219,7 +221,7 @@ pub async fn incidents(
         return Redirect::to("/dashboard/sign-in").into_response();
     };
     let lang = language(&headers, query.lang.as_deref());
-    let texts = dash.texts(lang);
+    let texts = dash.texts(&headers, lang);
     let store = dash.engine.store();
     let page = query.page.unwrap_or(1).max(1);
     let open = match store.open_incidents_page((page - 1) * PAGE, PAGE).await {
@@ -280,7 +282,7 @@ pub async fn incident(
     let Some(session) = dash.session(&headers) else {
         return Redirect::to("/dashboard/sign-in").into_response();
     };
-    let texts = dash.texts(language(&headers, query.lang.as_deref()));
+    let texts = dash.texts(&headers, language(&headers, query.lang.as_deref()));
     let live = match read_live(&dash, &texts, number).await {
         Ok(Some(live)) => live,
         Ok(None) => return html(StatusCode::NOT_FOUND, MissingPage { t: &texts }.render()),
@@ -374,7 +376,7 @@ pub async fn live(
     if dash.session(&headers).is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let texts = dash.texts(language(&headers, query.lang.as_deref()));
+    let texts = dash.texts(&headers, language(&headers, query.lang.as_deref()));
     let changes = dash.engine.changes();
     let mut tick = tokio::time::interval(LOOK_AGAIN);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
