@@ -196,6 +196,19 @@ async fn the_language_switch_is_remembered() {
     let both = format!("{cookie}; runroom_lang=pt-BR");
     let (_, page) = dash.page("/dashboard", &both, "en").await;
     assert!(page.contains("Conectado como administrador"), "{page}");
+
+    let elsewhere = dash
+        .client
+        .get(format!("{}/dashboard/delivery?lang=es", dash.url))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("answered");
+    let remembered = elsewhere.headers()[SET_COOKIE].to_str().expect("ascii");
+    assert!(
+        remembered.starts_with("runroom_lang=es"),
+        "any page's switch: {remembered}"
+    );
 }
 
 #[tokio::test]

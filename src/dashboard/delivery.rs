@@ -4,15 +4,15 @@
 //! and a viewer who sends one is refused.
 
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::pages::{self, ListQuery, Texts, html, unavailable};
+use super::pages::{self, Texts, html, unavailable};
 use super::session::{Role, Session};
-use super::{Dashboard, language};
+use super::{Dashboard, Viewer, language};
 use crate::i18n::Msg;
 use crate::outbox::SendingMode;
 use crate::outbox::worker::MODE_KEY;
@@ -127,16 +127,8 @@ async fn render(
     html(status, page.render())
 }
 
-pub async fn page(
-    State(dash): State<Dashboard>,
-    headers: HeaderMap,
-    Query(query): Query<ListQuery>,
-) -> Response {
-    let Some(session) = dash.session(&headers) else {
-        return Redirect::to("/dashboard/sign-in").into_response();
-    };
-    let texts = dash.texts(&headers, language(&headers, query.lang()));
-    render(&dash, &session, &texts, None, StatusCode::OK).await
+pub async fn page(State(dash): State<Dashboard>, viewer: Viewer) -> Response {
+    render(&dash, &viewer.session, &viewer.texts, None, StatusCode::OK).await
 }
 
 /// The session of a form only an admin may send, and the words of the page it answers with:

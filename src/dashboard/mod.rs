@@ -13,8 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Request, State};
+use axum::http::Uri;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono_tz::Tz;
@@ -76,6 +79,10 @@ pub fn router(engine: Arc<Engine>, i18n: Arc<I18n>, setup: Setup) -> Option<Rout
             .route("/dashboard/sign-in", get(sign_in_form).post(sign_in))
             .route("/dashboard/sign-out", post(sign_out))
             .route("/dashboard/style.css", get(stylesheet))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                remember_language,
+            ))
             .with_state(state),
     )
 }
@@ -145,17 +152,57 @@ impl Dashboard {
     }
 }
 
-#[derive(Deserialize, Default)]
-pub(crate) struct LangQuery {
-    lang: Option<String>,
+/// The language asked for with the switch (`?lang=pt-BR`), if the request's query has one.
+fn asked_language(uri: &Uri) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Asked {
+        lang: Option<String>,
+    }
+    serde_urlencoded::from_str::<Asked>(uri.query()?).ok()?.lang
 }
 
-async fn sign_in_form(
+/// A signed-in person looking at a page: their session, and the page's words in their language
+/// and zone. Without a valid session the request goes to the sign-in form.
+pub struct Viewer {
+    pub session: Session,
+    pub texts: Texts,
+}
+
+impl FromRequestParts<Dashboard> for Viewer {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, dash: &Dashboard) -> Result<Viewer, Redirect> {
+        let session = dash
+            .session(&parts.headers)
+            .ok_or_else(|| Redirect::to("/dashboard/sign-in"))?;
+        let lang = language(&parts.headers, asked_language(&parts.uri).as_deref());
+        Ok(Viewer {
+            session,
+            texts: dash.texts(&parts.headers, lang),
+        })
+    }
+}
+
+/// A language chosen with the switch is remembered for the next pages, whichever page it was
+/// chosen on.
+async fn remember_language(
     State(dash): State<Dashboard>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
+    request: Request,
+    next: Next,
 ) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
+    let asked = asked_language(request.uri()).and_then(|tag| Lang::parse(&tag));
+    let mut response = next.run(request).await;
+    if let Some(lang) = asked {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            dash.set_cookie("runroom_lang", lang.as_str(), 365 * 24 * 3600),
+        );
+    }
+    response
+}
+
+async fn sign_in_form(State(dash): State<Dashboard>, headers: HeaderMap, uri: Uri) -> Response {
+    let lang = language(&headers, asked_language(&uri).as_deref());
     pages::sign_in(&dash.texts(&headers, lang), None, StatusCode::OK)
 }
 

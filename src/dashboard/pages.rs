@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::session::{Role, Session};
-use super::{Dashboard, language};
+use super::{Dashboard, Viewer};
 use crate::engine::incident::Incident;
 use crate::engine::reply;
 use crate::i18n::{I18n, Lang, Msg};
@@ -200,43 +200,24 @@ pub fn csrf_matches(session: &Session, presented: &str) -> bool {
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    lang: Option<String>,
     page: Option<i64>,
-}
-
-impl ListQuery {
-    /// The language asked for with the switch (`?lang=`).
-    pub(super) fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
 }
 
 /// Open incidents (most severe, then oldest, a page at a time), then the latest resolved ones.
 pub async fn incidents(
     State(dash): State<Dashboard>,
-    headers: HeaderMap,
+    Viewer { session, texts }: Viewer,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let Some(session) = dash.session(&headers) else {
-        return Redirect::to("/dashboard/sign-in").into_response();
-    };
-    let lang = language(&headers, query.lang.as_deref());
-    let texts = dash.texts(&headers, lang);
     let store = dash.engine.store();
     let page = query.page.unwrap_or(1).max(1);
     let open = match store.open_incidents_page((page - 1) * PAGE, PAGE).await {
         Ok(open) => open,
-        Err(error) => {
-            tracing::error!(%error, "dashboard: the open incidents could not be read");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+        Err(error) => return unavailable("the open incidents", error),
     };
     let recent = match store.recent_incidents(PAGE).await {
         Ok(recent) => recent,
-        Err(error) => {
-            tracing::error!(%error, "dashboard: the recent incidents could not be read");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+        Err(error) => return unavailable("the recent incidents", error),
     };
     let now = Utc::now();
     let pages = crate::engine::bounds::pages(open.total, PAGE).max(1);
@@ -255,15 +236,7 @@ pub async fn incidents(
         previous: (page > 1).then(|| page - 1),
         next: (page < pages).then(|| page + 1),
     };
-    let mut response = html(StatusCode::OK, page_view.render());
-    if let Some(asked) = query.lang.as_deref().and_then(Lang::parse) {
-        // The switch is remembered for the next pages.
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            dash.set_cookie("runroom_lang", asked.as_str(), 365 * 24 * 3600),
-        );
-    }
-    response
+    html(StatusCode::OK, page_view.render())
 }
 
 /// The data a page needs was not readable: the database is down or slow.
@@ -275,14 +248,9 @@ pub(super) fn unavailable(what: &str, error: impl std::fmt::Display) -> Response
 /// One incident: its card as the war rooms see it, then its timeline (the latest entries).
 pub async fn incident(
     State(dash): State<Dashboard>,
-    headers: HeaderMap,
+    Viewer { session, texts }: Viewer,
     Path(number): Path<i64>,
-    Query(query): Query<ListQuery>,
 ) -> Response {
-    let Some(session) = dash.session(&headers) else {
-        return Redirect::to("/dashboard/sign-in").into_response();
-    };
-    let texts = dash.texts(&headers, language(&headers, query.lang.as_deref()));
     let live = match read_live(&dash, &texts, number).await {
         Ok(Some(live)) => live,
         Ok(None) => return html(StatusCode::NOT_FOUND, MissingPage { t: &texts }.render()),
@@ -369,14 +337,13 @@ const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// rendered afresh after a change.
 pub async fn live(
     State(dash): State<Dashboard>,
-    headers: HeaderMap,
+    viewer: Result<Viewer, Redirect>,
     Path(number): Path<i64>,
-    Query(query): Query<ListQuery>,
 ) -> Response {
-    if dash.session(&headers).is_none() {
+    // A stream is not a page: without a session it is refused, not sent to the sign-in form.
+    let Ok(Viewer { texts, .. }) = viewer else {
         return StatusCode::UNAUTHORIZED.into_response();
-    }
-    let texts = dash.texts(&headers, language(&headers, query.lang.as_deref()));
+    };
     let changes = dash.engine.changes();
     let mut tick = tokio::time::interval(LOOK_AGAIN);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
