@@ -565,3 +565,452 @@ async fn only_an_admin_retries_a_dead_message_or_switches_the_mode_and_only_when
     .await;
     assert_eq!(mode().await.as_deref(), Some("live"));
 }
+
+/// A team's setup for the pages beyond the list: a console war room, people, a rotation, a
+/// schedule and a playbook with a checklist.
+const TEAM: &str = r#"
+[[rooms]]
+id = "console"
+platform = "console"
+chat = "console"
+
+[[people]]
+id = "joana"
+name = "Joana"
+
+[[people]]
+id = "marcos"
+name = "Marcos"
+
+[[people]]
+id = "rita"
+name = "Rita"
+
+[[rotations]]
+id = "field"
+timezone = "America/Sao_Paulo"
+handoff = "09:00"
+weekdays = { commander = "joana" }
+weekends = { commander = "rita" }
+rooms = ["console"]
+
+[[schedules]]
+id = "morning"
+cron = "0 10 * * 1-5"
+timezone = "America/Sao_Paulo"
+rooms = ["console"]
+title = "Morning checklist"
+items = ["Service health"]
+
+[[playbooks]]
+id = "checkout"
+title = { en = "Checkout down", pt-BR = "Checkout fora do ar", es = "Checkout caído" }
+severity = "sev1"
+first_actions = [
+  { en = "Page the payments team", pt-BR = "Acionar o time de pagamentos", es = "Avisar al equipo de pagos" },
+  { en = "Switch to the backup acquirer", pt-BR = "Trocar para o adquirente reserva", es = "Cambiar al adquirente de respaldo" },
+]
+"#;
+
+/// The dashboard on a hand-moved clock, its engine taking commands from the console room.
+struct Team {
+    dash: Dashboard,
+    clock: Arc<runroom::engine::clock::ManualClock>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Team {
+    async fn start() -> Team {
+        let store = common::sqlite().await;
+        let config = Config::parse(TEAM, "dashboard test", &[]).expect("config");
+        let secrets = Secrets::from_pairs([(VIEWER_TOKEN_ENV, VIEWER), (admin::TOKEN_ENV, ADMIN)]);
+        let clock = Arc::new(runroom::engine::clock::ManualClock::new(
+            common::start_time(),
+        ));
+        let (app, url) =
+            common::loopback::serve_app(config, store.store.clone(), clock.clone(), secrets).await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Team {
+            dash: Dashboard {
+                app,
+                url,
+                client,
+                store,
+            },
+            clock,
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    async fn say(&self, text: &str) {
+        use runroom::engine::clock::Clock;
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let inbound = common::inbound("console", "joana", text, format!("t{n}"), self.clock.now());
+        self.dash
+            .app
+            .engine
+            .handle(&inbound)
+            .await
+            .expect("handled");
+    }
+
+    fn pass(&self, minutes: i64) {
+        self.clock.advance(chrono::Duration::minutes(minutes));
+    }
+}
+
+/// The incident numbers of a page's rows, in order (`data-incident`), before `until` if given.
+fn rows_of(page: &str, until: Option<&str>) -> Vec<i64> {
+    let part = until.and_then(|u| page.split(u).next()).unwrap_or(page);
+    part.split("data-incident=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
+/// A row of the list, from its `<tr` to its `</tr>`.
+fn row_of(page: &str, number: i64) -> &str {
+    let at = page
+        .find(&format!("data-incident=\"{number}\""))
+        .unwrap_or_else(|| panic!("INC-{number} is listed: {page}"));
+    let end = page[at..].find("</tr>").expect("row ends") + at;
+    &page[at..end]
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_severity_and_text_and_marks_late_updates() {
+    let team = Team::start().await;
+    let dash = &team.dash;
+    team.say("inc declare sev1 Checkout down").await;
+    team.say("inc declare sev3 Search slow").await;
+    team.say("inc declare sev2 Login errors").await;
+    team.say("inc resolve INC-3 fixed").await;
+    team.say("inc playbook run checkout INC-1").await;
+    team.say("inc check 1 INC-1").await;
+    // SEV1 wants an update every 15 minutes, SEV3 every 60: twenty minutes on, only the SEV1
+    // is late.
+    team.pass(20);
+    let (cookie, _) = dash.session(VIEWER).await;
+
+    let (status, page) = dash.page("/dashboard", &cookie, "en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        rows_of(&page, Some("id=\"recent-heading\"")),
+        [1, 2],
+        "open ones, most severe first: {page}"
+    );
+    assert_eq!(rows_of(&page, None), [1, 2, 3], "then the resolved one");
+    let late = row_of(&page, 1);
+    assert!(
+        late.contains("class=\"overdue\"") && late.contains("Overdue"),
+        "{late}"
+    );
+    assert!(
+        late.contains("1/2"),
+        "one of two checklist items done: {late}"
+    );
+    assert!(late.contains("checkout"), "its playbook: {late}");
+    let on_time = row_of(&page, 2);
+    assert!(!on_time.contains("overdue"), "{on_time}");
+    assert!(
+        on_time.contains("14:0"),
+        "its next update, 14:00 UTC: {on_time}"
+    );
+
+    let only = |query: &'static str| {
+        let cookie = cookie.clone();
+        async move {
+            let (status, page) = dash
+                .page(&format!("/dashboard?{query}"), &cookie, "en")
+                .await;
+            assert_eq!(status, StatusCode::OK, "{query}");
+            rows_of(&page, None)
+        }
+    };
+    assert_eq!(only("severity=1").await, [1]);
+    assert_eq!(only("severity=sev3").await, [2]);
+    assert_eq!(only("q=SEARCH").await, [2], "any case");
+    assert_eq!(only("status=resolved").await, [3]);
+    assert_eq!(only("status=all&q=INC-3").await, [3], "by number");
+    assert_eq!(only("status=all&q=3").await, [3]);
+    assert_eq!(only("status=all").await, [1, 2, 3]);
+    assert_eq!(
+        only("status=investigating&severity=2").await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        only("q=100%25_").await,
+        Vec::<i64>::new(),
+        "LIKE's characters are literal"
+    );
+    // Whatever is typed in the address bar, the list answers.
+    let (status, odd) = dash
+        .page("/dashboard?page=x&severity=zzz&status=nope", &cookie, "en")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows_of(&odd, Some("id=\"recent-heading\"")), [1, 2]);
+
+    let (_, none) = dash.page("/dashboard?q=nothing", &cookie, "pt-BR").await;
+    assert!(none.contains("Nenhum incidente encontrado"), "{none}");
+    assert!(
+        none.contains("value=\"nothing\""),
+        "the form keeps what was typed"
+    );
+}
+
+#[tokio::test]
+async fn the_list_pages_through_many_incidents() {
+    let team = Team::start().await;
+    let dash = &team.dash;
+    common::insert_open_incidents(&dash.store.store, 60, common::start_time()).await;
+    let (cookie, _) = dash.session(VIEWER).await;
+    let (_, first) = dash.page("/dashboard?severity=2", &cookie, "en").await;
+    assert_eq!(rows_of(&first, None).len(), 15, "60 open, a quarter SEV2");
+    let (_, first) = dash.page("/dashboard", &cookie, "en").await;
+    let shown = rows_of(&first, Some("id=\"recent-heading\""));
+    assert_eq!(shown.len(), 25, "a page of 25");
+    assert!(first.contains("Page 1 of 3"), "{first}");
+    assert!(
+        first.contains("href=\"?status=open&#38;page=2\""),
+        "{first}"
+    );
+    let (_, third) = dash
+        .page("/dashboard?status=open&page=3", &cookie, "en")
+        .await;
+    let last = rows_of(&third, Some("id=\"recent-heading\""));
+    assert_eq!(last.len(), 10);
+    assert!(last.iter().all(|n| !shown.contains(n)));
+}
+
+#[tokio::test]
+async fn the_list_follows_new_incidents_live() {
+    let team = Team::start().await;
+    let dash = &team.dash;
+    let (cookie, _) = dash.session(VIEWER).await;
+    let (_, page) = dash.page("/dashboard", &cookie, "en").await;
+    assert!(
+        page.contains("new EventSource(\"/dashboard/live\""),
+        "{page}"
+    );
+    let mut live = dash
+        .client
+        .get(format!("{}/dashboard/live", dash.url))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(live.status(), StatusCode::OK);
+    let mut seen = String::new();
+    read_until(&mut live, &mut seen, "No open incidents").await;
+    team.say("inc declare sev2 Queue backlog").await;
+    read_until(&mut live, &mut seen, "Queue backlog").await;
+    assert!(seen.contains("event: list"), "{seen}");
+}
+
+#[tokio::test]
+async fn an_incidents_page_shows_its_checklist_follow_ups_alerts_delivery_and_postmortem() {
+    let team = Team::start().await;
+    let dash = &team.dash;
+    team.say("inc declare sev1 Checkout down").await;
+    team.say("inc playbook run checkout INC-1").await;
+    team.say("inc check 2 INC-1").await;
+    team.say("inc follow-up add a checkout canary, call +55 11 91234-5678")
+        .await;
+    let alert = runroom::store::StoredAlert {
+        source: "alertmanager".into(),
+        key: "checkout-5xx".into(),
+        status: runroom::alerts::model::AlertStatus::Firing,
+        group_key: "g1".into(),
+        incident: Some(1),
+        title: "Checkout 5xx above 5%".into(),
+        severity: runroom::engine::incident::Severity::Sev1,
+        labels: Default::default(),
+        links: Vec::new(),
+        starts_at: None,
+        ends_at: None,
+        first_seen: common::start_time(),
+        changed_at: common::start_time(),
+        flap: Default::default(),
+    };
+    let mut tx = dash.store.store.begin().await.expect("begin");
+    tx.save_alerts(&[alert]).await.expect("alert saved");
+    tx.commit().await.expect("commit");
+    let (cookie, _) = dash.session(VIEWER).await;
+
+    let (status, page) = dash.page("/dashboard/incidents/1", &cookie, "es").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("1 de 2 hechos"), "{page}");
+    assert!(
+        page.contains("Avisar al equipo de pagos")
+            && page.contains("Cambiar al adquirente de respaldo"),
+        "the checklist in the viewer's language: {page}"
+    );
+    assert!(page.contains("hecho por joana"), "{page}");
+    assert!(page.contains("add a checkout canary"), "{page}");
+    assert!(!page.contains("91234-5678"), "phone numbers masked: {page}");
+    assert!(
+        page.contains("Checkout 5xx above 5%") && page.contains("Disparando"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-room=\"console\""),
+        "its messages to the console room: {page}"
+    );
+    assert!(
+        page.contains("El borrador aparece aquí"),
+        "no draft while open: {page}"
+    );
+
+    team.say("inc resolve INC-1 rolled back").await;
+    let (_, page) = dash.page("/dashboard/incidents/1", &cookie, "en").await;
+    let draft = page
+        .split("class=\"postmortem\"")
+        .nth(1)
+        .expect("the draft is shown");
+    assert!(
+        draft.contains("<h1>") || draft.contains("<h2>"),
+        "rendered, not raw: {draft}"
+    );
+    assert!(draft.contains("Checkout down"), "{draft}");
+    let markdown = dash
+        .client
+        .get(format!("{}/dashboard/incidents/1/postmortem.md", dash.url))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(markdown.status(), StatusCode::OK);
+    assert!(
+        markdown.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    assert!(
+        markdown.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("INC-1-postmortem.md")
+    );
+    let text = markdown.text().await.expect("body");
+    assert!(
+        text.starts_with('#') && text.contains("Checkout down"),
+        "{text}"
+    );
+    let unsigned = dash
+        .client
+        .get(format!("{}/dashboard/incidents/1/postmortem.md", dash.url))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        unsigned.status(),
+        StatusCode::SEE_OTHER,
+        "nothing without signing in"
+    );
+}
+
+#[tokio::test]
+async fn the_oncall_page_shows_who_holds_each_rotation_overrides_and_schedules() {
+    let team = Team::start().await;
+    let dash = &team.dash;
+    // Monday 2 March 2026, 13:00 UTC: Joana's weekday shift, Rita's from Saturday 09:00 in
+    // São Paulo; Marcos takes over from Joana for two hours.
+    team.say("inc oncall override field @marcos 2h").await;
+    let (cookie, _) = dash.session(VIEWER).await;
+    let tokyo = format!("{cookie}; runroom_tz=Asia%2FTokyo");
+    let (status, page) = dash.page("/dashboard/oncall", &tokyo, "pt-BR").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Plantão") && page.contains("field"), "{page}");
+    assert!(page.contains("Marcos"), "the override holds it now: {page}");
+    assert!(page.contains("substituição até"), "{page}");
+    assert!(page.contains("Rita"), "after the handoff: {page}");
+    assert!(
+        page.contains("07/03/2026 21:00 JST"),
+        "the next handoff, 09:00 in São Paulo, in the viewer's zone: {page}"
+    );
+    assert!(
+        page.contains("Morning checklist") && page.contains("03/03/2026 22:00 JST"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn the_report_draws_times_to_acknowledge_and_resolve_on_the_server() {
+    let team = Team::start().await;
+    let dash = &team.dash;
+    let (cookie, _) = dash.session(VIEWER).await;
+    let (_, empty) = dash.page("/dashboard/report", &cookie, "en").await;
+    assert!(empty.contains("No incidents were declared"), "{empty}");
+    assert!(!empty.contains("<svg"));
+
+    team.say("inc declare sev1 Checkout down").await;
+    team.pass(4);
+    team.say("inc ack").await;
+    team.pass(56);
+    team.say("inc resolve fixed").await;
+    team.say("inc declare sev3 Search slow").await;
+    team.pass(30);
+    team.say("inc resolve fixed").await;
+    let (status, page) = dash.page("/dashboard/report", &cookie, "en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<svg") && page.contains("role=\"img\""),
+        "{page}"
+    );
+    assert_eq!(page.matches("<rect class=\"ack\"").count(), 2, "{page}");
+    assert_eq!(page.matches("<rect class=\"resolve\"").count(), 2);
+    assert!(page.contains("acknowledged in 4 min"), "{page}");
+    assert!(page.contains("resolved in 1 h"), "{page}");
+    assert!(!page.contains("<script src"), "no script draws it");
+    let (_, ninety) = dash.page("/dashboard/report?days=90", &cookie, "es").await;
+    assert!(ninety.contains("los últimos 90 días"), "{ninety}");
+    let (_, odd) = dash.page("/dashboard/report?days=7", &cookie, "en").await;
+    assert!(
+        odd.contains("the last 30 days"),
+        "only the offered periods: {odd}"
+    );
+}
+
+#[tokio::test]
+async fn every_page_with_its_stylesheet_stays_under_100_kb() {
+    const BUDGET: usize = 100 * 1024;
+    let team = Team::start().await;
+    let dash = &team.dash;
+    common::insert_open_incidents(&dash.store.store, 200, common::start_time()).await;
+    team.say("inc declare sev1 Checkout down with a long story")
+        .await;
+    for n in 0..260 {
+        team.say(&format!(
+            "inc note INC-201 step {n}: restarted the payment workers in region sa-east-1 and watched the queue drain"
+        ))
+        .await;
+    }
+    team.say("inc resolve INC-201 rolled back").await;
+    let (cookie, _) = dash.session(ADMIN).await;
+    let (_, css) = dash.page("/dashboard/style.css", &cookie, "en").await;
+    for path in [
+        "/dashboard",
+        "/dashboard?status=all",
+        "/dashboard/incidents/201",
+        "/dashboard/oncall",
+        "/dashboard/report",
+        "/dashboard/delivery",
+    ] {
+        let (status, page) = dash.page(path, &cookie, "pt-BR").await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let weight = page.len() + css.len();
+        assert!(
+            weight < BUDGET,
+            "{path} weighs {weight} bytes with its stylesheet"
+        );
+    }
+    let (_, incident) = dash.page("/dashboard/incidents/201", &cookie, "en").await;
+    assert!(
+        incident.contains("The latest 200 of 262 entries"),
+        "{incident}"
+    );
+}

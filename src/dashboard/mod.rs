@@ -5,8 +5,13 @@
 //! `RUNROOM_DASHBOARD_VIEWER_TOKEN` or `RUNROOM_ADMIN_TOKEN` is set.
 
 mod delivery;
+mod incident;
+mod list;
+mod oncall;
 mod pages;
+mod report;
 pub mod session;
+mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,9 +75,16 @@ pub fn router(engine: Arc<Engine>, i18n: Arc<I18n>, setup: Setup) -> Option<Rout
     };
     Some(
         Router::new()
-            .route("/dashboard", get(pages::incidents))
-            .route("/dashboard/incidents/{number}", get(pages::incident))
-            .route("/dashboard/incidents/{number}/live", get(pages::live))
+            .route("/dashboard", get(list::incidents))
+            .route("/dashboard/live", get(list::live))
+            .route("/dashboard/incidents/{number}", get(incident::page))
+            .route("/dashboard/incidents/{number}/live", get(incident::live))
+            .route(
+                "/dashboard/incidents/{number}/postmortem.md",
+                get(incident::postmortem),
+            )
+            .route("/dashboard/oncall", get(oncall::page))
+            .route("/dashboard/report", get(report::page))
             .route("/dashboard/delivery", get(delivery::page))
             .route("/dashboard/delivery/retry", post(delivery::retry))
             .route("/dashboard/delivery/mode", post(delivery::mode))

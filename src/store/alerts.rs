@@ -94,6 +94,8 @@ pub trait AlertStore: Send + Sync {
     /// The latest changed alerts first (`firing`: only those still firing), at most `limit`,
     /// with how many there are in all.
     async fn recent_alerts(&self, firing: bool, limit: i64) -> StoreResult<Bounded<StoredAlert>>;
+    /// The alerts that joined an incident, the latest changed first, at most `limit`.
+    async fn incident_alerts(&self, incident: i64, limit: i64) -> StoreResult<Vec<StoredAlert>>;
 }
 
 /// Alerts and groups inside a unit of work.
@@ -351,6 +353,17 @@ macro_rules! alert_sql {
                         items: rows.into_iter().map(decode_alert).collect::<StoreResult<_>>()?,
                         total,
                     })
+                }
+
+                async fn incident_alerts(&self, incident: i64, limit: i64) -> StoreResult<Vec<StoredAlert>> {
+                    let rows: Vec<RawAlert> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {ALERT_COLUMNS} FROM alerts WHERE incident = $1 ORDER BY changed_at DESC, source, alert_key LIMIT $2"
+                    )))
+                    .bind(incident)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(decode_alert).collect()
                 }
             }
         }

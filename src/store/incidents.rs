@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{StoreError, StoreResult};
-use crate::engine::incident::{Event, Incident, IncidentLine, Severity, TimelineEntry};
+use crate::engine::incident::{Event, Incident, IncidentLine, Severity, Status, TimelineEntry};
 
 pub use crate::engine::incident::person_key;
 
@@ -21,6 +21,24 @@ pub struct OpenFilter {
     pub severity: Option<Severity>,
     /// Only incidents on which this person (as [`person_key`] gives it) holds a role.
     pub person: Option<String>,
+}
+
+/// Which incidents the dashboard's list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentSearch {
+    pub status: StatusFilter,
+    pub severity: Option<Severity>,
+    /// Words in the title (any case), or an incident's number (`42`, `INC-42`).
+    pub text: Option<String>,
+}
+
+/// Incidents by status: open (any status but resolved), one status, or all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    #[default]
+    Open,
+    Only(Status),
+    Any,
 }
 
 /// The first items of a longer list, and how long the whole list is.
@@ -67,6 +85,15 @@ pub trait IncidentStore: Send + Sync {
     /// `limit` open incidents in rank order (most severe, then oldest) after skipping `offset`,
     /// with how many are open: a page of the operator's views (the command line, the admin API).
     async fn open_incidents_page(&self, offset: i64, limit: i64) -> StoreResult<Bounded<Incident>>;
+    /// A page of the dashboard's list: the incidents matching `search`, open ones first (most
+    /// severe, then oldest), then resolved ones (latest resolved first), `limit` after skipping
+    /// `offset`, with how many match.
+    async fn search_incidents(
+        &self,
+        search: &IncidentSearch,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Bounded<Incident>>;
     /// Every incident, newest first, at most `limit`.
     async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
     /// The latest `limit` entries, oldest first.
@@ -179,8 +206,8 @@ macro_rules! incident_sql {
             use super::{$Store, $Tx};
             use $crate::engine::incident::{person_key, Incident, IncidentLine, Severity, Status, TimelineEntry};
             use $crate::store::incidents::{
-                decode_entry, decode_incident, roles_differ, Bounded, HandoffIncidents, IncidentStore,
-                IncidentTx, OpenFilter, ROWS_CHUNK, UPSERT_INCIDENT,
+                decode_entry, decode_incident, roles_differ, Bounded, HandoffIncidents, IncidentSearch, IncidentStore,
+                IncidentTx, OpenFilter, StatusFilter, ROWS_CHUNK, UPSERT_INCIDENT,
             };
             use $crate::store::sql;
             use $crate::store::{StoreError, StoreResult};
@@ -237,6 +264,44 @@ macro_rules! incident_sql {
                 }
                 let rows = query.fetch_all(ex).await?;
                 rows.iter().map(|(s,)| decode_incident(s)).collect()
+            }
+
+            /// `select` with the conditions of a dashboard search.
+            fn searched(search: &IncidentSearch, select: &str) -> sqlx::QueryBuilder<$Db> {
+                let mut query = sqlx::QueryBuilder::new(select);
+                query.push(" WHERE 1 = 1");
+                match search.status {
+                    StatusFilter::Open => {
+                        query.push(" AND status <> 'resolved'");
+                    }
+                    StatusFilter::Only(status) => {
+                        query.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    StatusFilter::Any => {}
+                }
+                if let Some(severity) = search.severity {
+                    query.push(" AND severity = ").push_bind(severity.number());
+                }
+                if let Some(text) = search.text.as_deref() {
+                    // LIKE's own characters are taken literally; LOWER on both sides, so
+                    // SQLite's ASCII-only case folding and Postgres's agree on ASCII titles.
+                    let escaped = text
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    query
+                        .push(" AND (LOWER(title) LIKE ")
+                        .push_bind(format!("%{escaped}%"))
+                        .push(" ESCAPE '\\'");
+                    let word = text.trim();
+                    let number = word.parse::<i64>().ok().or_else(|| $crate::engine::command::parse_incident_ref(word));
+                    if let Some(number) = number {
+                        query.push(" OR number = ").push_bind(number);
+                    }
+                    query.push(")");
+                }
+                query
             }
 
             /// Whole states of `limit` open incidents in rank order after skipping `offset`: the
@@ -457,6 +522,31 @@ macro_rules! incident_sql {
                     } else {
                         Vec::new()
                     };
+                    Ok(Bounded { items, total })
+                }
+
+                async fn search_incidents(
+                    &self,
+                    search: &IncidentSearch,
+                    offset: i64,
+                    limit: i64,
+                ) -> StoreResult<Bounded<Incident>> {
+                    let (total,): (i64,) = searched(search, "SELECT COUNT(*) FROM incidents")
+                        .build_query_as()
+                        .fetch_one(&self.pool)
+                        .await?;
+                    if offset >= total {
+                        return Ok(Bounded { items: Vec::new(), total });
+                    }
+                    let mut page = searched(search, "SELECT state FROM incidents");
+                    page.push(
+                        " ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, \
+                         CASE WHEN status = 'resolved' THEN -COALESCE(resolved_at, 0) ELSE severity END, \
+                         CASE WHEN status = 'resolved' THEN 0 ELSE declared_at END, number LIMIT ",
+                    );
+                    page.push_bind(limit).push(" OFFSET ").push_bind(offset);
+                    let rows: Vec<(String,)> = page.build_query_as().fetch_all(&self.pool).await?;
+                    let items = rows.iter().map(|(s,)| decode_incident(s)).collect::<StoreResult<_>>()?;
                     Ok(Bounded { items, total })
                 }
 

@@ -43,10 +43,12 @@ use async_trait::async_trait;
 
 pub use alerts::{AlertStore, AlertTx, Flap, StoredAlert};
 pub use contacts::{ContactStore, ContactTx};
-pub use incidents::{Bounded, HandoffIncidents, IncidentStore, IncidentTx, OpenFilter};
+pub use incidents::{
+    Bounded, HandoffIncidents, IncidentSearch, IncidentStore, IncidentTx, OpenFilter, StatusFilter,
+};
 pub use jobs::{JobStore, JobTx};
 pub use oncall::OncallTx;
-pub use outbox::{OutboxStore, OutboxTx};
+pub use outbox::{OutboxStore, OutboxTx, RoomDelivery};
 pub use retention::{Pruned, RetentionTx};
 pub use settings::{SettingsStore, SettingsTx};
 pub use types::{

@@ -77,6 +77,16 @@ pub trait OutboxStore: Send + Sync {
     async fn outbox_row(&self, id: i64) -> StoreResult<Option<OutboxRow>>;
     /// Puts a dead message back in the queue; `false` when it is not dead.
     async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// How an incident's messages stand, per room and state (an index range of that incident).
+    async fn incident_delivery(&self, incident: i64) -> StoreResult<Vec<RoomDelivery>>;
+}
+
+/// How many of an incident's messages to one room are in one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomDelivery {
+    pub room_id: String,
+    pub state: OutboxState,
+    pub count: i64,
 }
 
 /// A destination's pacing slots: the first, then one every `interval`.
@@ -403,6 +413,21 @@ macro_rules! outbox_sql {
                                 count,
                                 oldest_created_at: oldest.map(sql::from_millis).transpose()?,
                             })
+                        })
+                        .collect()
+                }
+
+                async fn incident_delivery(&self, incident: i64) -> StoreResult<Vec<$crate::store::outbox::RoomDelivery>> {
+                    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                        "SELECT room_id, state, COUNT(*) FROM outbox WHERE incident = $1 GROUP BY room_id, state \
+                         ORDER BY room_id, state",
+                    )
+                    .bind(incident)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(room_id, state, count)| {
+                            Ok($crate::store::outbox::RoomDelivery { room_id, state: OutboxState::parse(&state)?, count })
                         })
                         .collect()
                 }
