@@ -4,6 +4,7 @@
 //! process. Benchmarks include it with `#[path = "../tests/common/mod.rs"] mod common;`.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod loopback;
 pub mod process;
 
