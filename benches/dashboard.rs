@@ -99,7 +99,11 @@ async fn seed(store: &dyn Store, n: usize, entries: usize) {
 }
 
 /// The session cookie (`name=value`) for the viewer's token.
-async fn session(client: &reqwest::Client, base: &str) -> String {
+async fn session(base: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let answer = client
         .post(format!("{base}/dashboard/sign-in"))
         .form(&[("token", VIEWER)])
@@ -264,7 +268,7 @@ async fn main() {
         .await
         .unwrap();
     let client = reqwest::Client::new();
-    let cookie = session(&client, &base).await;
+    let cookie = session(&base).await;
     let get = |path: String| {
         let (client, cookie) = (client.clone(), cookie.clone());
         async move {

@@ -156,7 +156,7 @@ pub async fn live(
     stream::follow(
         &dash,
         "incident",
-        move |changed| changed == number,
+        stream::Topic::Incident(number),
         move || {
             let (dash, texts) = (reader.clone(), texts.clone());
             async move {

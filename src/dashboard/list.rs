@@ -271,23 +271,18 @@ pub async fn live(
     let shown = std::sync::Arc::new(Shown::of(&query));
     let texts = std::sync::Arc::new(texts);
     let reader = dash.clone();
-    stream::follow(
-        &dash,
-        "list",
-        |_| true,
-        move || {
-            let (dash, texts, shown) = (reader.clone(), texts.clone(), shown.clone());
-            async move {
-                match read_body(&dash, &texts, &shown).await {
-                    Ok(body) => body.render().ok(),
-                    Err(error) => {
-                        tracing::warn!(%error, "dashboard: the live list could not be read");
-                        None
-                    }
+    stream::follow(&dash, "list", stream::Topic::All, move || {
+        let (dash, texts, shown) = (reader.clone(), texts.clone(), shown.clone());
+        async move {
+            match read_body(&dash, &texts, &shown).await {
+                Ok(body) => body.render().ok(),
+                Err(error) => {
+                    tracing::warn!(%error, "dashboard: the live list could not be read");
+                    None
                 }
             }
-        },
-    )
+        }
+    })
 }
 
 async fn read_body<'t>(

@@ -50,6 +50,8 @@ pub struct Dashboard {
     secure: bool,
     /// The sending mode when none was set (`[outbox] mode`).
     default_mode: crate::outbox::SendingMode,
+    /// Wakes the live views for the changes they follow.
+    hub: Arc<stream::Hub>,
 }
 
 /// How the dashboard is served.
@@ -66,6 +68,7 @@ pub struct Setup {
 pub fn router(engine: Arc<Engine>, i18n: Arc<I18n>, setup: Setup) -> Option<Router> {
     let keys = Keys::new(setup.viewer_token, setup.admin_token)?;
     let state = Dashboard {
+        hub: stream::Hub::new(engine.changes()),
         engine,
         i18n,
         keys: Arc::new(keys),

@@ -274,6 +274,10 @@ macro_rules! incident_sql {
                     StatusFilter::Open => {
                         query.push(" AND status <> 'resolved'");
                     }
+                    StatusFilter::Only(Status::Resolved) => {
+                        // Resolved ones always have the time (said, so its index serves).
+                        query.push(" AND status = 'resolved' AND resolved_at IS NOT NULL");
+                    }
                     StatusFilter::Only(status) => {
                         query.push(" AND status = ").push_bind(status.as_str());
                     }
@@ -531,20 +535,32 @@ macro_rules! incident_sql {
                     offset: i64,
                     limit: i64,
                 ) -> StoreResult<Bounded<Incident>> {
-                    let (total,): (i64,) = searched(search, "SELECT COUNT(*) FROM incidents")
-                        .build_query_as()
-                        .fetch_one(&self.pool)
-                        .await?;
+                    let total = if search.severity.is_none() && search.text.is_none() && search.status == StatusFilter::Open {
+                        // The per-severity counts row, not an index walk.
+                        count(&self.pool, "SELECT CAST(COALESCE(SUM(open), 0) AS BIGINT) FROM open_counts", None, None).await?
+                    } else {
+                        let (total,): (i64,) = searched(search, "SELECT COUNT(*) FROM incidents")
+                            .build_query_as()
+                            .fetch_one(&self.pool)
+                            .await?;
+                        total
+                    };
                     if offset >= total {
                         return Ok(Bounded { items: Vec::new(), total });
                     }
                     let mut page = searched(search, "SELECT state FROM incidents");
-                    page.push(
-                        " ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, \
-                         CASE WHEN status = 'resolved' THEN -COALESCE(resolved_at, 0) ELSE severity END, \
-                         CASE WHEN status = 'resolved' THEN 0 ELSE declared_at END, number LIMIT ",
-                    );
-                    page.push_bind(limit).push(" OFFSET ").push_bind(offset);
+                    // Each status's order is an index's (the open ones' rank, the resolved ones'
+                    // resolve time); only "all" sorts what matched.
+                    page.push(match search.status {
+                        StatusFilter::Only(Status::Resolved) => " ORDER BY resolved_at DESC, number DESC",
+                        StatusFilter::Open | StatusFilter::Only(_) => " ORDER BY severity, declared_at, number",
+                        StatusFilter::Any => {
+                            " ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, \
+                             CASE WHEN status = 'resolved' THEN -COALESCE(resolved_at, 0) ELSE severity END, \
+                             CASE WHEN status = 'resolved' THEN 0 ELSE declared_at END, number"
+                        }
+                    });
+                    page.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
                     let rows: Vec<(String,)> = page.build_query_as().fetch_all(&self.pool).await?;
                     let items = rows.iter().map(|(s,)| decode_incident(s)).collect::<StoreResult<_>>()?;
                     Ok(Bounded { items, total })
