@@ -275,8 +275,10 @@ macro_rules! incident_sql {
                         query.push(" AND status <> 'resolved'");
                     }
                     StatusFilter::Only(Status::Resolved) => {
-                        // Resolved ones always have the time (said, so its index serves).
-                        query.push(" AND status = 'resolved' AND resolved_at IS NOT NULL");
+                        // Resolved is having a resolve time (a reopening clears it): said so,
+                        // the resolve-time index serves the filter and the order, where the
+                        // status index would leave every resolved row to sort.
+                        query.push(" AND resolved_at IS NOT NULL");
                     }
                     StatusFilter::Only(status) => {
                         query.push(" AND status = ").push_bind(status.as_str());
