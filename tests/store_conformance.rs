@@ -1129,3 +1129,103 @@ async fn concurrent_job_claims_never_share_a_job() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_dashboards_search_filters_and_orders_on_every_backend() {
+    use runroom::engine::incident::Status;
+    use runroom::store::{IncidentSearch, StatusFilter};
+    for TestStore { name, store, .. } in backends().await {
+        let mut tx = store.begin().await.unwrap();
+        let at = start_time();
+        for (i, (title, severity, resolved)) in [
+            ("Checkout down", Severity::Sev1, false),
+            ("Search slow 100%_done", Severity::Sev3, false),
+            ("Login errors", Severity::Sev2, true),
+            ("Old outage", Severity::Sev1, true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let declared = at + Duration::minutes(i as i64);
+            let (mut incident, _) =
+                Incident::declare(title.into(), severity, None, &actor(), declared);
+            if resolved {
+                incident.status = Status::Resolved;
+                // Login errors (INC-3) resolved after the old outage (INC-4).
+                incident.resolved_at = Some(at + Duration::minutes(if i == 2 { 50 } else { 40 }));
+            }
+            tx.insert_incident(&incident).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let found = |status, severity, text: Option<&str>| {
+            let store = store.clone();
+            let search = IncidentSearch {
+                status,
+                severity,
+                text: text.map(str::to_string),
+            };
+            async move {
+                let page = store.search_incidents(&search, 0, 10).await.unwrap();
+                assert_eq!(page.total, page.items.len() as i64, "[{name}] {search:?}");
+                page.items.iter().map(|i| i.number).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            found(StatusFilter::Open, None, None).await,
+            [1, 2],
+            "[{name}]"
+        );
+        assert_eq!(
+            found(StatusFilter::Only(Status::Resolved), None, None).await,
+            [3, 4],
+            "[{name}] latest resolved first"
+        );
+        assert_eq!(
+            found(StatusFilter::Any, None, None).await,
+            [1, 2, 3, 4],
+            "[{name}] open first, then resolved"
+        );
+        assert_eq!(
+            found(StatusFilter::Any, Some(Severity::Sev1), None).await,
+            [1, 4]
+        );
+        assert_eq!(
+            found(StatusFilter::Any, None, Some("LOGIN")).await,
+            [3],
+            "[{name}]"
+        );
+        assert_eq!(
+            found(StatusFilter::Any, None, Some("INC-4")).await,
+            [4],
+            "[{name}]"
+        );
+        assert_eq!(
+            found(StatusFilter::Any, None, Some("0%_")).await,
+            [2],
+            "[{name}]"
+        );
+        assert_eq!(
+            found(StatusFilter::Any, None, Some("0%x")).await,
+            Vec::<i64>::new(),
+            "[{name}] % and _ are literal"
+        );
+        assert_eq!(
+            found(
+                StatusFilter::Only(Status::Investigating),
+                Some(Severity::Sev3),
+                None
+            )
+            .await,
+            [2]
+        );
+        let past = store
+            .search_incidents(&IncidentSearch::default(), 5, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (past.items.len(), past.total),
+            (0, 2),
+            "[{name}] past the end"
+        );
+    }
+}
