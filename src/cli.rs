@@ -31,6 +31,13 @@ pub enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Copy the SQLite database, consistently, while runroom runs (`VACUUM INTO`) to a new
+    /// file. Restore: stop runroom, put the copy in place of the database file (removing its
+    /// `-wal` and `-shm` files), start runroom. For Postgres, use `pg_dump`.
+    Backup {
+        /// The new file to write (it must not exist).
+        file: std::path::PathBuf,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]

@@ -1,5 +1,7 @@
-//! The `runroom` binary as a user runs it: the console on piped input, `config check`, `migrate`,
-//! `incidents list|show`, and `serve` answering `/healthz` and stopping cleanly on SIGTERM.
+//! The `runroom` binary as a user runs it: the console on piped input (a line that is not UTF-8
+//! included), `config check`, `migrate`, `backup`, `incidents list|show`, and `serve` answering
+//! `/healthz`, reporting every metric series from its first scrape, and stopping cleanly on
+//! SIGTERM.
 
 mod common;
 
@@ -36,6 +38,11 @@ impl Sandbox {
 
     /// [`Sandbox::run`] with more environment variables.
     fn run_with_env(&self, args: &[&str], input: &str, env: &[(&str, &str)]) -> Output {
+        self.run_bytes(args, input.as_bytes(), env)
+    }
+
+    /// [`Sandbox::run_with_env`] with stdin as raw bytes (not necessarily UTF-8).
+    fn run_bytes(&self, args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
         let mut child = self
             .command(args)
             .envs(env.iter().copied())
@@ -44,12 +51,7 @@ impl Sandbox {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
         child.wait_with_output().unwrap()
     }
 
@@ -402,4 +404,183 @@ fn one_command_can_be_followed_in_the_debug_log_from_line_to_delivery() {
     assert!(field(delivered, "outbox_id").is_some(), "{delivered}");
     assert_eq!(field(delivered, "room"), Some("console"), "{delivered}");
     assert_eq!(field(delivered, "incident"), Some("1"), "{delivered}");
+}
+
+#[test]
+fn the_console_skips_a_line_that_is_not_utf8_and_reads_on() {
+    let s = Sandbox::new();
+    let out = s.run_bytes(
+        &["console"],
+        b"inc declare sev2 \"Queue backlog\"\ninc note \xff\xfe garbled\r\ninc note consumers restarted\n",
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.contains("not UTF-8"), "{said}");
+    let shown = s.run(&["incidents", "show", "INC-1"], "");
+    let shown = stdout(&shown);
+    assert!(
+        shown.contains("consumers restarted"),
+        "the line after it was read: {shown}"
+    );
+    assert!(!shown.contains("garbled"), "{shown}");
+}
+
+#[test]
+fn backup_copies_the_database_while_it_is_open_and_the_copy_restores() {
+    let s = Sandbox::new();
+    let out = s.run(&["console"], "inc declare sev1 \"Checkout down\"\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Another connection holds a read transaction open: the copy is taken all the same.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = format!("sqlite://{}", s.dir.path().join("runroom.db").display());
+    let reader = runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM incidents")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        (pool, tx)
+    });
+    let backup = s.run(&["backup", "copy.db"], "");
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    assert!(stdout(&backup).contains("copy.db"), "{}", stdout(&backup));
+    runtime.block_on(async move {
+        let (pool, tx) = reader;
+        tx.rollback().await.unwrap();
+        pool.close().await;
+    });
+
+    let again = s.run(&["backup", "copy.db"], "");
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+    assert!(
+        stderr(&again).contains("exists already"),
+        "{}",
+        stderr(&again)
+    );
+
+    let copy = format!("sqlite://{}", s.dir.path().join("copy.db").display());
+    let listed = s.run_with_env(
+        &["incidents", "list"],
+        "",
+        &[("RUNROOM_DATABASE_URL", &copy)],
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(
+        stdout(&listed).contains("Checkout down"),
+        "{}",
+        stdout(&listed)
+    );
+
+    let postgres = s.run_with_env(
+        &["backup", "pg.sql"],
+        "",
+        &[(
+            "RUNROOM_DATABASE_URL",
+            "postgres://runroom:secret@127.0.0.1:1/runroom",
+        )],
+    );
+    assert!(!postgres.status.success());
+    let said = stderr(&postgres);
+    assert!(
+        said.contains("pg_dump") && !said.contains("secret"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_fresh_serve_reports_every_metric_series_from_the_first_scrape() {
+    use runroom::http::series;
+    let s = Sandbox::new();
+    let (mut child, url) =
+        common::process::spawn_serve(&mut s.command(&["serve", "--listen", "127.0.0.1:0"]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = runtime.block_on(async {
+        let metrics = reqwest::get(format!("{url}/metrics")).await.unwrap();
+        assert_eq!(metrics.status(), 200);
+        metrics.text().await.unwrap()
+    });
+    common::process::terminate(&mut child);
+    for name in [
+        series::COUNTERS,
+        series::PER_PLATFORM,
+        series::PER_SEVERITY,
+        series::HISTOGRAMS,
+        series::OTHERS,
+    ]
+    .concat()
+    {
+        // Per alert source and per heartbeat: none are configured here.
+        if [
+            "runroom_alerts_received_total",
+            "runroom_heartbeat_pings_total",
+        ]
+        .contains(&name)
+        {
+            continue;
+        }
+        assert!(
+            body.contains(name),
+            "{name} is missing before any event:\n{body}"
+        );
+    }
+    for series in [
+        "runroom_commands_total{verb=\"declare\",ok=\"true\"} 0",
+        "runroom_commands_total{verb=\"invalid\",ok=\"false\"} 0",
+        "runroom_outbox_sent_total{platform=\"whatsapp\"} 0",
+        "runroom_outbox_messages{platform=\"slack\",state=\"dead\"} 0",
+        "runroom_inbound_rejected_total{platform=\"telegram\"} 0",
+        "runroom_jobs_fired_total{kind=\"reminder\"} 0",
+    ] {
+        assert!(body.contains(series), "{series}:\n{body}");
+    }
+}
+
+/// `deploy/runroom.service` passes `systemd-analyze verify` (with this build's binary in its
+/// `ExecStart`), warnings included; SKIPPED where systemd's tools are not installed.
+#[test]
+fn the_systemd_unit_verifies() {
+    let Ok(analyze) = which("systemd-analyze") else {
+        eprintln!("SKIPPED: systemd-analyze is not installed");
+        return;
+    };
+    let s = Sandbox::new();
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/runroom.service"
+    ))
+    .unwrap();
+    assert!(unit.contains("ExecStart=/usr/local/bin/runroom serve"));
+    let here = unit.replace("/usr/local/bin/runroom", env!("CARGO_BIN_EXE_runroom"));
+    let path = s.write("runroom.service", &here);
+    let out = Command::new(analyze)
+        .args(["verify", &path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).trim().is_empty(),
+        "no warnings: {}",
+        stderr(&out)
+    );
+}
+
+fn which(program: &str) -> Result<String, ()> {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|dir| format!("{dir}/{program}"))
+        .find(|path| std::path::Path::new(path).is_file())
+        .ok_or(())
 }

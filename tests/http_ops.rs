@@ -379,3 +379,42 @@ async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
         assert!(metrics.contains("runroom_outbox_oldest_pending_seconds"));
     }
 }
+
+/// A bad value is quoted back as a short excerpt, never whole.
+#[tokio::test]
+async fn a_bad_value_is_answered_with_a_short_excerpt_of_it() {
+    let app = spawn_app_with_token(common::sqlite().await, Some(TOKEN)).await;
+    let client = reqwest::Client::new();
+    let huge = "x".repeat(1_500_000);
+    let answer = client
+        .put(format!("{}/api/sending-mode", app.url))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "mode": huge }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body = answer.text().await.unwrap();
+    assert!(body.len() < 300, "{} bytes", body.len());
+    assert!(
+        body.contains("xxxx…") && body.contains("not a mode"),
+        "{body}"
+    );
+
+    let zone = format!("Mars/{}\u{7}", "y".repeat(5_000));
+    let answer = admin_get(
+        &client,
+        &app,
+        &format!(
+            "/api/incidents/1/postmortem?timezone={}",
+            serde_urlencoded::to_string([("z", zone)])
+                .unwrap()
+                .trim_start_matches("z=")
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body = answer.text().await.unwrap();
+    assert!(body.len() < 300 && body.contains("Mars/yyy"), "{body}");
+}

@@ -122,6 +122,7 @@ lang-set = 🌐 This room now speaks English ({ $lang }).
 
 console-welcome = runroom console — room “{ $room }”. Type `inc help` for the commands; Ctrl-D quits.
 console-not-a-command = (Not a command: start with `inc`, e.g. `inc help`.)
+console-undecodable = (That line is not UTF-8 text: it was skipped. Check the terminal's encoding.)
 console-other-room = ↪ to { $room } ({ $platform }, { $language }):
 
 card-title = { $id } · { $severity } · { $title }

@@ -122,6 +122,7 @@ lang-set = 🌐 Esta sala ahora habla español ({ $lang }).
 
 console-welcome = consola de runroom — sala “{ $room }”. Escribe `inc ayuda` para ver los comandos; Ctrl-D para salir.
 console-not-a-command = (Eso no es un comando: empieza con `inc`, por ejemplo `inc ayuda`.)
+console-undecodable = (Esa línea no es texto UTF-8: se omitió. Revisa la codificación de la terminal.)
 console-other-room = ↪ para { $room } ({ $platform }, { $language }):
 
 card-title = { $id } · { $severity } · { $title }

@@ -122,6 +122,7 @@ lang-set = 🌐 Esta sala agora fala português ({ $lang }).
 
 console-welcome = console do runroom — sala “{ $room }”. Digite `inc ajuda` para ver os comandos; Ctrl-D sai.
 console-not-a-command = (Isso não é um comando: comece com `inc`, por exemplo `inc ajuda`.)
+console-undecodable = (Essa linha não é texto UTF-8: foi ignorada. Verifique a codificação do terminal.)
 console-other-room = ↪ para { $room } ({ $platform }, { $language }):
 
 card-title = { $id } · { $severity } · { $title }

@@ -72,7 +72,9 @@ async fn receive(
             metrics::counter!("runroom_alerts_malformed_total", "source" => source.id.clone())
                 .increment(1);
             tracing::warn!(%error, bytes = body.len(), "an alert delivery could not be read");
-            return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
+            // The parser's words may quote the payload: a short excerpt of them.
+            let said = crate::http::excerpt(&error.to_string(), 200);
+            return (StatusCode::BAD_REQUEST, said).into_response();
         }
     };
     for alert in &alerts {

@@ -116,6 +116,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied ({})", store.backend());
             Ok(())
         }
+        Command::Backup { file } => {
+            let config = load_config(cli.config.as_deref())?;
+            let url = &config.database.url;
+            anyhow::ensure!(
+                url.starts_with("sqlite:"),
+                "runroom backup copies an SQLite database; for Postgres ({}), use pg_dump",
+                store::redact_url(url)
+            );
+            anyhow::ensure!(
+                !file.exists(),
+                "{} exists already: name a new file, so no backup is overwritten",
+                file.display()
+            );
+            let to = file
+                .to_str()
+                .with_context(|| format!("{} is not a UTF-8 path", file.display()))?;
+            let db = store::sqlite::SqliteStore::connect(url).await?;
+            db.backup_into(to)
+                .await
+                .with_context(|| format!("backing up to {}", file.display()))?;
+            println!("backed up {} to {}", store::redact_url(url), file.display());
+            Ok(())
+        }
         Command::Config {
             command: ConfigCommand::Check { file },
         } => {

@@ -68,6 +68,16 @@ pub fn assemble(
         crate::alerts::sources(&config.alert_sources, &config.alert_routes()?, &secrets)?;
     let heartbeats = config.heartbeats()?;
     let heartbeat_tokens = crate::alerts::heartbeat::tokens(&heartbeats, &secrets)?;
+    // Every series at zero from the first scrape.
+    let metrics = crate::http::metrics_handle();
+    crate::http::series::register(
+        &config
+            .alert_sources
+            .iter()
+            .map(|s| s.id.clone())
+            .collect::<Vec<_>>(),
+        &heartbeats.iter().map(|h| h.id.clone()).collect::<Vec<_>>(),
+    );
     let settings = EngineSettings {
         policies: config.policies(&rooms)?,
         heartbeats,
@@ -95,7 +105,7 @@ pub fn assemble(
     let mut router = crate::http::router(
         AppState {
             engine: engine.clone(),
-            metrics: crate::http::metrics_handle(),
+            metrics,
             default_mode: config.outbox.mode,
         },
         secrets.get(admin::TOKEN_ENV),

@@ -33,6 +33,11 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
+/// What a client sent, as an error answer may quote it: a short excerpt.
+fn quoted(raw: &str) -> String {
+    super::excerpt(raw, super::EXCERPT_CHARS)
+}
+
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -192,14 +197,15 @@ async fn postmortem(
 ) -> Result<Response, AdminError> {
     let lang = match q.locale.as_deref() {
         None => crate::i18n::Lang::En,
-        Some(raw) => crate::i18n::Lang::parse(raw)
-            .ok_or_else(|| AdminError::BadRequest(format!("{raw:?} is not en, pt-BR or es")))?,
+        Some(raw) => crate::i18n::Lang::parse(raw).ok_or_else(|| {
+            AdminError::BadRequest(format!("{:?} is not en, pt-BR or es", quoted(raw)))
+        })?,
     };
     let tz: chrono_tz::Tz = match q.timezone.as_deref() {
         None => chrono_tz::UTC,
         Some(raw) => raw
             .parse()
-            .map_err(|_| AdminError::BadRequest(format!("{raw:?} is not a time zone")))?,
+            .map_err(|_| AdminError::BadRequest(format!("{:?} is not a time zone", quoted(raw))))?,
     };
     let engine = &state.engine;
     let (incident, timeline) = crate::postmortem::load(engine.store().as_ref(), number)
@@ -231,8 +237,9 @@ async fn report(
 ) -> Result<Response, AdminError> {
     use crate::postmortem::report;
     let raw = q.since.as_deref().unwrap_or("30d");
-    let period = report::period(raw)
-        .ok_or_else(|| AdminError::BadRequest(format!("{raw:?} is not a period such as 30d")))?;
+    let period = report::period(raw).ok_or_else(|| {
+        AdminError::BadRequest(format!("{:?} is not a period such as 30d", quoted(raw)))
+    })?;
     let now = state.engine.clock().now();
     let incidents = state
         .engine
@@ -300,7 +307,7 @@ async fn set_mode(
     let mode = SendingMode::parse(&body.mode).ok_or_else(|| {
         AdminError::BadRequest(format!(
             "{:?} is not a mode: use live, dry-run or off",
-            body.mode
+            quoted(&body.mode)
         ))
     })?;
     state

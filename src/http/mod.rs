@@ -3,6 +3,7 @@
 //! ([`crate::platforms::Connected`]) and [`crate::app::App::serve`] runs the server.
 
 pub mod admin;
+pub mod series;
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,6 +16,23 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::engine::Engine;
 use crate::store::OutboxState;
+
+/// The characters of what a client sent that an error answer may quote.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// At most `max` characters of `text` for an error answer (or a log line): control characters
+/// shown as `�`, and `…` where it was cut. An answer never echoes a whole bad value back.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { '�' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
 
 /// What the handlers share.
 #[derive(Clone)]

@@ -140,9 +140,34 @@ where
     }
     deliver(worker).await?;
 
-    let mut lines = input.lines();
+    let mut input = input;
+    let mut bytes = Vec::new();
     let mut number = 0u64;
-    while let Some(line) = lines.next_line().await.context("reading stdin")? {
+    loop {
+        bytes.clear();
+        // Bytes up to the newline: a line that is not UTF-8 is answered and skipped, and the
+        // lines after it are still read.
+        if input
+            .read_until(b'\n', &mut bytes)
+            .await
+            .context("reading stdin")?
+            == 0
+        {
+            break;
+        }
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            tracing::warn!(
+                bytes = bytes.len(),
+                "a console line that is not UTF-8; skipped"
+            );
+            let lang = current_language(&engine, &room).await;
+            let text = engine
+                .i18n()
+                .render(lang, room.timezone, &Msg::new("console-undecodable"));
+            say(&output, &text).await?;
+            continue;
+        };
+        let line = line.trim_end_matches(['\n', '\r']).to_string();
         if line.trim().is_empty() {
             continue;
         }

@@ -12,6 +12,7 @@ pub mod ack;
 pub mod console;
 pub mod signed;
 pub mod slack;
+pub mod stamp;
 pub mod telegram;
 pub mod whatsapp;
 

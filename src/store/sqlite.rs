@@ -52,6 +52,16 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// A consistent copy of the database in the new file `to` (`VACUUM INTO`), taken while
+    /// others read and write: the copy is the database as of one read transaction, compacted.
+    pub async fn backup_into(&self, to: &str) -> StoreResult<()> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(to)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The pool, for benchmarks and tests that measure the bare database.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

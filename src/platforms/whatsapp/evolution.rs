@@ -179,13 +179,13 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Delivery, serde_json::Er
                 let from = author_jid
                     .strip_suffix("@s.whatsapp.net")
                     .and_then(phone::normalize);
-                let at = match data.timestamp {
+                let stamped = match data.timestamp {
                     Some(serde_json::Value::Number(n)) => n.as_i64(),
                     Some(serde_json::Value::String(s)) => s.parse().ok(),
                     _ => None,
                 }
-                .and_then(|s| DateTime::from_timestamp(s, 0))
-                .unwrap_or(now);
+                .and_then(|s| DateTime::from_timestamp(s, 0));
+                let at = crate::platforms::stamp::clamp(stamped, now);
                 GroupMessage {
                     id: data.key.id,
                     chat: data.key.remote_jid,
@@ -230,7 +230,8 @@ mod tests {
     #[test]
     fn reads_a_group_message_and_skips_our_own() {
         let body = br#"{"event":"messages.upsert","instance":"runroom","data":{"key":{"remoteJid":"120363025246125486@g.us","fromMe":false,"id":"3EB0A1","participant":"5511987654321@s.whatsapp.net"},"pushName":"Ana","message":{"conversation":"incidente ciente"},"messageType":"conversation","messageTimestamp":1772000000},"apikey":"k"}"#;
-        let delivery = parse(body, Utc::now()).unwrap();
+        let received = DateTime::from_timestamp(1_772_000_030, 0).unwrap();
+        let delivery = parse(body, received).unwrap();
         assert_eq!(delivery.apikey.as_deref(), Some("k"));
         let m = delivery.message.unwrap();
         assert_eq!(m.chat, "120363025246125486@g.us");

@@ -157,12 +157,14 @@ pub enum PayloadError {
     Json(#[from] serde_json::Error),
 }
 
-/// Meta's unix-seconds string, or `fallback` when it is missing or odd.
-fn time(raw: &str, fallback: DateTime<Utc>) -> DateTime<Utc> {
-    raw.parse::<i64>()
+/// Meta's unix-seconds string, kept within what is possible at `received`
+/// ([`crate::platforms::stamp`]); `received` when it is missing or odd.
+fn time(raw: &str, received: DateTime<Utc>) -> DateTime<Utc> {
+    let stamped = raw
+        .parse::<i64>()
         .ok()
-        .and_then(|s| DateTime::from_timestamp(s, 0))
-        .unwrap_or(fallback)
+        .and_then(|s| DateTime::from_timestamp(s, 0));
+    crate::platforms::stamp::clamp(stamped, received)
 }
 
 /// Every message and status in a delivery, in order. `now` stands in for a missing timestamp.
@@ -240,8 +242,37 @@ mod tests {
     use super::*;
     use crate::engine::command::parse as parse_command;
 
+    /// When the deliveries below were received: after every message in them.
     fn now() -> DateTime<Utc> {
-        DateTime::from_timestamp(1_772_000_000, 0).unwrap()
+        DateTime::from_timestamp(1_772_001_000, 0).unwrap()
+    }
+
+    #[test]
+    fn a_stamp_in_the_future_or_long_past_is_the_receipt_or_a_week_before() {
+        let at = |stamp: i64| {
+            let body = format!(
+                r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550783881","phone_number_id":"123"}},"messages":[{{"from":"5511987654321","id":"wamid.T","timestamp":"{stamp}","type":"text","text":{{"body":"inc ack"}}}}]}}}}]}}]}}"#
+            );
+            match parse(body.as_bytes(), now()).unwrap().pop() {
+                Some(Event::Message(m)) => m.at,
+                other => panic!("a message: {other:?}"),
+            }
+        };
+        let received = now();
+        assert_eq!(
+            at(received.timestamp() - 60),
+            received - chrono::Duration::minutes(1)
+        );
+        assert_eq!(
+            at(received.timestamp() + 10 * 365 * 86_400),
+            received,
+            "10 years ahead"
+        );
+        assert_eq!(
+            at(1),
+            received - crate::platforms::stamp::OLDEST,
+            "1970: as old as a redelivery can be"
+        );
     }
 
     #[test]
