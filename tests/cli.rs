@@ -321,24 +321,34 @@ fn migrate_creates_the_database() {
     assert!(s.dir.path().join("runroom.db").exists());
 }
 
-#[test]
-fn serve_answers_health_checks_and_stops_on_sigterm() {
-    let s = Sandbox::new();
+/// Runs `runroom serve` in the sandbox, `visit` against its base URL, then SIGTERM: what
+/// `visit` gave and how the process exited.
+fn while_serving<T, F>(
+    s: &Sandbox,
+    visit: impl FnOnce(String) -> F,
+) -> (T, std::process::ExitStatus)
+where
+    F: std::future::Future<Output = T>,
+{
     let (mut child, url) =
         common::process::spawn_serve(&mut s.command(&["serve", "--listen", "127.0.0.1:0"]));
-
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
+    let seen = runtime.block_on(visit(url));
+    (seen, common::process::terminate(&mut child))
+}
+
+#[test]
+fn serve_answers_health_checks_and_stops_on_sigterm() {
+    let s = Sandbox::new();
+    let ((), status) = while_serving(&s, |url| async move {
         let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
         assert_eq!(health.status(), 200);
         let ready = reqwest::get(format!("{url}/readyz")).await.unwrap();
         assert_eq!(ready.status(), 200);
     });
-
-    let status = common::process::terminate(&mut child);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
@@ -500,18 +510,11 @@ fn backup_copies_the_database_while_it_is_open_and_the_copy_restores() {
 fn a_fresh_serve_reports_every_metric_series_from_the_first_scrape() {
     use runroom::http::series;
     let s = Sandbox::new();
-    let (mut child, url) =
-        common::process::spawn_serve(&mut s.command(&["serve", "--listen", "127.0.0.1:0"]));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let body = runtime.block_on(async {
+    let (body, _) = while_serving(&s, |url| async move {
         let metrics = reqwest::get(format!("{url}/metrics")).await.unwrap();
         assert_eq!(metrics.status(), 200);
         metrics.text().await.unwrap()
     });
-    common::process::terminate(&mut child);
     for name in [
         series::COUNTERS,
         series::PER_PLATFORM,
