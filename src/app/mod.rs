@@ -147,6 +147,8 @@ pub fn assemble(
     let worker = Worker::new(store, senders, clock, config.outbox.clone(), worker_id())
         .with_wake(outbox_wake);
     let scheduler = scheduler(&engine, &config);
+    // Each entrance's body limit and the body-read deadline, for every route.
+    let router = crate::http::server::bounded(router, crate::http::server::Limits::default());
     Ok(App {
         config,
         engine,
@@ -212,12 +214,14 @@ impl App {
             });
         }
 
-        // The client's address: the dashboard limits failed sign-ins per client.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
+        let limits = crate::http::server::Limits {
+            max_connections: self.config.server.max_connections.max(1),
+            header_timeout: std::time::Duration::from_secs(
+                self.config.server.header_timeout_seconds.max(1),
+            ),
+            ..Default::default()
+        };
+        crate::http::server::serve(listener, self.router.clone(), limits, shutdown)
             .await
             .context("serving HTTP")?;
         // Events already answered (the engine was slower than the ack budget) would not be

@@ -87,6 +87,23 @@ pub struct ServerConfig {
     /// are then marked `Secure`.
     #[serde(default)]
     pub https: bool,
+    /// Open connections at once; one more is answered 503 with `Retry-After` (`http::server`).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's head (and an idle keep-alive connection to
+    /// start its next one).
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_seconds: u64,
+}
+
+fn default_header_timeout() -> u64 {
+    crate::http::server::Limits::default()
+        .header_timeout
+        .as_secs()
+}
+
+fn default_max_connections() -> usize {
+    crate::http::server::Limits::default().max_connections
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -193,6 +210,8 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: default_listen(),
             https: false,
+            max_connections: default_max_connections(),
+            header_timeout_seconds: default_header_timeout(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod series;
+pub mod server;
 
 use std::sync::{Arc, OnceLock};
 

@@ -77,6 +77,7 @@ pub const OTHERS: &[&str] = &[
     "runroom_alerts_received_total",
     "runroom_commands_total",
     "runroom_heartbeat_pings_total",
+    "runroom_http_refused_total",
     "runroom_inbound_ignored_total",
     "runroom_inbound_rejected_total",
     "runroom_jobs_fired_total",
@@ -112,6 +113,9 @@ pub fn register(alert_sources: &[String], heartbeats: &[String]) {
         metrics::counter!("runroom_inbound_rejected_total", "platform" => platform).absolute(0);
     }
     metrics::counter!("runroom_inbound_ignored_total", "platform" => "telegram").absolute(0);
+    for reason in ["body_too_large", "connections"] {
+        metrics::counter!("runroom_http_refused_total", "reason" => reason).absolute(0);
+    }
     for verb in VERBS.iter().map(|(verb, _)| verb.name()).chain(["invalid"]) {
         for ok in ["true", "false"] {
             metrics::counter!("runroom_commands_total", "verb" => verb, "ok" => ok).absolute(0);
