@@ -84,34 +84,11 @@ impl Site {
     /// its own: Slack's retries of one command share theirs).
     async fn slash(&self, text: &str) {
         let trigger = format!("trigger-{}", self.triggers.fetch_add(1, Ordering::SeqCst));
-        let body = serde_urlencoded::to_string([
-            ("team_id", "T0RUNROOM"),
-            ("channel_id", "C0RUNROOM"),
-            ("user_id", "U0ANA"),
-            ("user_name", "ana"),
-            ("command", "/inc"),
-            ("text", text),
-            (
-                "response_url",
-                "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
-            ),
-            ("trigger_id", &trigger),
-        ])
-        .expect("form");
-        let timestamp = chrono::Utc::now().timestamp().to_string();
-        let answer = self
-            .http
-            .post(format!("{}/webhooks/slack/commands", self.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-slack-request-timestamp", &timestamp)
-            .header(
-                "x-slack-signature",
-                fakes::slack::signature(SECRET, &timestamp, &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("runroom answers");
+        let answer =
+            fakes::slack::signed_slash(&self.http, &self.url, SECRET, ("U0ANA", text, &trigger))
+                .send()
+                .await
+                .expect("runroom answers");
         assert_eq!(answer.status(), 200, "/inc {text}");
     }
 }

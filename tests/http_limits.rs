@@ -54,35 +54,30 @@ async fn answer(stream: &mut TcpStream, within: Duration) -> Option<String> {
 
 /// A signed `/inc help` to the slash-command endpoint: its status.
 async fn signed_help(host: &str) -> u16 {
-    let body = serde_urlencoded::to_string([
-        ("team_id", "T0RUNROOM"),
-        ("channel_id", common::SLACK_WAR_ROOM),
-        ("user_id", "U0ANA"),
-        ("command", "/inc"),
-        ("text", "help"),
-        (
-            "response_url",
-            "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
-        ),
-        ("trigger_id", "limits.1"),
-    ])
-    .unwrap();
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    reqwest::Client::new()
-        .post(format!("http://{host}/webhooks/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", &timestamp)
-        .header(
-            "x-slack-signature",
-            fakes::slack::signature(SECRET, &timestamp, &body),
-        )
-        .body(body)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .expect("answered")
-        .status()
-        .as_u16()
+    let client = reqwest::Client::new();
+    fakes::slack::signed_slash(
+        &client,
+        &format!("http://{host}"),
+        SECRET,
+        ("U0ANA", "help", "limits.1"),
+    )
+    .timeout(Duration::from_secs(10))
+    .send()
+    .await
+    .expect("answered")
+    .status()
+    .as_u16()
+}
+
+/// `n` connections that each sent the start of `head` and nothing more.
+async fn hanging(host: &str, n: usize, head: &[u8]) -> Vec<TcpStream> {
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut stream = TcpStream::connect(host).await.unwrap();
+        stream.write_all(head).await.unwrap();
+        held.push(stream);
+    }
+    held
 }
 
 #[tokio::test]
@@ -173,15 +168,12 @@ async fn slow_heads_are_cut_off_and_large_bodies_refused_unread() {
 async fn a_signed_request_is_served_while_a_thousand_connections_hang() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, host) = serve(dir.path(), "header_timeout_seconds = 30");
-    let mut hanging = Vec::new();
-    for _ in 0..1000 {
-        let mut stream = TcpStream::connect(&host).await.unwrap();
-        stream
-            .write_all(b"POST /webhooks/slack/commands HTTP/1.1\r\nHost: r")
-            .await
-            .unwrap();
-        hanging.push(stream);
-    }
+    let hanging = hanging(
+        &host,
+        1000,
+        b"POST /webhooks/slack/commands HTTP/1.1\r\nHost: r",
+    )
+    .await;
     let started = Instant::now();
     assert_eq!(signed_help(&host).await, 200);
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -196,15 +188,7 @@ async fn past_the_connection_bound_a_client_is_told_to_retry() {
         dir.path(),
         "header_timeout_seconds = 30\nmax_connections = 20",
     );
-    let mut held = Vec::new();
-    for _ in 0..20 {
-        let mut stream = TcpStream::connect(&host).await.unwrap();
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: r")
-            .await
-            .unwrap();
-        held.push(stream);
-    }
+    let held = hanging(&host, 20, b"GET /healthz HTTP/1.1\r\nHost: r").await;
     // The server may take a moment to accept all twenty: poll until one is shed.
     let deadline = Instant::now() + Duration::from_secs(10);
     let said = loop {

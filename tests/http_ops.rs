@@ -385,23 +385,16 @@ async fn the_admin_api_shows_incidents_and_steers_the_outbox() {
 async fn a_bad_value_is_answered_with_a_short_excerpt_of_it() {
     let app = spawn_app_with_token(common::sqlite().await, Some(TOKEN)).await;
     let client = reqwest::Client::new();
-    let huge = "x".repeat(1_500_000);
-    let too_large = client
-        .put(format!("{}/api/sending-mode", app.url))
-        .bearer_auth(TOKEN)
-        .json(&serde_json::json!({ "mode": huge }))
-        .send()
-        .await
-        .unwrap();
+    let set_mode = |mode: String| {
+        client
+            .put(format!("{}/api/sending-mode", app.url))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({ "mode": mode }))
+            .send()
+    };
+    let too_large = set_mode("x".repeat(1_500_000)).await.unwrap();
     assert_eq!(too_large.status(), 413, "past the admin API's 64 KiB");
-    let huge = "x".repeat(60_000);
-    let answer = client
-        .put(format!("{}/api/sending-mode", app.url))
-        .bearer_auth(TOKEN)
-        .json(&serde_json::json!({ "mode": huge }))
-        .send()
-        .await
-        .unwrap();
+    let answer = set_mode("x".repeat(60_000)).await.unwrap();
     assert_eq!(answer.status(), 400);
     let body = answer.text().await.unwrap();
     assert!(body.len() < 300, "{} bytes", body.len());

@@ -24,6 +24,38 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
     format!("v0={}", super::hmac_sha256_hex(secret, signed.as_bytes()))
 }
 
+/// `/inc {text}` from `user` in the war room, as Slack posts a slash command to
+/// `{base}/webhooks/slack/commands`, signed with `secret` (each `trigger` its own command:
+/// Slack's retries of one command share theirs).
+pub fn signed_slash(
+    client: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    (user, text, trigger): (&str, &str, &str),
+) -> reqwest::RequestBuilder {
+    let body = serde_urlencoded::to_string([
+        ("team_id", "T0RUNROOM"),
+        ("channel_id", crate::common::SLACK_WAR_ROOM),
+        ("user_id", user),
+        ("user_name", "ana"),
+        ("command", "/inc"),
+        ("text", text),
+        (
+            "response_url",
+            "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
+        ),
+        ("trigger_id", trigger),
+    ])
+    .expect("form");
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    client
+        .post(format!("{base}/webhooks/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", &timestamp)
+        .header("x-slack-signature", signature(secret, &timestamp, &body))
+        .body(body)
+}
+
 /// How the fake answers one Web API call.
 #[derive(Debug, Clone)]
 pub enum Reply {
