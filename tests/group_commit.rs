@@ -761,3 +761,55 @@ async fn several_writers_and_small_batches_still_commit_each_command_once() {
         assert_eq!(incident_titles(&store).await, expected, "[{}]", store.name);
     }
 }
+
+/// A flood of commands from one room cannot starve another: the flood has at most its share in
+/// the writer's queue at once, so a command from a quiet room, started after a hundred of the
+/// flood's, commits in the first batch.
+#[tokio::test]
+async fn a_flood_from_one_room_does_not_starve_another() {
+    for store in backends().await {
+        let clock = Arc::new(ManualClock::new(common::start_time()));
+        let engine = engine(&store, clock);
+        let mut units: Vec<Inbound> = (0..100)
+            .map(|i| declare(&engine, &format!("flood-{i}"), &format!("Flood {i}")))
+            .collect();
+        units.push(common::inbound(
+            "console",
+            "joana",
+            "inc declare sev2 Quiet room",
+            "quiet-1".to_string(),
+            engine.clock().now(),
+        ));
+        let outcomes = join_all(units.iter().map(|inbound| engine.handle(inbound))).await;
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Ok(Outcome::Handled { .. }))),
+            "[{}] every command is carried out",
+            store.name
+        );
+        let quiet = store
+            .store
+            .search_incidents(
+                &runroom::store::IncidentSearch {
+                    text: Some("Quiet room".into()),
+                    ..Default::default()
+                },
+                0,
+                1,
+            )
+            .await
+            .expect("search")
+            .items
+            .pop()
+            .expect("the quiet room's incident");
+        assert!(
+            quiet.number <= 33,
+            "[{}] committed with the flood's first share, not after its hundred: INC-{}",
+            store.name,
+            quiet.number
+        );
+        let stats = engine.writer_stats();
+        assert_eq!(stats.units, 101, "[{}]", store.name);
+    }
+}

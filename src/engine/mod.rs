@@ -32,6 +32,7 @@ pub mod rotation;
 pub mod schedule;
 pub mod text;
 pub mod trace;
+mod turns;
 pub mod unit;
 pub mod writer;
 
@@ -125,6 +126,8 @@ pub struct Engine {
     /// The incidents each committed unit told rooms about, for live views in this process.
     changes: tokio::sync::broadcast::Sender<i64>,
     heartbeats: Vec<crate::alerts::heartbeat::Heartbeat>,
+    /// Each room's share of the engine (per-room fairness).
+    turns: turns::Turns,
 }
 
 impl Engine {
@@ -170,6 +173,7 @@ impl Engine {
             writers: writer::Writers::new(writer::WriterConfig::default()),
             changes: tokio::sync::broadcast::channel(CHANGES_BUFFERED).0,
             heartbeats: settings.heartbeats,
+            turns: turns::Turns::default(),
         }
     }
 
@@ -342,6 +346,15 @@ impl Engine {
         dedupe_key: &str,
     ) -> Result<Outcome, EngineError> {
         let room = self.room_for(&origin.room);
+        // The room's turn: a flood from one chat waits behind itself, not in front of others.
+        let _turn = self
+            .turns
+            .take(&format!(
+                "{}:{}",
+                origin.room.platform.as_str(),
+                origin.room.chat
+            ))
+            .await;
         let span = tracing::info_span!(
             "command",
             room = %room.id,
