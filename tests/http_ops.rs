@@ -420,3 +420,33 @@ async fn a_bad_value_is_answered_with_a_short_excerpt_of_it() {
     let body = answer.text().await.unwrap();
     assert!(body.len() < 300 && body.contains("Mars/yyy"), "{body}");
 }
+
+/// The admin API shows dead messages with their phone numbers masked, as the logs do.
+#[tokio::test]
+async fn dead_messages_come_with_phone_numbers_masked() {
+    let store = common::sqlite().await;
+    let mut message = common::whatsapp_message("dead-1", "+5511987654321", common::start_time());
+    message.text = "Joana (+55 11 98765-4321) declared INC-1".into();
+    common::enqueue(&store.store, &[message]).await;
+    common::raw_sql(
+        &store,
+        "UPDATE outbox SET state = 'dead', last_error = '131026 undeliverable to 5511987654321'",
+        "",
+    )
+    .await;
+    let app = spawn_app_with_token(store, Some(TOKEN)).await;
+    let client = reqwest::Client::new();
+    let answer = admin_get(&client, &app, "/api/outbox/dead").await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let body = answer.text().await.unwrap();
+    assert!(body.contains("dead-1"), "{body}");
+    assert!(
+        !body.contains("98765") && !body.contains("987654321"),
+        "no number in clear: {body}"
+    );
+    assert!(
+        body.contains("+55…4321"),
+        "the chat masked as in the logs: {body}"
+    );
+    assert!(body.contains("131026 undeliverable to ***"), "{body}");
+}

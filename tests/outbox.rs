@@ -166,7 +166,11 @@ async fn a_declaration_reaches_every_room_in_its_language() {
             "{}",
             to("15551230000")
         );
-        assert!(accepted.iter().all(|r| r.phone_number_id == "1098765"));
+        assert!(
+            accepted
+                .iter()
+                .all(|r| r.phone_number_id == fakes::graph::PHONE_NUMBER_ID)
+        );
         // The platform's id is kept on each row; nothing is left to send.
         for row in backend
             .store

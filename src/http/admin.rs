@@ -257,14 +257,40 @@ async fn outbox_stats(State(state): State<AppState>) -> Result<Response, AdminEr
 }
 
 async fn dead_letters(State(state): State<AppState>) -> Result<Response, AdminError> {
-    Ok(Json(
-        state
-            .engine
-            .store()
-            .outbox_in_state(OutboxState::Dead, 500)
-            .await?,
-    )
-    .into_response())
+    let dead = state
+        .engine
+        .store()
+        .outbox_in_state(OutboxState::Dead, 500)
+        .await?;
+    Ok(Json(dead.into_iter().map(masked).collect::<Vec<_>>()).into_response())
+}
+
+/// An outbox row with its phone numbers masked as in the logs: the chat and recipient (a
+/// WhatsApp chat is a number), and any number in its text, card, or error.
+fn masked(mut row: crate::store::OutboxRow) -> crate::store::OutboxRow {
+    use crate::platforms::whatsapp::phone::{mask, redact_numbers};
+    let hide = |text: &str| redact_numbers(&crate::postmortem::document::shown(text));
+    let number = |chat: &str| {
+        if crate::platforms::whatsapp::phone::normalize(chat).is_some() {
+            mask(chat)
+        } else {
+            redact_numbers(chat)
+        }
+    };
+    let message = &mut row.message;
+    message.chat = number(&message.chat);
+    message.recipient = message.recipient.as_deref().map(number);
+    message.text = hide(&message.text);
+    if let Some(rich) = message.rich.as_mut() {
+        rich.title = hide(&rich.title);
+        for field in &mut rich.fields {
+            field.label = hide(&field.label);
+            field.value = hide(&field.value);
+        }
+    }
+    row.last_error = row.last_error.as_deref().map(redact_numbers);
+    row.delivery_error = row.delivery_error.as_deref().map(redact_numbers);
+    row
 }
 
 async fn retry(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AdminError> {

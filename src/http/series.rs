@@ -112,7 +112,9 @@ pub fn register(alert_sources: &[String], heartbeats: &[String]) {
     for platform in INBOUND {
         metrics::counter!("runroom_inbound_rejected_total", "platform" => platform).absolute(0);
     }
-    metrics::counter!("runroom_inbound_ignored_total", "platform" => "telegram").absolute(0);
+    for platform in ["telegram", "whatsapp"] {
+        metrics::counter!("runroom_inbound_ignored_total", "platform" => platform).absolute(0);
+    }
     for reason in ["body_too_large", "connections"] {
         metrics::counter!("runroom_http_refused_total", "reason" => reason).absolute(0);
     }

@@ -18,9 +18,6 @@ use serde_json::{Value, json};
 /// the WhatsApp tests configure `[whatsapp] phone_number_id`.
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
 
-/// The business number id of [`FakeGraph::sender`] and [`FakeGraph::serve_config`].
-pub const SENDER_ID: &str = "1098765";
-
 /// How the fake answers one request.
 #[derive(Debug, Clone)]
 pub enum Reply {
@@ -98,7 +95,7 @@ impl FakeGraph {
 
     /// `runroom.toml` for `runroom serve` sending to this fake: WhatsApp's outbox limits high
     /// enough never to bind, then `[whatsapp]` with this fake's URL and the business number id
-    /// [`SENDER_ID`] (more `[whatsapp]` keys may follow).
+    /// [`PHONE_NUMBER_ID`] (more `[whatsapp]` keys may follow).
     pub fn serve_config(&self) -> String {
         format!(
             r#"
@@ -110,13 +107,13 @@ per_chat_burst = 1000
 
 [whatsapp]
 api_url = "{url}"
-phone_number_id = "{SENDER_ID}"
+phone_number_id = "{PHONE_NUMBER_ID}"
 "#,
             url = self.url
         )
     }
 
-    /// runroom's WhatsApp sender pointed at this fake (business number id [`SENDER_ID`]), for
+    /// runroom's WhatsApp sender pointed at this fake (business number id [`PHONE_NUMBER_ID`]), for
     /// direct chats.
     pub fn sender(
         &self,
@@ -128,7 +125,7 @@ phone_number_id = "{SENDER_ID}"
         use runroom::platforms::whatsapp::outbound::WhatsappSender;
         let config = WhatsappConfig {
             api_url: self.url.clone(),
-            phone_number_id: SENDER_ID.into(),
+            phone_number_id: PHONE_NUMBER_ID.into(),
             timeout_seconds,
             ..WhatsappConfig::default()
         };

@@ -92,3 +92,39 @@ async fn a_redelivered_message_acts_once() {
     assert_eq!(relays, 2, "relayed once to each other member");
     assert_eq!(h.slack.cards(WAR_ROOM).len(), 1);
 }
+
+/// Meta delivers every number of an app to its webhook: a message to another business number
+/// is not runroom's, and nothing comes of it.
+#[tokio::test]
+async fn a_message_for_another_business_number_is_ignored() {
+    let backend = common::sqlite().await;
+    let h = Harness::start(&backend).await;
+    let mut body = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.elsewhere",
+        h.now_secs(),
+        "inc declare sev1 Not ours",
+    );
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] =
+        serde_json::json!("999000111");
+    assert_eq!(
+        h.post(&body).await,
+        200,
+        "acknowledged, so Meta does not retry"
+    );
+    h.drain().await;
+    assert!(h.store.recent_incidents(10).await.unwrap().is_empty());
+    assert!(h.store.outbox_stats().await.unwrap().is_empty());
+
+    let ours = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.ours",
+        h.now_secs(),
+        "inc declare sev1 Ours",
+    );
+    assert_eq!(h.post(&ours).await, 200);
+    h.drain().await;
+    assert_eq!(h.store.recent_incidents(10).await.unwrap().len(), 1);
+}

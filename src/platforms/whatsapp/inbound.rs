@@ -59,12 +59,20 @@ struct Change {
 /// Each item is read on its own, so one odd message or status never costs the others.
 #[derive(Deserialize, Default)]
 struct Value {
+    metadata: Option<Metadata>,
     #[serde(default)]
     contacts: Vec<serde_json::Value>,
     #[serde(default)]
     messages: Vec<serde_json::Value>,
     #[serde(default)]
     statuses: Vec<serde_json::Value>,
+}
+
+/// The business number a change was delivered for.
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    phone_number_id: String,
 }
 
 /// The items of a list that read as `T`; the others are skipped.
@@ -167,8 +175,10 @@ fn time(raw: &str, received: DateTime<Utc>) -> DateTime<Utc> {
     crate::platforms::stamp::clamp(stamped, received)
 }
 
-/// Every message and status in a delivery, in order. `now` stands in for a missing timestamp.
-pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError> {
+/// Every message and status in a delivery, in order, for runroom's business number `ours`
+/// (another number's changes are skipped; empty `ours`: every change). `now` stands in for a
+/// missing timestamp.
+pub fn parse(body: &[u8], now: DateTime<Utc>, ours: &str) -> Result<Vec<Event>, PayloadError> {
     let envelope: Envelope = serde_json::from_slice(body)?;
     let mut events = Vec::new();
     if envelope.object != "whatsapp_business_account" {
@@ -179,6 +189,13 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, PayloadError
             continue;
         }
         let value = change.value.unwrap_or_default();
+        let number = value.metadata.as_ref().map(|m| m.phone_number_id.as_str());
+        if !ours.is_empty() && number.is_some_and(|n| n != ours) {
+            tracing::warn!("a WhatsApp delivery for another business number; ignored");
+            metrics::counter!("runroom_inbound_ignored_total", "platform" => "whatsapp")
+                .increment(1);
+            continue;
+        }
         let contacts: Vec<Contact> = each(value.contacts);
         for m in each::<RawMessage>(value.messages) {
             let Some(from) = phone::normalize(&m.from) else {
@@ -248,12 +265,23 @@ mod tests {
     }
 
     #[test]
+    fn a_delivery_for_another_business_number_is_skipped() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"999"},"messages":[{"from":"5511987654321","id":"wamid.X","timestamp":"1772000100","type":"text","text":{"body":"inc declare sev1 not ours"}}]}}]}]}"#;
+        assert!(
+            parse(body, now(), "123").unwrap().is_empty(),
+            "another number's"
+        );
+        assert_eq!(parse(body, now(), "999").unwrap().len(), 1, "ours");
+        assert_eq!(parse(body, now(), "").unwrap().len(), 1, "not checked");
+    }
+
+    #[test]
     fn a_stamp_in_the_future_or_long_past_is_the_receipt_or_a_week_before() {
         let at = |stamp: i64| {
             let body = format!(
                 r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550783881","phone_number_id":"123"}},"messages":[{{"from":"5511987654321","id":"wamid.T","timestamp":"{stamp}","type":"text","text":{{"body":"inc ack"}}}}]}}}}]}}]}}"#
             );
-            match parse(body.as_bytes(), now()).unwrap().pop() {
+            match parse(body.as_bytes(), now(), "").unwrap().pop() {
                 Some(Event::Message(m)) => m.at,
                 other => panic!("a message: {other:?}"),
             }
@@ -289,7 +317,7 @@ mod tests {
             "statuses":[{"id":"wamid.out","status":"failed","timestamp":"1772000500","recipient_id":"5511987654321",
               "errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}]}]
         }}]}]}"#;
-        let events = parse(body, now()).unwrap();
+        let events = parse(body, now(), "").unwrap();
         assert_eq!(events.len(), 4, "{events:?}");
         let Event::Message(first) = &events[0] else {
             panic!("{events:?}")
@@ -333,7 +361,7 @@ mod tests {
             ],
             "statuses":[{"status":"read"},{"id":"wamid.out","status":"read","timestamp":"1772000500"}]
         }}]}]}"#;
-        let events = parse(body, now()).unwrap();
+        let events = parse(body, now(), "").unwrap();
         assert_eq!(events.len(), 2, "{events:?}");
         assert!(matches!(&events[0], Event::Message(m) if m.wamid == "wamid.ok"));
         assert!(matches!(&events[1], Event::Status(s) if s.platform_message_id == "wamid.out"));
@@ -342,9 +370,9 @@ mod tests {
     #[test]
     fn other_objects_and_fields_are_skipped() {
         let body = br#"{"object":"page","entry":[]}"#;
-        assert!(parse(body, now()).unwrap().is_empty());
+        assert!(parse(body, now(), "").unwrap().is_empty());
         let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"account_update","value":{}}]}]}"#;
-        assert!(parse(body, now()).unwrap().is_empty());
-        assert!(parse(b"not json", now()).is_err());
+        assert!(parse(body, now(), "").unwrap().is_empty());
+        assert!(parse(b"not json", now(), "").is_err());
     }
 }

@@ -27,6 +27,9 @@ const MAX_DELIVERY_BYTES: usize = 3 * 1024 * 1024;
 pub struct WhatsappHttp {
     pub verifier: Arc<Verifier>,
     pub inbox: Arc<Inbox>,
+    /// runroom's business number (`[whatsapp] phone_number_id`): what Meta delivers for
+    /// another number of the same app is not runroom's to act on. Empty: not checked.
+    pub phone_number_id: String,
 }
 
 impl FromRef<WhatsappHttp> for Arc<Verifier> {
@@ -67,7 +70,7 @@ async fn verify(
 
 async fn deliver(State(http): State<WhatsappHttp>, signed: Signed) -> Response {
     let now = http.inbox.engine().clock().now();
-    let events = match inbound::parse(&signed.body, now) {
+    let events = match inbound::parse(&signed.body, now, &http.phone_number_id) {
         Ok(events) => events,
         Err(error) => {
             // Signed by Meta but unreadable: redelivering would not help.

@@ -121,6 +121,7 @@ pub fn wire(setup: &Setup<'_>) -> anyhow::Result<Wired> {
                 .merge(webhooks::router(webhooks::WhatsappHttp {
                     verifier,
                     inbox: inbox.clone(),
+                    phone_number_id: wa.phone_number_id.clone(),
                 }));
         }
         if let Some(auth) = evolution_auth {
