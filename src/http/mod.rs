@@ -93,12 +93,20 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers.
+/// How long readiness waits for the database: a probe gets its answer within a second, and a
+/// database that does not answer in time is as good as gone.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// The database answers, within [`READY_WITHIN`].
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.engine.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(error) => {
+    match tokio::time::timeout(READY_WITHIN, state.engine.store().ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: the database did not answer in time");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
