@@ -30,8 +30,8 @@ pub async fn serve(what: &str, router: axum::Router) -> String {
 }
 
 /// runroom assembled from `config` and `secrets` as `runroom serve` assembles it, on `store` and
-/// `clock`, with its HTTP routes served on a free loopback port: the app (workers, scheduler and
-/// listeners not started) and the routes' base URL.
+/// `clock`, with its HTTP routes served on a free loopback port by the production server: the
+/// app (workers, scheduler and listeners not started) and the routes' base URL.
 pub async fn serve_app(
     config: Config,
     store: Arc<dyn Store>,
@@ -39,6 +39,20 @@ pub async fn serve_app(
     secrets: Secrets,
 ) -> (App, String) {
     let app = assemble(config, store, clock, secrets).expect("runroom builds");
-    let url = serve("runroom", app.router.clone()).await;
+    // The production server (`runroom::http::server`), with its limits, as `serve` runs it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind runroom");
+    let url = format!("http://{}", listener.local_addr().expect("a bound address"));
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        runroom::http::server::serve(
+            listener,
+            router,
+            runroom::http::server::Limits::default(),
+            std::future::pending(),
+        )
+        .await
+    });
     (app, url)
 }
