@@ -25,6 +25,9 @@ const ALERTS: i64 = 50;
 /// The longest draft shown on the page, as HTML: a page stays light (under 100 KB with its
 /// timeline); a longer draft is there to download.
 const DRAFT_SHOWN: usize = 30 * 1024;
+/// Past this many timeline entries the draft is not written for the page at all (it reads
+/// every entry, only to be too long to show): it is there to download.
+const DRAFT_ENTRIES: i64 = 300;
 
 /// One timeline entry as the incident's page shows it.
 pub struct Entry {
@@ -109,7 +112,7 @@ pub async fn page(
     Viewer { session, texts }: Viewer,
     Path(number): Path<i64>,
 ) -> Response {
-    let (live, incident) = match read_live(&dash, &texts, number).await {
+    let (live, incident, entries) = match read_live(&dash, &texts, number).await {
         Ok(Some(read)) => read,
         Ok(None) => return html(StatusCode::NOT_FOUND, MissingPage { t: &texts }.render()),
         Err(error) => return unavailable("an incident", error),
@@ -118,7 +121,8 @@ pub async fn page(
         Ok(rendered) => rendered,
         Err(error) => return html(StatusCode::OK, Err(error)),
     };
-    let postmortem = if incident.is_open() {
+    let long = entries > DRAFT_ENTRIES;
+    let postmortem = if incident.is_open() || long {
         None
     } else {
         match draft(&dash, &texts, number).await {
@@ -126,7 +130,8 @@ pub async fn page(
             Err(error) => return unavailable("a postmortem draft", error),
         }
     };
-    let draft_too_long = postmortem.as_ref().is_some_and(|d| d.len() > DRAFT_SHOWN);
+    let draft_too_long =
+        !incident.is_open() && (long || postmortem.as_ref().is_some_and(|d| d.len() > DRAFT_SHOWN));
     let page = IncidentPage {
         t: &texts,
         role: texts.role(session.role),
@@ -161,7 +166,7 @@ pub async fn live(
             let (dash, texts) = (reader.clone(), texts.clone());
             async move {
                 match read_live(&dash, &texts, number).await {
-                    Ok(Some((live, _))) => live.render().ok(),
+                    Ok(Some((live, _, _))) => live.render().ok(),
                     Ok(None) => None,
                     Err(error) => {
                         tracing::warn!(%error, number, "dashboard: a live incident could not be read");
@@ -250,12 +255,12 @@ fn to_html(markdown: &str) -> String {
 }
 
 /// The incident's changing part as of one read transaction (its delivery and alerts read just
-/// after); `None`: no such incident.
+/// after), with the incident and how long its timeline is; `None`: no such incident.
 async fn read_live<'t>(
     dash: &Dashboard,
     texts: &'t Texts,
     number: i64,
-) -> Result<Option<(Live<'t>, Incident)>, StoreError> {
+) -> Result<Option<(Live<'t>, Incident, i64)>, StoreError> {
     let store = dash.engine.store();
     let mut tx = store.begin_read().await?;
     let Some(incident) = tx.incident(number).await? else {
@@ -327,7 +332,7 @@ async fn read_live<'t>(
             )
         }),
     };
-    Ok(Some((live, incident)))
+    Ok(Some((live, incident, total)))
 }
 
 /// Its playbooks' first actions in the viewer's language, with who ticked them and when.
