@@ -7,6 +7,8 @@
 
 #[path = "../tests/common/browser.rs"]
 mod browser;
+// Shared with the tests, of which this uses `serve_app` alone.
+#[allow(dead_code)]
 #[path = "../tests/common/loopback.rs"]
 mod loopback;
 
