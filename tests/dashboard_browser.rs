@@ -125,6 +125,20 @@ async fn until_text(client: &Client, css: &str, wanted: &str) {
     }
 }
 
+/// Whether the page fits the window's width (nothing to scroll sideways; wide tables scroll
+/// inside their own box).
+async fn fits(client: &Client) -> bool {
+    client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("script runs")
+        .as_bool()
+        .unwrap_or(false)
+}
+
 /// Marks the document: a reload would lose the mark.
 async fn mark(client: &Client) {
     client
@@ -209,16 +223,7 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
     // A viewer signs in and sees the (empty) list.
     sign_in(&client, &site, VIEWER).await;
     until_text(&client, "#list", "No open incidents").await;
-    let fits: bool = client
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .expect("script runs")
-        .as_bool()
-        .unwrap_or(false);
-    assert!(fits, "the list fits a 360 px wide screen");
+    assert!(fits(&client).await, "the list fits a 360 px wide screen");
 
     // Declared from Slack, the incident appears without a reload.
     mark(&client).await;
@@ -236,6 +241,7 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
         .await
         .expect("clicked");
     text_of(&client, ".timeline li").await;
+    assert!(fits(&client).await, "an incident's page fits 360 px");
     mark(&client).await;
     site.slash("note INC-1 restarted the payment workers").await;
     until_text(&client, ".timeline li", "restarted the payment workers").await;
@@ -282,6 +288,20 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
     let id = dead.first().expect("one dead message").id.to_string();
 
     // A viewer sees it, without the controls, and a forged retry is refused.
+    client
+        .goto(&format!("{}/dashboard/delivery", site.url))
+        .await
+        .expect("loads");
+    until_text(&client, "td", "channel_not_found").await;
+    assert!(fits(&client).await, "the delivery page fits 360 px");
+    for page in ["/dashboard/oncall", "/dashboard/report"] {
+        client
+            .goto(&format!("{}{page}", site.url))
+            .await
+            .expect("loads");
+        text_of(&client, "main h1").await;
+        assert!(fits(&client).await, "{page} fits 360 px");
+    }
     client
         .goto(&format!("{}/dashboard/delivery", site.url))
         .await
