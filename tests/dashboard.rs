@@ -73,6 +73,15 @@ impl Dashboard {
         (pair, line)
     }
 
+    /// `GET path` without a session.
+    async fn unsigned(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("answered")
+    }
+
     /// `GET path` with `cookie`, the answer as it comes (a live stream stays open).
     async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
         self.client
@@ -106,12 +115,7 @@ fn csrf_of(page: &str) -> String {
 #[tokio::test]
 async fn a_viewer_signs_in_and_sees_the_incidents_in_the_browsers_language() {
     let dash = with_both_tokens().await;
-    let unsigned = dash
-        .client
-        .get(format!("{}/dashboard", dash.url))
-        .send()
-        .await
-        .expect("answered");
+    let unsigned = dash.unsigned("/dashboard").await;
     assert_eq!(
         unsigned.status(),
         StatusCode::SEE_OTHER,
@@ -349,12 +353,7 @@ async fn an_incidents_page_shows_its_card_and_timeline() {
     assert_eq!(missing, StatusCode::NOT_FOUND);
     assert!(body.contains("No existe ese incidente"), "{body}");
 
-    let unsigned = dash
-        .client
-        .get(format!("{}/dashboard/incidents/1", dash.url))
-        .send()
-        .await
-        .expect("answered");
+    let unsigned = dash.unsigned("/dashboard/incidents/1").await;
     assert_eq!(unsigned.status(), StatusCode::SEE_OTHER);
 }
 
@@ -394,12 +393,7 @@ async fn an_incidents_page_follows_its_changes_live() {
         "{page}"
     );
 
-    let unsigned = dash
-        .client
-        .get(format!("{}/dashboard/incidents/1/live", dash.url))
-        .send()
-        .await
-        .expect("answered");
+    let unsigned = dash.unsigned("/dashboard/incidents/1/live").await;
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
 
     let mut live = dash.get("/dashboard/incidents/1/live", &cookie).await;
@@ -882,12 +876,7 @@ async fn an_incidents_page_shows_its_checklist_follow_ups_alerts_delivery_and_po
         text.starts_with('#') && text.contains("Checkout down"),
         "{text}"
     );
-    let unsigned = dash
-        .client
-        .get(format!("{}/dashboard/incidents/1/postmortem.md", dash.url))
-        .send()
-        .await
-        .expect("answered");
+    let unsigned = dash.unsigned("/dashboard/incidents/1/postmortem.md").await;
     assert_eq!(
         unsigned.status(),
         StatusCode::SEE_OTHER,

@@ -95,12 +95,8 @@ impl Site {
 
 /// The text of the first element `css` finds, once there is one.
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
+    shown(client, css, &format!("{css} never appeared"))
         .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
         .text()
         .await
         .expect("its text")
@@ -123,6 +119,27 @@ async fn until_text(client: &Client, css: &str, wanted: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Clicks the first element `css` finds (`what` it is, for the failure).
+async fn click(client: &Client, css: &str, what: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {what}: {e}"));
+}
+
+/// The first element `css` finds, once the page holds one (`what` it shows, for the failure).
+async fn shown(client: &Client, css: &str, what: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Whether the page fits the window's width (nothing to scroll sideways; wide tables scroll
@@ -186,20 +203,9 @@ async fn sign_in(client: &Client, site: &Site, token: &str) {
         .goto(&format!("{}/dashboard", site.url))
         .await
         .expect("loads");
-    let field = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css("input[name=token]"))
-        .await
-        .expect("sent to the sign-in form");
+    let field = shown(client, "input[name=token]", "sent to the sign-in form").await;
     field.send_keys(token).await.expect("typed");
-    client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("a button")
-        .click()
-        .await
-        .expect("clicked");
+    click(client, "form button[type=submit]", "a button").await;
     text_of(client, "#list").await;
 }
 
@@ -233,43 +239,25 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
     assert!(still_marked(&client).await, "the list was not reloaded");
 
     // Its page: the timeline grows as notes arrive from Slack.
-    client
-        .find(Locator::Css("tr[data-incident='1'] a"))
-        .await
-        .expect("a link")
-        .click()
-        .await
-        .expect("clicked");
+    click(&client, "tr[data-incident='1'] a", "a link").await;
     text_of(&client, ".timeline li").await;
     assert!(fits(&client).await, "an incident's page fits 360 px");
     mark(&client).await;
     site.slash("note INC-1 restarted the payment workers").await;
     until_text(&client, ".timeline li", "restarted the payment workers").await;
     site.slash("sev INC-1 sev1").await;
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css("article.card.sev1"))
-        .await
-        .expect("the card turns SEV1 live");
+    shown(&client, "article.card.sev1", "the card turns SEV1 live").await;
     assert!(still_marked(&client).await, "the page was not reloaded");
 
     // Portuguese, from the switch; it stays on the next page.
-    client
-        .find(Locator::Css("a[lang='pt-BR']"))
-        .await
-        .expect("the switch")
-        .click()
-        .await
-        .expect("clicked");
+    click(&client, "a[lang='pt-BR']", "the switch").await;
     until_text(&client, "h2", "Linha do tempo").await;
-    client
-        .find(Locator::Css("header a[href='/dashboard']:not(.brand)"))
-        .await
-        .expect("the incidents link")
-        .click()
-        .await
-        .expect("clicked");
+    click(
+        &client,
+        "header a[href='/dashboard']:not(.brand)",
+        "the incidents link",
+    )
+    .await;
     until_text(&client, "h1", "Incidentes").await;
 
     // One message died, as a platform refusing it leaves it.
@@ -325,19 +313,8 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
     assert_eq!(refused, 403, "a viewer cannot retry");
 
     // An admin retries it and switches the mode off and back, confirming.
-    client
-        .find(Locator::Css("form.account button"))
-        .await
-        .expect("sign out")
-        .click()
-        .await
-        .expect("clicked");
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css("input[name=token]"))
-        .await
-        .expect("signed out");
+    click(&client, "form.account button", "sign out").await;
+    shown(&client, "input[name=token]", "signed out").await;
     sign_in(&client, &site, ADMIN).await;
     client
         .goto(&format!("{}/dashboard/delivery?lang=en", site.url))
@@ -345,45 +322,24 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
         .expect("loads");
     let forged = post_from_page(&client, "/dashboard/delivery/retry", json!({ "id": id })).await;
     assert_eq!(forged, 403, "no CSRF token, refused");
-    client
-        .find(Locator::Css(&format!(
-            "tr[data-outbox='{id}'] button[type=submit]"
-        )))
-        .await
-        .expect("a retry button")
-        .click()
-        .await
-        .expect("clicked");
+    let retry = format!("tr[data-outbox='{id}'] button[type=submit]");
+    click(&client, &retry, "a retry button").await;
     until_text(&client, ".notice", "queued again").await;
 
     let switch = |mode: &'static str, confirm: bool| {
         let client = client.clone();
         async move {
-            client
-                .find(Locator::Css(&format!("select#mode option[value='{mode}']")))
-                .await
-                .expect("the mode")
-                .click()
-                .await
-                .expect("chosen");
+            let option = format!("select#mode option[value='{mode}']");
+            click(&client, &option, "the mode").await;
             if confirm {
-                client
-                    .find(Locator::Css("input[name=confirm]"))
-                    .await
-                    .expect("the confirmation")
-                    .click()
-                    .await
-                    .expect("ticked");
+                click(&client, "input[name=confirm]", "the confirmation").await;
             }
-            client
-                .find(Locator::Css(
-                    "form[action='/dashboard/delivery/mode'] button",
-                ))
-                .await
-                .expect("the button")
-                .click()
-                .await
-                .expect("clicked");
+            click(
+                &client,
+                "form[action='/dashboard/delivery/mode'] button",
+                "the button",
+            )
+            .await;
         }
     };
     switch("off", false).await;
@@ -394,19 +350,9 @@ async fn in_a_real_browser_the_dashboard_follows_incidents_live_and_guards_its_c
         "unchanged without the confirmation"
     );
     switch("off", true).await;
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(".mode[data-mode='off']"))
-        .await
-        .expect("switched off");
+    shown(&client, ".mode[data-mode='off']", "switched off").await;
     switch("live", true).await;
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(".mode[data-mode='live']"))
-        .await
-        .expect("switched back");
+    shown(&client, ".mode[data-mode='live']", "switched back").await;
 
     let shot = client.screenshot().await.expect("a screenshot");
     assert!(
