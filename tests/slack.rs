@@ -717,6 +717,16 @@ fn serve_with_slack(
     fake: &FakeSlack,
     mode: &str,
 ) -> (std::process::Child, String) {
+    serve_with_slack_logging(dir, fake, mode, std::process::Stdio::null())
+}
+
+/// [`serve_with_slack`], its logs going to `logs`.
+fn serve_with_slack_logging(
+    dir: &std::path::Path,
+    fake: &FakeSlack,
+    mode: &str,
+    logs: impl Into<std::process::Stdio>,
+) -> (std::process::Child, String) {
     let rest = format!(
         r#"
 [[rooms]]
@@ -737,17 +747,14 @@ mode = "{mode}"
         .env("RUNROOM_SLACK_BOT_TOKEN", &fake.bot_token)
         .env("RUNROOM_SLACK_SIGNING_SECRET", SECRET)
         .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token);
-    common::process::spawn_serve(&mut command)
+    common::process::spawn_serve_logging(&mut command, logs)
 }
 
-#[tokio::test]
-async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeSlack::start().await;
-    fake.add_user("U0ANA", "Ana");
-    let (mut child, url) = serve_with_slack(dir.path(), &fake, "http");
-    let body = slash_body("U0ANA", "declare sev1 Over HTTP", "T1");
+/// A signed slash command to a running `serve`: its status and how long the answer took.
+async fn slash_to(url: &str, text: &str, trigger: &str) -> (u16, Duration) {
+    let body = slash_body("U0ANA", text, trigger);
     let timestamp = chrono::Utc::now().timestamp().to_string();
+    let started = Instant::now();
     let response = reqwest::Client::new()
         .post(format!("{url}/webhooks/slack/commands"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -757,7 +764,113 @@ async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    (response.status().as_u16(), started.elapsed())
+}
+
+/// The incidents in a stopped or running `serve`'s SQLite file.
+async fn incidents_in(dir: &std::path::Path) -> Vec<runroom::engine::incident::Incident> {
+    let store = runroom::store::connect(&common::sqlite_url(dir))
+        .await
+        .unwrap();
+    store.recent_incidents(10).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_command_acknowledged_while_the_database_is_locked_survives_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeSlack::start().await;
+    fake.add_user("U0ANA", "Ana");
+    let (mut child, url) = serve_with_slack(dir.path(), &fake, "http");
+
+    // Another process holds SQLite's write lock: the command cannot commit within the ack
+    // budget, so Slack is answered first, and the command is journaled before that answer.
+    let lock = common::SqliteLock::take(&common::sqlite_url(dir.path())).await;
+    let (status, took) = slash_to(&url, "declare sev1 Locked then killed", "T1").await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(3), "acknowledged after {took:?}");
+    let journal = dir.path().join("runroom.db.inbound");
+    assert!(
+        std::fs::metadata(&journal).unwrap().len() > 0,
+        "journaled before the answer"
+    );
+
+    // Killed while the lock is still held: nothing of the command was stored.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    lock.release().await;
+    assert!(incidents_in(dir.path()).await.is_empty());
+    assert!(fake.cards(WAR_ROOM).is_empty());
+
+    // The restart replays it: carried out once.
+    let (mut child, _url) = serve_with_slack(dir.path(), &fake, "http");
+    fake.wait_until(
+        "the acknowledged command's card",
+        Duration::from_secs(20),
+        |f| f.cards(WAR_ROOM).len() == 1,
+    )
+    .await;
+    common::poll("the journal emptied", Duration::from_secs(20), || {
+        (std::fs::metadata(&journal).ok()?.len() == 0).then_some(())
+    })
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+    let incidents = incidents_in(dir.path()).await;
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0].title, "Locked then killed");
+
+    // A second restart finds nothing left to do.
+    let (mut child, _url) = serve_with_slack(dir.path(), &fake, "http");
+    assert!(common::process::terminate(&mut child).success());
+    assert_eq!(incidents_in(dir.path()).await.len(), 1);
+    assert_eq!(fake.cards(WAR_ROOM).len(), 1);
+}
+
+#[tokio::test]
+async fn acknowledged_work_that_failed_is_retried_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeSlack::start().await;
+    fake.add_user("U0ANA", "Ana");
+    let logs = dir.path().join("serve.log");
+    let (mut child, url) = serve_with_slack_logging(
+        dir.path(),
+        &fake,
+        "http",
+        std::fs::File::create(&logs).unwrap(),
+    );
+    let lock = common::SqliteLock::take(&common::sqlite_url(dir.path())).await;
+    let (status, _) = slash_to(&url, "declare sev2 Lock outlived the wait", "T1").await;
+    assert_eq!(status, 200);
+    // The engine gives up on the lock (SQLite's busy timeout) after the answer went out.
+    common::poll(
+        "the work failed after the answer",
+        Duration::from_secs(30),
+        || {
+            std::fs::read_to_string(&logs)
+                .ok()?
+                .contains("journaled inbound work failed")
+                .then_some(())
+        },
+    )
+    .await;
+    lock.release().await;
+    fake.wait_until("the retried command's card", Duration::from_secs(20), |f| {
+        f.cards(WAR_ROOM).len() == 1
+    })
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+    let incidents = incidents_in(dir.path()).await;
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0].title, "Lock outlived the wait");
+}
+
+#[tokio::test]
+async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeSlack::start().await;
+    fake.add_user("U0ANA", "Ana");
+    let (mut child, url) = serve_with_slack(dir.path(), &fake, "http");
+    let (status, _) = slash_to(&url, "declare sev1 Over HTTP", "T1").await;
+    assert_eq!(status, 200);
     fake.wait_until("a card posted by serve", Duration::from_secs(20), |f| {
         f.cards(WAR_ROOM).len() == 1 && f.pins().len() == 1
     })

@@ -176,6 +176,10 @@ impl App {
         let scheduler = scheduler(&self.engine, &self.config);
         let stopped = stop.clone();
         tasks.spawn(async move { scheduler.run(stopped).await });
+        // Journaled inbound work: what a crash left undone, then each retry as it falls due.
+        let journal = self.engine.journal().clone();
+        let tracker = self.engine.in_flight().clone();
+        tasks.spawn(journal.run(tracker, stop.clone()));
         for listener in self.listeners.drain(..) {
             tasks.spawn(listener(stop.clone()));
         }
@@ -192,6 +196,15 @@ impl App {
     ) -> anyhow::Result<()> {
         for warning in &self.warnings {
             tracing::warn!("{warning}");
+        }
+        if let Some(path) = self.config.journal_path() {
+            let pending = self.engine.journal().open(&path)?;
+            if pending > 0 {
+                tracing::info!(
+                    events = pending,
+                    "inbound work answered before a stop and not done: replaying it"
+                );
+            }
         }
         let (stop, stopped) = watch::channel(false);
         let mut tasks = self.start(&stopped);
@@ -269,30 +282,35 @@ fn worker_id() -> String {
     format!("{}-{started}-{n}", std::process::id())
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on SIGTERM or Ctrl-C. SIGTERM is caught from this call on, not from the first
+/// poll: a stop asked for the moment `serve` says it listens must not kill it unfinished.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                tracing::warn!(%error, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

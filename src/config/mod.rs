@@ -94,6 +94,11 @@ pub struct ServerConfig {
     /// start its next one).
     #[serde(default = "default_header_timeout")]
     pub header_timeout_seconds: u64,
+    /// The inbound journal (`engine::journal`): events answered before their work committed,
+    /// kept until it has. Default: beside a SQLite database file (`FILE.inbound`), or
+    /// `runroom-inbound.journal` in the working directory with Postgres.
+    #[serde(default)]
+    pub journal: Option<String>,
 }
 
 fn default_header_timeout() -> u64 {
@@ -212,6 +217,7 @@ impl Default for ServerConfig {
             https: false,
             max_connections: default_max_connections(),
             header_timeout_seconds: default_header_timeout(),
+            journal: None,
         }
     }
 }
@@ -424,6 +430,27 @@ impl Config {
         }
     }
 
+    /// Where `serve` keeps its inbound journal: `[server] journal`, else beside a SQLite file,
+    /// else (Postgres) in the working directory. `None` for an in-memory database, which keeps
+    /// nothing across a crash anyway.
+    pub fn journal_path(&self) -> Option<std::path::PathBuf> {
+        if let Some(path) = &self.server.journal {
+            return Some(path.into());
+        }
+        let url = self.database.url.as_str();
+        match url.strip_prefix("sqlite:") {
+            Some(rest) => {
+                let (file, query) = rest.split_once('?').unwrap_or((rest, ""));
+                let file = file.trim_start_matches("//");
+                if file.is_empty() || file.contains(":memory:") || query.contains("mode=memory") {
+                    return None;
+                }
+                Some(format!("{file}.inbound").into())
+            }
+            None => Some("runroom-inbound.journal".into()),
+        }
+    }
+
     /// Whether a console room is configured (then `serve` reads it from stdin).
     pub fn has_console_room(&self) -> bool {
         self.rooms.iter().any(|r| r.platform == Platform::Console)
@@ -589,6 +616,33 @@ mod tests {
         assert_eq!(c.database.url, DEFAULT_DATABASE_URL);
         assert_eq!(c.server.listen, DEFAULT_LISTEN);
         assert!(c.rooms.is_empty());
+    }
+
+    #[test]
+    fn the_inbound_journal_lives_beside_the_database() {
+        let at = |url: &str, journal: Option<&str>| {
+            let mut c = Config::defaults(&[]).unwrap();
+            c.database.url = url.to_string();
+            c.server.journal = journal.map(str::to_string);
+            c.journal_path().map(|p| p.display().to_string())
+        };
+        assert_eq!(
+            at(DEFAULT_DATABASE_URL, None).as_deref(),
+            Some("runroom.db.inbound")
+        );
+        assert_eq!(
+            at("sqlite:///var/lib/runroom/r.db?mode=rwc", None).as_deref(),
+            Some("/var/lib/runroom/r.db.inbound")
+        );
+        assert_eq!(at("sqlite::memory:", None), None);
+        assert_eq!(
+            at("postgres://db/runroom", None).as_deref(),
+            Some("runroom-inbound.journal")
+        );
+        assert_eq!(
+            at("postgres://db/runroom", Some("/srv/in.journal")).as_deref(),
+            Some("/srv/in.journal")
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod greeting;
 mod heartbeats;
 pub mod incident;
 pub mod jobs;
+pub mod journal;
 pub mod oncall;
 pub mod plan;
 pub mod playbook;
@@ -128,6 +129,8 @@ pub struct Engine {
     heartbeats: Vec<crate::alerts::heartbeat::Heartbeat>,
     /// Each room's share of the engine (per-room fairness).
     turns: turns::Turns,
+    /// Inbound events answered before their work committed, kept until it has.
+    journal: Arc<journal::Journal>,
 }
 
 impl Engine {
@@ -174,6 +177,7 @@ impl Engine {
             changes: tokio::sync::broadcast::channel(CHANGES_BUFFERED).0,
             heartbeats: settings.heartbeats,
             turns: turns::Turns::default(),
+            journal: Arc::default(),
         }
     }
 
@@ -234,6 +238,12 @@ impl Engine {
     /// platform will not deliver an answered event again.
     pub fn in_flight(&self) -> &tokio_util::task::TaskTracker {
         &self.in_flight
+    }
+
+    /// The inbound journal (see [`journal`]): entrances register their replays here, and
+    /// `serve` opens its file.
+    pub fn journal(&self) -> &Arc<journal::Journal> {
+        &self.journal
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

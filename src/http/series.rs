@@ -42,6 +42,8 @@ const ALERT_STATES: [&str; 3] = ["firing", "resolved", "acknowledge"];
 pub const COUNTERS: &[&str] = &[
     "runroom_commit_batch_failures_total",
     "runroom_inbound_duplicates_total",
+    "runroom_inbound_journaled_total",
+    "runroom_inbound_replayed_total",
     "runroom_relayed_total",
     "runroom_telegram_polling_refused_total",
     "runroom_whatsapp_templates_total",
@@ -79,6 +81,7 @@ pub const OTHERS: &[&str] = &[
     "runroom_heartbeat_pings_total",
     "runroom_http_refused_total",
     "runroom_inbound_ignored_total",
+    "runroom_inbound_journal_pending",
     "runroom_inbound_rejected_total",
     "runroom_jobs_fired_total",
     "runroom_outbox_messages",
@@ -138,6 +141,7 @@ pub fn register(alert_sources: &[String], heartbeats: &[String]) {
         let _ = metrics::histogram!(*name);
     }
     metrics::gauge!("runroom_postmortems_overdue").set(0.0);
+    metrics::gauge!("runroom_inbound_journal_pending").set(0.0);
     for source in alert_sources {
         for name in PER_SOURCE {
             metrics::counter!(*name, "source" => source.clone()).absolute(0);

@@ -28,8 +28,15 @@ pub fn terminate(child: &mut Child) -> ExitStatus {
 /// Writes `runroom.toml` into `dir`: `serve` on a free loopback port with its database at
 /// `database_url`, then `rest` (rooms, platforms, tuning). Returns the file's path.
 pub fn serve_config(dir: &Path, database_url: &str, rest: &str) -> String {
+    // A SQLite file keeps its journal beside it; with Postgres it would be the working
+    // directory's, shared by every test.
+    let journal = if database_url.starts_with("sqlite:") {
+        String::new()
+    } else {
+        format!("journal = \"{}\"\n", dir.join("inbound.journal").display())
+    };
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[database]\nurl = \"{database_url}\"\n{rest}"
+        "[server]\nlisten = \"127.0.0.1:0\"\n{journal}\n[database]\nurl = \"{database_url}\"\n{rest}"
     );
     let path = dir.join("runroom.toml");
     std::fs::write(&path, text).expect("write runroom.toml");

@@ -147,6 +147,48 @@ async fn serve_registers_the_webhook_with_its_secret() {
     while tasks.join_next().await.is_some() {}
 }
 
+/// An update answered before its work committed is journaled; when that work then fails (the
+/// database stayed locked past SQLite's busy timeout), the journal carries it out once the
+/// database is back, without a restart and without a redelivery from Telegram.
+#[tokio::test]
+async fn an_answered_update_whose_work_failed_is_carried_out_by_the_journal() {
+    let mut h = start_with("ack_budget_ms = 50\n").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = h.app.engine.journal().clone();
+    assert_eq!(
+        journal
+            .open(&dir.path().join("inbound.journal"))
+            .expect("open"),
+        0
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = h.app.start(&stopped);
+    let lock = common::SqliteLock::take(h._store.url()).await;
+    let declare = text_update(
+        4001,
+        GUARDIA,
+        (42, "ana_ops"),
+        "/inc declarar sev2 Base bloqueada",
+    );
+    assert_eq!(h.post(Some(SECRET), &declare).await, 200);
+    assert_eq!(journal.pending(), 1, "journaled before the answer");
+    // Let the engine give up on the lock (its busy timeout) before releasing it.
+    common::poll("the work failed", Duration::from_secs(30), || {
+        journal.retrying().then_some(())
+    })
+    .await;
+    lock.release().await;
+    common::poll("the journal done", Duration::from_secs(30), || {
+        (journal.pending() == 0).then_some(())
+    })
+    .await;
+    assert_eq!(h.incidents().await, 1);
+    let _ = stop.send(true);
+    while tasks.join_next().await.is_some() {}
+    h.app.worker.drain().await.expect("drained");
+    assert_eq!(h.fake.cards_to(GUARDIA).len(), 1, "one card");
+}
+
 #[tokio::test]
 async fn a_token_without_a_webhook_secret_stops_the_start() {
     let store = common::sqlite().await;

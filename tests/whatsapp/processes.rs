@@ -44,6 +44,20 @@ phone_number_id = "{PHONE_NUMBER_ID}"
     (child, url, log_path)
 }
 
+/// A delivery signed as Meta signs it, posted to a running `serve`.
+async fn deliver(url: &str, body: String) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{url}/webhooks/whatsapp"))
+        .header(
+            "x-hub-signature-256",
+            graph::sign(APP_SECRET, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// `runroom serve` as deployed: a config file with a roster, secrets from the environment, debug
 /// logs to a file, Meta's deliveries over HTTP and the fake Graph API receiving what it sends.
 #[tokio::test]
@@ -133,16 +147,7 @@ async fn a_stopping_serve_finishes_deliveries_it_already_answered() {
         "incidente declarar sev2 Antes de parar",
     )
     .to_string();
-    let answered = reqwest::Client::new()
-        .post(format!("{url}/webhooks/whatsapp"))
-        .header(
-            "x-hub-signature-256",
-            graph::sign(APP_SECRET, body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let answered = deliver(&url, body).await;
     assert_eq!(
         answered.status().as_u16(),
         200,
@@ -183,4 +188,54 @@ async fn a_stopping_serve_finishes_deliveries_it_already_answered() {
         .unwrap()
         .expect("declared before stopping");
     assert_eq!(incident.declared_by, "Ana");
+}
+
+/// A delivery answered while another process held SQLite's write lock is journaled before the
+/// answer: `serve` killed (SIGKILL) before it could commit, the restart carries it out once —
+/// the incident, Ana's words relayed to Bruno, the declaration to both — and nothing twice.
+#[tokio::test]
+async fn a_delivery_answered_before_a_sigkill_is_carried_out_once_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGraph::start().await;
+    let (mut child, url, _) = serve_roster(dir.path(), &fake, "ack_budget_ms = 50", "info");
+    let db = common::sqlite_url(dir.path());
+    let lock = common::SqliteLock::take(&db).await;
+    let body = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.killed",
+        chrono::Utc::now().timestamp(),
+        "incidente declarar sev2 Antes do SIGKILL",
+    )
+    .to_string();
+    let answered = deliver(&url, body).await;
+    assert_eq!(answered.status().as_u16(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    lock.release().await;
+    let store = runroom::store::connect(&db).await.unwrap();
+    assert!(
+        store.incident(1).await.unwrap().is_none(),
+        "not before the kill"
+    );
+
+    let (mut child, _, _) = serve_roster(dir.path(), &fake, "", "info");
+    fake.wait_for_accepted(3, std::time::Duration::from_secs(20))
+        .await;
+    let journal = dir.path().join("runroom.db.inbound");
+    common::poll(
+        "the journal emptied",
+        std::time::Duration::from_secs(20),
+        || (std::fs::metadata(&journal).ok()?.len() == 0).then_some(()),
+    )
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+    let incident = store.incident(1).await.unwrap().expect("declared");
+    assert_eq!(incident.title, "Antes do SIGKILL");
+    assert!(store.incident(2).await.unwrap().is_none(), "declared once");
+    assert_eq!(kinds_of(&fake.accepted_to(ANA_WA)), ["interactive"]);
+    assert_eq!(
+        kinds_of(&fake.accepted_to(BRUNO_WA)),
+        ["template", "template"]
+    );
 }

@@ -129,11 +129,13 @@ impl SlackApp {
             self.config.timeout(),
             engine.clock().clone(),
         );
-        Arc::new(inbox::Inbox::new(
+        let inbox = Arc::new(inbox::Inbox::new(
             engine,
             Arc::new(people),
             self.config.ack_budget(),
-        ))
+        ));
+        inbox::register_replays(&inbox);
+        inbox
     }
 }
 

@@ -16,8 +16,9 @@ use slack_morphism::prelude::{
 
 use super::SlackHttpClient;
 use super::inbound;
-use super::inbox::{Handed, Inbox};
+use super::inbox::{self, Handed, Inbox};
 use crate::engine::clock::Clock;
+use crate::engine::journal::Entrance;
 
 /// Listens until `stop` turns true.
 pub async fn run(
@@ -76,10 +77,12 @@ async fn on_event(
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
-    let Some(inbound) = inbound::from_event(&event, clock.now()) else {
+    let now = clock.now();
+    let Some(inbound) = inbound::from_event(&event, now) else {
         return Ok(());
     };
-    match inbox.hand(inbound).await {
+    let record = || inbox::record(Entrance::SlackEvent, &event, now);
+    match inbox.hand(inbound, record).await {
         Handed::Failed => Err(not_recorded()),
         Handed::Done | Handed::Later => Ok(()),
     }
@@ -92,7 +95,9 @@ async fn on_command(
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
     let chat = event.channel_id.0.clone();
-    let handed = inbox.hand(inbound::from_command(&event, clock.now())).await;
+    let now = clock.now();
+    let record = || inbox::record(Entrance::SlackCommand, &event, now);
+    let handed = inbox.hand(inbound::from_command(&event, now), record).await;
     let content = match handed {
         Handed::Failed => SlackMessageContent::new().with_text(inbox.failure_text(&chat)),
         Handed::Done | Handed::Later => SlackMessageContent::new(),
@@ -107,9 +112,15 @@ async fn on_interaction(
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
+    let now = clock.now();
     if let SlackInteractionEvent::BlockActions(actions) = event
-        && let Some(inbound) = inbound::from_actions(&actions, clock.now())
-        && inbox.hand(inbound).await == Handed::Failed
+        && let Some(inbound) = inbound::from_actions(&actions, now)
+        && inbox
+            .hand(inbound, || {
+                inbox::record(Entrance::SlackActions, &actions, now)
+            })
+            .await
+            == Handed::Failed
     {
         return Err(not_recorded());
     }

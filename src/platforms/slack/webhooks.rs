@@ -15,9 +15,10 @@ use serde_json::json;
 use slack_morphism::prelude::{SlackCommandEvent, SlackInteractionEvent, SlackPushEvent};
 
 use super::inbound;
-use super::inbox::{Handed, Inbox};
+use super::inbox::{self, Handed, Inbox};
 use super::signature::{Signed, Verifier};
 use crate::engine::clock::Clock;
+use crate::engine::journal::Entrance;
 
 #[derive(Clone)]
 pub struct SlackHttp {
@@ -73,10 +74,12 @@ async fn events(State(http): State<SlackHttp>, signed: Signed) -> Response {
             if let Some(retry) = signed.retry_num() {
                 tracing::debug!(retry, event = %callback.event_id.0, "Slack redelivered an event");
             }
-            let Some(inbound) = inbound::from_event(&callback, http.clock.now()) else {
+            let now = http.clock.now();
+            let Some(inbound) = inbound::from_event(&callback, now) else {
                 return StatusCode::OK.into_response();
             };
-            match http.inbox.hand(inbound).await {
+            let record = || inbox::record(Entrance::SlackEvent, &callback, now);
+            match http.inbox.hand(inbound, record).await {
                 Handed::Failed => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
                 Handed::Done | Handed::Later => StatusCode::OK.into_response(),
             }
@@ -95,9 +98,11 @@ async fn commands(State(http): State<SlackHttp>, signed: Signed) -> Response {
         Err(error) => return unreadable("slash command", error),
     };
     let chat = command.channel_id.0.clone();
+    let now = http.clock.now();
+    let record = || inbox::record(Entrance::SlackCommand, &command, now);
     let handed = http
         .inbox
-        .hand(inbound::from_command(&command, http.clock.now()))
+        .hand(inbound::from_command(&command, now), record)
         .await;
     direct_answer(&http, handed, &chat)
 }
@@ -121,10 +126,12 @@ async fn interactions(State(http): State<SlackHttp>, signed: Signed) -> Response
     let SlackInteractionEvent::BlockActions(actions) = event else {
         return StatusCode::OK.into_response();
     };
-    let Some(inbound) = inbound::from_actions(&actions, http.clock.now()) else {
+    let now = http.clock.now();
+    let Some(inbound) = inbound::from_actions(&actions, now) else {
         return StatusCode::OK.into_response();
     };
     let chat = inbound.origin.room.chat.clone();
-    let handed = http.inbox.hand(inbound).await;
+    let record = || inbox::record(Entrance::SlackActions, &actions, now);
+    let handed = http.inbox.hand(inbound, record).await;
     direct_answer(&http, handed, &chat)
 }

@@ -19,10 +19,9 @@ use teloxide_core::prelude::Requester as _;
 use tracing::Instrument as _;
 
 use super::TelegramConfig;
-use super::inbound::Asked;
-use super::updates::Updates;
+use super::updates::{Unrecorded, Updates};
+use crate::engine::journal::{Entrance, Record};
 use crate::engine::room::Platform;
-use crate::engine::trace;
 use crate::platforms::Listener;
 use crate::platforms::ack::{self, Handed};
 
@@ -36,6 +35,22 @@ struct Webhook {
 }
 
 pub fn router(updates: Arc<Updates>, config: &TelegramConfig, secret: String) -> Router {
+    let replay = updates.clone();
+    updates.engine().journal().register(
+        Entrance::Telegram,
+        Arc::new(move |record: Record| {
+            let updates = replay.clone();
+            Box::pin(async move {
+                match serde_json::from_str::<teloxide_core::types::Update>(&record.body) {
+                    Ok(update) => handle(&updates, &update).await.is_ok(),
+                    Err(error) => {
+                        tracing::error!(%error, "a journaled Telegram update cannot be read; dropped");
+                        true
+                    }
+                }
+            })
+        }),
+    );
     Router::new()
         .route("/webhooks/telegram", post(receive))
         .with_state(Webhook {
@@ -66,41 +81,42 @@ async fn receive(State(hook): State<Webhook>, headers: HeaderMap, body: Bytes) -
             return StatusCode::OK.into_response();
         }
     };
-    let asked = match hook.updates.place(&update).await {
-        Ok(Some(asked)) => asked,
-        Ok(None) => return StatusCode::OK.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "a Telegram update could not be placed; Telegram will retry");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let inbound = match &asked {
-        Asked::Command { inbound, .. }
-        | Asked::Press { inbound, .. }
-        | Asked::Start { inbound, .. } => inbound,
-    };
     let engine = hook.updates.engine().clone();
-    let span = tracing::info_span!(
-        "inbound",
-        platform = "telegram",
-        room = %engine.room_for(&inbound.origin.room).id,
-        key = %trace::key(&inbound.dedupe_key()),
-    );
+    // Placing an update may write (a group's move, a person's name): it runs within the budget
+    // with the rest, so a locked database never holds the answer.
+    let span = tracing::info_span!("inbound", platform = "telegram", update = update.id.0);
     let updates = hook.updates.clone();
-    let work = async move {
-        let handled = updates.act(asked).await;
-        if let Err(error) = &handled {
-            tracing::error!(%error, "a Telegram update was not recorded");
-        }
-        handled.is_ok()
+    let work = async move { handle(&updates, &update).await.is_ok() };
+    let received_at = engine.clock().now();
+    let record = || {
+        Some(Record {
+            entrance: Entrance::Telegram,
+            received_at,
+            // It parsed as JSON: it is UTF-8.
+            body: String::from_utf8(body.to_vec()).ok()?,
+        })
     };
-    match ack::within_budget(&engine, Platform::Telegram, hook.budget, work)
+    match ack::within_budget(&engine, Platform::Telegram, hook.budget, record, work)
         .instrument(span)
         .await
     {
         Handed::Done | Handed::Later => StatusCode::OK.into_response(),
         Handed::Failed => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// An update placed (in its room, its person remembered) and acted on: by the webhook, and
+/// again by the journal.
+async fn handle(
+    updates: &Updates,
+    update: &teloxide_core::types::Update,
+) -> Result<(), Unrecorded> {
+    match updates.place(update).await {
+        Ok(Some(asked)) => updates.act(asked).await,
+        Ok(None) => Ok(()),
+        Err(error) => Err(error),
+    }
+    .inspect_err(|error| tracing::error!(%error, "a Telegram update was not recorded"))
 }
 
 /// Registers `<public_url>/webhooks/telegram` with its secret, once, when `serve` starts.

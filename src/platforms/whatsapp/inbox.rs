@@ -13,6 +13,7 @@ use tracing::Instrument as _;
 
 use super::inbound::{Event, Message};
 use super::phone;
+use crate::engine::journal::Record;
 use crate::engine::room::{Author, Inbound, Origin, Platform, Room, RoomRef};
 use crate::engine::{Engine, EngineError, trace};
 use crate::platforms::ack;
@@ -200,7 +201,8 @@ impl Inbox {
         Ok(())
     }
 
-    async fn process(&self, events: Vec<Event>) -> bool {
+    /// Records a delivery's events; `true` when every one was recorded (or was before).
+    pub async fn process(&self, events: Vec<Event>) -> bool {
         let mut ok = true;
         for event in events {
             let result = match &event {
@@ -220,34 +222,46 @@ impl Inbox {
         ok
     }
 
-    /// Processes a delivery's events in a task, waiting at most the ack budget.
-    pub async fn hand(self: &Arc<Self>, events: Vec<Event>) -> Handed {
+    /// Records one placed message (from the Evolution gateway); `true` once recorded.
+    pub async fn process_placed(&self, placed: Placed) -> bool {
+        let result = self.receive(&placed).await;
+        if let Err(error) = &result {
+            let error = phone::redact_numbers(&error.to_string());
+            tracing::error!(%error, "an Evolution message was not recorded");
+        }
+        result.is_ok()
+    }
+
+    /// Processes a delivery's events in a task, waiting at most the ack budget; `body` is what
+    /// the journal keeps if the answer goes out first.
+    pub async fn hand(self: &Arc<Self>, events: Vec<Event>, body: Record) -> Handed {
         if events.is_empty() {
             return Handed::Done;
         }
         let inbox = self.clone();
-        self.within_budget(async move { inbox.process(events).await })
+        self.within_budget(body, async move { inbox.process(events).await })
             .await
     }
 
     /// Hands one placed message (from the Evolution gateway) over the same way.
-    pub async fn hand_placed(self: &Arc<Self>, placed: Placed) -> Handed {
+    pub async fn hand_placed(self: &Arc<Self>, placed: Placed, body: Record) -> Handed {
         let inbox = self.clone();
-        self.within_budget(async move {
-            let result = inbox.receive(&placed).await;
-            if let Err(error) = &result {
-                let error = phone::redact_numbers(&error.to_string());
-                tracing::error!(%error, "an Evolution message was not recorded");
-            }
-            result.is_ok()
-        })
-        .await
+        self.within_budget(body, async move { inbox.process_placed(placed).await })
+            .await
     }
 
     async fn within_budget(
         &self,
+        body: Record,
         work: impl std::future::Future<Output = bool> + Send + 'static,
     ) -> Handed {
-        ack::within_budget(&self.engine, Platform::Whatsapp, self.budget, work).await
+        ack::within_budget(
+            &self.engine,
+            Platform::Whatsapp,
+            self.budget,
+            || Some(body),
+            work,
+        )
+        .await
     }
 }

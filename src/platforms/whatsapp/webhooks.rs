@@ -13,11 +13,13 @@ use axum::extract::{DefaultBodyLimit, FromRef, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 
 use super::evolution::{self, WebhookAuth};
 use super::inbox::{Handed, Inbox, Placed};
 use super::signature::{Signed, Verifier};
 use super::{inbound, phone};
+use crate::engine::journal::{Entrance, Record};
 use crate::engine::room::{Author, Inbound, Input, Origin, Platform, RoomRef};
 
 /// Meta's deliveries can be up to 3 MB (axum's default limit is 2 MB).
@@ -38,8 +40,24 @@ impl FromRef<WhatsappHttp> for Arc<Verifier> {
     }
 }
 
-/// `GET` and `POST /webhooks/whatsapp`.
+/// `GET` and `POST /webhooks/whatsapp`; the journal replays a delivery the same way.
 pub fn router(state: WhatsappHttp) -> Router {
+    let replay = state.clone();
+    state.inbox.engine().journal().register(
+        Entrance::Whatsapp,
+        Arc::new(move |record: Record| {
+            let http = replay.clone();
+            Box::pin(async move {
+                match inbound::parse(record.body.as_bytes(), record.received_at, &http.phone_number_id) {
+                    Ok(events) => http.inbox.process(events).await,
+                    Err(error) => {
+                        tracing::error!(%error, "a journaled WhatsApp delivery cannot be read; dropped");
+                        true
+                    }
+                }
+            })
+        }),
+    );
     Router::new()
         .route("/webhooks/whatsapp", get(verify).post(deliver))
         .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
@@ -78,7 +96,19 @@ async fn deliver(State(http): State<WhatsappHttp>, signed: Signed) -> Response {
             return StatusCode::OK.into_response();
         }
     };
-    answer(http.inbox.hand(events).await)
+    let Some(record) = kept(Entrance::Whatsapp, &signed.body, now) else {
+        return StatusCode::OK.into_response();
+    };
+    answer(http.inbox.hand(events, record).await)
+}
+
+/// A delivery as the journal keeps it. A body that parsed as JSON is UTF-8.
+fn kept(entrance: Entrance, body: &[u8], received_at: DateTime<Utc>) -> Option<Record> {
+    Some(Record {
+        entrance,
+        received_at,
+        body: String::from_utf8(body.to_vec()).ok()?,
+    })
 }
 
 #[derive(Clone)]
@@ -87,8 +117,28 @@ pub struct EvolutionHttp {
     pub inbox: Arc<Inbox>,
 }
 
-/// `POST /webhooks/evolution`.
+/// `POST /webhooks/evolution`; the journal replays a delivery the same way (its key was
+/// checked when it arrived).
 pub fn evolution_router(state: EvolutionHttp) -> Router {
+    let inbox = state.inbox.clone();
+    state.inbox.engine().journal().register(
+        Entrance::Evolution,
+        Arc::new(move |record: Record| {
+            let inbox = inbox.clone();
+            Box::pin(async move {
+                match evolution::parse(record.body.as_bytes(), record.received_at) {
+                    Ok(delivery) => match delivery.message.and_then(|m| placed(&inbox, &m)) {
+                        Some(placed) => inbox.process_placed(placed).await,
+                        None => true,
+                    },
+                    Err(error) => {
+                        tracing::error!(%error, "a journaled Evolution delivery cannot be read; dropped");
+                        true
+                    }
+                }
+            })
+        }),
+    );
     Router::new()
         .route("/webhooks/evolution", post(evolution_deliver))
         .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
@@ -116,20 +166,28 @@ async fn evolution_deliver(
         tracing::warn!("refused an Evolution delivery without the API key or token");
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let Some(m) = delivery.message else {
+    let Some(placed) = delivery.message.and_then(|m| placed(&http.inbox, &m)) else {
         return StatusCode::OK.into_response();
     };
+    let Some(record) = kept(Entrance::Evolution, &body, now) else {
+        return StatusCode::OK.into_response();
+    };
+    answer(http.inbox.hand_placed(placed, record).await)
+}
+
+/// An Evolution message placed in its war room; `None` when it is not from one.
+fn placed(inbox: &Inbox, m: &evolution::GroupMessage) -> Option<Placed> {
     // The linked phone is someone's WhatsApp: only the groups configured as rooms are war
     // rooms, not its chats or the other groups it is in.
-    if !m.chat.ends_with("@g.us") || !http.inbox.is_war_room(&m.chat) {
-        return StatusCode::OK.into_response();
+    if !m.chat.ends_with("@g.us") || !inbox.is_war_room(&m.chat) {
+        return None;
     }
     let name = m.name.clone().unwrap_or_else(|| {
         m.from
             .as_deref()
             .map_or_else(|| "WhatsApp".to_string(), phone::mask)
     });
-    let placed = Placed {
+    Some(Placed {
         inbound: Inbound {
             event_id: format!("evolution:{}", m.id),
             origin: Origin {
@@ -149,6 +207,5 @@ async fn evolution_deliver(
         },
         // A linked phone has no 24-hour window to open.
         contact: None,
-    };
-    answer(http.inbox.hand_placed(placed).await)
+    })
 }
