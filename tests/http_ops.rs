@@ -451,61 +451,11 @@ async fn dead_messages_come_with_phone_numbers_masked() {
     assert!(body.contains("131026 undeliverable to ***"), "{body}");
 }
 
-/// A TCP relay to Postgres that can be made to stop passing bytes (a database that hangs
-/// rather than refuses): its port, and the switch.
-async fn stallable_relay(to: std::net::SocketAddr) -> (u16, Arc<std::sync::atomic::AtomicBool>) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let stalled = Arc::new(AtomicBool::new(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let switch = stalled.clone();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(to).await else {
-                continue;
-            };
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            for (mut from, mut into) in [
-                (
-                    Box::new(client_read) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-                    Box::new(server_write) as Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
-                ),
-                (Box::new(server_read) as _, Box::new(client_write) as _),
-            ] {
-                let stalled = switch.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        while stalled.load(Ordering::SeqCst) {
-                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        }
-                        match from.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                while stalled.load(Ordering::SeqCst) {
-                                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                                }
-                                if into.write_all(&buf[..n]).await.is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                });
-            }
-        }
-    });
-    (port, stalled)
-}
-
 /// With Postgres hanging (not refusing), `/readyz` answers 503 within a second instead of
 /// waiting on the database, and 200 again once it answers, without a restart.
 #[tokio::test]
 async fn readiness_answers_within_a_second_while_the_database_hangs() {
     use std::str::FromStr;
-    use std::sync::atomic::Ordering;
     let Ok(url) = std::env::var("RUNROOM_TEST_POSTGRES_URL") else {
         eprintln!("SKIPPED the Postgres run: set RUNROOM_TEST_POSTGRES_URL");
         return;
@@ -516,9 +466,9 @@ async fn readiness_answers_within_a_second_while_the_database_hangs() {
         .unwrap()
         .next()
         .unwrap();
-    let (port, stalled) = stallable_relay(target).await;
+    let relay = common::relay::Relay::start(target).await;
     let store =
-        runroom::store::postgres::PgStore::connect_with(options.host("127.0.0.1").port(port))
+        runroom::store::postgres::PgStore::connect_with(options.host("127.0.0.1").port(relay.port))
             .await
             .unwrap();
     let app = spawn_app(common::TestStore::from_store("postgres", Arc::new(store))).await;
@@ -528,12 +478,12 @@ async fn readiness_answers_within_a_second_while_the_database_hangs() {
         .unwrap();
     let ready = || client.get(format!("{}/readyz", app.url)).send();
     assert_eq!(ready().await.unwrap().status(), 200);
-    stalled.store(true, Ordering::SeqCst);
+    relay.stall();
     for _ in 0..3 {
         let answer = ready().await.expect("an answer within the client's 1.5 s");
         assert_eq!(answer.status(), 503);
     }
-    stalled.store(false, Ordering::SeqCst);
+    relay.restore();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         if ready().await.map(|r| r.status()).ok() == Some(reqwest::StatusCode::OK) {

@@ -70,8 +70,9 @@ pub type Replay = Arc<dyn Fn(Record) -> BoxFuture<'static, bool> + Send + Sync>;
 
 /// The largest frame read back: a body within the largest entrance limit, and its envelope.
 const MAX_FRAME: u32 = 8 * 1024 * 1024;
-/// Retries of failed work wait 1 s, doubling up to this.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Retries of failed work wait 1 s, doubling up to this; one that succeeds makes the others
+/// due at once (the database is back).
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -233,6 +234,21 @@ impl Journal {
             drop(state);
             self.retry.notify_one();
             return;
+        }
+        {
+            // Work went through: what waits for a retry need not wait any longer.
+            let mut state = lock(&self.state);
+            let now = Instant::now();
+            let mut woken = false;
+            for pending in state.pending.values_mut() {
+                if !pending.in_hand && pending.next_try > now {
+                    pending.next_try = now;
+                    woken = true;
+                }
+            }
+            if woken {
+                self.retry.notify_one();
+            }
         }
         let journal = self.clone();
         let done = tokio::task::spawn_blocking(move || journal.done_blocking(seq)).await;

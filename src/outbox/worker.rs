@@ -14,6 +14,10 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 
 use super::backoff;
+
+/// The longest a worker waits after rounds that failed (the database is gone); a commit wakes
+/// it sooner.
+const FAILED_ROUND_CAP: Duration = Duration::from_secs(30);
 use super::breaker::Breaker;
 use super::config::{OutboxConfig, SendingMode};
 use super::pacing::Pacer;
@@ -166,18 +170,25 @@ impl Worker {
     /// Runs until `shutdown` turns true, sleeping while nothing is due.
     pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
+        // Rounds failed in a row (the database is gone): each waits longer, up to a cap.
+        let mut failures = 0u32;
         while !*shutdown.borrow() {
-            let round = match self.run_once().await {
-                Ok(round) => round,
+            let wait = match self.run_once().await {
+                Ok(round) if round.claimed_any() => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.idle_wait(poll).await
+                }
                 Err(error) => {
-                    tracing::warn!(%error, worker = %self.id, "outbox round failed");
-                    Round::default()
+                    failures += 1;
+                    let wait = backoff::delay(failures, poll, FAILED_ROUND_CAP, None);
+                    tracing::warn!(%error, worker = %self.id, retry_in = ?wait, "outbox round failed");
+                    wait
                 }
             };
-            if round.claimed_any() {
-                continue;
-            }
-            let wait = self.idle_wait(poll).await;
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}

@@ -13,6 +13,10 @@ use crate::engine::Engine;
 use crate::engine::jobs::Fired;
 use crate::store::StoreError;
 
+/// The longest the scheduler waits after rounds that failed (the database is gone); a commit
+/// that plans a job wakes it sooner.
+const FAILED_ROUND_CAP: Duration = Duration::from_secs(30);
+
 /// `[scheduler]` in the config.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -140,6 +144,7 @@ impl Scheduler {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
         let wake = self.engine.scheduler_wake().clone();
         let mut planned = false;
+        let mut failures = 0u32;
         while !*shutdown.borrow() {
             // Until it works once (the database may be down at start).
             if !planned {
@@ -152,17 +157,29 @@ impl Scheduler {
                     Err(error) => tracing::warn!(%error, "could not plan schedules and handoffs"),
                 }
             }
-            match self.tick().await {
-                Ok(tick) if tick.claimed() > 0 => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "scheduler round failed"),
-            }
-            let wait = match self.engine.store().next_job_at().await {
-                Ok(Some(at)) => (at - self.engine.clock().now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .min(poll),
-                _ => poll,
+            let wait = match self.tick().await {
+                Ok(tick) if tick.claimed() > 0 => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    match self.engine.store().next_job_at().await {
+                        Ok(Some(at)) => (at - self.engine.clock().now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                            .min(poll),
+                        _ => poll,
+                    }
+                }
+                Err(error) => {
+                    // The database is gone: each failed round waits longer, up to a cap.
+                    failures += 1;
+                    let wait =
+                        crate::outbox::backoff::delay(failures, poll, FAILED_ROUND_CAP, None);
+                    tracing::warn!(%error, retry_in = ?wait, "scheduler round failed");
+                    wait
+                }
             };
             tokio::select! {
                 () = wake.notified() => {}

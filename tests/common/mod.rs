@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod loopback;
 pub mod process;
+pub mod relay;
 
 use std::path::Path;
 use std::str::FromStr;
