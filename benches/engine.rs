@@ -99,6 +99,7 @@ async fn run_engine(dir: &tempfile::TempDir) -> (Stats, Vec<usize>) {
                     thread: None,
                 },
                 author: Author {
+                    handle: None,
                     id: "U1".into(),
                     name: "joana".into(),
                 },

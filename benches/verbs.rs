@@ -105,6 +105,7 @@ impl Bench {
                     thread: None,
                 },
                 author: Author {
+                    handle: None,
                     id: "U1".into(),
                     name: "joana".into(),
                 },

@@ -160,6 +160,7 @@ async fn main() -> Result<()> {
                     thread: None,
                 },
                 author: Author {
+                    handle: None,
                     id: (*who).into(),
                     name: (*who).into(),
                 },

@@ -262,7 +262,7 @@ fn config_check_names_the_field_and_the_problem() {
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert!(
         stdout(&ok)
-            .contains("ok (7 rooms, 3 alert sources, 3 alert routes, 2 heartbeats, 7 playbooks"),
+            .contains("ok (7 rooms, 3 alert sources, 3 alert routes, 2 heartbeats, 7 playbooks, access: responders 3, admins 1, responder rooms 1, admin rooms 0"),
         "{}",
         stdout(&ok)
     );
@@ -300,6 +300,18 @@ fn config_check_names_the_field_and_the_problem() {
     let err = stderr(&out);
     assert!(
         err.contains("playbooks[0].escalation") && err.contains("not an [[escalation]] id"),
+        "{err}"
+    );
+
+    let access = s.write(
+        "access.toml",
+        "[[people]]\nid = \"joana\"\nslack = \"U0J\"\n\n[access]\nresponders = [\"joana\", \"nobody\"]\n",
+    );
+    let out = s.run(&["config", "check", &access], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("access.responders") && err.contains("\"nobody\" is not a [[people]] id"),
         "{err}"
     );
 

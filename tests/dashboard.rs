@@ -372,7 +372,12 @@ async fn read_until(response: &mut reqwest::Response, seen: &mut String, wanted:
 
 #[tokio::test]
 async fn an_incidents_page_follows_its_changes_live() {
-    let dash = with_both_tokens().await;
+    // Changes come from a linked room (an unlinked chat may only declare).
+    let dash = start(
+        "[[rooms]]\nid = \"runroom\"\nplatform = \"slack\"\nchat = \"C0123456\"\n",
+        &[(VIEWER_TOKEN_ENV, VIEWER), (admin::TOKEN_ENV, ADMIN)],
+    )
+    .await;
     let (cookie, _) = dash.session(VIEWER).await;
     let say = |event: &str, text: &str| {
         let inbound = common::inbound(

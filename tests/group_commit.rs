@@ -479,6 +479,7 @@ async fn a_relay_commits_in_the_same_batch_as_the_commands_beside_it() {
                     thread: None,
                 },
                 author: Author {
+                    handle: None,
                     id: "5511900000001".into(),
                     name: "Bruno".into(),
                 },

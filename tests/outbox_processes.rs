@@ -30,8 +30,19 @@ breaker_threshold = 1000
 }
 
 fn serve(config: &str, fake: &FakeGraph) -> Child {
+    serve_replica(config, fake, None)
+}
+
+/// [`serve`] as the replica `name` of several on one config (each with its own journal).
+fn serve_replica(config: &str, fake: &FakeGraph, name: Option<&str>) -> Child {
     let mut command = common::process::serve_command(config);
     command.env("RUNROOM_WHATSAPP_TOKEN", &fake.token);
+    if let Some(name) = name {
+        let dir = std::path::Path::new(config)
+            .parent()
+            .expect("the config's directory");
+        common::process::replica(&mut command, dir, name);
+    }
     common::process::spawn_serve(&mut command).0
 }
 
@@ -112,8 +123,8 @@ async fn two_processes_on_one_postgres_send_each_message_once() {
     let fake = FakeGraph::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_file(dir.path(), pg.url(), &fake, 10);
-    let a = serve(&config, &fake);
-    let b = serve(&config, &fake);
+    let a = serve_replica(&config, &fake, Some("a"));
+    let b = serve_replica(&config, &fake, Some("b"));
     let accepted = fake.wait_for_accepted(300, Duration::from_secs(60)).await;
     stop(a);
     stop(b);

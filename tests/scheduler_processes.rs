@@ -63,13 +63,14 @@ async fn two_processes_on_one_postgres_fire_each_reminder_once() {
     let fake = FakeGraph::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_file(dir.path(), pg.url(), &fake);
-    let serve = || {
+    let serve = |name: &str| {
         let mut command = common::process::serve_command(&config);
         command.env("RUNROOM_WHATSAPP_TOKEN", &fake.token);
+        common::process::replica(&mut command, dir.path(), name);
         common::process::spawn_serve(&mut command).0
     };
-    let mut a = serve();
-    let mut b = serve();
+    let mut a = serve("a");
+    let mut b = serve("b");
     let accepted = fake.wait_for_accepted(JOBS, Duration::from_secs(60)).await;
     for child in [&mut a, &mut b] {
         let status = common::process::terminate(child);

@@ -69,7 +69,8 @@ impl Harness {
         Harness::start_in(backend, outbox, "http").await
     }
 
-    /// With `[slack] mode` set to `mode` (`http` or `socket`).
+    /// With `[slack] mode` set to `mode` (`http` or `socket`), or `mode` then more `[slack]`
+    /// keys on the lines after it.
     async fn start_in(backend: &TestStore, outbox: OutboxConfig, mode: &str) -> Harness {
         // Real time: Slack's signatures and Retry-After are checked against it.
         Harness::start_with(backend, outbox, mode, Arc::new(SystemClock)).await
@@ -85,8 +86,9 @@ impl Harness {
         let fake = FakeSlack::start().await;
         fake.add_user("U0ANA", "Ana");
         fake.add_user("U0BEN", "Ben");
+        let (mode, more) = mode.split_once('\n').unwrap_or((mode, ""));
         let text = format!(
-            "{ROOMS}\n[slack]\napi_url = \"{}\"\nmode = \"{mode}\"\n",
+            "{ROOMS}\n[slack]\napi_url = \"{}\"\nmode = \"{mode}\"\n{more}\n",
             fake.api_url
         );
         let mut config = Config::parse(&text, "slack test", &[]).expect("config");
@@ -658,6 +660,56 @@ async fn a_slash_command_is_acknowledged_in_time_while_the_database_is_locked() 
     .await;
     h.drain().await;
     assert_eq!(h.fake.cards(WAR_ROOM).len(), 1);
+}
+
+#[tokio::test]
+async fn a_command_from_another_workspace_is_refused_and_changes_nothing() {
+    let backend = common::sqlite().await;
+    let h = Harness::start_in(&backend, unpaced(), "http\nteam_id = \"T0RUNROOM\"").await;
+
+    // A slash command from another team: refused in Slack's answer itself, nothing stored.
+    let body = slash_body("U0GUEST", "declare sev1 Not ours", "T9")
+        .replace("team_id=T0RUNROOM", "team_id=T0OTHER");
+    let (status, answer, _) = h
+        .signed(
+            "/webhooks/slack/commands",
+            "application/x-www-form-urlencoded",
+            body,
+            SECRET,
+            0,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let answer: Value = serde_json::from_str(&answer).expect("an ephemeral answer");
+    assert_eq!(answer["response_type"], "ephemeral");
+    assert!(
+        answer["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("own Slack workspace")),
+        "{answer}"
+    );
+
+    // A Slack Connect guest in the shared war room: told privately, nothing else.
+    let mut guest = message_event(
+        "EvGuest",
+        "U0GUEST",
+        "inc declare sev1 Guest",
+        "1700000002.000100",
+    );
+    guest["event"]["user_team"] = json!("T0GUEST");
+    assert_eq!(h.event(&guest, None).await, 200);
+    h.drain().await;
+    assert!(h.store().recent_incidents(10).await.unwrap().is_empty());
+    let told = h.fake.ephemeral();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].1, "U0GUEST");
+    assert!(told[0].2.contains("own Slack workspace"), "{told:?}");
+
+    // Runroom's own workspace still commands.
+    let (status, _, _) = h.slash("U0ANA", "declare sev2 Ours", "T10").await;
+    assert_eq!(status, 200);
+    assert_eq!(h.store().recent_incidents(10).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -143,8 +143,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: ConfigCommand::Check { file },
         } => {
             let config = Config::load(&file, &environment())?;
+            let access = match &config.access {
+                None => "access open to everyone in a linked room".to_string(),
+                Some(a) => format!(
+                    "access: responders {}, admins {}, responder rooms {}, admin rooms {}",
+                    a.responders.len(),
+                    a.admins.len(),
+                    a.responder_rooms.len(),
+                    a.admin_rooms.len()
+                ),
+            };
             println!(
-                "{}: ok ({} rooms, {} alert sources, {} alert routes, {} heartbeats, {} playbooks, database {})",
+                "{}: ok ({} rooms, {} alert sources, {} alert routes, {} heartbeats, {} playbooks, {access}, database {})",
                 file.display(),
                 config.rooms.len(),
                 config.alert_sources.len(),

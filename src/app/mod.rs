@@ -78,8 +78,10 @@ pub fn assemble(
             .collect::<Vec<_>>(),
         &heartbeats.iter().map(|h| h.id.clone()).collect::<Vec<_>>(),
     );
+    let policies = config.policies(&rooms)?;
     let settings = EngineSettings {
-        policies: config.policies(&rooms)?,
+        access: config.access(&rooms, &policies.people)?,
+        policies,
         heartbeats,
         rooms,
         extra_roles: config.incidents.extra_roles.clone(),

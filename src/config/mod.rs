@@ -2,6 +2,7 @@
 //! the environment, and validation that names the field and the problem. Secrets are never read
 //! from the file: they come from the environment, once, as [`Secrets`].
 
+mod access;
 mod policies;
 mod secrets;
 
@@ -71,8 +72,12 @@ pub struct Config {
     /// What to do for each kind of incident.
     #[serde(default)]
     pub playbooks: Vec<PlaybookConfig>,
+    /// Who may do what (`None`: everyone in a linked room may do everything).
+    #[serde(default)]
+    pub access: Option<AccessConfig>,
 }
 
+pub use access::{AccessConfig, UnlinkedConfig};
 pub use policies::{
     EscalationConfig, MIN_RETENTION_DAYS, PersonConfig, PlaybookConfig, PostmortemsConfig,
     RemindersConfig, RetentionConfig, RotationConfig, ScheduleConfig, StepConfig, TextsConfig,
@@ -315,7 +320,8 @@ impl Config {
                     message: e.to_string(),
                 })?;
         let rooms = config.rooms()?;
-        config.policies(&rooms)?;
+        let policies = config.policies(&rooms)?;
+        config.access(&rooms, &policies.people)?;
         for (i, source) in config.alert_sources.iter().enumerate() {
             crate::alerts::validate(i, source, &config.alert_sources[..i])
                 .map_err(|(field, problem)| invalid(field, problem))?;

@@ -1,6 +1,7 @@
 //! What went wrong, for the person who typed the command: every parse and action error as a
 //! localized message that says what was wrong and what would be right.
 
+use super::access::{Refusal, Role};
 use super::command::{Field, ParseError, Verb};
 use super::incident::{Severity, TransitionError};
 use super::reply::{self, incident_id};
@@ -44,6 +45,17 @@ pub enum ActionError {
     UnknownPlaybook { got: String, known: Vec<String> },
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error("refused: {0:?}")]
+    Refused(super::access::Refusal),
+}
+
+/// A role's name, as the refusal says it.
+pub fn role(role: Role) -> Msg {
+    Msg::new(match role {
+        Role::Member => "access-member",
+        Role::Responder => "access-responder",
+        Role::Admin => "access-admin",
+    })
 }
 
 fn field(f: Field) -> Msg {
@@ -116,6 +128,12 @@ pub fn parse_error(error: &ParseError) -> Msg {
 pub fn action_error(error: &ActionError) -> Msg {
     match error {
         ActionError::NoOpenIncident => Msg::new("error-no-open-incident"),
+        ActionError::Refused(Refusal::Role { verb, needs }) => Msg::new("error-forbidden")
+            .text("verb", verb.name())
+            .msg("role", role(*needs)),
+        ActionError::Refused(Refusal::Unlinked { verb }) => {
+            Msg::new("error-unlinked-room").text("verb", verb.name())
+        }
         ActionError::AmbiguousIncident { verb, shown, total } => {
             let ids = shown
                 .iter()

@@ -15,13 +15,24 @@ impl Engine {
         dedupe_key: &str,
         msg: &Msg,
     ) -> Result<bool, EngineError> {
+        self.tell(origin, dedupe_key, msg, false).await
+    }
+
+    /// [`Engine::greet`], to the author alone when `private` (where the platform allows).
+    pub async fn tell(
+        &self,
+        origin: &Origin,
+        dedupe_key: &str,
+        msg: &Msg,
+        private: bool,
+    ) -> Result<bool, EngineError> {
         let room = self.room_for(&origin.room);
         let done = self
             .unit(Guard::Inbound(dedupe_key), |unit| {
                 Box::pin(async move {
                     unit.out
                         .answering(&origin.author.id, origin.room.thread.clone());
-                    unit.out.answer(&room, msg, false);
+                    unit.out.answer(&room, msg, private);
                     Ok(())
                 })
             })

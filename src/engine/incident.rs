@@ -352,6 +352,12 @@ pub enum Event {
     PostmortemSkipped {
         reason: String,
     },
+    /// Someone tried a command their role does not allow (`engine::access`); nothing changed.
+    Refused {
+        /// The verb's name (`resolve`) and the role it needs (`responder`).
+        verb: String,
+        needs: String,
+    },
 }
 
 impl Event {
@@ -371,6 +377,7 @@ impl Event {
             Self::Paged { .. } => "paged",
             Self::PostmortemDone { .. } => "postmortem_done",
             Self::PostmortemSkipped { .. } => "postmortem_skipped",
+            Self::Refused { .. } => "refused",
             Self::AlertFired { .. } => "alert_fired",
             Self::AlertResolved { .. } => "alert_resolved",
             Self::AlertsCleared { .. } => "alerts_cleared",

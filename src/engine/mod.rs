@@ -5,6 +5,7 @@
 //! due jobs and [`relay`] relays a roster's chatter through the same unit of work. Only these
 //! files, [`unit`] and `query` (queries read beside the writer) touch the store.
 
+pub mod access;
 pub mod actions;
 pub mod alerts;
 pub mod bounds;
@@ -103,6 +104,8 @@ pub struct EngineSettings {
     pub reaches: Reaches,
     /// Dead man's switches (`[[heartbeats]]`).
     pub heartbeats: Vec<crate::alerts::heartbeat::Heartbeat>,
+    /// Who may do what (`[access]`).
+    pub access: access::Access,
 }
 
 pub struct Engine {
@@ -131,6 +134,7 @@ pub struct Engine {
     turns: turns::Turns,
     /// Inbound events answered before their work committed, kept until it has.
     journal: Arc<journal::Journal>,
+    access: access::Access,
 }
 
 impl Engine {
@@ -178,6 +182,7 @@ impl Engine {
             heartbeats: settings.heartbeats,
             turns: turns::Turns::default(),
             journal: Arc::default(),
+            access: settings.access,
         }
     }
 
@@ -300,6 +305,35 @@ impl Engine {
                 role: RoomRole::WarRoom,
                 members: Vec::new(),
             })
+    }
+
+    /// Whether a chat is one of the linked rooms (or a person's own chat, where pages reach
+    /// them and their Ack comes back).
+    pub fn is_linked(&self, at: &RoomRef) -> bool {
+        let same = |r: &Room| r.platform == at.platform && r.chat == at.chat;
+        self.rooms.iter().any(same) || self.direct_rooms.iter().any(|(_, r)| same(r))
+    }
+
+    /// Who a command's author is, as `[access]` sees them. A configured person writing from a
+    /// chat of their own (the private chat where pages reach them and their Ack comes back)
+    /// counts as in a linked room.
+    fn gate(&self, origin: &Origin, room: &Room) -> access::Gate {
+        access::Gate {
+            role: self.access.role(origin, room, &self.reaches),
+            linked: self.is_linked(&origin.room) || self.is_known_person(origin),
+        }
+    }
+
+    /// Whether the author is one of the configured `[[people]]` on the origin's platform.
+    fn is_known_person(&self, origin: &Origin) -> bool {
+        let platform = origin.room.platform;
+        let Some(reach) = self.reaches.of(platform) else {
+            return false;
+        };
+        self.policies.people.iter().any(|p| {
+            p.identity(platform)
+                .is_some_and(|id| reach.is_author(id, &origin.author))
+        })
     }
 
     /// Handles one inbound message end to end: parses it (once) and acts on it. On `Err` nothing
@@ -445,14 +479,33 @@ impl Engine {
             room: room.id.clone(),
         };
         let now = unit.out.now();
+        let gate = self.gate(origin, room);
         let mut before = None;
         let decided = match parsed {
             Err(e) => Err(errors::parse_error(&e)),
             Ok(cmd) => {
                 let lang = unit.out.language_of(room);
                 let (target, decided) = self
-                    .load_and_decide(&mut *unit.tx, cmd, &actor, (&room.id, lang), now)
+                    .load_and_decide(&mut *unit.tx, cmd, &actor, (&room.id, lang), now, gate)
                     .await?;
+                // A refusal about an incident goes on its timeline: who tried what.
+                if let (Err(ActionError::Refused(access::Refusal::Role { verb, needs })), Some(t)) =
+                    (&decided, &target)
+                {
+                    let entry = TimelineEntry {
+                        incident: t.number,
+                        at: now,
+                        actor: actor.name.clone(),
+                        room: actor.room.clone(),
+                        event: Event::Refused {
+                            verb: verb.name().to_string(),
+                            needs: needs.as_str().to_string(),
+                        },
+                    };
+                    unit.tx
+                        .append_timeline(std::slice::from_ref(&entry))
+                        .await?;
+                }
                 before = target;
                 decided.map_err(|e| errors::action_error(&e))
             }
@@ -469,15 +522,25 @@ impl Engine {
                 for effect in &decision.effects {
                     apply(&mut *unit.tx, effect).await?;
                 }
+                // A chat that is no linked room gets no card (nor pin): the linked rooms hear
+                // the change, and the person who wrote gets the answer alone.
+                let heard_in = gate.linked.then_some(room);
                 if let Some(change) = decision.change {
                     let number = self
-                        .commit_change(unit, Some(room), &actor, before.as_ref(), change)
+                        .commit_change(unit, heard_in, &actor, before.as_ref(), change)
                         .await?;
                     incident_number = Some(number);
+                    if !gate.linked
+                        && let Some(stored) = unit.tx.incident(number).await?
+                    {
+                        unit.out
+                            .answer(room, &reply::unlinked_answer(&stored), true);
+                    }
                 }
                 unit.out.topic = None;
                 if let Some(msg) = decision.reply {
-                    unit.out.answer(room, &msg, origin.private_replies);
+                    unit.out
+                        .answer(room, &msg, origin.private_replies || !gate.linked);
                 }
             }
         }
@@ -488,6 +551,7 @@ impl Engine {
     /// incident by number, at most two open numbers for an implicit reference (a few more and
     /// the count when that is ambiguous), a page of the open incidents and its total, the latest
     /// timeline entries.
+    #[allow(clippy::too_many_arguments)]
     async fn load_and_decide(
         &self,
         tx: &mut dyn StoreTx,
@@ -495,6 +559,7 @@ impl Engine {
         actor: &Actor,
         (room, lang): (&str, Lang),
         now: DateTime<Utc>,
+        gate: access::Gate,
     ) -> Result<(Option<Incident>, Result<Decision, ActionError>), StoreError> {
         let verb = cmd.verb();
         let target = match incident_ref(&cmd) {
@@ -532,6 +597,13 @@ impl Engine {
             }
             (_, target) => target,
         };
+        // Who may do this, to this incident, from here (`[access]`).
+        if let Err(refusal) = self
+            .access
+            .check(&cmd, target.as_ref(), gate.role, gate.linked)
+        {
+            return Ok((target, Err(ActionError::Refused(refusal))));
+        }
         let list = match &cmd {
             Command::List { filter } => Some(self.list_page(tx, filter, actor).await?),
             _ => None,

@@ -71,6 +71,7 @@ impl Engine {
                         &actor,
                         (&room.id, lang),
                         out.now(),
+                        self.gate(origin, room),
                     )
                     .await?;
                 match decided {
@@ -122,6 +123,7 @@ mod tests {
                 thread: None,
             },
             author: Author {
+                handle: None,
                 id: "U0ANA".into(),
                 name: "ana".into(),
             },

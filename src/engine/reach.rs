@@ -50,6 +50,12 @@ pub trait Reach: Send + Sync {
     fn limits(&self) -> Limits {
         Limits::UNBOUNDED
     }
+
+    /// Whether the author of a message is the person configured with `identity` on this
+    /// platform (default: the same id), for who may do what (`engine::access`).
+    fn is_author(&self, identity: &str, author: &super::room::Author) -> bool {
+        identity == author.id
+    }
 }
 
 /// How much one message may carry on a platform, counted the way the platform counts.

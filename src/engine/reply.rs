@@ -238,6 +238,10 @@ pub fn change(incident: &Incident, event: &Event, actor: &str, now: DateTime<Utc
             .text("id", id)
             .text("reason", reason.clone())
             .text("actor", actor),
+        Event::Refused { verb, .. } => Msg::new("incident-refused")
+            .text("id", id)
+            .text("verb", verb.clone())
+            .text("actor", actor),
     }
 }
 
@@ -498,6 +502,24 @@ pub fn trimmed(incident: i64) -> Msg {
     Msg::new("fit-trimmed").number("number", incident)
 }
 
+/// The answer to a declaration from a chat that is no linked room: the linked rooms have the
+/// incident and its card; this chat does not.
+pub fn unlinked_answer(incident: &Incident) -> Msg {
+    Msg::new("unlinked-declared")
+        .text("id", incident_id(incident.number))
+        .msg("severity", severity(incident.severity))
+        .text("title", incident.title.clone())
+}
+
+/// A role by the name the timeline keeps.
+fn role_named(name: &str) -> super::access::Role {
+    use super::access::Role;
+    [Role::Admin, Role::Responder]
+        .into_iter()
+        .find(|r| r.as_str() == name)
+        .unwrap_or(Role::Member)
+}
+
 /// Whether the other linked rooms hear about this change. Notes and follow-ups stay in the room
 /// that wrote them; everything that changes the picture of the incident is broadcast.
 pub fn is_broadcast(event: &Event) -> bool {
@@ -510,6 +532,7 @@ pub fn is_broadcast(event: &Event) -> bool {
             | Event::AlertResolved { .. }
             | Event::AlertsCleared { quiet: true, .. }
             | Event::StepsDone { .. }
+            | Event::Refused { .. }
     )
 }
 
@@ -756,6 +779,9 @@ pub fn event_summary(event: &Event) -> Msg {
         Event::PostmortemSkipped { reason } => {
             Msg::new("event-postmortem-skipped").text("reason", reason.clone())
         }
+        Event::Refused { verb, needs } => Msg::new("event-refused")
+            .text("verb", verb.clone())
+            .msg("role", super::errors::role(role_named(needs))),
     }
 }
 

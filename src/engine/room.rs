@@ -76,6 +76,9 @@ pub struct Room {
 pub struct Author {
     pub id: String,
     pub name: String,
+    /// A handle the platform vouches for, when it has one besides the id (a Telegram
+    /// username): people may be configured by it.
+    pub handle: Option<String>,
 }
 
 /// Where a command comes from: the room (and thread), who sent it, and whether answers that

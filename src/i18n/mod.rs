@@ -88,12 +88,13 @@ macro_rules! locale_files {
             include_str!(concat!("../../locales/", $dir, "/playbooks.ftl")),
             include_str!(concat!("../../locales/", $dir, "/postmortem.ftl")),
             include_str!(concat!("../../locales/", $dir, "/dashboard.ftl")),
+            include_str!(concat!("../../locales/", $dir, "/access.ftl")),
         ]
     };
 }
 
 /// The embedded Fluent sources of a language, for the parity test and for loading.
-pub fn sources(lang: Lang) -> [&'static str; 9] {
+pub fn sources(lang: Lang) -> [&'static str; 10] {
     match lang {
         Lang::En => locale_files!("en"),
         Lang::PtBr => locale_files!("pt-BR"),

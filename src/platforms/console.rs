@@ -109,6 +109,7 @@ where
 {
     let room = console_room(&engine);
     let author = Author {
+        handle: None,
         id: format!(
             "console:{}",
             std::env::var("USER").unwrap_or_else(|_| "local".into())

@@ -268,6 +268,7 @@ pub fn inbound(
                 thread: None,
             },
             author: Author {
+                handle: None,
                 id: format!("U-{author}"),
                 name: author.into(),
             },
@@ -292,6 +293,7 @@ pub fn from_slack(event_id: String, text: &str, at: DateTime<Utc>) -> Inbound {
                 thread: None,
             },
             author: Author {
+                handle: None,
                 id: "U0BEN".into(),
                 name: "Ben".into(),
             },

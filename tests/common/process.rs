@@ -54,6 +54,15 @@ pub fn serve_command(config: &str) -> Command {
     command
 }
 
+/// Makes `command` one replica of several sharing a config file: each process keeps an inbound
+/// journal of its own (`inbound-NAME.journal` in `dir`), as each machine would.
+pub fn replica(command: &mut Command, dir: &Path, name: &str) {
+    command.env(
+        "RUNROOM_SERVER_JOURNAL",
+        dir.join(format!("inbound-{name}.journal")),
+    );
+}
+
 /// Starts `runroom serve` from a prepared command and returns it with the base URL it printed
 /// once listening (`runroom listening on http://…`).
 pub fn spawn_serve(command: &mut Command) -> (Child, String) {

@@ -435,6 +435,7 @@ language = "pt-BR"
                 thread: None,
             },
             author: runroom::engine::room::Author {
+                handle: None,
                 id: "+5511912345678".into(),
                 name: "Bruno".into(),
             },

@@ -34,6 +34,7 @@ fn origin(user_id: &str, channel: String, thread: Option<String>, private: bool)
             thread,
         },
         author: Author {
+            handle: None,
             id: user_id.to_string(),
             name: mention(user_id),
         },

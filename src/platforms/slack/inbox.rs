@@ -31,6 +31,8 @@ pub struct Inbox {
     engine: Arc<Engine>,
     people: Arc<People>,
     budget: Duration,
+    /// runroom's workspace, when configured: other teams' commands are refused.
+    team: Option<String>,
 }
 
 impl Inbox {
@@ -39,7 +41,46 @@ impl Inbox {
             engine,
             people,
             budget,
+            team: None,
         }
+    }
+
+    /// Refuses commands from any workspace but `team` (`[slack] team_id`).
+    pub fn with_team(mut self, team: Option<String>) -> Inbox {
+        self.team = team.filter(|t| !t.is_empty());
+        self
+    }
+
+    /// Whether a payload from `team` comes from another workspace than runroom's.
+    pub fn foreign(&self, team: &str) -> bool {
+        self.team.as_deref().is_some_and(|ours| ours != team)
+    }
+
+    /// Answers a command from another workspace with a localized refusal, to its author alone,
+    /// once per event; nothing else is done. Only commands are answered (chatter is ignored).
+    pub async fn refuse_foreign(&self, inbound: Inbound) -> Handed {
+        if inbound.command().is_none() {
+            return Handed::Done;
+        }
+        tracing::warn!(
+            platform = "slack",
+            "refused a command from another Slack workspace"
+        );
+        let engine = self.engine.clone();
+        let work = async move {
+            let msg = Msg::new("error-foreign-workspace");
+            engine
+                .tell(&inbound.origin, &inbound.dedupe_key(), &msg, true)
+                .await
+                .is_ok()
+        };
+        ack::within_budget(&self.engine, Platform::Slack, self.budget, || None, work).await
+    }
+
+    /// The refusal Slack shows the person directly (a slash command from another workspace),
+    /// in the language of the room it came from.
+    pub fn foreign_text(&self, chat: &str) -> String {
+        self.text_in(chat, &Msg::new("error-foreign-workspace"))
     }
 
     /// Hands an inbound message to the engine, waiting at most the ack budget. `record` is the
@@ -96,14 +137,16 @@ impl Inbox {
     /// "Not recorded, try again" in the language of the room the message came from, for the
     /// answers Slack shows the user directly (slash commands, button presses).
     pub fn failure_text(&self, chat: &str) -> String {
+        self.text_in(chat, &Msg::new("error-internal"))
+    }
+
+    fn text_in(&self, chat: &str, msg: &Msg) -> String {
         let room = self.engine.room_for(&RoomRef {
             platform: Platform::Slack,
             chat: chat.to_string(),
             thread: None,
         });
-        self.engine
-            .i18n()
-            .render(room.language, room.timezone, &Msg::new("error-internal"))
+        self.engine.i18n().render(room.language, room.timezone, msg)
     }
 }
 

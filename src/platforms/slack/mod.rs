@@ -57,6 +57,9 @@ pub struct SlackConfig {
     pub ack_budget_ms: u64,
     /// Seconds before a Web API call without an answer counts as failed (and is retried).
     pub timeout_seconds: u64,
+    /// runroom's workspace (`T0…`): a command from another one (a Slack Connect guest, an
+    /// event for another team) is refused. Unset: not checked.
+    pub team_id: Option<String>,
 }
 
 impl Default for SlackConfig {
@@ -66,6 +69,7 @@ impl Default for SlackConfig {
             mode: SlackMode::Http,
             ack_budget_ms: 2000,
             timeout_seconds: 10,
+            team_id: None,
         }
     }
 }
@@ -129,11 +133,10 @@ impl SlackApp {
             self.config.timeout(),
             engine.clock().clone(),
         );
-        let inbox = Arc::new(inbox::Inbox::new(
-            engine,
-            Arc::new(people),
-            self.config.ack_budget(),
-        ));
+        let inbox = Arc::new(
+            inbox::Inbox::new(engine, Arc::new(people), self.config.ack_budget())
+                .with_team(self.config.team_id.clone()),
+        );
         inbox::register_replays(&inbox);
         inbox
     }

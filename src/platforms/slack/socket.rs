@@ -81,8 +81,13 @@ async fn on_event(
     let Some(inbound) = inbound::from_event(&event, now) else {
         return Ok(());
     };
-    let record = || inbox::record(Entrance::SlackEvent, &event, now);
-    match inbox.hand(inbound, record).await {
+    let handed = if inbox.foreign(&event.team_id.0) {
+        inbox.refuse_foreign(inbound).await
+    } else {
+        let record = || inbox::record(Entrance::SlackEvent, &event, now);
+        inbox.hand(inbound, record).await
+    };
+    match handed {
         Handed::Failed => Err(not_recorded()),
         Handed::Done | Handed::Later => Ok(()),
     }
@@ -96,11 +101,18 @@ async fn on_command(
     let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
     let chat = event.channel_id.0.clone();
     let now = clock.now();
-    let record = || inbox::record(Entrance::SlackCommand, &event, now);
-    let handed = inbox.hand(inbound::from_command(&event, now), record).await;
-    let content = match handed {
-        Handed::Failed => SlackMessageContent::new().with_text(inbox.failure_text(&chat)),
-        Handed::Done | Handed::Later => SlackMessageContent::new(),
+    let content = if inbox.foreign(&event.team_id.0) {
+        tracing::warn!(
+            platform = "slack",
+            "refused a slash command from another Slack workspace"
+        );
+        SlackMessageContent::new().with_text(inbox.foreign_text(&chat))
+    } else {
+        let record = || inbox::record(Entrance::SlackCommand, &event, now);
+        match inbox.hand(inbound::from_command(&event, now), record).await {
+            Handed::Failed => SlackMessageContent::new().with_text(inbox.failure_text(&chat)),
+            Handed::Done | Handed::Later => SlackMessageContent::new(),
+        }
     };
     Ok(SlackCommandEventResponse::new(content)
         .with_response_type(SlackMessageResponseType::Ephemeral))
@@ -113,15 +125,24 @@ async fn on_interaction(
 ) -> UserCallbackResult<()> {
     let Socket { inbox, clock } = socket_of(&state).await.ok_or_else(not_recorded)?;
     let now = clock.now();
-    if let SlackInteractionEvent::BlockActions(actions) = event
-        && let Some(inbound) = inbound::from_actions(&actions, now)
-        && inbox
-            .hand(inbound, || {
-                inbox::record(Entrance::SlackActions, &actions, now)
-            })
-            .await
-            == Handed::Failed
-    {
+    let SlackInteractionEvent::BlockActions(actions) = event else {
+        return Ok(());
+    };
+    let Some(inbound) = inbound::from_actions(&actions, now) else {
+        return Ok(());
+    };
+    let team = actions
+        .user
+        .as_ref()
+        .and_then(|u| u.team_id.as_ref())
+        .unwrap_or(&actions.team.id);
+    let handed = if inbox.foreign(&team.0) {
+        inbox.refuse_foreign(inbound).await
+    } else {
+        let record = || inbox::record(Entrance::SlackActions, &actions, now);
+        inbox.hand(inbound, record).await
+    };
+    if handed == Handed::Failed {
         return Err(not_recorded());
     }
     Ok(())

@@ -78,8 +78,15 @@ async fn events(State(http): State<SlackHttp>, signed: Signed) -> Response {
             let Some(inbound) = inbound::from_event(&callback, now) else {
                 return StatusCode::OK.into_response();
             };
-            let record = || inbox::record(Entrance::SlackEvent, &callback, now);
-            match http.inbox.hand(inbound, record).await {
+            // A Slack Connect guest's message carries their own team as `event.user_team`.
+            let team = user_team(&signed.body).unwrap_or_else(|| callback.team_id.0.clone());
+            let handed = if http.inbox.foreign(&team) {
+                http.inbox.refuse_foreign(inbound).await
+            } else {
+                let record = || inbox::record(Entrance::SlackEvent, &callback, now);
+                http.inbox.hand(inbound, record).await
+            };
+            match handed {
                 Handed::Failed => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
                 Handed::Done | Handed::Later => StatusCode::OK.into_response(),
             }
@@ -91,6 +98,13 @@ async fn events(State(http): State<SlackHttp>, signed: Signed) -> Response {
     }
 }
 
+/// The team of the user who wrote an event's message, when Slack says (`event.user_team`: a
+/// Slack Connect guest's own workspace).
+fn user_team(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(value.get("event")?.get("user_team")?.as_str()?.to_string())
+}
+
 /// A slash command: form-encoded, acknowledged at once with an empty body.
 async fn commands(State(http): State<SlackHttp>, signed: Signed) -> Response {
     let command: SlackCommandEvent = match serde_urlencoded::from_bytes(&signed.body) {
@@ -98,6 +112,17 @@ async fn commands(State(http): State<SlackHttp>, signed: Signed) -> Response {
         Err(error) => return unreadable("slash command", error),
     };
     let chat = command.channel_id.0.clone();
+    if http.inbox.foreign(&command.team_id.0) {
+        tracing::warn!(
+            platform = "slack",
+            "refused a slash command from another Slack workspace"
+        );
+        return Json(json!({
+            "response_type": "ephemeral",
+            "text": http.inbox.foreign_text(&chat),
+        }))
+        .into_response();
+    }
     let now = http.clock.now();
     let record = || inbox::record(Entrance::SlackCommand, &command, now);
     let handed = http
@@ -131,7 +156,16 @@ async fn interactions(State(http): State<SlackHttp>, signed: Signed) -> Response
         return StatusCode::OK.into_response();
     };
     let chat = inbound.origin.room.chat.clone();
-    let record = || inbox::record(Entrance::SlackActions, &actions, now);
-    let handed = http.inbox.hand(inbound, record).await;
+    let team = actions
+        .user
+        .as_ref()
+        .and_then(|u| u.team_id.as_ref())
+        .unwrap_or(&actions.team.id);
+    let handed = if http.inbox.foreign(&team.0) {
+        http.inbox.refuse_foreign(inbound).await
+    } else {
+        let record = || inbox::record(Entrance::SlackActions, &actions, now);
+        http.inbox.hand(inbound, record).await
+    };
     direct_answer(&http, handed, &chat)
 }

@@ -243,6 +243,7 @@ fn author(user: &User) -> Author {
         .unwrap_or_else(|| user.first_name.clone());
     Author {
         id: user.id.0.to_string(),
+        handle: user.username.clone(),
         name: format!(
             "<@telegram:{}|{}>",
             user.id.0,

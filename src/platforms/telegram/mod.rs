@@ -105,6 +105,17 @@ impl Reach for TelegramReach {
         Platform::Telegram
     }
 
+    /// A person is configured by numeric user id or by username (`ana_ops` or `@ana_ops`,
+    /// which Telegram compares without case).
+    fn is_author(&self, identity: &str, author: &crate::engine::room::Author) -> bool {
+        let identity = identity.trim_start_matches('@');
+        identity == author.id
+            || author
+                .handle
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(identity))
+    }
+
     /// A username is public and readable: every room shows it as it is.
     /// (A person configured by numeric id has no handle to show.)
     fn person_mention(&self, person: &Person) -> Option<String> {

@@ -130,6 +130,7 @@ impl Inbox {
                         thread: None,
                     },
                     author: Author {
+                        handle: None,
                         id: author_id,
                         name,
                     },

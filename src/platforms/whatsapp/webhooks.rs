@@ -197,6 +197,7 @@ fn placed(inbox: &Inbox, m: &evolution::GroupMessage) -> Option<Placed> {
                     thread: None,
                 },
                 author: Author {
+                    handle: None,
                     id: m.from.clone().unwrap_or(m.author_id.clone()),
                     name,
                 },

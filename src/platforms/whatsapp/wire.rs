@@ -25,6 +25,19 @@ impl Reach for WhatsappReach {
         Platform::Whatsapp
     }
 
+    /// A number as configured and as WhatsApp reports it (a Brazilian mobile with or without
+    /// its ninth digit, with or without the `+`).
+    fn is_author(&self, identity: &str, author: &crate::engine::room::Author) -> bool {
+        let plus = |n: &str| {
+            if n.starts_with('+') {
+                n.to_string()
+            } else {
+                format!("+{n}")
+            }
+        };
+        super::phone::same_number(&plus(identity), &plus(&author.id))
+    }
+
     fn direct_chat(&self, person: &Person) -> Option<String> {
         person.identity(Platform::Whatsapp).map(str::to_string)
     }
