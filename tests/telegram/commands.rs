@@ -189,6 +189,45 @@ async fn an_answered_update_whose_work_failed_is_carried_out_by_the_journal() {
     assert_eq!(h.fake.cards_to(GUARDIA).len(), 1, "one card");
 }
 
+/// Someone who is not in the war room group can reach runroom only in a private chat with the
+/// bot: there they may declare and ask, and a change is refused in words, changing nothing.
+#[tokio::test]
+async fn a_stranger_in_a_private_chat_is_refused_a_change() {
+    let h = start(false).await;
+    let declare = text_update(
+        5001,
+        GUARDIA,
+        (42, "ana_ops"),
+        "/inc declarar sev1 Pagos caídos",
+    );
+    assert_eq!(h.post(Some(SECRET), &declare).await, 200);
+    let mut resolve = text_update(5002, 777, (777, "mallory"), "/inc resolve INC-1");
+    resolve["message"]["chat"] =
+        serde_json::json!({"id": 777, "type": "private", "first_name": "mallory"});
+    assert_eq!(h.post(Some(SECRET), &resolve).await, 200);
+    h.app.worker.drain().await.expect("drained");
+    // The fake knows no private chat 777, but what runroom asked to send is what counts.
+    let told: Vec<_> = h
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "SendMessage" && c.body["chat_id"] == 777)
+        .map(|c| c.body)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    let text = told[0]["text"].as_str().expect("text");
+    assert!(text.contains("isn't linked"), "{text}");
+    let incident = h
+        .app
+        .engine
+        .store()
+        .incident(1)
+        .await
+        .expect("read")
+        .expect("declared");
+    assert!(incident.resolved_at.is_none(), "nothing changed");
+}
+
 #[tokio::test]
 async fn a_token_without_a_webhook_secret_stops_the_start() {
     let store = common::sqlite().await;
