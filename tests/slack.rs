@@ -769,7 +769,7 @@ fn serve_with_slack(
     fake: &FakeSlack,
     mode: &str,
 ) -> (std::process::Child, String) {
-    serve_with_slack_logging(dir, fake, mode, std::process::Stdio::null())
+    common::process::spawn_serve(&mut slack_serve(dir, fake, mode))
 }
 
 /// [`serve_with_slack`], its logs going to `logs`.
@@ -779,6 +779,11 @@ fn serve_with_slack_logging(
     mode: &str,
     logs: impl Into<std::process::Stdio>,
 ) -> (std::process::Child, String) {
+    common::process::spawn_serve_logging(&mut slack_serve(dir, fake, mode), logs)
+}
+
+/// The `runroom serve` command of [`serve_with_slack`], not started yet.
+fn slack_serve(dir: &std::path::Path, fake: &FakeSlack, mode: &str) -> std::process::Command {
     let rest = format!(
         r#"
 [[rooms]]
@@ -799,7 +804,7 @@ mode = "{mode}"
         .env("RUNROOM_SLACK_BOT_TOKEN", &fake.bot_token)
         .env("RUNROOM_SLACK_SIGNING_SECRET", SECRET)
         .env("RUNROOM_SLACK_APP_TOKEN", &fake.app_token);
-    common::process::spawn_serve_logging(&mut command, logs)
+    command
 }
 
 /// A signed slash command to a running `serve`: its status and how long the answer took.
@@ -875,6 +880,101 @@ async fn a_command_acknowledged_while_the_database_is_locked_survives_a_sigkill(
     assert!(common::process::terminate(&mut child).success());
     assert_eq!(incidents_in(dir.path()).await.len(), 1);
     assert_eq!(fake.cards(WAR_ROOM).len(), 1);
+}
+
+/// Whether every outbox row of a stopped `serve` is sent.
+async fn all_sent(dir: &std::path::Path) -> bool {
+    let store = runroom::store::connect(&common::sqlite_url(dir))
+        .await
+        .unwrap();
+    let stats = store.outbox_stats().await.unwrap();
+    stats
+        .iter()
+        .all(|s| s.state == OutboxState::Sent || s.count == 0)
+}
+
+/// A post Slack accepted whose answer never came back (`serve` was killed first) has an unknown
+/// outcome. After the restart it is looked up by the outbox id in its metadata rather than
+/// posted again: the card once (recorded and pinned as its answer would have done), then the
+/// thread reply once, for a declaration and for an update.
+#[tokio::test]
+async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeSlack::start().await;
+    fake.add_user("U0ANA", "Ana");
+    let serve = || {
+        let mut command = slack_serve(dir.path(), &fake, "http");
+        // A dead worker's claim passes to the next process quickly.
+        command.env("RUNROOM_OUTBOX_LEASE_SECONDS", "1");
+        common::process::spawn_serve(&mut command)
+    };
+
+    // The card is posted, and its answer never arrives.
+    fake.withhold_posts_after(0);
+    let (mut child, url) = serve();
+    assert_eq!(
+        slash_to(&url, "declare sev1 Accepted then killed", "T1")
+            .await
+            .0,
+        200
+    );
+    fake.wait_until("the card posted", Duration::from_secs(20), |f| {
+        f.cards(WAR_ROOM).len() == 1
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fake.answer_posts();
+    let (mut child, url) = serve();
+    let card = fake.cards(WAR_ROOM)[0].ts.clone();
+    fake.wait_until(
+        "the declaration in the card's thread",
+        Duration::from_secs(20),
+        |f| f.thread(WAR_ROOM, &card).len() == 1,
+    )
+    .await;
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "conversations.history"),
+        "the card was looked up"
+    );
+
+    // An update: the card is edited, the reply posted, and that answer never arrives.
+    fake.withhold_posts_after(0);
+    assert_eq!(
+        slash_to(&url, "update rolled back the deploy", "T2")
+            .await
+            .0,
+        200
+    );
+    fake.wait_until("the update's reply posted", Duration::from_secs(20), |f| {
+        f.thread(WAR_ROOM, &card).len() == 2
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fake.answer_posts();
+    let (mut child, _url) = serve();
+    common::poll_async("every message sent", Duration::from_secs(20), async || {
+        all_sent(dir.path()).await.then_some(())
+    })
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "conversations.replies"),
+        "the reply was looked up in the card's thread"
+    );
+    assert_eq!(fake.cards(WAR_ROOM).len(), 1, "one card");
+    assert_eq!(fake.pins().len(), 1, "pinned once");
+    let replies: Vec<String> = fake
+        .thread(WAR_ROOM, &card)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(replies.len(), 2, "each reply once: {replies:?}");
 }
 
 #[tokio::test]

@@ -485,7 +485,7 @@ async fn claims_are_exclusive_leased_and_fenced() {
         assert!(
             first
                 .iter()
-                .all(|r| r.state == OutboxState::Sending && r.attempts == 1)
+                .all(|r| r.state == OutboxState::Sending && r.attempts == 1 && !r.in_doubt)
         );
         let second = store
             .claim_outbox(Platform::Whatsapp, "w2", now, lease, 10)
@@ -504,6 +504,10 @@ async fn claims_are_exclusive_leased_and_fenced() {
             .unwrap();
         assert_eq!(taken.len(), 2, "[{name}] expired leases are reclaimed");
         assert_eq!(taken[0].attempts, 2);
+        assert!(
+            taken.iter().all(|r| r.in_doubt),
+            "[{name}] a send whose worker stopped has an unknown outcome"
+        );
         let done = Completion::Sent {
             platform_message_id: None,
         };

@@ -54,6 +54,7 @@ pub const PER_PLATFORM: &[&str] = &[
     "runroom_outbox_dead_total",
     "runroom_outbox_dry_run_total",
     "runroom_outbox_lease_lost_total",
+    "runroom_outbox_reconciled_total",
     "runroom_outbox_retried_total",
     "runroom_outbox_sent_total",
 ];

@@ -176,6 +176,14 @@ pub trait Sender: Send + Sync {
         &[]
     }
 
+    /// Whether a message whose last attempt's outcome is unknown (`row.in_doubt`: its worker
+    /// stopped mid-send) reached the platform after all: what was delivered when it did, so it
+    /// is not sent twice; `None` to send it (again). A platform with no way to look a message
+    /// up sends it again: the default.
+    async fn reconcile(&self, _row: &OutboxRow) -> Result<Option<Delivered>, SendError> {
+        Ok(None)
+    }
+
     /// Runs once a sent row's platform id is recorded. A platform whose delivery reports can
     /// overtake the send's own answer (a WhatsApp status webhook that arrives before the worker
     /// stored the wamid) applies the reports kept for that id here.

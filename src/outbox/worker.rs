@@ -461,6 +461,28 @@ impl Worker {
         let platform = sender.platform();
         let chat = &row.message.chat;
         let methods = sender.methods(row);
+        if row.in_doubt {
+            // The last attempt may have reached the platform before its worker stopped.
+            match sender.reconcile(row).await {
+                Ok(Some(delivered)) => {
+                    metrics::counter!("runroom_outbox_reconciled_total", "platform" => platform.as_str())
+                        .increment(1);
+                    tracing::info!(
+                        outbox = row.id,
+                        "a send of unknown outcome had arrived: not sent again"
+                    );
+                    return Completion::Sent {
+                        platform_message_id: delivered.platform_message_id,
+                    };
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(
+                    %error,
+                    outbox = row.id,
+                    "could not check whether a send of unknown outcome arrived; sending it again"
+                ),
+            }
+        }
         self.sleep_until(slot).await;
         // With a burst of 1, one message at a time, each one interval after the previous answer.
         let line = self.with_state(platform, |s| s.pacer.strict().then(|| s.line.clone()));

@@ -112,7 +112,7 @@ macro_rules! outbox_columns {
     () => {
         "id, idempotency_key, room_id, platform, chat, thread, kind, language, text, rich, incident, \
          priority, created_at, state, attempts, next_attempt_at, last_error, platform_message_id, recipient, \
-         topic, delivery_status, delivery_error"
+         topic, delivery_status, delivery_error, in_doubt"
     };
 }
 pub(super) use outbox_columns;
@@ -164,6 +164,7 @@ where
             .map(DeliveryStatus::parse)
             .transpose()?,
         delivery_error: row.try_get("delivery_error")?,
+        in_doubt: row.try_get::<i64, _>("in_doubt")? != 0,
     })
 }
 
@@ -247,7 +248,8 @@ macro_rules! outbox_sql {
                 ) -> StoreResult<Vec<OutboxRow>> {
                     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
                     let rows = sqlx::query(concat!(
-                        "UPDATE outbox SET state = 'sending', lease_until = $3, claimed_by = $2, attempts = attempts + 1 \
+                        "UPDATE outbox SET state = 'sending', lease_until = $3, claimed_by = $2, attempts = attempts + 1, \
+                         in_doubt = CASE WHEN state = 'sending' THEN 1 ELSE 0 END \
                          WHERE id IN (SELECT id FROM outbox WHERE platform = $1 \
                          AND ((state IN ('pending', 'failed') AND next_attempt_at <= $4) OR (state = 'sending' AND lease_until < $4)) \
                          ORDER BY priority, id LIMIT $5", $skip_locked, ") RETURNING ", outbox_columns!()

@@ -27,8 +27,8 @@ pub struct PgStore {
 /// The transaction a batch of decisions is committed in, on Postgres.
 pub struct PgTx(Conn<sqlx::Postgres>);
 
-fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys", 10 "alerts", 11 "heartbeats", 12 "alert_locks", 13 "card_places")
+pub(super) fn migrator() -> sqlx::migrate::Migrator {
+    embedded_migrations!("postgres": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys", 10 "alerts", 11 "heartbeats", 12 "alert_locks", 13 "card_places", 14 "dashboard", 15 "in_doubt")
 }
 
 impl PgStore {

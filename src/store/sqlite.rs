@@ -30,8 +30,8 @@ pub struct SqliteStore {
 /// The transaction a batch of decisions is committed in, on SQLite.
 pub struct SqliteTx(Conn<sqlx::Sqlite>);
 
-fn migrator() -> sqlx::migrate::Migrator {
-    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys", 10 "alerts", 11 "heartbeats", 12 "alert_locks", 13 "card_places")
+pub(super) fn migrator() -> sqlx::migrate::Migrator {
+    embedded_migrations!("sqlite": 1 "init", 2 "delivery", 3 "cards_people", 4 "whatsapp", 5 "scheduler", 6 "bounded", 7 "retention", 8 "pacing", 9 "role_keys", 10 "alerts", 11 "heartbeats", 12 "alert_locks", 13 "card_places", 14 "dashboard", 15 "in_doubt")
 }
 
 impl SqliteStore {

@@ -246,6 +246,9 @@ pub struct OutboxRow {
     pub delivery_status: Option<DeliveryStatus>,
     /// The platform's error code and reason when delivery failed after acceptance.
     pub delivery_error: Option<String>,
+    /// Claimed again after the last claim's lease ran out mid-send: that attempt's outcome is
+    /// unknown (the platform may have accepted it), so the sender checks before sending again.
+    pub in_doubt: bool,
 }
 
 /// How a claimed row ends its attempt.

@@ -1,8 +1,10 @@
 //! A fake Slack: the Web API methods runroom calls (`chat.postMessage`, `chat.update`,
 //! `chat.postEphemeral`, `pins.add`, `users.info`, `apps.connections.open`) under `/api`, with
 //! a bearer token, Slack's `{"ok": …}` answers, 429s with `Retry-After`, and a Socket Mode
-//! WebSocket that pushes envelopes and records their acks. It keeps the channel's messages, so a
-//! test can read the card as a user would see it.
+//! WebSocket that pushes envelopes and records their acks. It keeps the channel's messages, with
+//! their `metadata`, so a test can read the card as a user would see it and runroom can look a
+//! message up (`conversations.history`, `conversations.replies`); it can keep posting while
+//! withholding its answers, as a Slack that accepted a message whose answer never arrived.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -89,6 +91,8 @@ pub struct Posted {
     pub text: String,
     pub blocks: Option<Value>,
     pub edits: usize,
+    /// The `metadata` it was posted with.
+    pub metadata: Option<Value>,
 }
 
 #[derive(Default)]
@@ -108,6 +112,9 @@ struct Inner {
     socket_acks: Vec<Value>,
     socket_connections: usize,
     users_info_asked: usize,
+    /// `chat.postMessage` calls answered; past `answer_posts`, posts are kept but not answered.
+    posts_answered: usize,
+    answer_posts: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -120,6 +127,8 @@ pub struct FakeSlack {
     inner: Arc<Mutex<Inner>>,
     /// While true, `users.info` requests wait unanswered.
     users_held: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Rung when posts are answered again.
+    posts_released: Arc<tokio::sync::Notify>,
 }
 
 impl FakeSlack {
@@ -135,13 +144,17 @@ impl FakeSlack {
                 app_token: "xapp-test-app-token".into(),
                 socket_url,
                 users_held: Arc::new(tokio::sync::watch::Sender::new(false)),
+                posts_released: Arc::new(tokio::sync::Notify::new()),
+                // Slack's `ts` is the post's time: lookups filter on it (`oldest`).
                 inner: Arc::new(Mutex::new(Inner {
-                    next_ts: 1_700_000_000_000_100,
+                    next_ts: u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(0),
                     ..Inner::default()
                 })),
             };
             let app = Router::new()
                 .route("/api/users.info", get(users_info))
+                .route("/api/conversations.history", get(history))
+                .route("/api/conversations.replies", get(history))
                 .route("/api/{method}", post(method))
                 .with_state(fake.clone());
             (fake, app)
@@ -179,6 +192,18 @@ impl FakeSlack {
         self.lock()
             .users
             .insert(id.to_string(), display_name.to_string());
+    }
+
+    /// Posts after the first `n` are still kept, but their answers never come (a Slack that
+    /// accepted them while runroom's process died), until [`Self::answer_posts`].
+    pub fn withhold_posts_after(&self, n: usize) {
+        let mut inner = self.lock();
+        inner.answer_posts = Some(inner.posts_answered + n);
+    }
+
+    pub fn answer_posts(&self) {
+        self.lock().answer_posts = None;
+        self.posts_released.notify_waiters();
     }
 
     /// Leaves `users.info` requests unanswered (a slow Slack) until [`Self::release_users_info`].
@@ -431,6 +456,7 @@ impl Inner {
                     text: text.clone(),
                     blocks: (!body["blocks"].is_null()).then(|| body["blocks"].clone()),
                     edits: 0,
+                    metadata: (!body["metadata"].is_null()).then(|| body["metadata"].clone()),
                 });
                 Ok(json!({
                     "channel": channel,
@@ -502,36 +528,117 @@ async fn method(
             slack_error("invalid_auth")
         };
     }
-    let mut inner = fake.lock();
-    let channel = body["channel"].as_str().unwrap_or_default().to_string();
-    let scripted = inner.script.pop_front().unwrap_or(Reply::Ok);
-    let (response, ok) = if token != Some(fake.bot_token.as_str()) {
-        (slack_error("invalid_auth"), false)
-    } else if !inner.admit(&method, &channel, at) {
-        (rate_limited(1), false)
-    } else {
-        match scripted {
-            Reply::RateLimited { retry_after } => (rate_limited(retry_after), false),
-            Reply::Error(code) => (slack_error(code), false),
-            Reply::ServerError => (StatusCode::SERVICE_UNAVAILABLE.into_response(), false),
-            Reply::Ok => match inner.apply(&method, &body) {
-                Ok(mut answer) => {
-                    answer["ok"] = json!(true);
-                    (axum::Json(answer).into_response(), true)
-                }
-                Err(code) => (slack_error(code), false),
-            },
-        }
+    let (response, withheld) = {
+        let mut inner = fake.lock();
+        let channel = body["channel"].as_str().unwrap_or_default().to_string();
+        let scripted = inner.script.pop_front().unwrap_or(Reply::Ok);
+        let (response, ok) = if token != Some(fake.bot_token.as_str()) {
+            (slack_error("invalid_auth"), false)
+        } else if !inner.admit(&method, &channel, at) {
+            (rate_limited(1), false)
+        } else {
+            match scripted {
+                Reply::RateLimited { retry_after } => (rate_limited(retry_after), false),
+                Reply::Error(code) => (slack_error(code), false),
+                Reply::ServerError => (StatusCode::SERVICE_UNAVAILABLE.into_response(), false),
+                Reply::Ok => match inner.apply(&method, &body) {
+                    Ok(mut answer) => {
+                        answer["ok"] = json!(true);
+                        (axum::Json(answer).into_response(), true)
+                    }
+                    Err(code) => (slack_error(code), false),
+                },
+            }
+        };
+        let status = response.status().as_u16();
+        let withheld = ok && method == "chat.postMessage" && {
+            inner.posts_answered += 1;
+            inner.answer_posts.is_some_and(|n| inner.posts_answered > n)
+        };
+        inner.calls.push(Call {
+            at,
+            method,
+            body,
+            status,
+            ok,
+        });
+        (response, withheld)
     };
-    let status = response.status().as_u16();
-    inner.calls.push(Call {
-        at,
-        method,
-        body,
-        status,
-        ok,
-    });
+    if withheld {
+        loop {
+            let released = fake.posts_released.notified();
+            let answered = fake.lock().answer_posts.is_none();
+            if answered {
+                break;
+            }
+            released.await;
+        }
+    }
     response
+}
+
+/// `conversations.history` (a channel's top-level messages, newest first) and
+/// `conversations.replies` (a thread's parent, then its replies), from `oldest` on, with each
+/// message's `metadata`.
+async fn history(
+    State(fake): State<FakeSlack>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let field = |name: &str| query.get(name).cloned().unwrap_or_default();
+    let (channel, thread, oldest) = (field("channel"), query.get("ts").cloned(), field("oldest"));
+    let after = |ts: &str| oldest.is_empty() || ts_value(ts) >= ts_value(&oldest);
+    let mut inner = fake.lock();
+    let authorized = super::bearer(&headers) == Some(fake.bot_token.as_str());
+    let mut found: Vec<&Posted> = inner
+        .messages
+        .iter()
+        .filter(|m| m.channel == channel)
+        .filter(|m| match &thread {
+            Some(root) => &m.ts == root || m.thread_ts.as_ref() == Some(root),
+            None => m.thread_ts.is_none(),
+        })
+        .filter(|m| thread.as_ref() == Some(&m.ts) || after(&m.ts))
+        .collect();
+    if thread.is_none() {
+        found.reverse();
+    }
+    let messages: Vec<Value> = found
+        .into_iter()
+        .map(|m| {
+            let mut message = json!({
+                "type": "message", "ts": m.ts, "text": m.text, "bot_id": "B0RUNROOM",
+            });
+            if let Some(thread) = &m.thread_ts {
+                message["thread_ts"] = json!(thread);
+            }
+            if let Some(metadata) = &m.metadata {
+                message["metadata"] = metadata.clone();
+            }
+            message
+        })
+        .collect();
+    let name = if thread.is_some() {
+        "conversations.replies"
+    } else {
+        "conversations.history"
+    };
+    inner.calls.push(Call {
+        at: Instant::now(),
+        method: name.into(),
+        body: json!(query),
+        status: 200,
+        ok: authorized,
+    });
+    if !authorized {
+        return slack_error("invalid_auth");
+    }
+    axum::Json(json!({ "ok": true, "messages": messages, "has_more": false })).into_response()
+}
+
+/// A `ts` as a number, to compare.
+fn ts_value(ts: &str) -> f64 {
+    ts.parse().unwrap_or(0.0)
 }
 
 async fn users_info(

@@ -9,6 +9,7 @@ pub mod inbound;
 pub mod inbox;
 pub mod outbound;
 pub mod people;
+mod reconcile;
 pub mod signature;
 pub mod socket;
 pub mod webhooks;

@@ -19,6 +19,7 @@ use slack_morphism::prelude::{
     SlackUserId,
 };
 
+use super::reconcile::Tag;
 use super::{SlackHttpClient, blocks};
 use crate::engine::room::Platform;
 use crate::outbox::{Delivered, PauseScope, Rich, SendError, Sender};
@@ -37,9 +38,9 @@ const RETRYABLE_CODES: &[&str] = &[
 type CardLocks = Mutex<HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>>;
 
 pub struct SlackSender {
-    client: Arc<SlackHttpClient>,
-    token: SlackApiToken,
-    store: Arc<dyn Store>,
+    pub(super) client: Arc<SlackHttpClient>,
+    pub(super) token: SlackApiToken,
+    pub(super) store: Arc<dyn Store>,
     timeout: Duration,
     /// One lock per (channel, incident): two rows of one incident never both post a first card.
     card_locks: CardLocks,
@@ -111,7 +112,7 @@ impl SlackSender {
         }
     }
 
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         method: &'static str,
         channel: &str,
@@ -123,15 +124,20 @@ impl SlackSender {
         }
     }
 
+    /// Posts one part of a row, tagged with the row's id in the message's `metadata` so that
+    /// a send of unknown outcome can be found later ([`super::reconcile`]).
     async fn post(
         &self,
         channel: &str,
         content: SlackMessageContent,
         thread: Option<&str>,
+        tag: Tag,
     ) -> Result<String, SendError> {
         let session = self.client.open_session(&self.token);
-        let mut request =
-            SlackApiChatPostMessageRequest::new(SlackChannelId(channel.into()), content);
+        let mut request = SlackApiChatPostMessageRequest::new(
+            SlackChannelId(channel.into()),
+            content.with_metadata(tag.metadata()),
+        );
         if let Some(thread) = thread {
             request = request.with_thread_ts(SlackTs(thread.into()));
         }
@@ -198,34 +204,43 @@ impl SlackSender {
                 Ok(card.message_id)
             }
             None => {
-                let ts = self.post(channel, card_content(rich), None).await?;
-                let card = CardRef::new(ts.clone(), row.id);
-                self.store
-                    .save_card(
-                        Platform::Slack,
-                        channel,
-                        incident,
-                        &card,
-                        chrono::Utc::now(),
-                    )
-                    .await
-                    .map_err(store_error)?;
-                // Pinning is a convenience: a failure is logged, the card stands.
-                let session = self.client.open_session(&self.token);
-                let pin = SlackApiPinsAddRequest::new(
-                    SlackChannelId(channel.clone()),
-                    SlackTs(ts.clone()),
-                );
-                match self.call(PINS_ADD, channel, session.pins_add(&pin)).await {
-                    Ok(_) => {}
-                    Err(SendError::Permanent { reason }) if reason.ends_with("already_pinned") => {}
-                    Err(error) => {
-                        tracing::warn!(%error, incident, "could not pin the incident card")
-                    }
-                }
+                let ts = self
+                    .post(channel, card_content(rich), None, Tag::card(row.id))
+                    .await?;
+                self.keep_card(row, incident, &ts).await?;
                 Ok(ts)
             }
         }
+    }
+
+    /// Records a newly posted card for its channel and incident, and pins it.
+    pub(super) async fn keep_card(
+        &self,
+        row: &OutboxRow,
+        incident: i64,
+        ts: &str,
+    ) -> Result<(), SendError> {
+        let channel = &row.message.chat;
+        let card = CardRef::new(ts.to_string(), row.id);
+        self.store
+            .save_card(
+                Platform::Slack,
+                channel,
+                incident,
+                &card,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| SendError::retryable(format!("database: {e}")))?;
+        // Pinning is a convenience: a failure is logged, the card stands.
+        let session = self.client.open_session(&self.token);
+        let pin = SlackApiPinsAddRequest::new(SlackChannelId(channel.clone()), SlackTs(ts.into()));
+        match self.call(PINS_ADD, channel, session.pins_add(&pin)).await {
+            Ok(_) => {}
+            Err(SendError::Permanent { reason }) if reason.ends_with("already_pinned") => {}
+            Err(error) => tracing::warn!(%error, incident, "could not pin the incident card"),
+        }
+        Ok(())
     }
 }
 
@@ -268,8 +283,13 @@ impl Sender for SlackSender {
                 let lock = self.card_lock(&m.chat, incident);
                 let _held = lock.lock().await;
                 let card = self.show_card(row, incident, rich).await?;
-                self.post(&m.chat, content_text(&m.text), Some(&card))
-                    .await?
+                self.post(
+                    &m.chat,
+                    content_text(&m.text),
+                    Some(&card),
+                    Tag::text(row.id),
+                )
+                .await?
             }
             // Relayed chatter from a WhatsApp roster goes into the incident card's thread, once
             // the card is up; before that, into the channel.
@@ -280,17 +300,31 @@ impl Sender for SlackSender {
                     .await
                     .map_err(|e| SendError::retryable(format!("database: {e}")))?;
                 let thread = card.map(|c| c.message_id).or_else(|| m.thread.clone());
-                self.post(&m.chat, content_text(&m.text), thread.as_deref())
-                    .await?
+                self.post(
+                    &m.chat,
+                    content_text(&m.text),
+                    thread.as_deref(),
+                    Tag::text(row.id),
+                )
+                .await?
             }
             _ => {
-                self.post(&m.chat, content_text(&m.text), m.thread.as_deref())
-                    .await?
+                self.post(
+                    &m.chat,
+                    content_text(&m.text),
+                    m.thread.as_deref(),
+                    Tag::text(row.id),
+                )
+                .await?
             }
         };
         Ok(Delivered {
             platform_message_id: Some(ts),
         })
+    }
+
+    async fn reconcile(&self, row: &OutboxRow) -> Result<Option<Delivered>, SendError> {
+        self.reconcile_row(row).await
     }
 }
 
