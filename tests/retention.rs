@@ -147,6 +147,7 @@ async fn old_messages_keys_jobs_and_reports_go_incidents_timelines_and_young_row
             error_code: None,
             error: None,
             at: bot.clock.now(),
+            outbox_id: None,
         };
         store
             .record_delivery(Platform::Whatsapp, &report)

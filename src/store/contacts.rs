@@ -299,6 +299,18 @@ macro_rules! contact_sql {
                         .bind(sql::millis(report.at))
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(id) = report.outbox_id {
+                        // The send's own answer was lost: this report is how the row learns its id.
+                        sqlx::query(
+                            "UPDATE outbox SET platform_message_id = $2 \
+                             WHERE platform = $1 AND id = $3 AND platform_message_id IS NULL",
+                        )
+                        .bind(platform.as_str())
+                        .bind(&report.platform_message_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     sqlx::query(sqlx::AssertSqlSafe(apply))
                         .bind(platform.as_str())
                         .bind(&report.platform_message_id)
@@ -336,6 +348,7 @@ macro_rules! contact_sql {
                                 error_code,
                                 error,
                                 at: sql::from_millis(at)?,
+                                outbox_id: None,
                             })
                         })
                         .transpose()

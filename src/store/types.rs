@@ -223,6 +223,9 @@ pub struct DeliveryReport {
     /// … and its reason, with any phone number redacted.
     pub error: Option<String>,
     pub at: DateTime<Utc>,
+    /// The outbox row it is about, when the send carried its id (WhatsApp's
+    /// `biz_opaque_callback_data`): the row learns its platform id from it if it had none.
+    pub outbox_id: Option<i64>,
 }
 
 /// A contact who wrote to us: when last, and the address the platform knows them by.

@@ -61,6 +61,9 @@ struct Inner {
     script: VecDeque<Reply>,
     /// After this many accepted messages, every request hangs.
     hang_after: Option<usize>,
+    /// After this many accepted messages, messages are accepted (a wamid, recorded) but their
+    /// answer never comes: Meta took them and the sender never learned it.
+    withhold_after: Option<usize>,
     /// A token bucket: (capacity, refill per second, tokens, last refill).
     bucket: Option<(f64, f64, f64, Instant)>,
     received: Vec<Received>,
@@ -174,6 +177,15 @@ phone_number_id = "{PHONE_NUMBER_ID}"
 
     pub fn hang_after(&self, accepted: usize) {
         self.lock().hang_after = Some(accepted);
+    }
+
+    /// Accepts messages past the first `accepted` without ever answering them.
+    pub fn withhold_answers_after(&self, accepted: usize) {
+        self.lock().withhold_after = Some(accepted);
+    }
+
+    pub fn stop_withholding(&self) {
+        self.lock().withhold_after = None;
     }
 
     pub fn stop_hanging(&self) {
@@ -323,6 +335,7 @@ async fn messages(
         let scripted = inner.script.pop_front().unwrap_or(Reply::Ok);
         let hang = matches!(scripted, Reply::Hang)
             || inner.hang_after.is_some_and(|n| accepted_so_far >= n);
+        let withhold = !hang && inner.withhold_after.is_some_and(|n| accepted_so_far >= n);
         let over_limit = authorized
             && well_formed
             && !hang
@@ -378,7 +391,12 @@ async fn messages(
         };
         // A hung request was never answered, so it was not accepted (status 0).
         let status = if hang { 0 } else { response.status().as_u16() };
-        (status, response, hang, if hang { None } else { wamid })
+        (
+            status,
+            response,
+            hang || withhold,
+            if hang { None } else { wamid },
+        )
     };
     fake.lock().received.push(Received {
         at,

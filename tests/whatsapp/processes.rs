@@ -1,6 +1,7 @@
 //! `runroom serve` as a child process: a roster run as deployed, and a stop that finishes the
 //! deliveries it already answered.
 
+use runroom::store::OutboxState;
 use serde_json::Value;
 
 use crate::fakes::graph::{self, FakeGraph, PHONE_NUMBER_ID};
@@ -238,4 +239,74 @@ async fn a_delivery_answered_before_a_sigkill_is_carried_out_once_after_the_rest
         kinds_of(&fake.accepted_to(BRUNO_WA)),
         ["template", "template"]
     );
+}
+
+/// Meta accepted a roster fan-out whose answers never reached runroom (`serve` was killed while
+/// waiting), and its status webhooks, which carry each send's outbox id in
+/// `biz_opaque_callback_data`, arrived first. After the restart those rows are recorded as sent,
+/// not sent again.
+#[tokio::test]
+async fn a_send_whose_status_arrived_is_not_sent_again_after_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGraph::start().await;
+    fake.withhold_answers_after(0);
+    // A dead worker's claim passes to the next process after a second.
+    let quick = "\n[outbox]\nlease_seconds = 1\n";
+    let (mut child, url, _) = serve_roster(dir.path(), &fake, quick, "info");
+    let now = chrono::Utc::now().timestamp();
+    let declare = graph::text_message(
+        ANA_WA,
+        "Ana",
+        "wamid.accepted",
+        now,
+        "incidente declarar sev2 Aceito sem resposta",
+    );
+    assert_eq!(
+        deliver(&url, declare.to_string()).await.status().as_u16(),
+        200
+    );
+    let accepted = fake
+        .wait_for_accepted(3, std::time::Duration::from_secs(20))
+        .await;
+    for sent in &accepted {
+        let data = sent.json["biz_opaque_callback_data"]
+            .as_str()
+            .expect("each send carries its outbox id");
+        let mut report = graph::status(sent.wamid.as_deref().unwrap(), "sent", now, &sent.to, None);
+        report["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =
+            serde_json::json!(data);
+        assert_eq!(
+            deliver(&url, report.to_string()).await.status().as_u16(),
+            200
+        );
+    }
+    let store = runroom::store::connect(&common::sqlite_url(dir.path()))
+        .await
+        .unwrap();
+    common::poll_async(
+        "the statuses recorded",
+        std::time::Duration::from_secs(20),
+        async || {
+            let sending = store.outbox_in_state(OutboxState::Sending, 10).await.ok()?;
+            (sending.len() == 3 && sending.iter().all(|r| r.platform_message_id.is_some()))
+                .then_some(())
+        },
+    )
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fake.stop_withholding();
+
+    let (mut child, _, _) = serve_roster(dir.path(), &fake, quick, "info");
+    common::poll_async(
+        "every row sent",
+        std::time::Duration::from_secs(20),
+        async || {
+            let sent = store.outbox_in_state(OutboxState::Sent, 10).await.ok()?;
+            (sent.len() == 3).then_some(())
+        },
+    )
+    .await;
+    assert!(common::process::terminate(&mut child).success());
+    assert_eq!(fake.accepted().len(), 3, "nothing sent twice");
 }

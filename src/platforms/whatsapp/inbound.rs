@@ -140,6 +140,9 @@ struct RawStatus {
     timestamp: String,
     #[serde(default)]
     errors: Vec<RawError>,
+    /// What runroom sent with the message (its outbox id), echoed by Meta.
+    #[serde(default)]
+    biz_opaque_callback_data: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +238,10 @@ pub fn parse(body: &[u8], now: DateTime<Utc>, ours: &str) -> Result<Vec<Event>, 
         for s in each::<RawStatus>(value.statuses) {
             let first = s.errors.first();
             events.push(Event::Status(DeliveryReport {
+                outbox_id: s
+                    .biz_opaque_callback_data
+                    .as_deref()
+                    .and_then(super::outbound::callback_outbox_id),
                 platform_message_id: s.id,
                 status: s.status,
                 at: time(&s.timestamp, now),

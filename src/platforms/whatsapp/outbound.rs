@@ -408,7 +408,7 @@ impl WhatsappSender {
             && contact.is_some_and(|c| now - c.last_inbound_at < self.window);
         if window_open {
             match self
-                .post(graph, &to, group, self.free_form(row, kind))
+                .post(graph, &to, group, tagged(row, self.free_form(row, kind)))
                 .await
             {
                 Ok(id) => return Ok(delivered(id)),
@@ -430,11 +430,26 @@ impl WhatsappSender {
             }
         }
         metrics::counter!("runroom_whatsapp_templates_total").increment(1);
-        self.post(graph, &to, group, self.template(row))
+        self.post(graph, &to, group, tagged(row, self.template(row)))
             .await
             .map(delivered)
             .map_err(|r| r.error)
     }
+}
+
+/// Meta echoes `biz_opaque_callback_data` in the message's status webhooks: the outbox id it
+/// carries lets a status record the wamid of a send whose answer was lost (a crash), so the
+/// row is not sent again ([`Sender::reconcile`]).
+pub const CALLBACK_PREFIX: &str = "runroom-outbox:";
+
+fn tagged(row: &OutboxRow, mut content: Value) -> Value {
+    content["biz_opaque_callback_data"] = json!(format!("{CALLBACK_PREFIX}{}", row.id));
+    content
+}
+
+/// The outbox id a status's `biz_opaque_callback_data` carries, when runroom put it there.
+pub fn callback_outbox_id(data: &str) -> Option<i64> {
+    data.strip_prefix(CALLBACK_PREFIX)?.parse().ok()
 }
 
 fn delivered(id: String) -> Delivered {
@@ -479,6 +494,13 @@ impl Sender for WhatsappSender {
     }
 
     /// A status Meta sent before the worker stored this wamid is applied now.
+    /// A status carrying this row's id in its `biz_opaque_callback_data` recorded the wamid
+    /// Meta gave the lost send: it arrived, so it is not sent again. Without one by the time the
+    /// row is claimed again (a lease after the lost attempt: the bounded wait), it is resent.
+    async fn reconcile(&self, row: &OutboxRow) -> Result<Option<Delivered>, SendError> {
+        Ok(row.platform_message_id.clone().map(delivered))
+    }
+
     async fn after_sent(&self, _row: &OutboxRow, platform_message_id: &str) {
         let applied = async {
             if let Some(report) = self
