@@ -27,30 +27,7 @@ enum Answer {
 }
 
 async fn slash(client: &reqwest::Client, url: &str, text: &str, trigger: &str) -> Answer {
-    let body = serde_urlencoded::to_string([
-        ("team_id", "T0RUNROOM"),
-        ("channel_id", WAR_ROOM),
-        ("user_id", "U0ANA"),
-        ("command", "/inc"),
-        ("text", text),
-        ("api_app_id", "A0RUNROOM"),
-        (
-            "response_url",
-            "https://hooks.slack.com/commands/T0RUNROOM/1/xyz",
-        ),
-        ("trigger_id", trigger),
-    ])
-    .unwrap();
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    let sent = client
-        .post(format!("{url}/webhooks/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", &timestamp)
-        .header(
-            "x-slack-signature",
-            fakes::slack::signature(SECRET, &timestamp, &body),
-        )
-        .body(body)
+    let sent = fakes::slack::signed_slash(client, url, SECRET, ("U0ANA", text, trigger))
         .send()
         .await;
     let Ok(response) = sent else {

@@ -809,15 +809,9 @@ mode = "{mode}"
 
 /// A signed slash command to a running `serve`: its status and how long the answer took.
 async fn slash_to(url: &str, text: &str, trigger: &str) -> (u16, Duration) {
-    let body = slash_body("U0ANA", text, trigger);
-    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let client = reqwest::Client::new();
     let started = Instant::now();
-    let response = reqwest::Client::new()
-        .post(format!("{url}/webhooks/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", &timestamp)
-        .header("x-slack-signature", sign(SECRET, &timestamp, &body))
-        .body(body)
+    let response = fakes::slack::signed_slash(&client, url, SECRET, ("U0ANA", text, trigger))
         .send()
         .await
         .unwrap();
