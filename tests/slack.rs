@@ -919,6 +919,8 @@ async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
     child.kill().unwrap();
     child.wait().unwrap();
     fake.answer_posts();
+    // The first lookup is refused (429): the row waits, still in doubt, rather than posting.
+    fake.script([Reply::RateLimited { retry_after: 1 }]);
     let (mut child, url) = serve();
     let card = fake.cards(WAR_ROOM)[0].ts.clone();
     fake.wait_until(
@@ -927,12 +929,13 @@ async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
         |f| f.thread(WAR_ROOM, &card).len() == 1,
     )
     .await;
-    assert!(
-        fake.calls()
-            .iter()
-            .any(|c| c.method == "conversations.history"),
-        "the card was looked up"
-    );
+    let lookups: Vec<u16> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == "conversations.history")
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(lookups, [429, 200], "looked up again after the 429");
 
     // An update: the card is edited, the reply posted, and that answer never arrives.
     fake.withhold_posts_after(0);

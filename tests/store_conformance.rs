@@ -458,6 +458,51 @@ async fn migrations_are_idempotent_and_ping_works() {
     }
 }
 
+/// A send whose worker stopped is in doubt when claimed again; given back unsent (its lookup
+/// could not be made) it stays so, and once it failed a send of its own it is not.
+#[tokio::test]
+async fn a_send_of_unknown_outcome_stays_in_doubt_until_it_is_tried() {
+    let lease = std::time::Duration::from_secs(30);
+    for TestStore { name, store, .. } in backends().await {
+        let mut tx = store.begin().await.unwrap();
+        tx.enqueue(&[outbound("doubt", Platform::Slack, 2)])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut now = start_time();
+        let claim = async |worker: &str, at| {
+            let rows = store
+                .claim_outbox(Platform::Slack, worker, at, lease, 10)
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1, "[{name}]");
+            rows[0].clone()
+        };
+        assert!(!claim("w1", now).await.in_doubt, "[{name}] a first claim");
+        now += Duration::seconds(31);
+        let row = claim("w2", now).await;
+        assert!(row.in_doubt, "[{name}] w1 stopped mid-send");
+        let back = Completion::Release { at: now };
+        assert!(store.finish_outbox(row.id, "w2", &back, now).await.unwrap());
+        let row = claim("w3", now).await;
+        assert!(row.in_doubt, "[{name}] given back unsent, still in doubt");
+        let failed = Completion::Retry {
+            at: now,
+            error: "slack: internal_error".into(),
+        };
+        assert!(
+            store
+                .finish_outbox(row.id, "w3", &failed, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !claim("w4", now).await.in_doubt,
+            "[{name}] its own send failed"
+        );
+    }
+}
+
 #[tokio::test]
 async fn claims_are_exclusive_leased_and_fenced() {
     let lease = std::time::Duration::from_secs(30);

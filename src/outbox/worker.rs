@@ -15,6 +15,9 @@ use tracing::Instrument as _;
 
 use super::backoff;
 
+/// How long a row of unknown outcome waits when its lookup failed and the platform did not say.
+const LOOKUP_RETRY: Duration = Duration::from_secs(5);
+
 /// The longest a worker waits after rounds that failed (the database is gone); a commit wakes
 /// it sooner.
 const FAILED_ROUND_CAP: Duration = Duration::from_secs(30);
@@ -476,10 +479,24 @@ impl Worker {
                     };
                 }
                 Ok(None) => {}
-                Err(error) => tracing::warn!(
-                    %error,
+                // The lookup may work later (a 429, a timeout): give the row back, still in
+                // doubt, rather than risk sending it twice.
+                Err(SendError::Retryable {
+                    reason,
+                    retry_after,
+                    ..
+                }) => {
+                    tracing::info!(%reason, outbox = row.id, "could not look up a send of unknown outcome yet");
+                    let wait = retry_after.unwrap_or(LOOKUP_RETRY);
+                    return Completion::Release {
+                        at: self.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default(),
+                    };
+                }
+                // It never will (say, a missing scope): sending again is all that is left.
+                Err(SendError::Permanent { reason }) => tracing::warn!(
+                    %reason,
                     outbox = row.id,
-                    "could not check whether a send of unknown outcome arrived; sending it again"
+                    "cannot look up a send of unknown outcome; sending it again"
                 ),
             }
         }

@@ -249,7 +249,7 @@ macro_rules! outbox_sql {
                     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
                     let rows = sqlx::query(concat!(
                         "UPDATE outbox SET state = 'sending', lease_until = $3, claimed_by = $2, attempts = attempts + 1, \
-                         in_doubt = CASE WHEN state = 'sending' THEN 1 ELSE 0 END \
+                         in_doubt = CASE WHEN state = 'sending' THEN 1 WHEN state = 'pending' THEN in_doubt ELSE 0 END \
                          WHERE id IN (SELECT id FROM outbox WHERE platform = $1 \
                          AND ((state IN ('pending', 'failed') AND next_attempt_at <= $4) OR (state = 'sending' AND lease_until < $4)) \
                          ORDER BY priority, id LIMIT $5", $skip_locked, ") RETURNING ", outbox_columns!()

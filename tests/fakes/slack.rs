@@ -590,6 +590,17 @@ async fn history(
     let after = |ts: &str| oldest.is_empty() || ts_value(ts) >= ts_value(&oldest);
     let mut inner = fake.lock();
     let authorized = super::bearer(&headers) == Some(fake.bot_token.as_str());
+    if let Some(Reply::RateLimited { retry_after }) = inner.script.front().cloned() {
+        inner.script.pop_front();
+        inner.calls.push(Call {
+            at: Instant::now(),
+            method: "conversations.history".into(),
+            body: json!(query),
+            status: 429,
+            ok: false,
+        });
+        return rate_limited(retry_after);
+    }
     let mut found: Vec<&Posted> = inner
         .messages
         .iter()
