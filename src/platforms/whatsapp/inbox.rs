@@ -233,36 +233,37 @@ impl Inbox {
         result.is_ok()
     }
 
-    /// Processes a delivery's events in a task, waiting at most the ack budget; `body` is what
-    /// the journal keeps if the answer goes out first.
-    pub async fn hand(self: &Arc<Self>, events: Vec<Event>, body: Record) -> Handed {
+    /// Processes a delivery's events in a task, waiting at most the ack budget; `record` makes
+    /// what the journal keeps, only if the answer goes out first.
+    pub async fn hand(
+        self: &Arc<Self>,
+        events: Vec<Event>,
+        record: impl FnOnce() -> Option<Record>,
+    ) -> Handed {
         if events.is_empty() {
             return Handed::Done;
         }
         let inbox = self.clone();
-        self.within_budget(body, async move { inbox.process(events).await })
+        self.within_budget(record, async move { inbox.process(events).await })
             .await
     }
 
     /// Hands one placed message (from the Evolution gateway) over the same way.
-    pub async fn hand_placed(self: &Arc<Self>, placed: Placed, body: Record) -> Handed {
+    pub async fn hand_placed(
+        self: &Arc<Self>,
+        placed: Placed,
+        record: impl FnOnce() -> Option<Record>,
+    ) -> Handed {
         let inbox = self.clone();
-        self.within_budget(body, async move { inbox.process_placed(placed).await })
+        self.within_budget(record, async move { inbox.process_placed(placed).await })
             .await
     }
 
     async fn within_budget(
         &self,
-        body: Record,
+        record: impl FnOnce() -> Option<Record>,
         work: impl std::future::Future<Output = bool> + Send + 'static,
     ) -> Handed {
-        ack::within_budget(
-            &self.engine,
-            Platform::Whatsapp,
-            self.budget,
-            || Some(body),
-            work,
-        )
-        .await
+        ack::within_budget(&self.engine, Platform::Whatsapp, self.budget, record, work).await
     }
 }

@@ -96,9 +96,7 @@ async fn deliver(State(http): State<WhatsappHttp>, signed: Signed) -> Response {
             return StatusCode::OK.into_response();
         }
     };
-    let Some(record) = kept(Entrance::Whatsapp, &signed.body, now) else {
-        return StatusCode::OK.into_response();
-    };
+    let record = || kept(Entrance::Whatsapp, &signed.body, now);
     answer(http.inbox.hand(events, record).await)
 }
 
@@ -169,9 +167,7 @@ async fn evolution_deliver(
     let Some(placed) = delivery.message.and_then(|m| placed(&http.inbox, &m)) else {
         return StatusCode::OK.into_response();
     };
-    let Some(record) = kept(Entrance::Evolution, &body, now) else {
-        return StatusCode::OK.into_response();
-    };
+    let record = || kept(Entrance::Evolution, &body, now);
     answer(http.inbox.hand_placed(placed, record).await)
 }
 
