@@ -217,14 +217,7 @@ async fn a_stranger_in_a_private_chat_is_refused_a_change() {
     assert_eq!(told.len(), 1, "{told:?}");
     let text = told[0]["text"].as_str().expect("text");
     assert!(text.contains("isn't linked"), "{text}");
-    let incident = h
-        .app
-        .engine
-        .store()
-        .incident(1)
-        .await
-        .expect("read")
-        .expect("declared");
+    let incident = h.app.engine.store().incident(1).await.unwrap().unwrap();
     assert!(incident.resolved_at.is_none(), "nothing changed");
 }
 
