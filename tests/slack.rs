@@ -784,6 +784,18 @@ fn serve_with_slack_logging(
 
 /// The `runroom serve` command of [`serve_with_slack`], not started yet.
 fn slack_serve(dir: &std::path::Path, fake: &FakeSlack, mode: &str) -> std::process::Command {
+    slack_serve_with(dir, &common::sqlite_url(dir), fake, mode, "")
+}
+
+/// [`slack_serve`] on the database at `database_url`, with more of the config file (`extra`,
+/// after the rest).
+fn slack_serve_with(
+    dir: &std::path::Path,
+    database_url: &str,
+    fake: &FakeSlack,
+    mode: &str,
+    extra: &str,
+) -> std::process::Command {
     let rest = format!(
         r#"
 [[rooms]]
@@ -795,10 +807,11 @@ timezone = "America/Sao_Paulo"
 [slack]
 api_url = "{api}"
 mode = "{mode}"
+{extra}
 "#,
         api = fake.api_url,
     );
-    let config = common::process::serve_config(dir, &common::sqlite_url(dir), &rest);
+    let config = common::process::serve_config(dir, database_url, &rest);
     let mut command = common::process::serve_command(&config);
     command
         .env("RUNROOM_SLACK_BOT_TOKEN", &fake.bot_token)
@@ -919,6 +932,8 @@ async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
     child.kill().unwrap();
     child.wait().unwrap();
     fake.answer_posts();
+    // The channel is busy: more messages since the card than one page of the lookup holds.
+    fake.chatter(WAR_ROOM, 250);
     // The first lookup is refused (429): the row waits, still in doubt, rather than posting.
     fake.script([Reply::RateLimited { retry_after: 1 }]);
     let (mut child, url) = serve();
@@ -929,13 +944,17 @@ async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
         |f| f.thread(WAR_ROOM, &card).len() == 1,
     )
     .await;
-    let lookups: Vec<u16> = fake
+    let lookups: Vec<(u16, bool)> = fake
         .calls()
         .iter()
         .filter(|c| c.method == "conversations.history")
-        .map(|c| c.status)
+        .map(|c| (c.status, c.body.get("cursor").is_some()))
         .collect();
-    assert_eq!(lookups, [429, 200], "looked up again after the 429");
+    assert_eq!(
+        lookups,
+        [(429, false), (200, false), (200, true)],
+        "looked up again after the 429, then on the next page"
+    );
 
     // An update: the card is edited, the reply posted, and that answer never arrives.
     fake.withhold_posts_after(0);
@@ -972,6 +991,162 @@ async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
         .map(|m| m.text)
         .collect();
     assert_eq!(replies.len(), 2, "each reply once: {replies:?}");
+}
+
+/// The crash the reliability work set out from: a `serve` killed in the middle of a burst of
+/// declarations, with sends in flight that Slack accepted but whose answers never came back.
+/// One process on SQLite, restarted after the kill.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_killed_mid_flight_leaves_no_duplicate_post() {
+    let dir = tempfile::tempdir().unwrap();
+    burst_with_a_kill(dir.path(), &common::sqlite_url(dir.path()), 1).await;
+}
+
+/// [`a_burst_killed_mid_flight_leaves_no_duplicate_post`] with two replicas on one Postgres,
+/// the burst shared between them, and one killed: the other takes over the dead one's sends
+/// after their lease, having posted many more messages since.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_one_killed_mid_burst_leave_no_duplicate_post() {
+    let Some(pg) = common::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    burst_with_a_kill(dir.path(), pg.url(), 2).await;
+}
+
+/// Declarations at concurrency 16, spread over `replicas` processes of `serve` on
+/// `database_url`. Slack answers the first posts, then accepts posts without answering; the
+/// first process is SIGKILLed with those posts in flight, Slack answers again, and a process
+/// is (re)started if none is left. Once every message is sent: every acknowledged command is
+/// one incident, and no incident has a second card, pin or reply.
+async fn burst_with_a_kill(dir: &std::path::Path, database_url: &str, replicas: usize) {
+    const COMMANDS: usize = 400;
+    const ANSWERED: usize = 240;
+    let fake = FakeSlack::start().await;
+    fake.add_user("U0ANA", "Ana");
+    // Slack's pacing would take minutes over this many cards; the lease is short so another
+    // process reclaims the dead worker's rows quickly.
+    let extra = r#"
+[outbox]
+lease_seconds = 1
+
+[outbox.limits.slack]
+rate = 10000.0
+burst = 10000
+per_chat_rate = 10000.0
+per_chat_burst = 10000
+"#;
+    let serve = |name: usize| {
+        let mut command = slack_serve_with(dir, database_url, &fake, "http", extra);
+        common::process::replica(&mut command, dir, &name.to_string());
+        common::process::spawn_serve(&mut command)
+    };
+    let title = |i: usize| format!("burst-{i:04}-end");
+
+    fake.withhold_posts_after(ANSWERED);
+    let mut processes: Vec<_> = (0..replicas).map(serve).collect();
+    let urls: Vec<String> = processes.iter().map(|(_, url)| url.clone()).collect();
+    let burst = tokio::spawn(async move {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(0..COMMANDS)
+            .map(|i| {
+                let url = urls[i % urls.len()].clone();
+                async move {
+                    let client = reqwest::Client::new();
+                    let text = format!("declare sev3 {}", title(i));
+                    let answer = fakes::slack::signed_slash(
+                        &client,
+                        &url,
+                        SECRET,
+                        ("U0ANA", &text, &format!("B{i}")),
+                    )
+                    .send()
+                    .await;
+                    (i, answer.map(|r| r.status().as_u16()).ok())
+                }
+            })
+            .buffer_unordered(16)
+            .collect::<Vec<_>>()
+            .await
+    });
+    fake.wait_until(
+        "posts accepted and left unanswered",
+        Duration::from_secs(60),
+        |f| f.messages(WAR_ROOM).len() >= ANSWERED + 10,
+    )
+    .await;
+    let (mut killed, _) = processes.remove(0);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    fake.answer_posts();
+    let acknowledged: Vec<usize> = burst
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, status)| *status == Some(200))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        acknowledged.len() < COMMANDS,
+        "the killed process took no more commands"
+    );
+
+    if processes.is_empty() {
+        processes.push(serve(0));
+    }
+    let store = runroom::store::connect(database_url).await.unwrap();
+    common::poll_async("every message sent", Duration::from_secs(60), async || {
+        let stats = store.outbox_stats().await.unwrap();
+        stats
+            .iter()
+            .all(|s| s.state == OutboxState::Sent || s.count == 0)
+            .then_some(())
+    })
+    .await;
+    for (mut child, _) in processes {
+        assert!(common::process::terminate(&mut child).success());
+    }
+
+    let incidents = store.recent_incidents(2 * COMMANDS as i64).await.unwrap();
+    for i in &acknowledged {
+        let stored = incidents
+            .iter()
+            .filter(|inc| inc.title == title(*i))
+            .count();
+        assert_eq!(
+            stored,
+            1,
+            "acknowledged {:?} stored {stored} times",
+            title(*i)
+        );
+    }
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "conversations.history"),
+        "sends of unknown outcome were looked up"
+    );
+    let cards = fake.cards(WAR_ROOM);
+    let mut duplicated = Vec::new();
+    for incident in &incidents {
+        let its: Vec<_> = cards
+            .iter()
+            .filter(|c| header_text(c).contains(&incident.title))
+            .collect();
+        let replies = its
+            .first()
+            .map(|card| fake.thread(WAR_ROOM, &card.ts).len())
+            .unwrap_or_default();
+        if its.len() != 1 || replies != 1 {
+            duplicated.push((incident.title.clone(), its.len(), replies));
+        }
+    }
+    assert!(
+        duplicated.is_empty(),
+        "(title, cards, replies): {duplicated:?}"
+    );
+    assert_eq!(cards.len(), incidents.len(), "one card an incident");
+    assert_eq!(fake.pins().len(), incidents.len(), "one pin an incident");
 }
 
 #[tokio::test]

@@ -206,6 +206,24 @@ impl FakeSlack {
         self.posts_released.notify_waiters();
     }
 
+    /// `n` messages people post in `channel` now, as in a busy war room: a lookup of an
+    /// earlier post must page past them.
+    pub fn chatter(&self, channel: &str, n: usize) {
+        let mut inner = self.lock();
+        for i in 0..n {
+            let ts = inner.next_ts();
+            inner.messages.push(Posted {
+                ts,
+                channel: channel.to_string(),
+                thread_ts: None,
+                text: format!("on it ({i})"),
+                blocks: None,
+                edits: 0,
+                metadata: None,
+            });
+        }
+    }
+
     /// Leaves `users.info` requests unanswered (a slow Slack) until [`Self::release_users_info`].
     pub fn hold_users_info(&self) {
         self.users_held.send_replace(true);
@@ -579,7 +597,7 @@ async fn method(
 
 /// `conversations.history` (a channel's top-level messages, newest first) and
 /// `conversations.replies` (a thread's parent, then its replies), from `oldest` on, with each
-/// message's `metadata`.
+/// message's `metadata`, `limit` at a time with a `next_cursor` to the rest.
 async fn history(
     State(fake): State<FakeSlack>,
     headers: HeaderMap,
@@ -614,8 +632,26 @@ async fn history(
     if thread.is_none() {
         found.reverse();
     }
-    let messages: Vec<Value> = found
-        .into_iter()
+    // Slack pages: at most `limit` messages (default 100), and a cursor to the rest.
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 999);
+    let start = query
+        .get("cursor")
+        .and_then(|c| c.strip_prefix("next:"))
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(found.len());
+    let end = (start + limit).min(found.len());
+    let next_cursor = if end < found.len() {
+        format!("next:{end}")
+    } else {
+        String::new()
+    };
+    let messages: Vec<Value> = found[start..end]
+        .iter()
         .map(|m| {
             let mut message = json!({
                 "type": "message", "ts": m.ts, "text": m.text, "bot_id": "B0RUNROOM",
@@ -644,7 +680,13 @@ async fn history(
     if !authorized {
         return slack_error("invalid_auth");
     }
-    axum::Json(json!({ "ok": true, "messages": messages, "has_more": false })).into_response()
+    axum::Json(json!({
+        "ok": true,
+        "messages": messages,
+        "has_more": !next_cursor.is_empty(),
+        "response_metadata": { "next_cursor": next_cursor },
+    }))
+    .into_response()
 }
 
 /// A `ts` as a number, to compare.

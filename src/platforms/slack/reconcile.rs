@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use slack_morphism::prelude::{
     SlackApiConversationsHistoryRequest, SlackApiConversationsRepliesRequest, SlackChannelId,
-    SlackHistoryMessage, SlackMessageMetadata, SlackTs,
+    SlackCursorId, SlackHistoryMessage, SlackMessageMetadata, SlackTs,
 };
 
 use super::outbound::SlackSender;
@@ -25,8 +25,11 @@ const HISTORY: &str = "conversations.history";
 const REPLIES: &str = "conversations.replies";
 /// How long before the row fell due a lookup starts: the clocks of runroom and Slack differ.
 const SKEW: chrono::Duration = chrono::Duration::minutes(5);
-/// The most messages one lookup reads: a send of unknown outcome is recent.
+/// Messages a lookup reads per request, and the most requests it makes: a send of unknown
+/// outcome is recent, so 1,000 messages since a little before it fell due reach back far
+/// enough in any war room but a flood; one not found by then is sent again.
 const PAGE: u16 = 200;
+const PAGES: usize = 5;
 
 /// Which of a row's posts a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +99,8 @@ fn ts_at(at: DateTime<Utc>) -> SlackTs {
 
 impl SlackSender {
     /// The `ts` of the post `tag` marks in `channel` (under `thread`), posted since `since`.
+    /// Follows the cursor for at most [`PAGES`] pages: after a burst the post may be older
+    /// than the newest page.
     async fn find(
         &self,
         channel: &str,
@@ -105,30 +110,46 @@ impl SlackSender {
     ) -> Result<Option<String>, SendError> {
         let session = self.client.open_session(&self.token);
         let id = SlackChannelId(channel.into());
-        let messages = match thread {
-            Some(thread) => {
-                let request = SlackApiConversationsRepliesRequest::new(id, SlackTs(thread.into()))
+        let mut cursor: Option<SlackCursorId> = None;
+        for _ in 0..PAGES {
+            let (messages, metadata) = match thread {
+                Some(thread) => {
+                    let mut request = SlackApiConversationsRepliesRequest::new(
+                        id.clone(),
+                        SlackTs(thread.into()),
+                    )
                     .with_oldest(ts_at(since))
                     .with_limit(PAGE);
-                self.call(REPLIES, channel, session.conversations_replies(&request))
-                    .await?
-                    .messages
+                    request.cursor = cursor.take();
+                    let page = self
+                        .call(REPLIES, channel, session.conversations_replies(&request))
+                        .await?;
+                    (page.messages, page.response_metadata)
+                }
+                None => {
+                    let mut request = SlackApiConversationsHistoryRequest::new()
+                        .with_channel(id.clone())
+                        .with_oldest(ts_at(since))
+                        .with_limit(PAGE)
+                        .with_include_all_metadata(true);
+                    request.cursor = cursor.take();
+                    let page = self
+                        .call(HISTORY, channel, session.conversations_history(&request))
+                        .await?;
+                    (page.messages, page.response_metadata)
+                }
+            };
+            if let Some(found) = messages.iter().find(|m| tag.marks(m)) {
+                return Ok(Some(found.origin.ts.0.clone()));
             }
-            None => {
-                let request = SlackApiConversationsHistoryRequest::new()
-                    .with_channel(id)
-                    .with_oldest(ts_at(since))
-                    .with_limit(PAGE)
-                    .with_include_all_metadata(true);
-                self.call(HISTORY, channel, session.conversations_history(&request))
-                    .await?
-                    .messages
+            cursor = metadata
+                .and_then(|m| m.next_cursor)
+                .filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                break;
             }
-        };
-        Ok(messages
-            .iter()
-            .find(|m| tag.marks(m))
-            .map(|m| m.origin.ts.0.clone()))
+        }
+        Ok(None)
     }
 
     /// What an in-doubt row already delivered: `Some` when its text is on Slack (its card, if
