@@ -35,3 +35,22 @@ proptest! {
         );
     }
 }
+
+/// The config loader's fuzz seeds (`fuzz/seeds/config`, cut from `examples/runroom.toml` into
+/// pieces small enough to fuzz quickly) each load: a seed that fails early would leave the
+/// validation after that point unfuzzed.
+#[test]
+fn every_config_fuzz_seed_loads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/config");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let origin = path.display().to_string();
+        if let Err(e) = runroom::config::Config::parse(&text, &origin, &[]) {
+            panic!("{origin}: {e}");
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 5, "{seeds} seeds");
+}

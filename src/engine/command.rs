@@ -190,12 +190,16 @@ impl Verb {
     /// The closest alias to a mistyped verb, if one is close enough to be a typo.
     pub fn suggest(word: &str) -> Option<&'static str> {
         let word = fold(word);
-        if word.chars().count() < 2 {
+        let length = word.chars().count();
+        if length < 2 {
             return None;
         }
         VERBS
             .iter()
             .flat_map(|(_, aliases)| aliases.iter())
+            // Lengths more than two apart are more than two edits apart: a long word costs no
+            // distance computation (each is quadratic in the word's length).
+            .filter(|alias| length.abs_diff(alias.chars().count()) <= 2)
             .map(|alias| (strsim::damerau_levenshtein(&word, alias), *alias))
             .filter(|(distance, alias)| *distance <= 2 && *distance < alias.len())
             .min_by_key(|(distance, _)| *distance)
