@@ -4,8 +4,10 @@
 //! the same path as the baseline (same client, same loopback, same run). runroom is assembled
 //! from its configuration as `runroom serve` assembles it (no worker runs: the outbox rows only
 //! queue). Each command runs the engine on SQLite, so the ack includes its whole transaction
-//! (when it finishes inside the ack budget). Run: `cargo bench --bench slack` (`-- --quick` for
-//! a short run that only checks it works).
+//! (when it finishes inside the ack budget). Then the same declares and lists against an
+//! in-memory bot written with Slack Bolt (`benches/bolt`, run by Node when `npm ci` was run
+//! there): the level the issue on scale set for durable declares. Run: `cargo bench --bench
+//! slack` (`-- --quick` for a short run that only checks it works).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -187,6 +189,7 @@ async fn main() {
             }
         }
     }
+    against_bolt(&fake, &sizes).await;
     if let [empty, page, full] = lists.as_slice() {
         for (label, from) in [("an empty database", empty), ("100 open", page)] {
             println!(
@@ -199,5 +202,84 @@ async fn main() {
                 full.p99.as_secs_f64() / from.p99.as_secs_f64(),
             );
         }
+    }
+}
+
+/// The Slack Bolt app of `benches/bolt` (an in-memory bot: it verifies the signature, keeps
+/// incidents in an array and answers in the ack), started with Node on a free port. `None`
+/// when Node or the app's packages (`npm ci` in `benches/bolt`) are not installed.
+fn bolt() -> Option<(BoltApp, String)> {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bolt");
+    if !app.join("node_modules/@slack/bolt").is_dir() {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let mut child = std::process::Command::new("node")
+        .arg("app.js")
+        .current_dir(&app)
+        .env("SLACK_SIGNING_SECRET", SECRET)
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut line = String::new();
+    let stdout = child.stdout.take()?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).ok()?;
+    (line.trim() == "listening").then(|| {
+        (
+            BoltApp(child),
+            format!("http://127.0.0.1:{port}/slack/events"),
+        )
+    })
+}
+
+/// The Node process of [`bolt`], stopped when dropped.
+struct BoltApp(std::process::Child);
+
+impl Drop for BoltApp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The same declares and lists against the in-memory Bolt bot, and runroom's rate over its
+/// rate, in this run. Each side keeps one store across the rows, so each list is over the
+/// incidents its own declares opened (the same number on both sides).
+async fn against_bolt(fake: &FakeSlack, sizes: &[(Verb, usize, usize)]) {
+    let Some((_app, bolt_url)) = bolt() else {
+        println!("\nSKIPPED the in-memory Bolt bot: run `npm ci` in benches/bolt (needs Node).");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = runroom(dir.path(), fake, 0).await;
+    run(&url, 200, 8, "bolt-warm", Verb::Declare).await;
+    run(&bolt_url, 200, 8, "bolt-warm", Verb::Declare).await;
+    println!(
+        "\n| command | concurrency | runroom req/s | Bolt (in memory) req/s | runroom / Bolt | runroom p50 / p99 | Bolt p50 / p99 |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for &(verb, concurrency, n) in sizes {
+        let tag = format!("bolt{concurrency}");
+        let ours = run(&url, n, concurrency, &tag, verb).await;
+        let theirs = run(&bolt_url, n, concurrency, &tag, verb).await;
+        let name = match verb {
+            Verb::Declare => "declare",
+            Verb::List => "list",
+        };
+        println!(
+            "| {name} | {concurrency} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} |",
+            ours.per_second,
+            theirs.per_second,
+            ours.per_second / theirs.per_second,
+            load::ms(ours.p50),
+            load::ms(ours.p99),
+            load::ms(theirs.p50),
+            load::ms(theirs.p99),
+        );
     }
 }
