@@ -184,4 +184,29 @@ async fn a_45_second_outage_under_steady_load_loses_nothing_acknowledged() {
     );
     let log = std::fs::read_to_string(&logs).unwrap();
     assert!(!log.contains("panicked"), "nothing panicked:\n{log}");
+
+    // The workers and the scheduler backed off while the database was gone: retrying at their
+    // 500 ms poll, each failed about 60 rounds here; doubling up to 30 s, about 7.
+    let mut failed_rounds: HashMap<String, usize> = HashMap::new();
+    for line in log.lines() {
+        let who = if line.contains("outbox round failed") {
+            line.split_whitespace()
+                .find(|field| field.starts_with("worker="))
+                .unwrap_or("worker=?")
+        } else if line.contains("scheduler round failed") {
+            "scheduler"
+        } else {
+            continue;
+        };
+        *failed_rounds.entry(who.to_string()).or_default() += 1;
+    }
+    eprintln!("failed rounds during the outage: {failed_rounds:?}");
+    assert!(
+        failed_rounds.contains_key("scheduler") && failed_rounds.len() > 1,
+        "the workers and the scheduler noticed the outage: {failed_rounds:?}"
+    );
+    assert!(
+        failed_rounds.values().all(|&rounds| rounds < 15),
+        "each backed off: {failed_rounds:?}"
+    );
 }
