@@ -585,6 +585,56 @@ async fn when_pacing_is_too_fast_retry_after_is_honoured_and_nothing_is_lost() {
     }
 }
 
+/// A batch that takes longer to send than the lease (a slow platform, one send at a time)
+/// stays its worker's: the lease is extended while it sends, so a second worker polling the
+/// same database never claims the batch's tail and sends it too.
+#[tokio::test]
+async fn a_batch_slower_than_its_lease_is_not_claimed_by_another_worker() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        fake.answer_after(Duration::from_millis(400));
+        let messages: Vec<NewOutbound> = (0..8)
+            .map(|i| whatsapp_message(&format!("m{i}"), &format!("551190000{i:04}"), Utc::now()))
+            .collect();
+        enqueue(&backend.store, &messages).await;
+        let workers: Vec<Worker> = (0..2)
+            .map(|n| {
+                let mut config = config();
+                // Eight sends of 0.4 s one after the other: 3.2 s for a lease of 1 s.
+                config.lease_seconds = 1;
+                config.in_flight = 1;
+                config.poll_ms = 50;
+                Worker::new(
+                    backend.store.clone(),
+                    vec![sender(&fake, &backend.store)],
+                    Arc::new(SystemClock),
+                    config,
+                    format!("w{n}"),
+                )
+            })
+            .collect();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let running: Vec<_> = workers
+            .into_iter()
+            .map(|w| {
+                let stopped = stopped.clone();
+                tokio::spawn(async move { w.run(stopped).await })
+            })
+            .collect();
+        let store = backend.store.clone();
+        common::poll_async("every message sent", Duration::from_secs(30), async || {
+            let sent = store.outbox_in_state(OutboxState::Sent, 100).await.ok()?;
+            (sent.len() == 8).then_some(())
+        })
+        .await;
+        stop.send(true).unwrap();
+        for r in running {
+            r.await.unwrap();
+        }
+        assert_each_once(&fake.accepted(), 8);
+    }
+}
+
 #[tokio::test]
 async fn workers_on_one_database_never_send_a_message_twice() {
     for backend in backends().await {

@@ -5,6 +5,7 @@
 //! limits between them (heartbeats in the database).
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -414,8 +415,13 @@ impl Worker {
             round.released += ids.len();
         }
         // Each result is recorded as soon as its send ends: a slow request never delays the
-        // bookkeeping of the others, and a crash loses no completed send's record.
-        let results: Vec<Result<Round, StoreError>> = futures_util::stream::iter(scheduled)
+        // bookkeeping of the others, and a crash loses no completed send's record. The claim
+        // lasts a lease; while the batch is still sending, `keep_claim` extends it, and no send
+        // starts once it may have lapsed (the row may be another worker's by then).
+        let held_until =
+            Mutex::new(now + chrono::Duration::from_std(self.config.lease()).unwrap_or_default());
+        let held_until = &held_until;
+        let sends = futures_util::stream::iter(scheduled)
             .map(|(row, slot)| {
                 // The room id, never the chat: a roster member's chat is a phone number. `key`
                 // is the (hashed) key of the command or job that caused the message.
@@ -428,7 +434,7 @@ impl Worker {
                     outbox_id = row.id,
                 );
                 async move {
-                    let completion = self.deliver(sender, &row, slot).await;
+                    let completion = self.deliver(sender, &row, slot, held_until).await;
                     let sent_as = match &completion {
                         Completion::Sent {
                             platform_message_id,
@@ -446,12 +452,31 @@ impl Worker {
                 .instrument(span)
             })
             .buffer_unordered(self.config.in_flight.max(1) as usize)
-            .collect()
-            .await;
+            .collect::<Vec<Result<Round, StoreError>>>();
+        let results = tokio::select! {
+            results = sends => results,
+            never = self.keep_claim(held_until) => match never {},
+        };
         for result in results {
             round.add(&result?);
         }
         Ok(round)
+    }
+
+    /// Extends the lease of the rows this worker is sending every third of a lease, and
+    /// records in `held_until` how long they are surely its own. Runs until dropped.
+    async fn keep_claim(&self, held_until: &Mutex<DateTime<Utc>>) -> Infallible {
+        let lease = self.config.lease();
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            let until = self.clock.now() + chrono::Duration::from_std(lease).unwrap_or_default();
+            match self.store.extend_outbox_lease(&self.id, until).await {
+                Ok(_) => *held_until.lock().unwrap_or_else(|p| p.into_inner()) = until,
+                Err(error) => {
+                    tracing::warn!(%error, worker = %self.id, "could not extend the outbox lease")
+                }
+            }
+        }
     }
 
     /// Waits for the slot, sends, and decides what the attempt comes to.
@@ -460,6 +485,7 @@ impl Worker {
         sender: &dyn Sender,
         row: &OutboxRow,
         slot: DateTime<Utc>,
+        held_until: &Mutex<DateTime<Utc>>,
     ) -> Completion {
         let platform = sender.platform();
         let chat = &row.message.chat;
@@ -523,6 +549,13 @@ impl Worker {
             return Completion::Release {
                 at: until.unwrap_or(now),
             };
+        }
+        let held = *held_until.lock().unwrap_or_else(|p| p.into_inner());
+        if now >= held {
+            // The lease could not be extended in time: another worker may have claimed the
+            // row and be sending it. Give it back (a no-op if it is no longer ours).
+            tracing::warn!(outbox = row.id, worker = %self.id, "outbox lease lapsed before the send; not sending");
+            return Completion::Release { at: now };
         }
         let started = Instant::now();
         let went = self.clock.now();

@@ -28,6 +28,10 @@ pub trait OutboxStore: Send + Sync {
         lease: std::time::Duration,
         limit: i64,
     ) -> StoreResult<Vec<OutboxRow>>;
+    /// Extends to `until` the lease of every row `worker` claimed and is still sending: a batch
+    /// that takes longer than the lease stays the worker's, rather than being claimed (and
+    /// sent) by another meanwhile. Returns how many rows it kept.
+    async fn extend_outbox_lease(&self, worker: &str, until: DateTime<Utc>) -> StoreResult<u64>;
     /// Records the end of an attempt; `false` when `worker` no longer holds the row (its lease
     /// expired and another worker took it).
     async fn finish_outbox(
@@ -264,6 +268,17 @@ macro_rules! outbox_sql {
                     let mut claimed = rows.iter().map(decode_outbox).collect::<StoreResult<Vec<_>>>()?;
                     claimed.sort_by_key(|r| (r.message.priority, r.id));
                     Ok(claimed)
+                }
+
+                async fn extend_outbox_lease(&self, worker: &str, until: DateTime<Utc>) -> StoreResult<u64> {
+                    let kept = sqlx::query(
+                        "UPDATE outbox SET lease_until = $2 WHERE state = 'sending' AND claimed_by = $1",
+                    )
+                    .bind(worker)
+                    .bind(sql::millis(until))
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(kept.rows_affected())
                 }
 
                 async fn finish_outbox(&self, id: i64, worker: &str, completion: &Completion, now: DateTime<Utc>) -> StoreResult<bool> {

@@ -64,6 +64,8 @@ struct Inner {
     /// After this many accepted messages, messages are accepted (a wamid, recorded) but their
     /// answer never comes: Meta took them and the sender never learned it.
     withhold_after: Option<usize>,
+    /// How long each answer takes (a slow Graph API): the message is accepted, then answered.
+    answer_delay: Option<std::time::Duration>,
     /// A token bucket: (capacity, refill per second, tokens, last refill).
     bucket: Option<(f64, f64, f64, Instant)>,
     received: Vec<Received>,
@@ -182,6 +184,11 @@ phone_number_id = "{PHONE_NUMBER_ID}"
     /// Accepts messages past the first `accepted` without ever answering them.
     pub fn withhold_answers_after(&self, accepted: usize) {
         self.lock().withhold_after = Some(accepted);
+    }
+
+    /// Answers each request `delay` after it arrived (what it answers is decided on arrival).
+    pub fn answer_after(&self, delay: std::time::Duration) {
+        self.lock().answer_delay = Some(delay);
     }
 
     pub fn stop_withholding(&self) {
@@ -409,6 +416,10 @@ async fn messages(
         status,
         wamid,
     });
+    let delay = fake.lock().answer_delay;
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     super::answer_unless_hung(response, hang).await
 }
 

@@ -115,6 +115,8 @@ struct Inner {
     /// `chat.postMessage` calls answered; past `answer_posts`, posts are kept but not answered.
     posts_answered: usize,
     answer_posts: Option<usize>,
+    /// The bodies of the posts kept but not answered (while withholding).
+    withheld: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -201,8 +203,16 @@ impl FakeSlack {
         inner.answer_posts = Some(inner.posts_answered + n);
     }
 
+    /// The bodies of the posts accepted and not answered yet (see [`Self::withhold_posts_after`]).
+    pub fn withheld_posts(&self) -> Vec<Value> {
+        self.lock().withheld.clone()
+    }
+
     pub fn answer_posts(&self) {
-        self.lock().answer_posts = None;
+        let mut inner = self.lock();
+        inner.answer_posts = None;
+        inner.withheld.clear();
+        drop(inner);
         self.posts_released.notify_waiters();
     }
 
@@ -573,6 +583,9 @@ async fn method(
             inner.posts_answered += 1;
             inner.answer_posts.is_some_and(|n| inner.posts_answered > n)
         };
+        if withheld {
+            inner.withheld.push(body.clone());
+        }
         inner.calls.push(Call {
             at,
             method,

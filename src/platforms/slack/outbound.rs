@@ -232,15 +232,20 @@ impl SlackSender {
             )
             .await
             .map_err(|e| SendError::retryable(format!("database: {e}")))?;
-        // Pinning is a convenience: a failure is logged, the card stands.
+        self.pin(channel, incident, ts).await;
+        Ok(())
+    }
+
+    /// Pins the incident's card; pinning it again is harmless (`already_pinned`). Pinning is a
+    /// convenience: a failure is logged, the card stands.
+    pub(super) async fn pin(&self, channel: &str, incident: i64, ts: &str) {
         let session = self.client.open_session(&self.token);
-        let pin = SlackApiPinsAddRequest::new(SlackChannelId(channel.clone()), SlackTs(ts.into()));
+        let pin = SlackApiPinsAddRequest::new(SlackChannelId(channel.into()), SlackTs(ts.into()));
         match self.call(PINS_ADD, channel, session.pins_add(&pin)).await {
             Ok(_) => {}
             Err(SendError::Permanent { reason }) if reason.ends_with("already_pinned") => {}
             Err(error) => tracing::warn!(%error, incident, "could not pin the incident card"),
         }
-        Ok(())
     }
 }
 

@@ -171,7 +171,14 @@ impl SlackSender {
         };
         let thread = match (&m.rich, m.incident) {
             (Some(_), Some(incident)) => match card(incident).await? {
-                Some(card) => Some(card.message_id),
+                Some(card) => {
+                    // This row recorded the card, and its worker may have stopped before the
+                    // pin that follows the record.
+                    if card.outbox_id == row.id {
+                        self.pin(&m.chat, incident, &card.message_id).await;
+                    }
+                    Some(card.message_id)
+                }
                 None => match self.find(&m.chat, None, since, Tag::card(row.id)).await? {
                     Some(ts) => {
                         // The card went up before the worker stopped: keep it, as the post's
