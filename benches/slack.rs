@@ -103,6 +103,15 @@ enum Verb {
     List,
 }
 
+impl Verb {
+    fn name(self) -> &'static str {
+        match self {
+            Verb::Declare => "declare",
+            Verb::List => "list",
+        }
+    }
+}
+
 /// The i-th slash command, signed as Slack signs it.
 fn slash(
     client: &reqwest::Client,
@@ -176,10 +185,7 @@ async fn main() {
             let tag = format!("o{seeded}c{concurrency}");
             let ours = run(&url, n, concurrency, &tag, verb).await;
             let bare = run(&base, n, concurrency, &tag, verb).await;
-            let name = match verb {
-                Verb::Declare => "declare",
-                Verb::List => "list",
-            };
+            let name = verb.name();
             println!(
                 "| {seeded} | {name} | {concurrency} | {} |",
                 load::compared(&ours, &bare)
@@ -267,10 +273,7 @@ async fn against_bolt(fake: &FakeSlack, sizes: &[(Verb, usize, usize)]) {
         let tag = format!("bolt{concurrency}");
         let ours = run(&url, n, concurrency, &tag, verb).await;
         let theirs = run(&bolt_url, n, concurrency, &tag, verb).await;
-        let name = match verb {
-            Verb::Declare => "declare",
-            Verb::List => "list",
-        };
+        let name = verb.name();
         println!(
             "| {name} | {concurrency} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} |",
             ours.per_second,

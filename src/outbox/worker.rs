@@ -421,6 +421,7 @@ impl Worker {
         let held_until =
             Mutex::new(now + chrono::Duration::from_std(self.config.lease()).unwrap_or_default());
         let held_until = &held_until;
+        let batch: Vec<i64> = scheduled.iter().map(|(row, _)| row.id).collect();
         let sends = futures_util::stream::iter(scheduled)
             .map(|(row, slot)| {
                 // The room id, never the chat: a roster member's chat is a phone number. `key`
@@ -455,7 +456,7 @@ impl Worker {
             .collect::<Vec<Result<Round, StoreError>>>();
         let results = tokio::select! {
             results = sends => results,
-            never = self.keep_claim(held_until) => match never {},
+            never = self.keep_claim(&batch, held_until) => match never {},
         };
         for result in results {
             round.add(&result?);
@@ -463,14 +464,14 @@ impl Worker {
         Ok(round)
     }
 
-    /// Extends the lease of the rows this worker is sending every third of a lease, and
-    /// records in `held_until` how long they are surely its own. Runs until dropped.
-    async fn keep_claim(&self, held_until: &Mutex<DateTime<Utc>>) -> Infallible {
+    /// Extends the lease of the batch's rows this worker is still sending every third of a
+    /// lease, and records in `held_until` how long they are surely its own. Runs until dropped.
+    async fn keep_claim(&self, batch: &[i64], held_until: &Mutex<DateTime<Utc>>) -> Infallible {
         let lease = self.config.lease();
         loop {
             tokio::time::sleep(lease / 3).await;
             let until = self.clock.now() + chrono::Duration::from_std(lease).unwrap_or_default();
-            match self.store.extend_outbox_lease(&self.id, until).await {
+            match self.store.extend_outbox_lease(&self.id, batch, until).await {
                 Ok(_) => *held_until.lock().unwrap_or_else(|p| p.into_inner()) = until,
                 Err(error) => {
                     tracing::warn!(%error, worker = %self.id, "could not extend the outbox lease")

@@ -28,10 +28,15 @@ pub trait OutboxStore: Send + Sync {
         lease: std::time::Duration,
         limit: i64,
     ) -> StoreResult<Vec<OutboxRow>>;
-    /// Extends to `until` the lease of every row `worker` claimed and is still sending: a batch
-    /// that takes longer than the lease stays the worker's, rather than being claimed (and
-    /// sent) by another meanwhile. Returns how many rows it kept.
-    async fn extend_outbox_lease(&self, worker: &str, until: DateTime<Utc>) -> StoreResult<u64>;
+    /// Extends to `until` the lease of the rows `ids` that `worker` claimed and is still
+    /// sending: a batch that takes longer than the lease stays the worker's, rather than being
+    /// claimed (and sent) by another meanwhile. Returns how many rows it kept.
+    async fn extend_outbox_lease(
+        &self,
+        worker: &str,
+        ids: &[i64],
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Records the end of an attempt; `false` when `worker` no longer holds the row (its lease
     /// expired and another worker took it).
     async fn finish_outbox(
@@ -270,14 +275,22 @@ macro_rules! outbox_sql {
                     Ok(claimed)
                 }
 
-                async fn extend_outbox_lease(&self, worker: &str, until: DateTime<Utc>) -> StoreResult<u64> {
-                    let kept = sqlx::query(
-                        "UPDATE outbox SET lease_until = $2 WHERE state = 'sending' AND claimed_by = $1",
-                    )
-                    .bind(worker)
-                    .bind(sql::millis(until))
-                    .execute(&self.pool)
-                    .await?;
+                async fn extend_outbox_lease(&self, worker: &str, ids: &[i64], until: DateTime<Utc>) -> StoreResult<u64> {
+                    if ids.is_empty() {
+                        return Ok(0);
+                    }
+                    let mut update = sqlx::QueryBuilder::<$Db>::new("UPDATE outbox SET lease_until = ");
+                    update
+                        .push_bind(sql::millis(until))
+                        .push(" WHERE state = 'sending' AND claimed_by = ")
+                        .push_bind(worker.to_string())
+                        .push(" AND id IN (");
+                    let mut each = update.separated(", ");
+                    for id in ids {
+                        each.push_bind(*id);
+                    }
+                    update.push(")");
+                    let kept = update.build().execute(&self.pool).await?;
                     Ok(kept.rows_affected())
                 }
 
