@@ -159,7 +159,7 @@ async fn main() {
             [
                 (Verb::Declare, 1, 500),
                 (Verb::Declare, 32, 2000),
-                (Verb::List, 32, 500),
+                (Verb::List, 32, 2000),
             ],
         )
     };
@@ -172,9 +172,9 @@ async fn main() {
     run(&base, warm_up, 8, "warm", Verb::Declare).await;
 
     println!(
-        "| open incidents | command | concurrency | runroom req/s | baseline req/s | throughput ratio | runroom p50 / p99 | baseline p50 / p99 |"
+        "| open incidents | command | concurrency | runroom req/s | baseline req/s | throughput ratio | runroom p50 / p99 | baseline p50 / p99 | CPU per request: runroom / baseline |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut lists = Vec::new();
     // 100 open incidents fill a list page as 10,000 do: the pair shows what the size of the
     // database costs, apart from rendering a longer answer than the empty list's one line.
@@ -187,8 +187,10 @@ async fn main() {
             let bare = run(&base, n, concurrency, &tag, verb).await;
             let name = verb.name();
             println!(
-                "| {seeded} | {name} | {concurrency} | {} |",
-                load::compared(&ours, &bare)
+                "| {seeded} | {name} | {concurrency} | {} | {:.0} / {:.0} µs |",
+                load::compared(&ours, &bare),
+                ours.cpu.as_secs_f64() * 1e6,
+                bare.cpu.as_secs_f64() * 1e6,
             );
             if matches!(verb, Verb::List) {
                 lists.push(ours);
@@ -200,12 +202,16 @@ async fn main() {
         for (label, from) in [("an empty database", empty), ("100 open", page)] {
             println!(
                 "\nlist at {open} open / list on {label}: {:.2}× the time per request \
-                 (req/s {:.0} → {:.0}), p50 {:.2}×, p99 {:.2}×",
+                 (req/s {:.0} → {:.0}), p50 {:.2}×, p99 {:.2}×; {:.2}× the CPU per request \
+                 ({:.0} → {:.0} µs, the whole process: client and server)",
                 from.per_second / full.per_second,
                 from.per_second,
                 full.per_second,
                 full.p50.as_secs_f64() / from.p50.as_secs_f64(),
                 full.p99.as_secs_f64() / from.p99.as_secs_f64(),
+                full.cpu.as_secs_f64() / from.cpu.as_secs_f64().max(1e-9),
+                from.cpu.as_secs_f64() * 1e6,
+                full.cpu.as_secs_f64() * 1e6,
             );
         }
     }

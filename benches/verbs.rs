@@ -2,7 +2,8 @@
 //! (parse → load → decide → one transaction with its outbox rows). Both databases are measured
 //! in the same run, one command on each in turn, so drift on a shared machine hits both alike;
 //! the figure is the median per command and the ratio 10,000 / 10 (target ≤ 1.2).
-//! Run: `cargo bench --bench verbs` (`-- --quick` for a short check).
+//! Run: `cargo bench --bench verbs` (`-- --quick` for a short check, `-- --only list` for the
+//! verbs whose name starts with `list`, `-- --iterations N` for longer runs, as when profiling).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -198,7 +199,21 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let iterations = if quick { 15 } else { 200 };
+    let args: Vec<String> = std::env::args().collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let iterations = value_of("--iterations")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if quick { 15 } else { 200 });
+    let only = value_of("--only");
+    let chosen = |verb: &Verb| {
+        only.as_deref()
+            .is_none_or(|name| verb.name.starts_with(name))
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -224,7 +239,7 @@ fn main() {
         );
         println!("|---|---:|---:|---:|");
         let mut worst: f64 = 0.0;
-        for verb in verbs() {
+        for verb in verbs().into_iter().filter(chosen) {
             let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); SIZES.len()];
             for i in 1..=iterations {
                 // One command on each database in turn.

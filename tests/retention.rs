@@ -408,6 +408,22 @@ async fn the_claim_and_the_idle_read_are_index_range_scans_on_sqlite() {
             "{text}"
         );
     }
+    // As the store runs them: its connections plan a statement once, whatever is bound later,
+    // so the plan with the parameters left open is the plan every claim uses.
+    let store = runroom::store::sqlite::SqliteStore::connect(backend.url())
+        .await
+        .expect("the store");
+    for statement in hot_statements("sqlite") {
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {statement}"
+        )))
+        .fetch_all(store.pool())
+        .await
+        .expect("plan");
+        let text = plan.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ");
+        assert!(!text.contains("TEMP B-TREE"), "sorts: {text}\n{statement}");
+        assert!(!text.contains("SCAN jobs"), "reads every job: {text}");
+    }
 }
 
 #[tokio::test]

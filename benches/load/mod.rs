@@ -25,6 +25,28 @@ pub struct Run {
     pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
+    /// CPU time of this whole process (client, servers, every thread) per request: what a
+    /// request cost in work, which a busy shared machine shifts less than it shifts the rate.
+    // Each benchmark compiles this module on its own, and only some report it.
+    #[allow(dead_code)]
+    pub cpu: Duration,
+}
+
+/// CPU time (user and system) this process has used so far, all threads included, from
+/// `/proc/self/stat` (clock ticks of 10 ms); zero where that file does not exist.
+pub fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = stat.get(stat.rfind(')')? + 2..)?.to_string();
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 /// `n` requests, `concurrency` at a time; `request(client, i)` builds the i-th (signed just
@@ -36,6 +58,7 @@ pub async fn run(
 ) -> Run {
     let client = reqwest::Client::new();
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let mut latencies = Vec::with_capacity(n);
     let mut tasks = tokio::task::JoinSet::new();
     let mut next = 0;
@@ -53,8 +76,10 @@ pub async fn run(
         latencies.push(tasks.join_next().await.unwrap().unwrap());
     }
     let elapsed = started.elapsed();
+    let cpu = process_cpu().saturating_sub(cpu_before) / n as u32;
     latencies.sort();
     Run {
+        cpu,
         per_second: n as f64 / elapsed.as_secs_f64(),
         p50: latencies[n / 2],
         p99: latencies[(n * 99 / 100).min(n - 1)],

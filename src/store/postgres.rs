@@ -84,7 +84,13 @@ impl Store for PgStore {
 conn_sql!(sqlx::Postgres, defer = false);
 super::sql::tx_sql!(PgTx);
 
-incident_sql!(PgStore, PgTx, sqlx::Postgres, lock = " FOR UPDATE");
+incident_sql!(
+    PgStore,
+    PgTx,
+    sqlx::Postgres,
+    lock = " FOR UPDATE",
+    lines = "json_agg(json_build_array(number, title, severity, status, declared_at))"
+);
 outbox_sql!(
     PgStore,
     PgTx,

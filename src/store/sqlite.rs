@@ -21,6 +21,40 @@ use super::settings::settings_sql;
 use super::sql::{Conn, conn_sql, embedded_migrations};
 use super::{Store, StoreResult, StoreTx};
 
+/// Turns on SQLite's query planner stability guarantee for a new connection.
+///
+/// Without it, a statement whose plan could depend on a bound value (`LIMIT $1`, a bound
+/// value compared with a partial index's condition) is marked to be compiled again whenever
+/// its bindings change, which every run of a cached statement does: the timeline, the outbox
+/// and jobs claims and the alerts' pages were parsed and planned anew each time, and that cost
+/// more than reading their rows (`BENCHMARKS.md`). No plan here needs a bound value: partial
+/// indexes are matched by literal conditions, and the database is never `ANALYZE`d.
+async fn plan_once(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
+    use std::ffi::c_int;
+
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle();
+    let mut enabled: c_int = 0;
+    // SAFETY: `db` is this connection's open handle, locked against its worker thread for the
+    // call; SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and a pointer to an int that
+    // receives the setting, which lives across the call.
+    let rc = unsafe {
+        sqlite3_db_config(
+            db.as_ptr(),
+            SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            &mut enabled as *mut c_int,
+        )
+    };
+    if rc != SQLITE_OK || enabled != 1 {
+        return Err(sqlx::Error::Configuration(
+            format!("SQLite refused the query planner stability guarantee (code {rc})").into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -47,6 +81,10 @@ impl SqliteStore {
         let max = if url.contains(":memory:") { 1 } else { 4 };
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            // A connection in this process cannot have gone away: pinging it before each
+            // transaction only cost a round trip to its thread.
+            .test_before_acquire(false)
+            .after_connect(|conn, _| Box::pin(plan_once(conn)))
             .connect_with(options)
             .await?;
         Ok(SqliteStore { pool })
@@ -105,7 +143,13 @@ conn_sql!(sqlx::Sqlite, defer = true);
 super::sql::tx_sql!(SqliteTx);
 
 // SQLite's writer holds the database lock for the whole transaction: no row locks to add.
-incident_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, lock = "");
+incident_sql!(
+    SqliteStore,
+    SqliteTx,
+    sqlx::Sqlite,
+    lock = "",
+    lines = "json_group_array(json_array(number, title, severity, status, declared_at))"
+);
 outbox_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
 job_sql!(SqliteStore, SqliteTx, sqlx::Sqlite, skip_locked = "");
 contact_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
@@ -113,3 +157,53 @@ settings_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
 alert_sql!(SqliteStore, SqliteTx, sqlx::Sqlite);
 oncall_sql!(SqliteTx, sqlx::Sqlite, lock = "");
 retention_sql!(SqliteTx, SQLITE_PRUNE);
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::c_int;
+
+    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
+    use sqlx::Connection;
+
+    use super::*;
+
+    /// Whether `conn` has the query planner stability guarantee on.
+    async fn plans_once(conn: &mut sqlx::SqliteConnection) -> bool {
+        let mut handle = conn.lock_handle().await.expect("the connection's handle");
+        let db = handle.as_raw_handle();
+        let mut enabled: c_int = -1;
+        // SAFETY: as in `plan_once`; -1 reads the setting without changing it.
+        let rc = unsafe {
+            sqlite3_db_config(
+                db.as_ptr(),
+                SQLITE_DBCONFIG_ENABLE_QPSG,
+                -1 as c_int,
+                &mut enabled as *mut c_int,
+            )
+        };
+        rc == SQLITE_OK && enabled == 1
+    }
+
+    /// Every connection the pool opens has the guarantee, not only the first: four held at
+    /// once are four connections.
+    #[tokio::test]
+    async fn every_pooled_connection_plans_its_statements_once() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+        let store = SqliteStore::connect(&url).await.expect("store");
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(store.pool().acquire().await.expect("a connection"));
+        }
+        for conn in &mut held {
+            assert!(plans_once(conn).await, "a connection without the guarantee");
+        }
+        let mut plain = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("a bare connection");
+        assert!(
+            !plans_once(&mut plain).await,
+            "SQLite's default, which the check must tell apart"
+        );
+    }
+}
