@@ -30,29 +30,44 @@ use super::{Store, StoreResult, StoreTx};
 /// more than reading their rows (`BENCHMARKS.md`). No plan here needs a bound value: partial
 /// indexes are matched by literal conditions, and the database is never `ANALYZE`d.
 async fn plan_once(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    if !planner_stability(conn, Some(true)).await? {
+        return Err(sqlx::Error::Configuration(
+            "SQLite refused the query planner stability guarantee".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `conn` has the query planner stability guarantee on, after turning it on or off
+/// (`set`), or leaving it as it is (`None`).
+async fn planner_stability(
+    conn: &mut sqlx::SqliteConnection,
+    set: Option<bool>,
+) -> Result<bool, sqlx::Error> {
     use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
     use std::ffi::c_int;
 
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle();
-    let mut enabled: c_int = 0;
+    let value: c_int = set.map_or(-1, c_int::from);
+    let mut enabled: c_int = -1;
     // SAFETY: `db` is this connection's open handle, locked against its worker thread for the
-    // call; SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and a pointer to an int that
-    // receives the setting, which lives across the call.
+    // call. SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on, 0: off, -1: unchanged) and a
+    // pointer to an int that receives the setting; `enabled` outlives the call.
     let rc = unsafe {
         sqlite3_db_config(
             db.as_ptr(),
             SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as c_int,
+            value,
             &mut enabled as *mut c_int,
         )
     };
-    if rc != SQLITE_OK || enabled != 1 {
+    if rc != SQLITE_OK {
         return Err(sqlx::Error::Configuration(
-            format!("SQLite refused the query planner stability guarantee (code {rc})").into(),
+            format!("SQLite refused a connection option (code {rc})").into(),
         ));
     }
-    Ok(())
+    Ok(enabled == 1)
 }
 
 /// The SQLite store.
@@ -160,29 +175,9 @@ retention_sql!(SqliteTx, SQLITE_PRUNE);
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::c_int;
-
-    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
     use sqlx::Connection;
 
     use super::*;
-
-    /// Whether `conn` has the query planner stability guarantee on.
-    async fn plans_once(conn: &mut sqlx::SqliteConnection) -> bool {
-        let mut handle = conn.lock_handle().await.expect("the connection's handle");
-        let db = handle.as_raw_handle();
-        let mut enabled: c_int = -1;
-        // SAFETY: as in `plan_once`; -1 reads the setting without changing it.
-        let rc = unsafe {
-            sqlite3_db_config(
-                db.as_ptr(),
-                SQLITE_DBCONFIG_ENABLE_QPSG,
-                -1 as c_int,
-                &mut enabled as *mut c_int,
-            )
-        };
-        rc == SQLITE_OK && enabled == 1
-    }
 
     /// Every connection the pool opens has the guarantee, not only the first: four held at
     /// once are four connections.
@@ -196,14 +191,15 @@ mod tests {
             held.push(store.pool().acquire().await.expect("a connection"));
         }
         for conn in &mut held {
-            assert!(plans_once(conn).await, "a connection without the guarantee");
+            let on = planner_stability(conn, None).await.expect("the setting");
+            assert!(on, "a connection without the guarantee");
         }
         let mut plain = sqlx::SqliteConnection::connect(&url)
             .await
             .expect("a bare connection");
-        assert!(
-            !plans_once(&mut plain).await,
-            "SQLite's default, which the check must tell apart"
-        );
+        let on = planner_stability(&mut plain, None)
+            .await
+            .expect("the setting");
+        assert!(!on, "SQLite's default, which the check must tell apart");
     }
 }
