@@ -198,8 +198,8 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
     let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
     let value_of = |flag: &str| {
         args.iter()
             .position(|a| a == flag)
