@@ -7,7 +7,10 @@
 //! (when it finishes inside the ack budget). Then the same declares and lists against an
 //! in-memory bot written with Slack Bolt (`benches/bolt`, run by Node when `npm ci` was run
 //! there): the level the issue on scale set for durable declares. Run: `cargo bench --bench
-//! slack` (`-- --quick` for a short run that only checks it works).
+//! slack` (`-- --quick` for a short run that only checks it works; `-- --only declare` for one
+//! verb's rows, `-- --concurrency 32` for the rows at that concurrency, `-- --requests N` for N
+//! requests in each row and `-- --open N` for the size of the large database, as when
+//! profiling).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -158,11 +161,32 @@ async fn main() {
             10_000,
             [
                 (Verb::Declare, 1, 500),
-                (Verb::Declare, 32, 2000),
-                (Verb::List, 32, 2000),
+                (Verb::Declare, 32, 6000),
+                (Verb::List, 32, 10_000),
             ],
         )
     };
+    let args: Vec<String> = std::env::args().collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let only = value_of("--only");
+    let concurrency: Option<usize> = value_of("--concurrency").and_then(|n| n.parse().ok());
+    let requests: Option<usize> = value_of("--requests").and_then(|n| n.parse().ok());
+    let open: usize = value_of("--open")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(open);
+    let sizes: Vec<(Verb, usize, usize)> = sizes
+        .into_iter()
+        .filter(|(verb, c, _)| {
+            only.as_deref().is_none_or(|name| verb.name() == name)
+                && concurrency.is_none_or(|wanted| *c == wanted)
+        })
+        .map(|(verb, concurrency, n)| (verb, concurrency, requests.unwrap_or(n)))
+        .collect();
     let fake = FakeSlack::start().await;
     fake.add_user("U0ANA", "Ana");
     let base = load::baseline(PATH).await;
@@ -179,7 +203,7 @@ async fn main() {
     // 100 open incidents fill a list page as 10,000 do: the pair shows what the size of the
     // database costs, apart from rendering a longer answer than the empty list's one line.
     for seeded in [0, 100, open] {
-        for (verb, concurrency, n) in sizes {
+        for &(verb, concurrency, n) in &sizes {
             let dir = tempfile::tempdir().unwrap();
             let url = runroom(dir.path(), &fake, seeded).await;
             let tag = format!("o{seeded}c{concurrency}");
@@ -269,8 +293,11 @@ async fn against_bolt(fake: &FakeSlack, sizes: &[(Verb, usize, usize)]) {
     };
     let dir = tempfile::tempdir().unwrap();
     let url = runroom(dir.path(), fake, 0).await;
-    run(&url, 200, 8, "bolt-warm", Verb::Declare).await;
-    run(&bolt_url, 200, 8, "bolt-warm", Verb::Declare).await;
+    // Node compiles a hot function again and again as it runs: 200 requests left Bolt at about
+    // half the rate it reaches after a few thousand.
+    let warm_up = if load::quick() { 20 } else { 3_000 };
+    run(&url, warm_up, 8, "bolt-warm", Verb::Declare).await;
+    run(&bolt_url, warm_up, 8, "bolt-warm", Verb::Declare).await;
     println!(
         "\n| command | concurrency | runroom req/s | Bolt (in memory) req/s | runroom / Bolt | runroom p50 / p99 | Bolt p50 / p99 |"
     );

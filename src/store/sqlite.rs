@@ -91,7 +91,13 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Statement journals and savepoints' sub-journals in memory. On disk each was a
+            // fresh temporary file per transaction, and every page a unit of a batch changed
+            // was written to it first: more than four writes in five a declaration made
+            // (`BENCHMARKS.md`). A sub-journal holds one savepoint's pages and is emptied
+            // when it is released, so it stays small.
+            .pragma("temp_store", "memory");
         // An in-memory database exists once per connection: keep exactly one.
         let max = if url.contains(":memory:") { 1 } else { 4 };
         let pool = SqlitePoolOptions::new()
@@ -179,10 +185,10 @@ mod tests {
 
     use super::*;
 
-    /// Every connection the pool opens has the guarantee, not only the first: four held at
-    /// once are four connections.
+    /// Every connection the pool opens has the guarantee and keeps its journals in memory, not
+    /// only the first: four held at once are four connections.
     #[tokio::test]
-    async fn every_pooled_connection_plans_its_statements_once() {
+    async fn every_pooled_connection_plans_once_and_journals_in_memory() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
         let store = SqliteStore::connect(&url).await.expect("store");
@@ -193,6 +199,11 @@ mod tests {
         for conn in &mut held {
             let on = planner_stability(conn, None).await.expect("the setting");
             assert!(on, "a connection without the guarantee");
+            let (temp_store,): (i64,) = sqlx::query_as("PRAGMA temp_store")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("temp_store");
+            assert_eq!(temp_store, 2, "journals on disk (2 is MEMORY)");
         }
         let mut plain = sqlx::SqliteConnection::connect(&url)
             .await
@@ -201,5 +212,13 @@ mod tests {
             .await
             .expect("the setting");
         assert!(!on, "SQLite's default, which the check must tell apart");
+        let (temp_store,): (i64,) = sqlx::query_as("PRAGMA temp_store")
+            .fetch_one(&mut plain)
+            .await
+            .expect("temp_store");
+        assert_eq!(
+            temp_store, 0,
+            "SQLite's default (files), which the check must tell apart"
+        );
     }
 }
