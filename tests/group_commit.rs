@@ -109,18 +109,28 @@ async fn execute(store: &TestStore, sqlite: &str, postgres: &str) {
     common::raw_sql(store, sqlite, postgres).await;
 }
 
-/// Inserting an incident whose title says "poison" fails at once.
-async fn refuse_poison(store: &TestStore) {
+/// A trigger `name` that refuses at once every row inserted into `table` whose `column` is
+/// LIKE `pattern`.
+async fn refuse_rows(store: &TestStore, name: &str, table: &str, column: &str, pattern: &str) {
     execute(
         store,
-        "CREATE TRIGGER refuse_poison BEFORE INSERT ON incidents \
-         WHEN NEW.title LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned incident'); END;",
-        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN RAISE EXCEPTION 'poisoned incident'; END $$; \
-         CREATE TRIGGER refuse_poison BEFORE INSERT ON incidents FOR EACH ROW \
-         WHEN (NEW.title LIKE '%poison%') EXECUTE FUNCTION refuse_poison();",
+        &format!(
+            "CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} LIKE '{pattern}' \
+             BEGIN SELECT RAISE(ABORT, '{name}'); END;"
+        ),
+        &format!(
+            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION '{name}'; END $$; \
+             CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW \
+             WHEN (NEW.{column} LIKE '{pattern}') EXECUTE FUNCTION {name}();"
+        ),
     )
     .await;
+}
+
+/// Inserting an incident whose title says "poison" fails at once.
+async fn refuse_poison(store: &TestStore) {
+    refuse_rows(store, "refuse_poison", "incidents", "title", "%poison%").await;
 }
 
 async fn allow_poison(store: &TestStore) {
@@ -395,6 +405,50 @@ async fn a_failing_decision_is_undone_alone_and_can_be_redelivered() {
             let stored: Vec<(i64, &str)> = stored.iter().map(|(n, t)| (*n, t.as_str())).collect();
             assert_eq!(stored, numbered, "[{}] {batch:?}", store.name);
         }
+    }
+}
+
+/// On SQLite a unit's writes go to the database with the next unit's first statement (its
+/// dedupe key's insert). When that statement is the one refused, the unit before is kept and
+/// only the next one fails: the savepoint still open says whose statement failed.
+#[tokio::test]
+async fn a_refused_dedupe_key_fails_its_own_unit_not_the_one_whose_writes_went_with_it() {
+    for store in backends().await {
+        refuse_rows(
+            &store,
+            "refuse_key",
+            "inbound_events",
+            "event_key",
+            "%evt-refused%",
+        )
+        .await;
+        let clock = Arc::new(ManualClock::new(common::start_time()));
+        let engine = engine(&store, clock);
+        let batch = [
+            declare(&engine, "evt-0", "Checkout slow"),
+            declare(&engine, "evt-refused", "Never stored"),
+            declare(&engine, "evt-2", "Login errors"),
+        ];
+        let outcomes = join_all(batch.iter().map(|i| engine.handle(i))).await;
+        assert!(handled(&outcomes[0]), "[{}] {:?}", store.name, outcomes[0]);
+        assert!(
+            matches!(outcomes[1], Err(EngineError::Store(_))),
+            "[{}] its own key was refused: {:?}",
+            store.name,
+            outcomes[1]
+        );
+        assert!(handled(&outcomes[2]), "[{}] {:?}", store.name, outcomes[2]);
+        let stats = engine.writer_stats();
+        let batch = (stats.batches, stats.units);
+        assert_eq!(batch, (1, 2), "[{}] one batch kept two", store.name);
+        let stored = numbered_titles(&store).await;
+        let stored: Vec<(i64, &str)> = stored.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        assert_eq!(
+            stored,
+            [(1, "Checkout slow"), (2, "Login errors")],
+            "[{}]",
+            store.name
+        );
     }
 }
 

@@ -4,8 +4,10 @@
 //! it to each request in turn inside a savepoint: the unit's own task loads, decides and writes
 //! through it, then hands it back, and the writer releases the savepoint (kept) or rolls back to
 //! it (that unit alone undone). On SQLite the release also sends the unit's gathered writes
-//! (`store::sql::Conn`); if they are refused, that unit alone is rolled back and told so
-//! (`Lent::Refused`). One commit ends the batch, and each kept unit's caller is
+//! (`store::sql::Conn`), and every release but the batch's last goes with the next unit's first
+//! round trip; if a unit's writes are refused, that unit alone is rolled back and told so
+//! (`Lent::Refused`, or [`StoreTx::refused_earlier`] once the next unit's turn has shown it).
+//! One commit ends the batch, and each kept unit's caller is
 //! answered only then: a commit failure answers all of them with the error, nothing of theirs is
 //! stored, and platforms redeliver.
 //!
@@ -423,33 +425,56 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
         }
     };
     let mut kept = Vec::with_capacity(size);
+    // The unit before, released with the next unit's first round trip: kept once that round
+    // trip showed its writes were not refused.
+    let mut unconfirmed: Option<oneshot::Sender<Result<(), EngineError>>> = None;
     let mut failed: Option<BatchError> = None;
     let mut tx = Some(tx);
     // A lone unit needs no savepoint: undoing it is rolling the whole transaction back, which
     // saves two statements on the path of every command that arrives on its own.
     let savepoints = size > 1;
-    for request in batch {
+    for (index, request) in batch.into_iter().enumerate() {
         let Some(lent) = tx.take() else {
             let error = failed.clone().unwrap_or(BatchError::Abandoned);
             let _ = request.turn.send(Err(error));
             continue;
         };
-        match lend(lent, request.turn, savepoints).await {
-            Ok((back, Lent::Kept)) => {
-                tx = Some(back);
-                kept.push(request.done);
-            }
-            Ok((back, Lent::Undone)) => tx = Some(back),
-            Ok((back, Lent::Refused(error))) => {
-                tx = Some(back);
-                let _ = request.done.send(Err(EngineError::Store(error)));
-            }
+        // Every release but the last goes with the next unit's first round trip.
+        let release = if savepoints && index + 1 < size {
+            Release::Later
+        } else {
+            Release::Now
+        };
+        let (mut back, lent) = match lend(lent, request.turn, savepoints, release).await {
+            Ok(lent) => lent,
             Err(error) => {
+                // The batch fails: the unit before is answered with it below.
+                kept.extend(unconfirmed.take());
                 let _ = request.done.send(Err(error.clone().into()));
                 failed = Some(error);
+                continue;
+            }
+        };
+        if let Some(done) = unconfirmed.take() {
+            match back.refused_earlier() {
+                Some(error) => {
+                    let _ = done.send(Err(EngineError::Store(error)));
+                }
+                None => kept.push(done),
+            }
+        }
+        tx = Some(back);
+        match lent {
+            Lent::Kept if release == Release::Later => unconfirmed = Some(request.done),
+            Lent::Kept => kept.push(request.done),
+            Lent::Undone => {}
+            Lent::Refused(error) => {
+                let _ = request.done.send(Err(EngineError::Store(error)));
             }
         }
     }
+    // Only the last unit is released at once; a unit after the one held here failed the batch.
+    kept.extend(unconfirmed);
     let (Some(tx), None) = (tx, &failed) else {
         let error = failed.unwrap_or(BatchError::Abandoned);
         tracing::warn!(%error, size, "a batch was rolled back");
@@ -497,6 +522,16 @@ enum Lent {
     Refused(StoreError),
 }
 
+/// When a kept unit's savepoint is released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Release {
+    /// With its writes, in a round trip of its own: the last unit of a batch.
+    Now,
+    /// With the next unit's savepoint and first read, one round trip for the two
+    /// ([`StoreTx::release_later`]); whether its writes were refused is known after that unit.
+    Later,
+}
+
 /// Lends the transaction to one unit, inside a savepoint when the batch holds others; gives it
 /// back with what became of the unit. Without a savepoint an unkept unit is undone by the batch
 /// rolling back (it was the only one). `Err`: the transaction is unusable and the batch must be
@@ -505,6 +540,7 @@ async fn lend(
     mut tx: Box<dyn StoreTx>,
     turn: oneshot::Sender<Result<Lease, BatchError>>,
     savepoint: bool,
+    release: Release,
 ) -> Result<(Box<dyn StoreTx>, Lent), BatchError> {
     let store_error = |e: StoreError| BatchError::Store(Arc::new(e));
     if savepoint {
@@ -529,7 +565,11 @@ async fn lend(
                 tx.rollback_to().await.map_err(store_error)?;
                 return Ok((tx, Lent::Undone));
             }
-            match tx.release().await {
+            let released = match release {
+                Release::Now => tx.release().await,
+                Release::Later => tx.release_later().await,
+            };
+            match released {
                 Ok(()) => Ok((tx, Lent::Kept)),
                 Err(error) => {
                     // The release was not reached: the savepoint still holds the unit.

@@ -106,17 +106,27 @@ pub trait Store:
 
 /// One batch of decisions' transaction. Dropping it without [`StoreTx::commit`] rolls
 /// everything back. Each decision in it runs between [`StoreTx::savepoint`] and
-/// [`StoreTx::release`] (kept) or [`StoreTx::rollback_to`] (undone, the others kept); the
-/// savepoint has one name, so decisions follow each other and never nest.
+/// [`StoreTx::release`] or [`StoreTx::release_later`] (kept) or [`StoreTx::rollback_to`]
+/// (undone, the others kept); decisions follow each other and never nest, and consecutive ones
+/// alternate between two savepoint names.
 #[async_trait]
 pub trait StoreTx:
     IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + RetentionTx + AlertTx + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
-    /// Marks where a decision starts (`SAVEPOINT unit`).
+    /// Marks where a decision starts (`SAVEPOINT unit_a`, the next one `unit_b`).
     async fn savepoint(&mut self) -> StoreResult<()>;
-    /// Keeps what the decision wrote (`RELEASE SAVEPOINT unit`).
+    /// Keeps what the decision wrote (`RELEASE SAVEPOINT`). `Err`: its writes were refused
+    /// as they were sent with the release; its savepoint is still open.
     async fn release(&mut self) -> StoreResult<()>;
+    /// Keeps what the decision wrote, its writes and release sent with the next decision's
+    /// first round trip (on Postgres, where writes run at once: now). Whether they were
+    /// refused is known once that round trip is made: [`StoreTx::refused_earlier`] after the
+    /// next decision, or after [`StoreTx::rollback_to`].
+    async fn release_later(&mut self) -> StoreResult<()>;
+    /// The error of an earlier decision's writes, refused when they were sent with a later
+    /// decision's round trip: that earlier decision was rolled back, the later one was not.
+    fn refused_earlier(&mut self) -> Option<StoreError>;
     /// Undoes what the decision wrote, and ends its savepoint (`ROLLBACK TO` then `RELEASE`);
     /// on Postgres this also clears the transaction's failed state after a statement error.
     async fn rollback_to(&mut self) -> StoreResult<()>;

@@ -60,6 +60,14 @@ pub(super) use embedded_migrations;
 /// the incident counter is read once per transaction: its row is this transaction's until the
 /// commit (SQLite's write lock, a row lock on Postgres), so the numbers after the first are
 /// counted here and written with the other gathered writes.
+///
+/// A unit's release can wait too ([`crate::store::StoreTx::release_later`]): its writes and
+/// its release then go with the next unit's savepoint and first read, one round trip for both
+/// units where there were two. If that round trip fails, the savepoint still open says whose
+/// statement it was, since consecutive units' savepoints have different names: the earlier
+/// unit's (its writes were refused: it is rolled back alone, the refusal kept for the writer,
+/// and the later unit's savepoint and read are sent again) or the later unit's (its read
+/// failed, as it would have on its own).
 pub struct Conn<DB: sqlx::Database> {
     pub(super) tx: sqlx::Transaction<'static, DB>,
     pub(super) pending: Option<sqlx::QueryBuilder<DB>>,
@@ -69,7 +77,35 @@ pub struct Conn<DB: sqlx::Database> {
     pub(super) languages: Option<Vec<(String, Lang)>>,
     /// The incident number this transaction last gave out, once it has read the counter.
     pub(super) counter: Option<i64>,
+    /// The current unit's savepoint; units alternate between the two.
+    pub(super) unit: &'static Savepoint,
+    /// The gathered writes start with an earlier unit's writes and the release of its
+    /// savepoint (this one), not sent yet.
+    pub(super) earlier: Option<&'static Savepoint>,
+    /// The earlier unit's writes were refused when they were sent: it was rolled back.
+    pub(super) refused: Option<StoreError>,
 }
+
+/// A unit's savepoint: its statements.
+pub(super) struct Savepoint {
+    pub(super) open: &'static str,
+    pub(super) release: &'static str,
+    pub(super) rollback: &'static str,
+}
+
+/// The two savepoints consecutive units alternate between.
+pub(super) static SAVEPOINTS: [Savepoint; 2] = [
+    Savepoint {
+        open: "SAVEPOINT unit_a",
+        release: "RELEASE SAVEPOINT unit_a",
+        rollback: "ROLLBACK TO SAVEPOINT unit_a",
+    },
+    Savepoint {
+        open: "SAVEPOINT unit_b",
+        release: "RELEASE SAVEPOINT unit_b",
+        rollback: "ROLLBACK TO SAVEPOINT unit_b",
+    },
+];
 
 impl<DB: sqlx::Database> Conn<DB> {
     pub(super) fn new(tx: sqlx::Transaction<'static, DB>) -> Conn<DB> {
@@ -79,6 +115,9 @@ impl<DB: sqlx::Database> Conn<DB> {
             savepoint_unsent: false,
             languages: None,
             counter: None,
+            unit: &SAVEPOINTS[1],
+            earlier: None,
+            refused: None,
         }
     }
 }
@@ -103,6 +142,11 @@ macro_rules! conn_sql {
                 build: impl FnOnce(&mut sqlx::QueryBuilder<$Db>),
             ) -> $crate::store::StoreResult<()> {
                 if $defer {
+                    // An earlier unit's writes are settled before this unit gathers its own:
+                    // only a savepoint and a read can be sent again after a refusal.
+                    if self.earlier.is_some() {
+                        self.flush().await?;
+                    }
                     match &mut self.pending {
                         Some(query) => {
                             query.push("; ");
@@ -125,9 +169,10 @@ macro_rules! conn_sql {
 
             /// A read whose statement `build` writes (with its binds), sent with the gathered
             /// writes in one round trip (they return no rows, so the rows are the read's).
+            /// `build` runs again when an earlier unit's writes sent with it were refused.
             pub(super) async fn fetch_all<O>(
                 &mut self,
-                build: impl FnOnce(&mut sqlx::QueryBuilder<$Db>),
+                build: impl Fn(&mut sqlx::QueryBuilder<$Db>),
             ) -> $crate::store::StoreResult<Vec<O>>
             where
                 O: for<'r> sqlx::FromRow<'r, <$Db as sqlx::Database>::Row> + Send + Unpin,
@@ -140,39 +185,125 @@ macro_rules! conn_sql {
                     None => sqlx::QueryBuilder::new(""),
                 };
                 build(&mut query);
-                self.savepoint_unsent = false;
+                let savepoint = std::mem::take(&mut self.savepoint_unsent);
+                let earlier = self.earlier.take();
+                let error = match query.build_query_as::<O>().fetch_all(&mut *self.tx).await {
+                    Ok(rows) => return Ok(rows),
+                    Err(error) => error,
+                };
+                self.settle(earlier, error).await?;
+                let mut query = sqlx::QueryBuilder::new("");
+                if savepoint {
+                    query.push(self.unit.open);
+                    query.push("; ");
+                }
+                build(&mut query);
                 Ok(query.build_query_as::<O>().fetch_all(&mut *self.tx).await?)
             }
 
             /// Sends the gathered writes, in one round trip.
             pub(super) async fn flush(&mut self) -> $crate::store::StoreResult<()> {
-                if let Some(mut query) = self.pending.take() {
-                    self.savepoint_unsent = false;
-                    query.build().execute(&mut *self.tx).await?;
+                let Some(mut query) = self.pending.take() else {
+                    return Ok(());
+                };
+                let savepoint = std::mem::take(&mut self.savepoint_unsent);
+                let earlier = self.earlier.take();
+                let Err(error) = query.build().execute(&mut *self.tx).await else {
+                    return Ok(());
+                };
+                self.settle(earlier, error).await?;
+                if savepoint {
+                    sqlx::query(self.unit.open).execute(&mut *self.tx).await?;
                 }
                 Ok(())
             }
 
-            /// Opens the unit's savepoint: gathered on SQLite (sent with what follows). The unit
-            /// before sent or forgot its writes, so the savepoint comes first.
+            /// After a round trip failed: `Ok` when it was the earlier unit's writes (sent with
+            /// it) that were refused, now rolled back with the refusal kept, so the current
+            /// unit's part can be sent again; `Err` when the failure was the current unit's own.
+            async fn settle(
+                &mut self,
+                earlier: Option<&'static $crate::store::sql::Savepoint>,
+                error: sqlx::Error,
+            ) -> $crate::store::StoreResult<()> {
+                let Some(earlier) = earlier else {
+                    return Err(error.into());
+                };
+                // Its savepoint is still open only if its release was never reached.
+                if sqlx::query(earlier.rollback)
+                    .execute(&mut *self.tx)
+                    .await
+                    .is_err()
+                {
+                    return Err(error.into());
+                }
+                sqlx::query(earlier.release).execute(&mut *self.tx).await?;
+                // What the earlier unit counted or chose is gone with it.
+                self.languages = None;
+                self.counter = None;
+                self.refused = Some(error.into());
+                Ok(())
+            }
+
+            /// Opens the unit's savepoint: gathered on SQLite (sent with what follows, an
+            /// earlier unit's release included). The unit before sent or forgot its writes, or
+            /// left them to go with this savepoint, so the savepoint comes after them.
             pub(super) async fn savepoint(&mut self) -> $crate::store::StoreResult<()> {
-                debug_assert!(self.pending.is_none(), "a savepoint after unsent writes");
-                self.write(|query| {
-                    query.push("SAVEPOINT unit");
-                })
-                .await?;
+                debug_assert!(
+                    self.pending.is_none() || self.earlier.is_some(),
+                    "a savepoint after unsent writes"
+                );
+                let [a, b] = &$crate::store::sql::SAVEPOINTS;
+                self.unit = if std::ptr::eq(self.unit, a) { b } else { a };
+                let statement = self.unit.open;
+                match &mut self.pending {
+                    // After an earlier unit's release, without settling it first.
+                    Some(query) if $defer => {
+                        query.push("; ");
+                        query.push(statement);
+                    }
+                    _ => {
+                        self.write(|query| {
+                            query.push(statement);
+                        })
+                        .await?
+                    }
+                }
                 self.savepoint_unsent = $defer;
                 Ok(())
             }
 
+            /// Keeps the unit's writes: its release is gathered behind them (and sent with the
+            /// next unit's first round trip, `later`) or sent now.
+            pub(super) async fn release(&mut self, later: bool) -> $crate::store::StoreResult<()> {
+                if self.earlier.is_some() {
+                    self.flush().await?;
+                }
+                let unit = self.unit;
+                self.write(|query| {
+                    query.push(unit.release);
+                })
+                .await?;
+                if $defer && later {
+                    self.earlier = Some(unit);
+                    Ok(())
+                } else {
+                    self.flush().await
+                }
+            }
+
             /// Forgets the gathered writes (the unit that made them is being rolled back), and
             /// the languages and counter read since they may have changed. Whether the
-            /// savepoint was sent (and so must be rolled back to).
-            pub(super) fn discard(&mut self) -> bool {
+            /// savepoint was sent (and so must be rolled back to). An earlier unit's writes
+            /// gathered before them are sent first.
+            pub(super) async fn discard(&mut self) -> $crate::store::StoreResult<bool> {
+                if self.earlier.is_some() {
+                    self.flush().await?;
+                }
                 self.pending = None;
                 self.languages = None;
                 self.counter = None;
-                !std::mem::take(&mut self.savepoint_unsent)
+                Ok(!std::mem::take(&mut self.savepoint_unsent))
             }
 
             pub(super) async fn commit(mut self) -> $crate::store::StoreResult<()> {
@@ -186,10 +317,9 @@ macro_rules! conn_sql {
 
 pub(super) use conn_sql;
 
-/// A backend's transaction: commit, and the one savepoint group commit needs (the same
-/// statements on SQLite and Postgres; units follow each other and never nest, so one name
-/// serves). The release goes with the unit's gathered writes, in the same round trip; a rollback
-/// forgets them unsent.
+/// A backend's transaction: commit, and the savepoints group commit needs (the same
+/// statements on SQLite and Postgres; units follow each other and never nest). The release goes
+/// with the unit's gathered writes, in the same round trip; a rollback forgets them unsent.
 macro_rules! tx_sql {
     ($tx:ty) => {
         #[async_trait::async_trait]
@@ -203,23 +333,27 @@ macro_rules! tx_sql {
             }
 
             async fn release(&mut self) -> $crate::store::StoreResult<()> {
-                self.0
-                    .write(|query| {
-                        query.push("RELEASE SAVEPOINT unit");
-                    })
-                    .await?;
-                self.0.flush().await
+                self.0.release(false).await
+            }
+
+            async fn release_later(&mut self) -> $crate::store::StoreResult<()> {
+                self.0.release(true).await
+            }
+
+            fn refused_earlier(&mut self) -> Option<$crate::store::StoreError> {
+                self.0.refused.take()
             }
 
             async fn rollback_to(&mut self) -> $crate::store::StoreResult<()> {
-                if !self.0.discard() {
+                if !self.0.discard().await? {
                     // Nothing of the unit reached the database.
                     return Ok(());
                 }
-                sqlx::query("ROLLBACK TO SAVEPOINT unit")
+                let unit = self.0.unit;
+                sqlx::query(unit.rollback)
                     .execute(self.0.get().await?)
                     .await?;
-                sqlx::query("RELEASE SAVEPOINT unit")
+                sqlx::query(unit.release)
                     .execute(self.0.get().await?)
                     .await?;
                 Ok(())
