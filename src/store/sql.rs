@@ -276,9 +276,8 @@ macro_rules! conn_sql {
             /// Keeps the unit's writes: its release is gathered behind them (and sent with the
             /// next unit's first round trip, `later`) or sent now.
             pub(super) async fn release(&mut self, later: bool) -> $crate::store::StoreResult<()> {
-                if self.earlier.is_some() {
-                    self.flush().await?;
-                }
+                // Gathered like a write, so an earlier unit's release still waiting (this unit
+                // sent nothing) is settled first.
                 let unit = self.unit;
                 self.write(|query| {
                     query.push(unit.release);
