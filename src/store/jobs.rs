@@ -236,16 +236,21 @@ macro_rules! job_sql {
                 }
 
                 async fn complete_job(&mut self, id: i64, worker: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-                    let done = sqlx::query(
-                        "UPDATE jobs SET state = 'done', fired_at = $3, lease_until = NULL \
-                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'",
-                    )
-                    .bind(id)
-                    .bind(worker)
-                    .bind(sql::millis(now))
-                    .execute(self.0.get().await?)
-                    .await?;
-                    Ok(done.rows_affected() == 1)
+                    // A read (a row when the job was still this worker's): it goes with the
+                    // unit's savepoint and the writes before it, in one round trip.
+                    let done: Vec<(i64,)> = self
+                        .0
+                        .fetch_all(|update| {
+                            update.push("UPDATE jobs SET state = 'done', fired_at = ");
+                            update.push_bind(sql::millis(now));
+                            update.push(", lease_until = NULL WHERE id = ");
+                            update.push_bind(id);
+                            update.push(" AND claimed_by = ");
+                            update.push_bind(worker.to_string());
+                            update.push(" AND state = 'running' RETURNING id");
+                        })
+                        .await?;
+                    Ok(done.len() == 1)
                 }
 
                 async fn complete_jobs(&mut self, ids: &[i64], worker: &str, now: DateTime<Utc>) -> StoreResult<Vec<i64>> {
