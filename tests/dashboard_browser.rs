@@ -93,13 +93,20 @@ impl Site {
     }
 }
 
-/// The text of the first element `css` finds, once there is one.
+/// The text of the first element `css` finds, once there is one. A live page may replace the
+/// element between finding it and reading it (a stale reference): then it is found again.
 async fn text_of(client: &Client, css: &str) -> String {
-    shown(client, css, &format!("{css} never appeared"))
-        .await
-        .text()
-        .await
-        .expect("its text")
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let element = shown(client, css, &format!("{css} never appeared")).await;
+        match element.text().await {
+            Ok(text) => return text,
+            Err(error) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the text of {css}: {error}"
+            ),
+        }
+    }
 }
 
 /// Waits until the page holds an element `css` whose text contains `wanted`.
