@@ -473,7 +473,8 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
             }
         }
     }
-    // Only the last unit is released at once; a unit after the one held here failed the batch.
+    // The last unit is always released at once, so nothing is held here; kept all the same, a
+    // held unit is answered with the batch whatever becomes of it.
     kept.extend(unconfirmed);
     let (Some(tx), None) = (tx, &failed) else {
         let error = failed.unwrap_or(BatchError::Abandoned);
