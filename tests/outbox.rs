@@ -635,6 +635,66 @@ async fn a_batch_slower_than_its_lease_is_not_claimed_by_another_worker() {
     }
 }
 
+/// A send whose claim may have passed to another worker is not made. The lease of a batch runs
+/// out while its first send hangs on a slow platform (the clock jumps past it, before the lease
+/// could be extended), so the second message is put back, not sent; the next round claims it
+/// afresh and sends it once.
+#[tokio::test]
+async fn a_send_after_the_lease_lapsed_is_put_back_not_made() {
+    for backend in backends().await {
+        let fake = FakeGraph::start().await;
+        // Long enough for the test to move the clock while the first send waits for its answer.
+        fake.answer_after(Duration::from_secs(2));
+        let chat = "5511900000001";
+        let messages: Vec<NewOutbound> = (0..2)
+            .map(|i| whatsapp_message(&format!("lapse-{i}"), chat, start_time()))
+            .collect();
+        enqueue(&backend.store, &messages).await;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let mut config = config();
+        // One send at a time, so the second starts only after the first has its answer.
+        config.in_flight = 1;
+        let lease = config.lease();
+        // A client timeout well past the answer's delay: the first send is answered, not lost.
+        let sender = Arc::new(fake.sender(backend.store.clone(), Arc::new(SystemClock), 10));
+        let w = Arc::new(Worker::new(
+            backend.store.clone(),
+            vec![sender],
+            clock.clone(),
+            config,
+            "w1",
+        ));
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { w.run_once().await }
+        });
+        common::poll("the first send to arrive", Duration::from_secs(10), || {
+            (!fake.received().is_empty()).then_some(())
+        })
+        .await;
+        clock.advance(chrono::Duration::from_std(lease).unwrap() + chrono::Duration::seconds(1));
+        let round = first.await.unwrap().expect("a round");
+        assert_eq!(
+            (round.claimed, round.sent, round.released),
+            (2, 1, 1),
+            "[{}] {round:?}",
+            backend.name
+        );
+        assert_eq!(fake.received().len(), 1, "[{}]", backend.name);
+        let pending = backend
+            .store
+            .outbox_in_state(OutboxState::Pending, 10)
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1, "[{}] {pending:?}", backend.name);
+
+        fake.answer_after(Duration::ZERO);
+        let round = w.run_once().await.expect("a second round");
+        assert_eq!((round.claimed, round.sent), (1, 1), "[{}]", backend.name);
+        assert_each_once(&fake.accepted(), 2);
+    }
+}
+
 #[tokio::test]
 async fn workers_on_one_database_never_send_a_message_twice() {
     for backend in backends().await {

@@ -153,16 +153,6 @@ macro_rules! alert_sql {
             use $crate::store::sql;
             use $crate::store::{Bounded, StoreResult};
 
-            /// ` IN ($n, …)` over `keys`.
-            fn push_in(select: &mut sqlx::QueryBuilder<$Db>, keys: &[String]) {
-                select.push(" IN (");
-                let mut list = select.separated(", ");
-                for key in keys {
-                    list.push_bind(key.clone());
-                }
-                select.push(")");
-            }
-
             #[async_trait::async_trait]
             impl AlertTx for $Tx {
                 async fn lock_source(&mut self, source: &str, at: DateTime<Utc>) -> StoreResult<()> {
@@ -191,7 +181,7 @@ macro_rules! alert_sql {
                                 select.push(" FROM alerts WHERE source = ");
                                 select.push_bind(source.to_string());
                                 select.push(" AND alert_key");
-                                push_in(select, chunk);
+                                sql::push_in(select, chunk.iter().cloned());
                             })
                             .await?;
                         for row in rows {
@@ -250,7 +240,7 @@ macro_rules! alert_sql {
                                 select.push("SELECT group_key, incident FROM alert_groups WHERE source = ");
                                 select.push_bind(source.to_string());
                                 select.push(" AND group_key");
-                                push_in(select, chunk);
+                                sql::push_in(select, chunk.iter().cloned());
                             })
                             .await?;
                         found.extend(rows);

@@ -722,14 +722,11 @@ macro_rules! incident_sql {
                 async fn incidents(&mut self, numbers: &[i64]) -> StoreResult<Vec<Incident>> {
                     let mut found = Vec::with_capacity(numbers.len());
                     for chunk in numbers.chunks(ROWS_CHUNK) {
-                        let mut select = sqlx::QueryBuilder::<$Db>::new("SELECT state FROM incidents WHERE number IN (");
-                        let mut binds = select.separated(", ");
-                        for n in chunk {
-                            binds.push_bind(*n);
-                        }
+                        let mut select = sqlx::QueryBuilder::<$Db>::new("SELECT state FROM incidents WHERE number");
+                        sql::push_in(&mut select, chunk.iter().copied());
                         // In number order, so two transactions locking several rows on Postgres
                         // take them in the same order.
-                        select.push(concat!(") ORDER BY number", $lock));
+                        select.push(concat!(" ORDER BY number", $lock));
                         let rows: Vec<(String,)> = select.build_query_as().fetch_all(self.0.get().await?).await?;
                         for (state,) in rows {
                             found.push(decode_incident(&state)?);

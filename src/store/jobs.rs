@@ -260,12 +260,9 @@ macro_rules! job_sql {
                         update.push_bind(sql::millis(now));
                         update.push(", lease_until = NULL WHERE claimed_by = ");
                         update.push_bind(worker.to_string());
-                        update.push(" AND state = 'running' AND id IN (");
-                        let mut ids = update.separated(", ");
-                        for id in chunk {
-                            ids.push_bind(*id);
-                        }
-                        update.push(") RETURNING id");
+                        update.push(" AND state = 'running' AND id");
+                        sql::push_in(&mut update, chunk.iter().copied());
+                        update.push(" RETURNING id");
                         let rows: Vec<(i64,)> = update.build_query_as().fetch_all(self.0.get().await?).await?;
                         held.extend(rows.into_iter().map(|(id,)| id));
                     }

@@ -284,12 +284,8 @@ macro_rules! outbox_sql {
                         .push_bind(sql::millis(until))
                         .push(" WHERE state = 'sending' AND claimed_by = ")
                         .push_bind(worker.to_string())
-                        .push(" AND id IN (");
-                    let mut each = update.separated(", ");
-                    for id in ids {
-                        each.push_bind(*id);
-                    }
-                    update.push(")");
+                        .push(" AND id");
+                    sql::push_in(&mut update, ids.iter().copied());
                     let kept = update.build().execute(&self.pool).await?;
                     Ok(kept.rows_affected())
                 }
@@ -351,12 +347,9 @@ macro_rules! outbox_sql {
                         update
                             .push(" OR (state = 'sending' AND claimed_by = ")
                             .push_bind(worker.to_string())
-                            .push(" AND id IN (");
-                        let mut ids = update.separated(", ");
-                        for id in claimed {
-                            ids.push_bind(*id);
-                        }
-                        update.push("))");
+                            .push(" AND id");
+                        sql::push_in(&mut update, claimed.iter().copied());
+                        update.push(")");
                     }
                     update.push(")) AS r WHERE outbox.id = r.id");
                     let done = update.build().execute(&self.pool).await?;

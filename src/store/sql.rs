@@ -25,6 +25,23 @@ pub(super) fn decode_lang(raw: &str) -> StoreResult<Lang> {
     Lang::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("language {raw:?}")))
 }
 
+/// Appends ` IN ($n, …)`, one bind a value: the list an `id IN (…)` reads. Callers keep each
+/// list under the backends' bind limits (their chunks).
+pub(super) fn push_in<DB, T>(
+    query: &mut sqlx::QueryBuilder<DB>,
+    values: impl IntoIterator<Item = T>,
+) where
+    DB: sqlx::Database,
+    T: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query.push(" IN (");
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    query.push(")");
+}
+
 pub(super) fn decode_platform(raw: &str) -> StoreResult<Platform> {
     Platform::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("platform {raw:?}")))
 }
