@@ -73,10 +73,7 @@ async fn planner_stability(
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// Reads, and the statements that write outside a transaction.
     pool: SqlitePool,
-    /// Every write transaction, on one connection of its own.
-    writer: SqlitePool,
 }
 
 /// The transaction a batch of decisions is committed in, on SQLite.
@@ -101,30 +98,17 @@ impl SqliteStore {
             // (`BENCHMARKS.md`). A sub-journal holds one savepoint's pages and is emptied
             // when it is released, so it stays small.
             .pragma("temp_store", "memory");
-        let pool_of = |max: u32| {
-            SqlitePoolOptions::new()
-                .max_connections(max)
-                // A connection in this process cannot have gone away: pinging it before each
-                // transaction only cost a round trip to its thread.
-                .test_before_acquire(false)
-                .after_connect(|conn, _| Box::pin(plan_once(conn)))
-        };
-        // An in-memory database exists once per connection: keep exactly one, for all.
-        if url.contains(":memory:") {
-            let pool = pool_of(1).connect_with(options).await?;
-            return Ok(SqliteStore {
-                writer: pool.clone(),
-                pool,
-            });
-        }
-        // Write transactions take turns on one connection, whose page cache stays warm:
-        // SQLite empties a connection's cache when it finds the database changed since its
-        // last transaction, so a writer moving between pooled connections read back every
-        // page it touched, some 75 a batch (`BENCHMARKS.md`). SQLite has one write lock
-        // anyway; waiting for the connection replaces waiting in its busy handler.
-        let writer = pool_of(1).connect_with(options.clone()).await?;
-        let pool = pool_of(4).connect_with(options).await?;
-        Ok(SqliteStore { pool, writer })
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            // A connection in this process cannot have gone away: pinging it before each
+            // transaction only cost a round trip to its thread.
+            .test_before_acquire(false)
+            .after_connect(|conn, _| Box::pin(plan_once(conn)))
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool })
     }
 
     /// A consistent copy of the database in the new file `to` (`VACUUM INTO`), taken while
@@ -145,7 +129,7 @@ impl SqliteStore {
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         // Take the write lock up front: a deferred transaction that reads and then writes can fail
         // with SQLITE_BUSY halfway instead of waiting its turn.
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+        self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 }
 
@@ -156,7 +140,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        migrator().run(&self.writer).await?;
+        migrator().run(&self.pool).await?;
         Ok(())
     }
 
@@ -200,39 +184,6 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
-
-    /// Write transactions follow each other on the same connection, whose page cache SQLite
-    /// keeps while no other connection writes: a temporary table, which only the connection
-    /// that made it can see, is still there in the next write transaction, while reads go
-    /// to other connections.
-    #[tokio::test]
-    async fn write_transactions_take_turns_on_one_connection() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
-        let store = SqliteStore::connect(&url).await.expect("store");
-        let marked = "SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'";
-        for round in 0..4 {
-            let mut tx = store.begin_tx().await.expect("a write transaction");
-            let (seen,): (i64,) = sqlx::query_as(marked)
-                .fetch_one(&mut *tx)
-                .await
-                .expect("the marker");
-            assert_eq!(seen, i64::from(round > 0), "round {round}");
-            if round == 0 {
-                sqlx::query("CREATE TEMP TABLE marker (x)")
-                    .execute(&mut *tx)
-                    .await
-                    .expect("a temporary table");
-            }
-            tx.commit().await.expect("commit");
-            let mut read = store.pool().acquire().await.expect("a reader");
-            let (seen,): (i64,) = sqlx::query_as(marked)
-                .fetch_one(&mut *read)
-                .await
-                .expect("the marker");
-            assert_eq!(seen, 0, "a reader on the writer's connection");
-        }
-    }
 
     /// Every connection the pool opens has the guarantee and keeps its journals in memory, not
     /// only the first: four held at once are four connections.
