@@ -210,7 +210,7 @@ macro_rules! contact_sql {
                     .bind(&card.thread)
                     .bind(card.closed)
                     .bind(sql::millis(now))
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(())
                 }
@@ -244,7 +244,7 @@ macro_rules! contact_sql {
                     .bind(user_id)
                     .bind(name)
                     .bind(sql::millis(now))
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(())
                 }

@@ -293,7 +293,7 @@ macro_rules! job_sql {
                             .bind(sql::millis(until))
                             .bind(sql::millis(now))
                             .bind(left)
-                            .fetch_all(&self.pool)
+                            .fetch_all(self.writes())
                             .await?;
                         rows.extend(claimed);
                     }
@@ -312,7 +312,7 @@ macro_rules! job_sql {
                     .bind(if retry_at.is_some() { JobState::Pending } else { JobState::Dead }.as_str())
                     .bind(retry_at.map(sql::millis))
                     .bind(error)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }

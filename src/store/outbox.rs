@@ -268,7 +268,7 @@ macro_rules! outbox_sql {
                     .bind(sql::millis(until))
                     .bind(sql::millis(now))
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(self.writes())
                     .await?;
                     let mut claimed = rows.iter().map(decode_outbox).collect::<StoreResult<Vec<_>>>()?;
                     claimed.sort_by_key(|r| (r.message.priority, r.id));
@@ -286,7 +286,7 @@ macro_rules! outbox_sql {
                         .push_bind(worker.to_string())
                         .push(" AND id");
                     sql::push_in(&mut update, ids.iter().copied());
-                    let kept = update.build().execute(&self.pool).await?;
+                    let kept = update.build().execute(self.writes()).await?;
                     Ok(kept.rows_affected())
                 }
 
@@ -312,7 +312,7 @@ macro_rules! outbox_sql {
                     .bind(message_id)
                     .bind(sent_at.map(sql::millis))
                     .bind(attempt_delta)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -352,7 +352,7 @@ macro_rules! outbox_sql {
                         update.push(")");
                     }
                     update.push(")) AS r WHERE outbox.id = r.id");
-                    let done = update.build().execute(&self.pool).await?;
+                    let done = update.build().execute(self.writes()).await?;
                     Ok(done.rows_affected())
                 }
 
@@ -370,12 +370,12 @@ macro_rules! outbox_sql {
                     .bind(platform.as_str())
                     .bind(process)
                     .bind(sql::millis(now))
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     sqlx::query("DELETE FROM pacing_shares WHERE platform = $1 AND seen_at < $2")
                         .bind(platform.as_str())
                         .bind(sql::millis(stale_before))
-                        .execute(&self.pool)
+                        .execute(self.writes())
                         .await?;
                     let (live,): (i64,) = sqlx::query_as(
                         "SELECT COUNT(*) FROM pacing_shares WHERE platform = $1",
@@ -394,7 +394,7 @@ macro_rules! outbox_sql {
                     .bind(platform.as_str())
                     .bind(sql::millis(now))
                     .bind(reason)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(done.rows_affected())
                 }
@@ -481,7 +481,7 @@ macro_rules! outbox_sql {
                     )
                     .bind(id)
                     .bind(sql::millis(now))
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }

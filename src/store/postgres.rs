@@ -49,6 +49,12 @@ impl PgStore {
         &self.pool
     }
 
+    /// Where the statements that write outside a transaction go: the one pool, as Postgres
+    /// locks rows, not the database.
+    fn writes(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.pool.begin().await
     }

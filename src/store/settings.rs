@@ -113,7 +113,7 @@ macro_rules! settings_sql {
                     .bind(key)
                     .bind(value)
                     .bind(sql::millis(now))
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                     Ok(())
                 }

@@ -73,7 +73,11 @@ async fn planner_stability(
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Reads.
     pool: SqlitePool,
+    /// Every write: the writer's transactions, and the statements that write outside one (the
+    /// outbox's and the scheduler's claims and completions), on one connection of their own.
+    writes: SqlitePool,
 }
 
 /// The transaction a batch of decisions is committed in, on SQLite.
@@ -98,17 +102,31 @@ impl SqliteStore {
             // (`BENCHMARKS.md`). A sub-journal holds one savepoint's pages and is emptied
             // when it is released, so it stays small.
             .pragma("temp_store", "memory");
-        // An in-memory database exists once per connection: keep exactly one.
-        let max = if url.contains(":memory:") { 1 } else { 4 };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            // A connection in this process cannot have gone away: pinging it before each
-            // transaction only cost a round trip to its thread.
-            .test_before_acquire(false)
-            .after_connect(|conn, _| Box::pin(plan_once(conn)))
-            .connect_with(options)
-            .await?;
-        Ok(SqliteStore { pool })
+        let pool_of = |max: u32| {
+            SqlitePoolOptions::new()
+                .max_connections(max)
+                // A connection in this process cannot have gone away: pinging it before each
+                // transaction only cost a round trip to its thread.
+                .test_before_acquire(false)
+                .after_connect(|conn, _| Box::pin(plan_once(conn)))
+        };
+        // An in-memory database exists once per connection: keep exactly one, for all.
+        if url.contains(":memory:") {
+            let pool = pool_of(1).connect_with(options).await?;
+            return Ok(SqliteStore {
+                writes: pool.clone(),
+                pool,
+            });
+        }
+        // Every write takes turns on one connection. Its page cache stays warm: SQLite empties
+        // a connection's cache when it finds the database changed since its last transaction,
+        // so a writer moving between pooled connections read back every page it touched, some
+        // 75 a batch. And the pool hands the connection out first come, first served, where
+        // SQLite's busy handler lets whoever tries next win: the outbox's claims and
+        // completions were passed by batch after batch during a burst (`BENCHMARKS.md`).
+        let writes = pool_of(1).connect_with(options.clone()).await?;
+        let pool = pool_of(4).connect_with(options).await?;
+        Ok(SqliteStore { pool, writes })
     }
 
     /// A consistent copy of the database in the new file `to` (`VACUUM INTO`), taken while
@@ -126,10 +144,16 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Where every write goes: one connection, taken in turn (the pool hands it out first come,
+    /// first served).
+    fn writes(&self) -> &SqlitePool {
+        &self.writes
+    }
+
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         // Take the write lock up front: a deferred transaction that reads and then writes can fail
         // with SQLITE_BUSY halfway instead of waiting its turn.
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writes.begin_with("BEGIN IMMEDIATE").await
     }
 }
 
@@ -140,7 +164,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        migrator().run(&self.pool).await?;
+        migrator().run(&self.writes).await?;
         Ok(())
     }
 
@@ -184,6 +208,116 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
+
+    /// Write transactions follow each other on the same connection, whose page cache SQLite
+    /// keeps while no other connection writes: a temporary table, which only the connection
+    /// that made it can see, is still there in the next write transaction, while reads go
+    /// to other connections.
+    #[tokio::test]
+    async fn write_transactions_take_turns_on_one_connection() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+        let store = SqliteStore::connect(&url).await.expect("store");
+        let marked = "SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'";
+        for round in 0..4 {
+            let mut tx = store.begin_tx().await.expect("a write transaction");
+            let (seen,): (i64,) = sqlx::query_as(marked)
+                .fetch_one(&mut *tx)
+                .await
+                .expect("the marker");
+            assert_eq!(seen, i64::from(round > 0), "round {round}");
+            if round == 0 {
+                sqlx::query("CREATE TEMP TABLE marker (x)")
+                    .execute(&mut *tx)
+                    .await
+                    .expect("a temporary table");
+            }
+            tx.commit().await.expect("commit");
+            let mut read = store.pool().acquire().await.expect("a reader");
+            let (seen,): (i64,) = sqlx::query_as(marked)
+                .fetch_one(&mut *read)
+                .await
+                .expect("the marker");
+            assert_eq!(seen, 0, "a reader on the writer's connection");
+        }
+    }
+
+    /// The changes a connection has made since it opened (`total_changes()`), asked in a write
+    /// transaction: the writer's connection's count.
+    async fn writer_changes(store: &SqliteStore) -> i64 {
+        let mut tx = store.begin_tx().await.expect("a write transaction");
+        let (changes,): (i64,) = sqlx::query_as("SELECT total_changes()")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("the count");
+        tx.commit().await.expect("commit");
+        changes
+    }
+
+    /// A statement that writes outside a transaction (here a setting; the outbox's and the
+    /// scheduler's claims and completions go the same way) runs on the writer's connection and
+    /// waits its turn there: while a write transaction is open it waits for that one, and it
+    /// goes before a write transaction that asked after it. Waiting in SQLite's busy handler
+    /// instead, it could be passed by every later transaction (`BENCHMARKS.md`).
+    #[tokio::test]
+    async fn writes_outside_a_transaction_take_their_turn_on_the_writers_connection() {
+        use crate::store::SettingsStore;
+
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("runroom.db").display());
+        let store = SqliteStore::connect(&url).await.expect("store");
+        store.migrate().await.expect("migrations");
+        let now = chrono::Utc::now();
+
+        let before = writer_changes(&store).await;
+        store
+            .set_setting("first", "1", now)
+            .await
+            .expect("a setting");
+        assert_eq!(
+            writer_changes(&store).await,
+            before + 1,
+            "written elsewhere"
+        );
+
+        let held = store.begin_tx().await.expect("a write transaction");
+        let setting = tokio::spawn({
+            let store = store.clone();
+            async move { store.set_setting("second", "2", now).await }
+        });
+        // On this one-thread runtime the spawned write runs up to its wait for the connection.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let later = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin_tx().await.expect("a later write transaction");
+                let seen: Option<(String,)> =
+                    sqlx::query_as("SELECT value FROM settings WHERE key = 'second'")
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .expect("the setting");
+                tx.commit().await.expect("commit");
+                seen
+            }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !setting.is_finished(),
+            "the setting waited for the transaction"
+        );
+        held.commit().await.expect("commit");
+        setting.await.expect("the task").expect("the setting");
+        let seen = later.await.expect("the task");
+        assert_eq!(
+            seen,
+            Some(("2".to_string(),)),
+            "the later transaction went first"
+        );
+    }
 
     /// Every connection the pool opens has the guarantee and keeps its journals in memory, not
     /// only the first: four held at once are four connections.
