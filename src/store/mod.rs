@@ -1,7 +1,8 @@
 //! Durable state: incidents, their timeline, the outbox, jobs, contacts, settings. Callers hold
-//! a [`Store`] (reads and deliveries on the pool); the engine's writer opens a [`StoreTx`] per
-//! batch of decisions, one savepoint each; both are
-//! made of role traits, one file each with its SQL:
+//! a [`Store`] (reads on the pool; a statement that writes outside a transaction, as the
+//! outbox's and the scheduler's claims do, runs on the store's `writes()`, on SQLite the
+//! writer's own connection taken in turn); the engine's writer opens a [`StoreTx`] per batch of
+//! decisions, one savepoint each; both are made of role traits, one file each with its SQL:
 //!
 //! - [`incidents`]: incidents and their timeline ([`IncidentStore`], [`IncidentTx`]);
 //! - [`outbox`]: enqueueing and delivering messages ([`OutboxStore`], [`OutboxTx`]);
