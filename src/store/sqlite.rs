@@ -70,6 +70,11 @@ async fn planner_stability(
     Ok(enabled == 1)
 }
 
+/// How long a statement waits for SQLite's write lock while another process holds it (the busy
+/// timeout), and how long a write waits for the writer's connection: a write gives up after
+/// about this long, not after every write queued ahead of it has waited this long in turn.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -94,7 +99,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(LOCK_WAIT)
             .foreign_keys(true)
             // Statement journals and savepoints' sub-journals in memory. On disk each was a
             // fresh temporary file per transaction, and every page a unit of a batch changed
@@ -124,7 +129,14 @@ impl SqliteStore {
         // 75 a batch. And the pool hands the connection out first come, first served, where
         // SQLite's busy handler lets whoever tries next win: the outbox's claims and
         // completions were passed by batch after batch during a burst (`BENCHMARKS.md`).
-        let writes = pool_of(1).connect_with(options.clone()).await?;
+        // While another process holds the lock, a write on this connection waits in SQLite's
+        // busy handler and the writes queued behind it wait for the connection: each gives up
+        // after `LOCK_WAIT` in the queue, so a batch's transaction fails (and its journaled
+        // work is retried) within about twice that, however many writes were ahead of it.
+        let writes = pool_of(1)
+            .acquire_timeout(LOCK_WAIT)
+            .connect_with(options.clone())
+            .await?;
         let pool = pool_of(4).connect_with(options).await?;
         Ok(SqliteStore { pool, writes })
     }
