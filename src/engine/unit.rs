@@ -16,10 +16,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 
 use super::fanout::Fanout;
-use super::writer::{BatchError, Ticket};
+use super::writer::{BatchError, Claimed, Ticket};
 use super::{Engine, EngineError, Outbound, fit, reach};
 use crate::i18n::Lang;
-use crate::store::{NewOutbound, StoreTx};
+use crate::store::{InboundKey, NewOutbound, StoreTx};
 
 /// What makes a unit of work happen once.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +92,18 @@ impl Engine {
         T: Send,
         F: for<'u> FnOnce(&'u mut Unit<'a>) -> Work<'u, T> + Send + 'a,
     {
-        let ticket = self.tickets(1).pop().ok_or(BatchError::Stopped)?;
+        let key = match guard {
+            Guard::Inbound(key) | Guard::Answered(key) => Some(InboundKey {
+                key: key.to_string(),
+                at: self.clock.now(),
+            }),
+            Guard::Job { .. } => None,
+        };
+        let ticket = self
+            .writers
+            .submit(&self.store, vec![key])
+            .pop()
+            .ok_or(BatchError::Stopped)?;
         self.unit_with(ticket, Some(guard), work).await
     }
 
@@ -111,7 +122,7 @@ impl Engine {
 
     /// Places for `n` units that commit in the same batch (the jobs one claim took).
     pub(super) fn tickets(&self, n: usize) -> Vec<Ticket> {
-        self.writers.submit(&self.store, n)
+        self.writers.submit(&self.store, vec![None; n])
     }
 
     /// Runs a unit in the place `ticket` holds.
@@ -126,6 +137,7 @@ impl Engine {
         F: for<'u> FnOnce(&'u mut Unit<'a>) -> Work<'u, T> + Send + 'a,
     {
         let mut lease = ticket.turn().await?;
+        let claimed = lease.claimed();
         let tx = lease.take().ok_or(BatchError::Abandoned)?;
         let mut unit = Unit {
             tx,
@@ -133,7 +145,7 @@ impl Engine {
             planned_jobs: false,
             caller: PhantomData,
         };
-        let turned = self.turn(&mut unit, guard, work).await;
+        let turned = self.turn(&mut unit, guard, claimed, work).await;
         // A unit that found its work done before keeps its (empty) savepoint: it is answered
         // with its batch, like the unit that did the work.
         lease.give_back(unit.tx, turned.is_ok());
@@ -155,12 +167,13 @@ impl Engine {
         }))
     }
 
-    /// A unit's turn with the transaction: its guard, its work, its messages rendered and
-    /// enqueued.
+    /// A unit's turn with the transaction: its guard (its dedupe key as the batch claimed it,
+    /// or recorded now), its work, its messages rendered and enqueued.
     async fn turn<'a, T, F>(
         &self,
         unit: &mut Unit<'a>,
         guard: Option<Guard<'a>>,
+        claimed: Option<Claimed>,
         work: F,
     ) -> Result<Option<Turned<T>>, EngineError>
     where
@@ -170,7 +183,11 @@ impl Engine {
             let now = unit.out.now();
             let key = match guard {
                 Guard::Inbound(key) | Guard::Answered(key) => {
-                    if !unit.tx.record_inbound(key, now).await? {
+                    let new = match claimed {
+                        Some(claimed) => claimed == Claimed::New,
+                        None => unit.tx.record_inbound(key, now).await?,
+                    };
+                    if !new {
                         return Ok(None);
                     }
                     key

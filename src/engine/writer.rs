@@ -1,15 +1,16 @@
 //! Group commit: the engine's writers commit the units of work that arrive together in one
 //! transaction. A writer takes the ready requests (up to a batch limit, lingering a few hundred
-//! microseconds for more while the load says more are coming), opens one transaction, and lends
-//! it to each request in turn inside a savepoint: the unit's own task loads, decides and writes
-//! through it, then hands it back, and the writer releases the savepoint (kept) or rolls back to
-//! it (that unit alone undone). On SQLite the release also sends the unit's gathered writes
-//! (`store::sql::Conn`), and every release but the batch's last goes with the next unit's first
-//! round trip; if a unit's writes are refused, that unit alone is rolled back and told so
-//! (`Lent::Refused`, or [`StoreTx::refused_earlier`] once the next unit's turn has shown it).
-//! One commit ends the batch, and each kept unit's caller is
-//! answered only then: a commit failure answers all of them with the error, nothing of theirs is
-//! stored, and platforms redeliver.
+//! microseconds for more while the load says more are coming), opens one transaction, records
+//! the batch's dedupe keys in one statement, and lends the transaction to each request in turn
+//! inside a savepoint: the unit's own task loads, decides and writes through it, then hands it
+//! back, and the writer releases the savepoint (kept) or rolls back to it (that unit alone
+//! undone, its dedupe key forgotten). On SQLite the writes are gathered (`store::sql::Conn`) and
+//! every release but the batch's last waits for a later round trip, so units that read nothing
+//! send their writes together; if a unit's writes are refused, that unit alone is rolled back
+//! and told so (`Lent::Refused`, or [`StoreTx::refused_earlier`] once a later round trip has
+//! shown it). One commit ends the batch, and each kept unit's caller is answered only then: a
+//! commit failure answers all of them with the error, nothing of theirs is stored, and
+//! platforms redeliver.
 //!
 //! The transaction is lent rather than the work sent, so a unit's work borrows its caller's data
 //! as before and runs in the caller's span. A request group (the jobs a scheduler claimed
@@ -20,6 +21,7 @@
 //! hand-offs to the writer and back would only add latency. The slot (a semaphore with one
 //! permit per writer) keeps it from writing beside a batch.
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::EngineError;
-use crate::store::{Store, StoreError, StoreTx};
+use crate::store::{InboundKey, Store, StoreError, StoreTx};
 
 /// How a process commits units of work (`[database]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +112,8 @@ pub struct WriterStats {
 
 /// One unit's place in the queue.
 pub(super) struct Request {
+    /// Its inbound event's dedupe key, claimed with the batch's others.
+    key: Option<InboundKey>,
     turn: oneshot::Sender<Result<Lease, BatchError>>,
     done: oneshot::Sender<Result<(), EngineError>>,
 }
@@ -147,6 +151,7 @@ impl Ticket {
                 let (back_tx, back_rx) = oneshot::channel();
                 inline.back = Some(back_rx);
                 Ok(Lease {
+                    claimed: None,
                     tx: Some(tx),
                     back: Some(back_tx),
                 })
@@ -186,10 +191,21 @@ impl Ticket {
     }
 }
 
+/// What the batch's claim found of a unit's dedupe key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Claimed {
+    /// Recorded for this unit.
+    New,
+    /// Recorded before this batch: the unit's event was handled.
+    Seen,
+}
+
 /// The batch's transaction, lent to one unit. Given back with [`Lease::give_back`]; dropped
 /// (its caller cancelled), it goes back on its own and the unit counts as undone, or, when the
 /// transaction itself went down with the caller, the batch is abandoned.
 pub(super) struct Lease {
+    /// Its dedupe key as the batch claimed it; `None`: the unit records its own.
+    claimed: Option<Claimed>,
     tx: Option<Box<dyn StoreTx>>,
     back: Option<oneshot::Sender<Returned>>,
 }
@@ -200,6 +216,10 @@ struct Returned {
 }
 
 impl Lease {
+    pub(super) fn claimed(&self) -> Option<Claimed> {
+        self.claimed
+    }
+
     pub(super) fn take(&mut self) -> Option<Box<dyn StoreTx>> {
         self.tx.take()
     }
@@ -273,9 +293,15 @@ impl Writers {
         }
     }
 
-    /// Places for `n` units that commit in the same batch; their tickets, in order. A lone unit
-    /// runs inline when nothing is queued and a writer's slot is free.
-    pub(super) fn submit(&self, store: &Arc<dyn Store>, n: usize) -> Vec<Ticket> {
+    /// Places for units that commit in the same batch, each with its dedupe key if it has one;
+    /// their tickets, in order. A lone unit runs inline when nothing is queued and a writer's
+    /// slot is free.
+    pub(super) fn submit(
+        &self,
+        store: &Arc<dyn Store>,
+        keys: Vec<Option<InboundKey>>,
+    ) -> Vec<Ticket> {
+        let n = keys.len();
         if n == 0 {
             return Vec::new();
         }
@@ -292,12 +318,14 @@ impl Writers {
                 back: None,
             })];
         }
-        let (requests, tickets): (Vec<Request>, Vec<Ticket>) = (0..n)
-            .map(|_| {
+        let (requests, tickets): (Vec<Request>, Vec<Ticket>) = keys
+            .into_iter()
+            .map(|key| {
                 let (turn_tx, turn_rx) = oneshot::channel();
                 let (done_tx, done_rx) = oneshot::channel();
                 (
                     Request {
+                        key,
                         turn: turn_tx,
                         done: done_tx,
                     },
@@ -413,8 +441,17 @@ async fn write(store: Arc<dyn Store>, writer: Writer, config: WriterConfig, stat
 async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) {
     let started = Instant::now();
     let size = batch.len();
-    let tx = match store.begin().await {
-        Ok(tx) => tx,
+    // A lone unit needs no savepoint: undoing it is rolling the whole transaction back, which
+    // saves two statements on the path of every command that arrives on its own. It records
+    // its own dedupe key, as an inline unit does.
+    let savepoints = size > 1;
+    let opened = match store.begin().await {
+        Ok(mut tx) if savepoints => claim(&mut *tx, &batch).await.map(|claims| (tx, claims)),
+        Ok(tx) => Ok((tx, vec![None; size])),
+        Err(error) => Err(error),
+    };
+    let (tx, claims) = match opened {
+        Ok(opened) => opened,
         Err(error) => {
             tracing::warn!(%error, size, "could not open a batch's transaction");
             let error = BatchError::Store(Arc::new(error));
@@ -425,57 +462,74 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
         }
     };
     let mut kept = Vec::with_capacity(size);
-    // The unit before, released with the next unit's first round trip: kept once that round
-    // trip showed its writes were not refused.
-    let mut unconfirmed: Option<oneshot::Sender<Result<(), EngineError>>> = None;
+    // Units kept whose writes wait to go with a later round trip, in order: kept for good once
+    // the store has sent them without refusing them.
+    let mut unconfirmed: VecDeque<Unconfirmed> = VecDeque::new();
     let mut failed: Option<BatchError> = None;
     let mut tx = Some(tx);
-    // A lone unit needs no savepoint: undoing it is rolling the whole transaction back, which
-    // saves two statements on the path of every command that arrives on its own.
-    let savepoints = size > 1;
-    for (index, request) in batch.into_iter().enumerate() {
+    for ((index, request), claimed) in batch.into_iter().enumerate().zip(claims) {
         let Some(lent) = tx.take() else {
             let error = failed.clone().unwrap_or(BatchError::Abandoned);
             let _ = request.turn.send(Err(error));
             continue;
         };
-        // Every release but the last goes with the next unit's first round trip.
+        // Every release but the last waits to go with a later round trip.
         let release = if savepoints && index + 1 < size {
             Release::Later
         } else {
             Release::Now
         };
-        let (mut back, lent) = match lend(lent, request.turn, savepoints, release).await {
+        // Claimed for this unit: forgotten if the unit is undone.
+        let own_key = match (claimed, request.key) {
+            (Some(Claimed::New), Some(key)) => Some(key.key),
+            _ => None,
+        };
+        let lent = lend(lent, request.turn, savepoints, release, claimed).await;
+        let (mut back, unit, lent) = match lent {
             Ok(lent) => lent,
             Err(error) => {
-                // The batch fails: the unit before is answered with it below.
-                kept.extend(unconfirmed.take());
+                // The batch fails: the units waiting are answered with it below.
+                kept.extend(unconfirmed.drain(..).map(|u| u.done));
                 let _ = request.done.send(Err(error.clone().into()));
                 failed = Some(error);
                 continue;
             }
         };
-        if let Some(done) = unconfirmed.take() {
-            match back.refused_earlier() {
-                Some(error) => {
-                    let _ = done.send(Err(EngineError::Store(error)));
-                }
-                None => kept.push(done),
-            }
-        }
-        tx = Some(back);
+        let mut forget = Vec::new();
         match lent {
-            Lent::Kept if release == Release::Later => unconfirmed = Some(request.done),
+            Lent::Kept if release == Release::Later => unconfirmed.push_back(Unconfirmed {
+                unit,
+                done: request.done,
+                key: own_key,
+            }),
             Lent::Kept => kept.push(request.done),
-            Lent::Undone => {}
+            Lent::Undone => forget.extend(own_key),
             Lent::Refused(error) => {
+                forget.extend(own_key);
                 let _ = request.done.send(Err(EngineError::Store(error)));
             }
         }
+        // What the round trips of this unit's turn showed of the units before it.
+        for (unit, error) in back.refused_earlier() {
+            let at = unconfirmed.iter().position(|u| u.unit == unit);
+            if let Some(refused) = at.and_then(|at| unconfirmed.remove(at)) {
+                forget.extend(refused.key);
+                let _ = refused.done.send(Err(EngineError::Store(error)));
+            }
+        }
+        while unconfirmed.len() > back.unsent() {
+            kept.extend(unconfirmed.pop_front().map(|u| u.done));
+        }
+        if let Err(error) = forget_keys(&mut *back, &forget).await {
+            kept.extend(unconfirmed.drain(..).map(|u| u.done));
+            failed = Some(error);
+            continue;
+        }
+        tx = Some(back);
     }
-    // The last unit is always released at once, so nothing is held here; kept all the same, a
-    // held unit is answered with the batch whatever becomes of it.
-    kept.extend(unconfirmed);
+    // The last unit is always released at once, which sends every unit's writes, so nothing
+    // waits here; any that did is answered with the batch whatever becomes of it.
+    kept.extend(unconfirmed.into_iter().map(|u| u.done));
     let (Some(tx), None) = (tx, &failed) else {
         let error = failed.unwrap_or(BatchError::Abandoned);
         tracing::warn!(%error, size, "a batch was rolled back");
@@ -512,6 +566,62 @@ async fn commit_batch(store: &dyn Store, batch: Vec<Request>, stats: &Counters) 
     }
 }
 
+/// A unit kept whose writes the store has not sent yet.
+struct Unconfirmed {
+    /// Its number in the transaction ([`StoreTx::savepoint`]).
+    unit: usize,
+    done: oneshot::Sender<Result<(), EngineError>>,
+    /// Its dedupe key, if the batch claimed it for the unit.
+    key: Option<String>,
+}
+
+/// Records the batch's dedupe keys in one statement, before the first unit's turn; what each
+/// unit's lease says of its own key. A key that appears twice is claimed for its first unit
+/// only: the later one records its own, and finds it recorded unless that first unit was
+/// undone. Keys the database refuses leave every unit to record its own.
+async fn claim(
+    tx: &mut dyn StoreTx,
+    batch: &[Request],
+) -> Result<Vec<Option<Claimed>>, StoreError> {
+    let mut claims = vec![None; batch.len()];
+    let mut seen = HashSet::new();
+    let firsts: Vec<Option<&InboundKey>> = batch
+        .iter()
+        .map(|r| r.key.as_ref().filter(|key| seen.insert(key.key.as_str())))
+        .collect();
+    let mut keys: Vec<InboundKey> = firsts.iter().flatten().map(|&key| key.clone()).collect();
+    // In one order on every writer, so two batches with keys in common (a redelivery racing
+    // the first delivery on Postgres, several writers) wait for each other, never deadlock.
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    if keys.is_empty() {
+        return Ok(claims);
+    }
+    let Some(new) = tx.claim_inbound(&keys).await? else {
+        return Ok(claims);
+    };
+    for (claim, key) in claims.iter_mut().zip(firsts) {
+        *claim = key.map(|key| {
+            if new.contains(&key.key) {
+                Claimed::New
+            } else {
+                Claimed::Seen
+            }
+        });
+    }
+    Ok(claims)
+}
+
+/// Forgets the dedupe keys claimed for units that were undone, so their redeliveries are
+/// handled afresh. `Err`: the transaction is unusable.
+async fn forget_keys(tx: &mut dyn StoreTx, keys: &[String]) -> Result<(), BatchError> {
+    for key in keys {
+        tx.forget_inbound(key)
+            .await
+            .map_err(|e| BatchError::Store(Arc::new(e)))?;
+    }
+    Ok(())
+}
+
 /// What became of a unit lent the batch's transaction.
 enum Lent {
     /// Its work is in the transaction, to be committed with the batch.
@@ -526,29 +636,34 @@ enum Lent {
 /// When a kept unit's savepoint is released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Release {
-    /// With its writes, in a round trip of its own: the last unit of a batch.
+    /// With its writes and every unit's before it, in a round trip of its own: the last unit
+    /// of a batch.
     Now,
-    /// With the next unit's savepoint and first read, one round trip for the two
-    /// ([`StoreTx::release_later`]); whether its writes were refused is known after that unit.
+    /// Gathered behind its writes, sent with a later round trip ([`StoreTx::release_later`]);
+    /// whether its writes were refused is known once they are sent.
     Later,
 }
 
 /// Lends the transaction to one unit, inside a savepoint when the batch holds others; gives it
-/// back with what became of the unit. Without a savepoint an unkept unit is undone by the batch
-/// rolling back (it was the only one). `Err`: the transaction is unusable and the batch must be
-/// rolled back.
+/// back with the unit's number in the transaction and what became of the unit. Without a
+/// savepoint an unkept unit is undone by the batch rolling back (it was the only one). `Err`:
+/// the transaction is unusable and the batch must be rolled back.
 async fn lend(
     mut tx: Box<dyn StoreTx>,
     turn: oneshot::Sender<Result<Lease, BatchError>>,
     savepoint: bool,
     release: Release,
-) -> Result<(Box<dyn StoreTx>, Lent), BatchError> {
+    claimed: Option<Claimed>,
+) -> Result<(Box<dyn StoreTx>, usize, Lent), BatchError> {
     let store_error = |e: StoreError| BatchError::Store(Arc::new(e));
-    if savepoint {
-        tx.savepoint().await.map_err(store_error)?;
-    }
+    let unit = if savepoint {
+        tx.savepoint().await.map_err(store_error)?
+    } else {
+        0
+    };
     let (back_tx, back_rx) = oneshot::channel();
     let lease = Lease {
+        claimed,
         tx: Some(tx),
         back: Some(back_tx),
     };
@@ -560,22 +675,22 @@ async fn lend(
             keep,
         }) => {
             if !savepoint {
-                return Ok((tx, if keep { Lent::Kept } else { Lent::Undone }));
+                return Ok((tx, unit, if keep { Lent::Kept } else { Lent::Undone }));
             }
             if !keep {
                 tx.rollback_to().await.map_err(store_error)?;
-                return Ok((tx, Lent::Undone));
+                return Ok((tx, unit, Lent::Undone));
             }
             let released = match release {
                 Release::Now => tx.release().await,
                 Release::Later => tx.release_later().await,
             };
             match released {
-                Ok(()) => Ok((tx, Lent::Kept)),
+                Ok(()) => Ok((tx, unit, Lent::Kept)),
                 Err(error) => {
                     // The release was not reached: the savepoint still holds the unit.
                     tx.rollback_to().await.map_err(store_error)?;
-                    Ok((tx, Lent::Refused(error)))
+                    Ok((tx, unit, Lent::Refused(error)))
                 }
             }
         }
@@ -601,21 +716,21 @@ mod tests {
             .await
             .expect("store");
         let writers = Writers::new(WriterConfig::default());
-        let first = writers.submit(&store, 1);
+        let first = writers.submit(&store, vec![None]);
         assert_eq!(inline(&first), [true], "idle: on the caller's task");
         assert_eq!(
-            inline(&writers.submit(&store, 1)),
+            inline(&writers.submit(&store, vec![None])),
             [false],
             "the slot is taken: queued"
         );
         drop(first);
         assert_eq!(
-            inline(&writers.submit(&store, 1)),
+            inline(&writers.submit(&store, vec![None])),
             [false],
             "units are queued before it: it waits its turn behind them"
         );
         assert_eq!(
-            inline(&writers.submit(&store, 2)),
+            inline(&writers.submit(&store, vec![None, None])),
             [false, false],
             "a group always goes through the writer"
         );
@@ -624,7 +739,11 @@ mod tests {
             inline: false,
             ..WriterConfig::default()
         });
-        assert_eq!(inline(&batched.submit(&store, 1)), [false], "inline is off");
+        assert_eq!(
+            inline(&batched.submit(&store, vec![None])),
+            [false],
+            "inline is off"
+        );
     }
 
     /// A batch being gathered (the writer lingering for more, its slot not taken yet) still
@@ -639,7 +758,7 @@ mod tests {
             ..WriterConfig::default()
         });
         // A first batch of two, so the writer lingers after the next group it takes.
-        let mut first = writers.submit(&store, 2);
+        let mut first = writers.submit(&store, vec![None, None]);
         for ticket in &mut first {
             let mut lease = ticket.turn().await.expect("turn");
             let tx = lease.take().expect("transaction");
@@ -648,13 +767,13 @@ mod tests {
         for ticket in first {
             ticket.committed().await.expect("committed");
         }
-        let _group = writers.submit(&store, 2);
+        let _group = writers.submit(&store, vec![None, None]);
         // Let the writer take the group and start lingering.
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
         assert_eq!(
-            inline(&writers.submit(&store, 1)),
+            inline(&writers.submit(&store, vec![None])),
             [false],
             "it waits behind the batch being gathered"
         );

@@ -51,7 +51,7 @@ pub use jobs::{JobStore, JobTx};
 pub use oncall::OncallTx;
 pub use outbox::{OutboxStore, OutboxTx, RoomDelivery};
 pub use retention::{Pruned, RetentionTx};
-pub use settings::{SettingsStore, SettingsTx};
+pub use settings::{InboundKey, SettingsStore, SettingsTx};
 pub use types::{
     CardRef, Checklist, ChecklistItem, Completion, Contact, DeliveryReport, DeliveryStatus,
     HandoffNote, JobKind, JobRow, JobState, MessageKind, NewJob, NewOutbound, OncallOverride,
@@ -108,26 +108,30 @@ pub trait Store:
 /// One batch of decisions' transaction. Dropping it without [`StoreTx::commit`] rolls
 /// everything back. Each decision in it runs between [`StoreTx::savepoint`] and
 /// [`StoreTx::release`] or [`StoreTx::release_later`] (kept) or [`StoreTx::rollback_to`]
-/// (undone, the others kept); decisions follow each other and never nest, and consecutive ones
-/// alternate between two savepoint names.
+/// (undone, the others kept); decisions follow each other and never nest.
 #[async_trait]
 pub trait StoreTx:
     IncidentTx + OutboxTx + JobTx + ContactTx + SettingsTx + OncallTx + RetentionTx + AlertTx + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
-    /// Marks where a decision starts (`SAVEPOINT unit_a`, the next one `unit_b`).
-    async fn savepoint(&mut self) -> StoreResult<()>;
-    /// Keeps what the decision wrote (`RELEASE SAVEPOINT`). `Err`: its writes were refused
-    /// as they were sent with the release; its savepoint is still open.
+    /// Marks where a decision starts (`SAVEPOINT unit`); returns the decision's number in
+    /// this transaction (0, 1, …), by which [`StoreTx::refused_earlier`] names it.
+    async fn savepoint(&mut self) -> StoreResult<usize>;
+    /// Keeps what the decision wrote (`RELEASE SAVEPOINT`), sending what is gathered. `Err`:
+    /// its writes were refused as they were sent; its savepoint is still open.
     async fn release(&mut self) -> StoreResult<()>;
-    /// Keeps what the decision wrote, its writes and release sent with the next decision's
-    /// first round trip (on Postgres, where writes run at once: now). Whether they were
-    /// refused is known once that round trip is made: [`StoreTx::refused_earlier`] after the
-    /// next decision, or after [`StoreTx::rollback_to`].
+    /// Keeps what the decision wrote, its writes and release sent with a later round trip
+    /// (on Postgres, where writes run at once: now). Whether they were refused is known once
+    /// they are sent: [`StoreTx::unsent`] no longer counts them, and
+    /// [`StoreTx::refused_earlier`] names them if they were.
     async fn release_later(&mut self) -> StoreResult<()>;
-    /// The error of an earlier decision's writes, refused when they were sent with a later
-    /// decision's round trip: that earlier decision was rolled back, the later one was not.
-    fn refused_earlier(&mut self) -> Option<StoreError>;
+    /// The decisions kept with [`StoreTx::release_later`] whose writes were refused when a
+    /// later round trip sent them, by number, with the refusal: each was rolled back alone,
+    /// the others were not. Taken: each is named once.
+    fn refused_earlier(&mut self) -> Vec<(usize, StoreError)>;
+    /// How many decisions kept with [`StoreTx::release_later`] are not sent yet: the last ones
+    /// kept. Those before them were sent, and kept unless refused.
+    fn unsent(&self) -> usize;
     /// Undoes what the decision wrote, and ends its savepoint (`ROLLBACK TO` then `RELEASE`);
     /// on Postgres this also clears the transaction's failed state after a statement error.
     async fn rollback_to(&mut self) -> StoreResult<()>;

@@ -2,6 +2,8 @@
 //! the inbound event ids already handled. `settings_sql!` stamps the statements onto each
 //! backend's types.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -17,11 +19,25 @@ pub trait SettingsStore: Send + Sync {
     async fn room_languages(&self) -> StoreResult<Vec<(String, Lang)>>;
 }
 
+/// An inbound event's dedupe key, and when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundKey {
+    pub key: String,
+    pub at: DateTime<Utc>,
+}
+
 /// Inbound dedupe and room languages inside one decision's transaction.
 #[async_trait]
 pub trait SettingsTx: Send {
     /// Records an inbound event id; `false` when it was seen before (a platform retry).
     async fn record_inbound(&mut self, key: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records the inbound event ids of a batch's decisions at once, outside their savepoints:
+    /// the ones that were new. `Ok(None)`: the database refused one of them and none was
+    /// recorded (each decision then records its own). `Err`: the transaction is unusable.
+    async fn claim_inbound(&mut self, keys: &[InboundKey]) -> StoreResult<Option<HashSet<String>>>;
+    /// Forgets an event id [`SettingsTx::claim_inbound`] recorded for a decision that was then
+    /// undone, so a redelivery is handled afresh.
+    async fn forget_inbound(&mut self, key: &str) -> StoreResult<()>;
     async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>>;
     async fn set_room_language(
         &mut self,
@@ -35,11 +51,13 @@ pub trait SettingsTx: Send {
 macro_rules! settings_sql {
     ($Store:ident, $Tx:ident, $Db:ty) => {
         mod settings_sql {
+            use std::collections::HashSet;
+
             use chrono::{DateTime, Utc};
 
             use super::{$Store, $Tx};
             use $crate::i18n::Lang;
-            use $crate::store::settings::{SettingsStore, SettingsTx};
+            use $crate::store::settings::{InboundKey, SettingsStore, SettingsTx};
             use $crate::store::sql;
             use $crate::store::StoreResult;
 
@@ -69,6 +87,52 @@ macro_rules! settings_sql {
                         })
                         .await?;
                     Ok(inserted.len() == 1)
+                }
+
+                async fn claim_inbound(&mut self, keys: &[InboundKey]) -> StoreResult<Option<HashSet<String>>> {
+                    // Two binds a key: well under either backend's limit a statement.
+                    const CHUNK: usize = 1_000;
+                    // In a savepoint of its own, so a refused key leaves the transaction as it
+                    // was (Postgres would fail every statement after it).
+                    self.0.write(|query| {
+                        query.push("SAVEPOINT claim");
+                    })
+                    .await?;
+                    let mut new = HashSet::with_capacity(keys.len());
+                    for chunk in keys.chunks(CHUNK) {
+                        let inserted: StoreResult<Vec<(String,)>> = self
+                            .0
+                            .fetch_all(|insert| {
+                                insert.push("INSERT INTO inbound_events (event_key, received_at) ");
+                                insert.push_values(chunk, |mut row, key| {
+                                    row.push_bind(key.key.clone()).push_bind(sql::millis(key.at));
+                                });
+                                insert.push(" ON CONFLICT (event_key) DO NOTHING RETURNING event_key");
+                            })
+                            .await;
+                        match inserted {
+                            Ok(rows) => new.extend(rows.into_iter().map(|(key,)| key)),
+                            Err(error) => {
+                                tracing::debug!(%error, "a batch's dedupe keys were refused together");
+                                sqlx::query("ROLLBACK TO SAVEPOINT claim").execute(self.0.get().await?).await?;
+                                sqlx::query("RELEASE SAVEPOINT claim").execute(self.0.get().await?).await?;
+                                return Ok(None);
+                            }
+                        }
+                    }
+                    self.0.write(|query| {
+                        query.push("RELEASE SAVEPOINT claim");
+                    })
+                    .await?;
+                    Ok(Some(new))
+                }
+
+                async fn forget_inbound(&mut self, key: &str) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM inbound_events WHERE event_key = $1")
+                        .bind(key)
+                        .execute(self.0.get().await?)
+                        .await?;
+                    Ok(())
                 }
 
                 async fn room_languages(&mut self) -> StoreResult<Vec<(String, Lang)>> {

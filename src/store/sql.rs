@@ -69,73 +69,117 @@ pub(super) use embedded_migrations;
 /// trip to the connection's own thread (sqlx's driver), two thread wake-ups that cost more than
 /// the statement itself; so writes whose result nobody reads (the incident row, its roles, jobs,
 /// timeline, outbox rows) are gathered into one multi-statement query and sent when something
-/// next reads, or with the savepoint's release, or at commit: a unit's writes are one round trip.
-/// Postgres runs each write at once (its protocol takes one statement per prepared query).
+/// next reads, or with the last unit's release, or at commit. Postgres runs each write at once
+/// (its protocol takes one statement per prepared query).
 ///
-/// A savepoint is gathered too, so a unit's first read opens it in the same round trip; the
-/// rooms' languages, read by every unit, are read once per transaction until one changes; and
-/// the incident counter is read once per transaction: its row is this transaction's until the
-/// commit (SQLite's write lock, a row lock on Postgres), so the numbers after the first are
-/// counted here and written with the other gathered writes.
+/// Savepoints and releases are gathered too, so the units of a batch that read nothing (their
+/// dedupe keys claimed by the writer before the first, see `engine::writer`) send their writes
+/// together, up to [`GATHERED_UNITS`] units a round trip (the driver's thread answers each
+/// statement on its own, so the writer's connection buffers that many answers: `store::sqlite`). The rooms' languages, read by every
+/// unit, are read once per transaction until one changes; and the incident counter is read once
+/// per transaction: its row is this transaction's until the commit (SQLite's write lock, a row
+/// lock on Postgres), so the numbers after the first are counted here and written with the other
+/// gathered writes.
 ///
-/// A unit's release can wait too ([`crate::store::StoreTx::release_later`]): its writes and
-/// its release then go with the next unit's savepoint and first read, one round trip for both
-/// units where there were two. If that round trip fails, the savepoint still open says whose
-/// statement it was, since consecutive units' savepoints have different names: the earlier
-/// unit's (its writes were refused: it is rolled back alone, the refusal kept for the writer,
-/// and the later unit's savepoint and read are sent again) or the later unit's (its read
-/// failed, as it would have on its own).
+/// When such a round trip fails, SQLite has run every statement before the failing one and none
+/// after it. Each unit's statements start by writing its number to a temporary table of the
+/// connection ([`MARK`]), outside its savepoint, so the table says whose statement failed, and
+/// that unit's savepoint is the one still open. A unit that was already released (kept, its
+/// writes sent with a later round trip) is rolled back alone and its refusal kept for the writer
+/// ([`crate::store::StoreTx::refused_earlier`]); the statements after its own are sent again,
+/// behind a statement that takes the binds of those already run. The unit still being decided
+/// fails on its own, as it would have alone. The units sent again keep what they decided: a
+/// number counted after a refused declaration's stays theirs, so that one number goes unused.
 pub struct Conn<DB: sqlx::Database> {
     pub(super) tx: sqlx::Transaction<'static, DB>,
     pub(super) pending: Option<sqlx::QueryBuilder<DB>>,
-    /// The savepoint is among the gathered writes, not sent yet.
+    /// The units with statements among the gathered writes, in order.
+    pub(super) gathered: Vec<Gathered>,
+    /// The current unit's savepoint is among the gathered writes, not sent yet.
     pub(super) savepoint_unsent: bool,
     /// The rooms' languages as this transaction last read or wrote them.
     pub(super) languages: Option<Vec<(String, Lang)>>,
     /// The incident number this transaction last gave out, once it has read the counter.
     pub(super) counter: Option<i64>,
-    /// The current unit's savepoint; units alternate between the two.
-    pub(super) unit: &'static Savepoint,
-    /// The gathered writes start with an earlier unit's writes and the release of its
-    /// savepoint (this one), not sent yet.
-    pub(super) earlier: Option<&'static Savepoint>,
-    /// The earlier unit's writes were refused when they were sent: it was rolled back.
-    pub(super) refused: Option<StoreError>,
+    /// The units this transaction has opened: the next one's number.
+    pub(super) opened: usize,
+    /// The unit between its savepoint and its release or rollback, if any.
+    pub(super) open: Option<usize>,
+    /// Earlier units whose writes were refused when they were sent with a later round trip:
+    /// each was rolled back alone.
+    pub(super) refused: Vec<(usize, StoreError)>,
 }
 
-/// A unit's savepoint: its statements.
-pub(super) struct Savepoint {
-    pub(super) open: &'static str,
-    pub(super) release: &'static str,
-    pub(super) rollback: &'static str,
+/// One unit's statements among the gathered writes.
+pub(super) struct Gathered {
+    /// The unit's number in its transaction.
+    pub(super) unit: usize,
+    /// Where they start in the gathered text, and the binds before them.
+    pub(super) at: Position,
+    /// Its release is among them: it was kept, its writes not sent yet.
+    pub(super) released: bool,
 }
 
-/// The two savepoints consecutive units alternate between.
-pub(super) static SAVEPOINTS: [Savepoint; 2] = [
-    Savepoint {
-        open: "SAVEPOINT unit_a",
-        release: "RELEASE SAVEPOINT unit_a",
-        rollback: "ROLLBACK TO SAVEPOINT unit_a",
-    },
-    Savepoint {
-        open: "SAVEPOINT unit_b",
-        release: "RELEASE SAVEPOINT unit_b",
-        rollback: "ROLLBACK TO SAVEPOINT unit_b",
-    },
-];
+/// A place in gathered statements: bytes of text and binds before it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Position {
+    pub(super) text: usize,
+    pub(super) binds: usize,
+}
+
+/// The most units whose statements one round trip carries. sqlx caches a prepared query by its
+/// whole text, so a bounded group keeps the texts a busy writer sends few and each cached one
+/// small, while the round trips still fall to one in this many units.
+pub(super) const GATHERED_UNITS: usize = 8;
+
+/// A unit's savepoint: units follow each other and never nest, so one name serves them all.
+pub(super) const SAVEPOINT: &str = "SAVEPOINT unit";
+pub(super) const RELEASE: &str = "RELEASE SAVEPOINT unit";
+pub(super) const ROLLBACK: &str = "ROLLBACK TO SAVEPOINT unit";
+
+/// Writes the number of the unit whose statements follow (SQLite's writer's connection keeps
+/// the one-row temporary table, [`MARK_TABLE`]). Outside the unit's savepoint, so it stays when
+/// the unit is rolled back, until the next unit's statements run.
+pub(super) const MARK: &str = "UPDATE temp.unit_sent SET unit = ";
+/// The unit whose statements ran last.
+pub(super) const MARKED: &str = "SELECT unit FROM temp.unit_sent";
+/// Creates the marks' table on a new SQLite connection.
+pub(super) const MARK_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS unit_sent (unit INTEGER NOT NULL); \
+     INSERT INTO temp.unit_sent (unit) SELECT -1 WHERE NOT EXISTS (SELECT 1 FROM temp.unit_sent)";
+
+/// A statement that returns no rows and takes `binds` binds: what stands for the statements
+/// already run when the ones after them are sent again with all the binds.
+pub(super) fn skipping(binds: usize) -> String {
+    if binds == 0 {
+        return String::new();
+    }
+    let mut text = String::with_capacity(40 + 3 * binds);
+    text.push_str("SELECT 1 WHERE 0 AND 1 IN (?");
+    for _ in 1..binds {
+        text.push_str(", ?");
+    }
+    text.push_str("); ");
+    text
+}
 
 impl<DB: sqlx::Database> Conn<DB> {
     pub(super) fn new(tx: sqlx::Transaction<'static, DB>) -> Conn<DB> {
         Conn {
             tx,
             pending: None,
+            gathered: Vec::new(),
             savepoint_unsent: false,
             languages: None,
             counter: None,
-            unit: &SAVEPOINTS[1],
-            earlier: None,
-            refused: None,
+            opened: 0,
+            open: None,
+            refused: Vec::new(),
         }
+    }
+
+    /// Kept units whose writes are gathered, not sent yet.
+    pub(super) fn unsent(&self) -> usize {
+        self.gathered.iter().filter(|g| g.released).count()
     }
 }
 
@@ -151,6 +195,37 @@ macro_rules! conn_sql {
                 Ok(&mut *self.tx)
             }
 
+            /// The binds `query` holds, taken out of it (it encodes each as it is pushed, so
+            /// there is no error left to report).
+            fn take_binds(
+                query: &mut sqlx::QueryBuilder<$Db>,
+            ) -> <$Db as sqlx::Database>::Arguments {
+                use sqlx::Execute;
+                query
+                    .build()
+                    .take_arguments()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
+
+            /// Where the next gathered statement starts (after the separator it needs).
+            fn next_position(&mut self) -> $crate::store::sql::Position {
+                let Some(mut query) = self.pending.take() else {
+                    return $crate::store::sql::Position { text: 0, binds: 0 };
+                };
+                query.push("; ");
+                // A builder does not say how many binds it holds: take it apart and back.
+                let binds = Self::take_binds(&mut query);
+                let text = query.into_string();
+                let at = $crate::store::sql::Position {
+                    text: text.len(),
+                    binds: sqlx::Arguments::len(&binds),
+                };
+                self.pending = Some(sqlx::QueryBuilder::with_arguments(text, binds));
+                at
+            }
+
             /// A write whose result is not read: `build` writes its statement (with its binds)
             /// into the builder, never with `RETURNING` (the gathered statements must return no
             /// rows, see [`Self::fetch_all`]). Gathered on SQLite; run at once on Postgres.
@@ -159,11 +234,6 @@ macro_rules! conn_sql {
                 build: impl FnOnce(&mut sqlx::QueryBuilder<$Db>),
             ) -> $crate::store::StoreResult<()> {
                 if $defer {
-                    // An earlier unit's writes are settled before this unit gathers its own:
-                    // only a savepoint and a read can be sent again after a refusal.
-                    if self.earlier.is_some() {
-                        self.flush().await?;
-                    }
                     match &mut self.pending {
                         Some(query) => {
                             query.push("; ");
@@ -186,140 +256,232 @@ macro_rules! conn_sql {
 
             /// A read whose statement `build` writes (with its binds), sent with the gathered
             /// writes in one round trip (they return no rows, so the rows are the read's).
-            /// `build` runs again when an earlier unit's writes sent with it were refused.
             pub(super) async fn fetch_all<O>(
                 &mut self,
-                build: impl Fn(&mut sqlx::QueryBuilder<$Db>),
+                build: impl FnOnce(&mut sqlx::QueryBuilder<$Db>),
             ) -> $crate::store::StoreResult<Vec<O>>
             where
                 O: for<'r> sqlx::FromRow<'r, <$Db as sqlx::Database>::Row> + Send + Unpin,
             {
-                let mut query = match self.pending.take() {
-                    Some(mut query) => {
-                        query.push("; ");
-                        query
-                    }
-                    None => sqlx::QueryBuilder::new(""),
-                };
+                let at = self.next_position();
+                let mut query = self
+                    .pending
+                    .take()
+                    .unwrap_or_else(|| sqlx::QueryBuilder::new(""));
                 build(&mut query);
-                let savepoint = std::mem::take(&mut self.savepoint_unsent);
-                let earlier = self.earlier.take();
-                let error = match query.build_query_as::<O>().fetch_all(&mut *self.tx).await {
-                    Ok(rows) => return Ok(rows),
-                    Err(error) => error,
-                };
-                self.settle(earlier, error).await?;
-                let mut query = sqlx::QueryBuilder::new("");
-                if savepoint {
-                    query.push(self.unit.open);
-                    query.push("; ");
-                }
-                build(&mut query);
-                Ok(query.build_query_as::<O>().fetch_all(&mut *self.tx).await?)
+                self.send(query, None, Some(at)).await
             }
 
             /// Sends the gathered writes, in one round trip.
             pub(super) async fn flush(&mut self) -> $crate::store::StoreResult<()> {
-                let Some(mut query) = self.pending.take() else {
+                let Some(query) = self.pending.take() else {
                     return Ok(());
                 };
-                let savepoint = std::mem::take(&mut self.savepoint_unsent);
-                let earlier = self.earlier.take();
-                let Err(error) = query.build().execute(&mut *self.tx).await else {
-                    return Ok(());
-                };
-                self.settle(earlier, error).await?;
-                if savepoint {
-                    sqlx::query(self.unit.open).execute(&mut *self.tx).await?;
-                }
-                Ok(())
+                self.send::<(i64,)>(query, None, None).await.map(drop)
             }
 
-            /// After a round trip failed: `Ok` when it was the earlier unit's writes (sent with
-            /// it) that were refused, now rolled back with the refusal kept, so the current
-            /// unit's part can be sent again; `Err` when the failure was the current unit's own.
-            async fn settle(
+            /// Sends `query`: the gathered statements (up to `cut` when the current unit's are
+            /// being dropped), then a read starting at `read` if there is one. A statement of an
+            /// earlier, released unit that fails rolls that unit back alone (its refusal kept)
+            /// and the statements after its own are sent again; the current unit's own failure
+            /// is returned.
+            async fn send<O>(
                 &mut self,
-                earlier: Option<&'static $crate::store::sql::Savepoint>,
-                error: sqlx::Error,
-            ) -> $crate::store::StoreResult<()> {
-                let Some(earlier) = earlier else {
-                    return Err(error.into());
-                };
-                // Its savepoint is still open only if its release was never reached.
-                if sqlx::query(earlier.rollback)
-                    .execute(&mut *self.tx)
-                    .await
-                    .is_err()
-                {
-                    return Err(error.into());
+                mut query: sqlx::QueryBuilder<$Db>,
+                cut: Option<$crate::store::sql::Position>,
+                read: Option<$crate::store::sql::Position>,
+            ) -> $crate::store::StoreResult<Vec<O>>
+            where
+                O: for<'r> sqlx::FromRow<'r, <$Db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                use sqlx::SqlSafeStr;
+                let mut gathered = std::mem::take(&mut self.gathered);
+                let mut text = query.sql();
+                let binds = Self::take_binds(&mut query);
+                if let Some(cut) = cut {
+                    text =
+                        sqlx::AssertSqlSafe(text.as_str()[..cut.text].to_string()).into_sql_str();
                 }
-                sqlx::query(earlier.release).execute(&mut *self.tx).await?;
-                // What the earlier unit counted or chose is gone with it.
-                self.languages = None;
-                self.counter = None;
-                self.refused = Some(error.into());
-                Ok(())
+                if cut.is_none() {
+                    self.savepoint_unsent = false;
+                }
+                // Only an earlier unit's refusal sends anything again.
+                if !gathered.iter().any(|g| g.released) {
+                    let rows = sqlx::query_as_with::<$Db, O, _>(text, binds)
+                        .fetch_all(&mut *self.tx)
+                        .await?;
+                    self.sent();
+                    return Ok(rows);
+                }
+                let mut from: Option<$crate::store::sql::Position> = None;
+                loop {
+                    let attempt = match from {
+                        None => text.clone(),
+                        Some(from) => {
+                            let mut again = $crate::store::sql::skipping(from.binds);
+                            again.push_str(&text.as_str()[from.text..]);
+                            sqlx::AssertSqlSafe(again).into_sql_str()
+                        }
+                    };
+                    let error = match sqlx::query_as_with::<$Db, O, _>(attempt, binds.clone())
+                        .persistent(from.is_none())
+                        .fetch_all(&mut *self.tx)
+                        .await
+                    {
+                        Ok(rows) => {
+                            self.sent();
+                            return Ok(rows);
+                        }
+                        Err(error) => error,
+                    };
+                    // Whose statement failed: the unit that wrote its mark last.
+                    let marked: Option<(i64,)> = sqlx::query_as($crate::store::sql::MARKED)
+                        .fetch_optional(&mut *self.tx)
+                        .await
+                        .ok()
+                        .flatten();
+                    let Some(index) = marked.and_then(|(unit,)| {
+                        gathered
+                            .iter()
+                            .position(|g| g.released && i64::try_from(g.unit).ok() == Some(unit))
+                    }) else {
+                        // The current unit's own statement (or one no unit owns).
+                        return Err(error.into());
+                    };
+                    // Its release was never reached: its savepoint is the one still open.
+                    if sqlx::query($crate::store::sql::ROLLBACK)
+                        .execute(&mut *self.tx)
+                        .await
+                        .is_err()
+                    {
+                        return Err(error.into());
+                    }
+                    sqlx::query($crate::store::sql::RELEASE)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    let refused = gathered.remove(index);
+                    self.refused.push((refused.unit, error.into()));
+                    // What it counted or chose is gone with it.
+                    self.languages = None;
+                    self.counter = None;
+                    let end = cut.map_or(text.as_str().len(), |c| c.text);
+                    let next = gathered
+                        .get(index)
+                        .map(|g| g.at)
+                        .or(read)
+                        .filter(|at| at.text < end);
+                    match next {
+                        Some(at) => {
+                            gathered.drain(..index);
+                            from = Some(at);
+                        }
+                        // Nothing was after it.
+                        None => {
+                            self.sent();
+                            return Ok(Vec::new());
+                        }
+                    }
+                }
             }
 
-            /// Opens the unit's savepoint: gathered on SQLite (sent with what follows, an
-            /// earlier unit's release included). The unit before sent or forgot its writes, or
-            /// left them to go with this savepoint, so the savepoint comes after them.
-            pub(super) async fn savepoint(&mut self) -> $crate::store::StoreResult<()> {
-                debug_assert!(
-                    self.pending.is_none() || self.earlier.is_some(),
-                    "a savepoint after unsent writes"
-                );
-                let [a, b] = &$crate::store::sql::SAVEPOINTS;
-                self.unit = if std::ptr::eq(self.unit, a) { b } else { a };
-                let statement = self.unit.open;
-                match &mut self.pending {
-                    // After an earlier unit's release, without settling it first.
-                    Some(query) if $defer => {
-                        query.push("; ");
-                        query.push(statement);
-                    }
-                    _ => {
-                        self.write(|query| {
-                            query.push(statement);
-                        })
-                        .await?
-                    }
+            /// After a round trip went through: the unit still open (if any) goes on writing
+            /// after it, its statements marked by the mark it wrote before.
+            fn sent(&mut self) {
+                if let Some(unit) = self.open {
+                    self.gathered.push($crate::store::sql::Gathered {
+                        unit,
+                        at: $crate::store::sql::Position { text: 0, binds: 0 },
+                        released: false,
+                    });
                 }
-                self.savepoint_unsent = $defer;
-                Ok(())
             }
 
-            /// Keeps the unit's writes: its release is gathered behind them (and sent with the
-            /// next unit's first round trip, `later`) or sent now.
+            /// Opens a unit's savepoint (gathered on SQLite, sent with what follows); returns
+            /// the unit's number in the transaction. Past [`super::sql::GATHERED_UNITS`] units
+            /// the gathered writes are sent first.
+            pub(super) async fn savepoint(&mut self) -> $crate::store::StoreResult<usize> {
+                let unit = self.opened;
+                self.opened += 1;
+                self.open = Some(unit);
+                if !$defer {
+                    sqlx::query($crate::store::sql::SAVEPOINT)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    return Ok(unit);
+                }
+                if self.gathered.len() >= $crate::store::sql::GATHERED_UNITS {
+                    // Not the new unit's: it is opened after them.
+                    self.open = None;
+                    self.flush().await?;
+                    self.open = Some(unit);
+                }
+                let at = self.next_position();
+                let query = self
+                    .pending
+                    .get_or_insert_with(|| sqlx::QueryBuilder::new(""));
+                query
+                    .push($crate::store::sql::MARK)
+                    .push_bind(unit as i64)
+                    .push("; ")
+                    .push($crate::store::sql::SAVEPOINT);
+                self.gathered.push($crate::store::sql::Gathered {
+                    unit,
+                    at,
+                    released: false,
+                });
+                self.savepoint_unsent = true;
+                Ok(unit)
+            }
+
+            /// Keeps the unit's writes: its release is gathered behind them (and sent with a
+            /// later round trip, `later`) or sent now.
             pub(super) async fn release(&mut self, later: bool) -> $crate::store::StoreResult<()> {
-                // Gathered like a write, so an earlier unit's release still waiting (this unit
-                // sent nothing) is settled first.
-                let unit = self.unit;
+                let current = self.open.take();
+                if !$defer {
+                    sqlx::query($crate::store::sql::RELEASE)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    return Ok(());
+                }
                 self.write(|query| {
-                    query.push(unit.release);
+                    query.push($crate::store::sql::RELEASE);
                 })
                 .await?;
-                if $defer && later {
-                    self.earlier = Some(unit);
-                    Ok(())
-                } else {
-                    self.flush().await
+                match self.gathered.last_mut() {
+                    Some(last) if later && Some(last.unit) == current => {
+                        last.released = true;
+                        Ok(())
+                    }
+                    _ => self.flush().await,
                 }
             }
 
-            /// Forgets the gathered writes (the unit that made them is being rolled back), and
-            /// the languages and counter read since they may have changed. Whether the
-            /// savepoint was sent (and so must be rolled back to). An earlier unit's writes
-            /// gathered before them are sent first.
+            /// Forgets the current unit's gathered writes (it is being rolled back), and the
+            /// languages and counter read since they may have changed; the earlier units'
+            /// writes gathered before them are sent. Whether the unit's savepoint was sent (and
+            /// so must be rolled back to).
             pub(super) async fn discard(&mut self) -> $crate::store::StoreResult<bool> {
-                if self.earlier.is_some() {
-                    self.flush().await?;
+                let current = self.open.take();
+                let cut = match self.gathered.last() {
+                    Some(last) if Some(last.unit) == current && !last.released => Some(last.at),
+                    _ => None,
+                };
+                let sent = !std::mem::take(&mut self.savepoint_unsent);
+                if let Some(query) = self.pending.take() {
+                    if let Some(cut) = cut {
+                        self.gathered.pop();
+                        if cut.text > 0 {
+                            self.send::<(i64,)>(query, Some(cut), None).await?;
+                        }
+                    } else {
+                        // Not this unit's (Postgres has none gathered).
+                        self.send::<(i64,)>(query, None, None).await?;
+                    }
                 }
-                self.pending = None;
+                self.gathered.clear();
                 self.languages = None;
                 self.counter = None;
-                Ok(!std::mem::take(&mut self.savepoint_unsent))
+                Ok(sent)
             }
 
             pub(super) async fn commit(mut self) -> $crate::store::StoreResult<()> {
@@ -344,7 +506,7 @@ macro_rules! tx_sql {
                 self.0.commit().await
             }
 
-            async fn savepoint(&mut self) -> $crate::store::StoreResult<()> {
+            async fn savepoint(&mut self) -> $crate::store::StoreResult<usize> {
                 self.0.savepoint().await
             }
 
@@ -356,8 +518,12 @@ macro_rules! tx_sql {
                 self.0.release(true).await
             }
 
-            fn refused_earlier(&mut self) -> Option<$crate::store::StoreError> {
-                self.0.refused.take()
+            fn refused_earlier(&mut self) -> Vec<(usize, $crate::store::StoreError)> {
+                std::mem::take(&mut self.0.refused)
+            }
+
+            fn unsent(&self) -> usize {
+                self.0.unsent()
             }
 
             async fn rollback_to(&mut self) -> $crate::store::StoreResult<()> {
@@ -365,11 +531,10 @@ macro_rules! tx_sql {
                     // Nothing of the unit reached the database.
                     return Ok(());
                 }
-                let unit = self.0.unit;
-                sqlx::query(unit.rollback)
+                sqlx::query($crate::store::sql::ROLLBACK)
                     .execute(self.0.get().await?)
                     .await?;
-                sqlx::query(unit.release)
+                sqlx::query($crate::store::sql::RELEASE)
                     .execute(self.0.get().await?)
                     .await?;
                 Ok(())

@@ -38,6 +38,14 @@ async fn plan_once(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error>
     Ok(())
 }
 
+/// Readies a new connection: the planner's guarantee, and the table whose one row says which
+/// unit's gathered statements ran last (`store::sql::Conn`).
+async fn prepare(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    plan_once(conn).await?;
+    sqlx::query(super::sql::MARK_TABLE).execute(conn).await?;
+    Ok(())
+}
+
 /// Whether `conn` has the query planner stability guarantee on, after turning it on or off
 /// (`set`), or leaving it as it is (`None`).
 async fn planner_stability(
@@ -74,6 +82,9 @@ async fn planner_stability(
 /// timeout), and how long a write waits for the writer's connection: a write gives up after
 /// about this long, not after every write queued ahead of it has waited this long in turn.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How many statements' answers the writer's connection buffers: enough for a round trip's.
+const WRITER_ANSWERS: usize = 1_024;
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -113,11 +124,13 @@ impl SqliteStore {
                 // A connection in this process cannot have gone away: pinging it before each
                 // transaction only cost a round trip to its thread.
                 .test_before_acquire(false)
-                .after_connect(|conn, _| Box::pin(plan_once(conn)))
+                .after_connect(|conn, _| Box::pin(prepare(conn)))
         };
         // An in-memory database exists once per connection: keep exactly one, for all.
         if url.contains(":memory:") {
-            let pool = pool_of(1).connect_with(options).await?;
+            let pool = pool_of(1)
+                .connect_with(options.row_buffer_size(WRITER_ANSWERS))
+                .await?;
             return Ok(SqliteStore {
                 writes: pool.clone(),
                 pool,
@@ -135,7 +148,11 @@ impl SqliteStore {
         // work is retried) within about twice that, however many writes were ahead of it.
         let writes = pool_of(1)
             .acquire_timeout(LOCK_WAIT)
-            .connect_with(options.clone())
+            // sqlx's thread sends each statement's answer on its own, and waits once it has
+            // sent this many that were not taken yet: the units a round trip carries
+            // (`store::sql::GATHERED_UNITS`) make a few hundred answers, and the writer took
+            // them in turns with the thread at the default 50 (`BENCHMARKS.md`).
+            .connect_with(options.clone().row_buffer_size(WRITER_ANSWERS))
             .await?;
         let pool = pool_of(4).connect_with(options).await?;
         Ok(SqliteStore { pool, writes })
@@ -366,5 +383,96 @@ mod tests {
             temp_store, 0,
             "SQLite's default (files), which the check must tell apart"
         );
+    }
+
+    /// A transaction on a fresh in-memory store with a table whose rows may not say "poison".
+    async fn poisonable() -> SqliteTx {
+        let store = SqliteStore::connect("sqlite::memory:")
+            .await
+            .expect("store");
+        sqlx::query("CREATE TABLE t (v TEXT NOT NULL CHECK (v <> 'poison'))")
+            .execute(store.pool())
+            .await
+            .expect("a table");
+        SqliteTx(Conn::new(
+            store.begin_tx().await.expect("a write transaction"),
+        ))
+    }
+
+    async fn insert(tx: &mut SqliteTx, value: &str) {
+        let value = value.to_string();
+        tx.0.write(|query| {
+            query.push("INSERT INTO t (v) VALUES (");
+            query.push_bind(value);
+            query.push(")");
+        })
+        .await
+        .expect("gathered");
+    }
+
+    async fn rows(tx: &mut SqliteTx) -> Vec<String> {
+        let rows: Vec<(String,)> =
+            tx.0.fetch_all(|query| {
+                query.push("SELECT v FROM t ORDER BY v");
+            })
+            .await
+            .expect("the rows");
+        rows.into_iter().map(|(v,)| v).collect()
+    }
+
+    /// Units kept with their release for later go to the database together, with the next
+    /// read. When one of them is refused, the mark it wrote says it was that one: it alone is
+    /// rolled back and named, and the units after it are sent again.
+    #[tokio::test]
+    async fn a_unit_refused_among_several_sent_together_is_undone_alone() {
+        let mut tx = poisonable().await;
+        for (expected, value) in ["a", "poison", "c", "poison", "e"].into_iter().enumerate() {
+            let unit = tx.savepoint().await.expect("a savepoint");
+            assert_eq!(unit, expected, "numbered in order");
+            insert(&mut tx, value).await;
+            tx.release_later().await.expect("kept for later");
+        }
+        assert_eq!(tx.unsent(), 5, "nothing was sent");
+        assert!(tx.refused_earlier().is_empty());
+
+        tx.savepoint().await.expect("a savepoint");
+        assert_eq!(
+            rows(&mut tx).await,
+            ["a", "c", "e"],
+            "one read sent them all"
+        );
+        let refused: Vec<usize> = tx.refused_earlier().into_iter().map(|(u, _)| u).collect();
+        assert_eq!(refused, [1, 3], "the units whose writes were refused");
+        assert_eq!(tx.unsent(), 0);
+        insert(&mut tx, "f").await;
+        tx.release().await.expect("kept");
+        Box::new(tx).commit().await.expect("commit");
+    }
+
+    /// A unit rolled back drops its gathered writes but sends those of the units kept before
+    /// it; the last unit's release sends every unit's writes, so nothing waits for the commit.
+    #[tokio::test]
+    async fn a_unit_rolled_back_sends_the_writes_kept_before_it_and_drops_its_own() {
+        let mut tx = poisonable().await;
+        tx.savepoint().await.expect("a savepoint");
+        insert(&mut tx, "a").await;
+        tx.release_later().await.expect("kept for later");
+        tx.savepoint().await.expect("a savepoint");
+        insert(&mut tx, "b").await;
+        tx.rollback_to().await.expect("undone");
+        assert_eq!(tx.unsent(), 0, "the unit before it was sent");
+        tx.savepoint().await.expect("a savepoint");
+        insert(&mut tx, "poison").await;
+        tx.release_later().await.expect("kept for later");
+        tx.savepoint().await.expect("a savepoint");
+        insert(&mut tx, "d").await;
+        tx.release()
+            .await
+            .expect("the last unit's own writes are fine");
+        let refused: Vec<usize> = tx.refused_earlier().into_iter().map(|(u, _)| u).collect();
+        assert_eq!(refused, [2]);
+        assert_eq!(tx.unsent(), 0);
+        tx.savepoint().await.expect("a savepoint");
+        assert_eq!(rows(&mut tx).await, ["a", "d"]);
     }
 }
