@@ -78,6 +78,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
+    /// A round trip carrying several decisions' writes failed and it could not be told whose
+    /// statement failed: the transaction no longer says what it holds, and is rolled back.
+    #[error("a batch's writes failed and could not be told apart: {0}")]
+    Unattributed(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -108,6 +108,9 @@ pub struct Conn<DB: sqlx::Database> {
     /// Earlier units whose writes were refused when they were sent with a later round trip:
     /// each was rolled back alone.
     pub(super) refused: Vec<(usize, StoreError)>,
+    /// A round trip with kept units' writes failed and its mark did not say whose statement it
+    /// was: nothing more is sent, and the commit fails.
+    pub(super) unattributed: Option<String>,
 }
 
 /// One unit's statements among the gathered writes.
@@ -174,6 +177,15 @@ impl<DB: sqlx::Database> Conn<DB> {
             opened: 0,
             open: None,
             refused: Vec::new(),
+            unattributed: None,
+        }
+    }
+
+    /// `Err` once a failed round trip could not be pinned on one unit.
+    pub(super) fn trusted(&self) -> StoreResult<()> {
+        match &self.unattributed {
+            Some(error) => Err(StoreError::Unattributed(error.clone())),
+            None => Ok(()),
         }
     }
 
@@ -295,6 +307,7 @@ macro_rules! conn_sql {
                 O: for<'r> sqlx::FromRow<'r, <$Db as sqlx::Database>::Row> + Send + Unpin,
             {
                 use sqlx::SqlSafeStr;
+                self.trusted()?;
                 let mut gathered = std::mem::take(&mut self.gathered);
                 let mut text = query.sql();
                 let binds = Self::take_binds(&mut query);
@@ -340,13 +353,23 @@ macro_rules! conn_sql {
                         .await
                         .ok()
                         .flatten();
-                    let Some(index) = marked.and_then(|(unit,)| {
+                    let owner = marked.and_then(|(unit,)| {
                         gathered
                             .iter()
-                            .position(|g| g.released && i64::try_from(g.unit).ok() == Some(unit))
-                    }) else {
-                        // The current unit's own statement (or one no unit owns).
-                        return Err(error.into());
+                            .position(|g| i64::try_from(g.unit).ok() == Some(unit))
+                    });
+                    let index = match owner {
+                        Some(index) if gathered[index].released => index,
+                        // The unit still being decided: its own statement, failed as it would
+                        // have alone.
+                        Some(_) => return Err(error.into()),
+                        None => {
+                            // Kept units' writes went with it and none can be told apart from
+                            // the one that failed: undoing "the open savepoint" could undo a
+                            // unit already answered as kept.
+                            self.unattributed = Some(error.to_string());
+                            return Err(error.into());
+                        }
                     };
                     // Its release was never reached: its savepoint is the one still open.
                     if sqlx::query($crate::store::sql::ROLLBACK)
@@ -354,6 +377,7 @@ macro_rules! conn_sql {
                         .await
                         .is_err()
                     {
+                        self.unattributed = Some(error.to_string());
                         return Err(error.into());
                     }
                     sqlx::query($crate::store::sql::RELEASE)
@@ -461,6 +485,7 @@ macro_rules! conn_sql {
             /// writes gathered before them are sent. Whether the unit's savepoint was sent (and
             /// so must be rolled back to).
             pub(super) async fn discard(&mut self) -> $crate::store::StoreResult<bool> {
+                self.trusted()?;
                 let current = self.open.take();
                 let cut = match self.gathered.last() {
                     Some(last) if Some(last.unit) == current && !last.released => Some(last.at),
@@ -485,6 +510,7 @@ macro_rules! conn_sql {
             }
 
             pub(super) async fn commit(mut self) -> $crate::store::StoreResult<()> {
+                self.trusted()?;
                 self.flush().await?;
                 self.tx.commit().await?;
                 Ok(())

@@ -237,6 +237,7 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
+    use crate::store::StoreError;
 
     /// Write transactions follow each other on the same connection, whose page cache SQLite
     /// keeps while no other connection writes: a temporary table, which only the connection
@@ -474,5 +475,44 @@ mod tests {
         assert_eq!(tx.unsent(), 0);
         tx.savepoint().await.expect("a savepoint");
         assert_eq!(rows(&mut tx).await, ["a", "d"]);
+    }
+
+    /// When a failed round trip carried kept units' writes and the mark cannot say whose
+    /// statement failed (here a trigger keeps writing a number no unit has), the transaction
+    /// refuses to go on: rolling back "the open savepoint" could undo a unit already counted as
+    /// kept. The unit's rollback and the commit fail, so the batch is rolled back whole.
+    #[tokio::test]
+    async fn a_failure_no_mark_explains_fails_the_transaction() {
+        let mut tx = poisonable().await;
+        sqlx::query(
+            "CREATE TEMP TRIGGER lost_mark AFTER UPDATE ON unit_sent WHEN NEW.unit <> 999 \
+             BEGIN UPDATE unit_sent SET unit = 999; END",
+        )
+        .execute(tx.0.get().await.expect("the connection"))
+        .await
+        .expect("a trigger");
+        for value in ["a", "poison"] {
+            tx.savepoint().await.expect("a savepoint");
+            insert(&mut tx, value).await;
+            tx.release_later().await.expect("kept for later");
+        }
+        tx.savepoint().await.expect("a savepoint");
+        let read: StoreResult<Vec<(String,)>> =
+            tx.0.fetch_all(|query| {
+                query.push("SELECT v FROM t");
+            })
+            .await;
+        assert!(read.is_err(), "the round trip failed: {read:?}");
+        assert!(tx.refused_earlier().is_empty(), "no unit was named");
+        let undone = tx.rollback_to().await;
+        assert!(
+            matches!(undone, Err(StoreError::Unattributed(_))),
+            "the unit's rollback: {undone:?}"
+        );
+        let committed = Box::new(tx).commit().await;
+        assert!(
+            matches!(committed, Err(StoreError::Unattributed(_))),
+            "the commit: {committed:?}"
+        );
     }
 }
