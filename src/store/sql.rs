@@ -499,7 +499,7 @@ macro_rules! conn_sql {
                             self.send::<(i64,)>(query, Some(cut), None).await?;
                         }
                     } else {
-                        // Not this unit's (Postgres has none gathered).
+                        // No unit is open: all of it is kept units' writes.
                         self.send::<(i64,)>(query, None, None).await?;
                     }
                 }
