@@ -246,7 +246,7 @@ fn main() {
         let (engine, rows) = run_engine(&dir).await;
         let baseline = run_baseline(&dir, &rows).await;
         println!(
-            "{} commands, {} outbox rows (SQLite, WAL, synchronous=NORMAL)",
+            "{} commands, {} outbox rows (SQLite, WAL, synchronous=FULL)",
             rows.len(),
             rows.iter().sum::<usize>()
         );
