@@ -1278,3 +1278,101 @@ async fn the_dashboards_search_filters_and_orders_on_every_backend() {
         );
     }
 }
+
+#[tokio::test]
+async fn pending_postmortems_are_read_by_when_they_fall_due() {
+    use runroom::engine::incident::{PostmortemOutcome, Status};
+    for backend in backends().await {
+        let store = &backend.store;
+        let t0 = start_time();
+        // (title, open?, due in hours, recorded?): only resolved, unrecorded ones are pending.
+        let cases = [
+            ("due in 5 h", false, Some(5), false),
+            ("open, due set", true, Some(1), false),
+            ("due in 2 h", false, Some(2), false),
+            ("written", false, Some(1), true),
+            ("no postmortem", false, None, false),
+            ("due in 30 h", false, Some(30), false),
+            ("due in 3 h", false, Some(3), false),
+        ];
+        let mut tx = store.begin().await.expect("begin");
+        for (title, open, due, recorded) in cases {
+            let mut incident = new_incident(title);
+            if !open {
+                incident.status = Status::Resolved;
+                incident.resolved_at = Some(t0);
+            }
+            incident.postmortem_due_at = due.map(|h| t0 + Duration::hours(h));
+            if recorded {
+                incident.postmortem = Some(PostmortemOutcome {
+                    done: true,
+                    text: "https://wiki.example/pm".into(),
+                    at: t0,
+                });
+            }
+            tx.insert_incident(&incident).await.expect("insert");
+        }
+        tx.commit().await.expect("commit");
+
+        let since = t0 - Duration::days(90);
+        let due = store
+            .postmortems_due(since, t0 + Duration::hours(24), 2)
+            .await
+            .expect("due");
+        let titles: Vec<&str> = due.items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["due in 2 h", "due in 3 h"], "[{}]", backend.name);
+        assert_eq!(due.total, 3, "[{}] the 5 h one is counted", backend.name);
+
+        // Writing it takes it off; declared before `since`, it is not read.
+        let mut written = due.items[0].clone();
+        written.postmortem = Some(PostmortemOutcome {
+            done: false,
+            text: "duplicate of INC-1".into(),
+            at: t0,
+        });
+        let mut tx = store.begin().await.expect("begin");
+        tx.update_incident(&written, Some(&due.items[0]))
+            .await
+            .expect("update");
+        tx.commit().await.expect("commit");
+        let due = store
+            .postmortems_due(since, t0 + Duration::hours(24), 10)
+            .await
+            .expect("due");
+        assert_eq!(due.total, 2, "[{}]", backend.name);
+        let later = store
+            .postmortems_due(t0 + Duration::seconds(1), t0 + Duration::hours(48), 10)
+            .await
+            .expect("due");
+        assert_eq!(later.total, 0, "[{}]", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn pending_postmortems_are_an_index_range_on_sqlite() {
+    use runroom::store::incidents::{POSTMORTEMS_DUE_COUNT_SQL, POSTMORTEMS_DUE_SQL};
+    let backend = common::sqlite().await;
+    let pool = sqlx::SqlitePool::connect(backend.url())
+        .await
+        .expect("pool");
+    for statement in [POSTMORTEMS_DUE_SQL, POSTMORTEMS_DUE_COUNT_SQL] {
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {statement}"
+        )))
+        .fetch_all(&pool)
+        .await
+        .expect("plan");
+        let text: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
+        assert!(
+            text.iter().any(
+                |d| d.contains("USING COVERING INDEX incidents_postmortem_due")
+                    || d.contains("USING INDEX incidents_postmortem_due")
+            ),
+            "{text:?}\n{statement}"
+        );
+        assert!(
+            !text.iter().any(|d| d.contains("SCAN incidents")),
+            "{text:?}"
+        );
+    }
+}

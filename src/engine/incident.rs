@@ -479,6 +479,13 @@ impl Incident {
         self.status != Status::Resolved
     }
 
+    /// When its postmortem falls due, while it is resolved and the postmortem is neither
+    /// written nor skipped (stored beside the state, so the handoff reads only these).
+    pub fn postmortem_pending(&self) -> Option<DateTime<Utc>> {
+        self.postmortem_due_at
+            .filter(|_| !self.is_open() && self.postmortem.is_none())
+    }
+
     /// Whether the room `id` hears about this incident.
     pub fn heard_in(&self, id: &str) -> bool {
         self.rooms.is_empty() || self.rooms.iter().any(|r| r == id)

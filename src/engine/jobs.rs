@@ -18,7 +18,9 @@ use super::room::{Room, RoomRole};
 use super::unit::{Committed, Guard, Unit};
 use super::writer::{BatchError, Ticket};
 use super::{EngineError, reply};
-use crate::store::{Checklist, ChecklistItem, JobKind, JobRow, MessageKind, StoreError, Topic};
+use crate::store::{
+    Bounded, Checklist, ChecklistItem, JobKind, JobRow, MessageKind, StoreError, Topic,
+};
 
 /// The name jobs sign the timeline with.
 pub const SCHEDULER_ACTOR: &str = "runroom";
@@ -362,28 +364,17 @@ impl super::Engine {
     }
 
     /// Resolved incidents of the last 90 days whose postmortem is overdue at `now` or falls due
-    /// by `by`, and is not recorded, soonest first (read outside the unit: the handoff only
-    /// lists them).
+    /// by `by`, and is not recorded: the soonest, at most what a handoff shows, and how many
+    /// (read outside the unit: the handoff only lists them).
     pub(super) async fn postmortems_due(
         &self,
         now: DateTime<Utc>,
         by: DateTime<Utc>,
-    ) -> Result<Vec<Incident>, StoreError> {
+    ) -> Result<Bounded<Incident>, StoreError> {
         let since = now - Duration::days(90);
-        let mut due: Vec<Incident> = self
-            .store
-            .declared_since(since, crate::postmortem::report::MAX_INCIDENTS)
-            .await?
-            .into_iter()
-            .map(|(incident, _)| incident)
-            .filter(|i| {
-                !i.is_open()
-                    && i.postmortem.is_none()
-                    && i.postmortem_due_at.is_some_and(|d| d <= by)
-            })
-            .collect();
-        due.sort_by_key(|i| i.postmortem_due_at);
-        Ok(due)
+        self.store
+            .postmortems_due(since, by, super::bounds::HANDOFF_ITEMS)
+            .await
     }
 
     /// A handoff: the summary to the rotation's rooms, each in its language and zone; the

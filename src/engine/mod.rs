@@ -55,8 +55,8 @@ use self::room::{Inbound, Origin, Room, RoomRef, RoomRole};
 use self::unit::{Committed, Guard, Unit};
 use crate::i18n::{I18n, Lang};
 use crate::store::{
-    Checklist, HandoffIncidents, HandoffNote, JobKind, MessageKind, NewOutbound, OncallOverride,
-    OpenFilter, Store, StoreError, StoreTx,
+    Bounded, Checklist, HandoffIncidents, HandoffNote, JobKind, MessageKind, NewOutbound,
+    OncallOverride, OpenFilter, Store, StoreError, StoreTx,
 };
 
 /// The engine failed to commit; nothing was changed and the platform may redeliver.
@@ -646,7 +646,7 @@ impl Engine {
         };
         let mut handoff = HandoffIncidents::default();
         let mut notes: Vec<(String, Vec<HandoffNote>)> = Vec::new();
-        let mut postmortems: Vec<Incident> = Vec::new();
+        let mut postmortems: Bounded<Incident> = Bounded::default();
         if let Command::HandoffPreview { rotation } = &cmd
             && let Some(rotation) = self.policies.rotation_or_only(rotation.as_deref())
         {

@@ -165,8 +165,8 @@ pub struct HandoffInput<'a> {
     pub overrides: &'a [OncallOverride],
     pub preview: bool,
     /// Resolved incidents whose postmortem is overdue or falls due by the end of the incoming
-    /// shift, and is not recorded, soonest first.
-    pub postmortems: &'a [Incident],
+    /// shift, and is not recorded: the soonest, and how many.
+    pub postmortems: &'a Bounded<Incident>,
 }
 
 /// The seeds' handoff checklist: from/to, active incidents (severity, status, age), what was
@@ -231,26 +231,18 @@ pub fn handoff_summary(policies: &Policies, input: &HandoffInput<'_>) -> Msg {
         })
         .collect();
     let follow_ups = capped(follow_ups);
-    let postmortems = capped(
-        input
-            .postmortems
-            .iter()
-            .filter_map(|i| {
-                let due = i.postmortem_due_at?;
-                let id = if due <= input.now {
-                    "handoff-postmortem-overdue"
-                } else {
-                    "handoff-postmortem"
-                };
-                Some(
-                    Msg::new(id)
-                        .text("id", incident_id(i.number))
-                        .text("title", i.title.clone())
-                        .time("time", due),
-                )
-            })
-            .collect(),
-    );
+    let postmortems = bounded_lines(input.postmortems, |i| {
+        let due = i.postmortem_due_at.unwrap_or(input.now);
+        let id = if due <= input.now {
+            "handoff-postmortem-overdue"
+        } else {
+            "handoff-postmortem"
+        };
+        Msg::new(id)
+            .text("id", incident_id(i.number))
+            .text("title", i.title.clone())
+            .time("time", due)
+    });
     let horizon = incoming.ends.min(input.at + Duration::days(1));
     let mut upcoming: Vec<(DateTime<Utc>, Msg)> = policies
         .schedules

@@ -98,6 +98,14 @@ pub trait IncidentStore: Send + Sync {
     async fn recent_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>>;
     /// The latest `limit` entries, oldest first.
     async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>>;
+    /// Resolved incidents declared at or after `since` whose postmortem is due by `by` and is
+    /// neither written nor skipped: the `limit` due soonest, and how many there are.
+    async fn postmortems_due(
+        &self,
+        since: DateTime<Utc>,
+        by: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Bounded<Incident>>;
     /// The incidents declared at or after `since`, oldest first, at most `limit`, each with how
     /// many updates it had: what a report over a period reads.
     async fn declared_since(
@@ -164,10 +172,19 @@ pub trait IncidentTx: Send {
 /// backend's limit on parameters.
 pub const ROWS_CHUNK: usize = 500;
 
+/// The pending postmortems due by `$1` of incidents declared from `$2`, soonest first, `$3` of
+/// them: a range of the partial index `incidents_postmortem_due`.
+pub const POSTMORTEMS_DUE_SQL: &str = "SELECT state FROM incidents WHERE postmortem_due_at IS NOT NULL \
+     AND postmortem_due_at <= $1 AND declared_at >= $2 ORDER BY postmortem_due_at, number LIMIT $3";
+/// How many [`POSTMORTEMS_DUE_SQL`] would read without its limit (the same index range).
+pub const POSTMORTEMS_DUE_COUNT_SQL: &str = "SELECT COUNT(*) FROM incidents WHERE postmortem_due_at IS NOT NULL \
+     AND postmortem_due_at <= $1 AND declared_at >= $2";
+
 /// What an incident row's upsert changes when the number exists.
 pub const UPSERT_INCIDENT: &str = " ON CONFLICT (number) DO UPDATE SET title = excluded.title, \
      severity = excluded.severity, status = excluded.status, updated_at = excluded.updated_at, \
-     resolved_at = excluded.resolved_at, state = excluded.state";
+     resolved_at = excluded.resolved_at, state = excluded.state, \
+     postmortem_due_at = excluded.postmortem_due_at";
 
 /// Whether `incident_roles` must be rewritten: it holds the role holders of an open incident,
 /// with the severity and declaration time its indexes sort by.
@@ -207,7 +224,8 @@ macro_rules! incident_sql {
             use $crate::engine::incident::{person_key, Incident, IncidentLine, Severity, Status, TimelineEntry};
             use $crate::store::incidents::{
                 decode_entry, decode_incident, roles_differ, Bounded, HandoffIncidents, IncidentSearch, IncidentStore,
-                IncidentTx, OpenFilter, StatusFilter, ROWS_CHUNK, UPSERT_INCIDENT,
+                IncidentTx, OpenFilter, StatusFilter, POSTMORTEMS_DUE_COUNT_SQL, POSTMORTEMS_DUE_SQL, ROWS_CHUNK,
+                UPSERT_INCIDENT,
             };
             use $crate::store::sql;
             use $crate::store::{StoreError, StoreResult};
@@ -501,7 +519,7 @@ macro_rules! incident_sql {
                         .collect::<StoreResult<Vec<String>>>()?;
                     tx.0.write(|upsert| {
                         upsert.push(
-                            "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state) ",
+                            "INSERT INTO incidents (number, title, severity, status, declared_at, updated_at, resolved_at, state, postmortem_due_at) ",
                         );
                         upsert.push_values(chunk.iter().zip(states), |mut row, (incident, state)| {
                             row.push_bind(incident.number)
@@ -511,7 +529,8 @@ macro_rules! incident_sql {
                                 .push_bind(sql::millis(incident.declared_at))
                                 .push_bind(sql::millis(incident.updated_at))
                                 .push_bind(incident.resolved_at.map(sql::millis))
-                                .push_bind(state);
+                                .push_bind(state)
+                                .push_bind(incident.postmortem_pending().map(sql::millis));
                         });
                         upsert.push(UPSERT_INCIDENT);
                     })
@@ -594,6 +613,23 @@ macro_rules! incident_sql {
 
                 async fn timeline(&self, number: i64, limit: i64) -> StoreResult<Vec<TimelineEntry>> {
                     load_timeline(&self.pool, number, limit).await
+                }
+
+                async fn postmortems_due(
+                    &self,
+                    since: DateTime<Utc>,
+                    by: DateTime<Utc>,
+                    limit: i64,
+                ) -> StoreResult<Bounded<Incident>> {
+                    // A range of the partial index `incidents_postmortem_due`: the pending ones only.
+                    let (by, since) = (sql::millis(by), sql::millis(since));
+                    let items = states(&self.pool, POSTMORTEMS_DUE_SQL, &[by, since, limit], None).await?;
+                    let (total,): (i64,) = sqlx::query_as(POSTMORTEMS_DUE_COUNT_SQL)
+                    .bind(by)
+                    .bind(since)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(Bounded { items, total })
                 }
 
                 async fn declared_since(&self, since: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(Incident, i64)>> {

@@ -22,7 +22,9 @@ use super::policy::Policies;
 use super::reach::Reaches;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
-use crate::store::{Checklist, ChecklistItem, HandoffIncidents, HandoffNote, OncallOverride};
+use crate::store::{
+    Bounded, Checklist, ChecklistItem, HandoffIncidents, HandoffNote, OncallOverride,
+};
 
 /// One page of open incidents as `list` asked for it.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +61,9 @@ pub struct Context<'a> {
     pub room: &'a str,
     /// The shift's incidents, bounded (for `handoff preview`).
     pub handoff: &'a HandoffIncidents,
-    /// For a handoff preview: the postmortems due by the end of the next shift.
-    pub postmortems: &'a [Incident],
+    /// For a handoff preview: the postmortems due by the end of the next shift (the soonest,
+    /// and how many).
+    pub postmortems: &'a Bounded<Incident>,
     /// Notes not yet handed over, per rotation (for `handoff preview`).
     pub notes: &'a [(String, Vec<HandoffNote>)],
     /// The configured heartbeats and their last pings (for `heartbeats`).
