@@ -17,7 +17,7 @@ use runroom::engine::policy::Policies;
 use runroom::engine::retention::PRUNE_CHUNK;
 use runroom::engine::room::Platform;
 use runroom::engine::{Engine, EngineSettings, Outcome};
-use runroom::i18n::I18n;
+use runroom::i18n::{I18n, Lang};
 use runroom::scheduler::{Scheduler, SchedulerConfig};
 use runroom::store::jobs::hot_statements;
 use runroom::store::{Completion, DeliveryReport, DeliveryStatus, JobKind, JobState};
@@ -259,6 +259,23 @@ async fn old_messages_keys_jobs_and_reports_go_incidents_timelines_and_young_row
         let timeline = store.timeline(1, 100).await.expect("timeline");
         assert!(timeline.len() >= 3, "[{}] {timeline:?}", bot.backend);
         assert!(store.incident(2).await.expect("incident").is_some());
+        // Its postmortem is still written from all of it, the note after the fact included.
+        let (incident, timeline) = runroom::postmortem::load(store.as_ref(), 1)
+            .await
+            .expect("load")
+            .expect("kept");
+        let draft = runroom::postmortem::write(
+            (&incident, &timeline),
+            &Policies::default(),
+            &I18n::new().expect("locales"),
+            (runroom::postmortem::Format::Md, Lang::En, chrono_tz::UTC),
+            bot.clock.now(),
+        );
+        assert!(
+            draft.contains("Old outage") && draft.contains("a note after the fact"),
+            "[{}] {draft}",
+            bot.backend
+        );
 
         // A redelivery of the 6-day-old command is still recognised; the 8-day-old one, past
         // the retention, no longer is (why `[retention] days` may not go below 7).

@@ -772,3 +772,49 @@ async fn a_reminder_missed_during_a_restart_fires_once() {
             .all(|r| r.message.text.contains("Late") || r.message.text.contains("Atrasado"))
     );
 }
+
+/// The lines of one part of a handoff summary: those after `heading` up to the next part's.
+fn handoff_part<'a>(summary: &'a str, heading: &str) -> Vec<&'a str> {
+    summary
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| l.starts_with('•') || l.starts_with('…'))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_handoff_with_ten_thousand_open_incidents_shows_ten_of_each_and_counts_the_rest() {
+    for backend in backends().await {
+        let mut bot = Bot::new(&backend);
+        bot.engine.plan_recurring().await.unwrap();
+        // Declared in the 2 h 47 min before now, three hours into the shift: all in this
+        // shift, and all still open.
+        bot.advance(Duration::hours(3)).await;
+        common::insert_open_incidents(&backend.store, 10_000, bot.now()).await;
+        let summary = bot.answer("console", "marcos", "inc handoff preview").await;
+        for heading in ["Active incidents:", "Declared this shift:"] {
+            let part = handoff_part(&summary, heading);
+            assert_eq!(part.len(), 11, "[{}] {heading}\n{summary}", bot.backend);
+            assert!(
+                part[..10].iter().all(|l| l.starts_with("• INC-")),
+                "[{}] {heading} {part:?}",
+                bot.backend
+            );
+            assert_eq!(part[10], "…and 9990 more", "[{}] {heading}", bot.backend);
+        }
+        // The most severe first: the seeded SEV1s are INC-1, INC-5, INC-9 ….
+        let active = handoff_part(&summary, "Active incidents:");
+        assert!(
+            active[0].starts_with("• INC-1 · SEV1") && active[1].starts_with("• INC-5 · SEV1"),
+            "[{}] {active:?}",
+            bot.backend
+        );
+        assert_eq!(
+            handoff_part(&summary, "Resolved this shift:"),
+            ["• none"],
+            "[{}]",
+            bot.backend
+        );
+    }
+}

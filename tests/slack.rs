@@ -234,13 +234,7 @@ impl Harness {
 
     /// Every outbox row in a state, oldest first.
     async fn rows(&self, state: OutboxState) -> Vec<runroom::store::OutboxRow> {
-        let mut rows = self
-            .store()
-            .outbox_in_state(state, 100_000)
-            .await
-            .expect("outbox");
-        rows.sort_by_key(|r| r.id);
-        rows
+        common::outbox_rows(self.store(), state).await
     }
 
     /// The console room's messages, in the order they were queued (sent or not yet).

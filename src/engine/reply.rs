@@ -327,6 +327,13 @@ pub fn playbook_started(
                 .number("number", i64::try_from(i + 1).unwrap_or(i64::MAX))
                 .text("text", text)
         })
+        .chain(more_line(hidden_items(
+            incident
+                .steps
+                .iter()
+                .filter(|s| s.playbook == playbook.id)
+                .count(),
+        )))
         .chain(
             playbook
                 .links
@@ -398,6 +405,7 @@ pub fn playbook_show(playbook: &super::playbook::Playbook, lang: crate::i18n::La
                     .text("text", t.get(lang))
             }),
     );
+    details.extend(more_line(hidden_items(playbook.first_actions.len())));
     details.extend(
         playbook
             .links
@@ -665,6 +673,11 @@ fn list_filter(filter: &ListFilter) -> Msg {
         (None, true) => Msg::new("list-filter-mine"),
         (Some(sev), true) => Msg::new("list-filter-severity-mine").msg("severity", severity(sev)),
     }
+}
+
+/// How many of a checklist's `items` are past [`bounds::CHECKLIST_ITEMS`].
+fn hidden_items(items: usize) -> i64 {
+    i64::try_from(items.saturating_sub(bounds::CHECKLIST_ITEMS)).unwrap_or(i64::MAX)
 }
 
 /// "…and 12 more", after a list cut at its bound; nothing when nothing was cut.
@@ -1167,7 +1180,7 @@ fn checklist_items(list: &crate::store::Checklist) -> Vec<Msg> {
 fn checklist_lines<'a>(
     items: impl ExactSizeIterator<Item = (String, Option<&'a str>, Option<DateTime<Utc>>)>,
 ) -> Vec<Msg> {
-    let hidden = items.len().saturating_sub(bounds::CHECKLIST_ITEMS);
+    let hidden = hidden_items(items.len());
     let mut lines: Vec<Msg> = items
         .take(bounds::CHECKLIST_ITEMS)
         .enumerate()
@@ -1185,7 +1198,7 @@ fn checklist_lines<'a>(
             }
         })
         .collect();
-    lines.extend(more_line(hidden as i64));
+    lines.extend(more_line(hidden));
     lines
 }
 
@@ -1224,4 +1237,110 @@ pub fn override_set(person: &str, rotation: &str, until: DateTime<Utc>, actor: &
 
 pub fn handoff_note_added(rotation: &str) -> Msg {
     Msg::new("handoff-note-added").text("rotation", rotation)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::engine::incident::{Actor, Incident, Severity};
+    use crate::engine::playbook::{Playbook, Step, Texts};
+    use crate::engine::policy::Policies;
+    use crate::i18n::{I18n, Lang};
+    use crate::store::{Checklist, ChecklistItem};
+
+    /// 45 items: 15 past the bound.
+    const ITEMS: usize = bounds::CHECKLIST_ITEMS + 15;
+
+    fn rendered(msg: &Msg) -> String {
+        let i18n = I18n::new().expect("locales");
+        i18n.render(Lang::En, chrono_tz::UTC, msg)
+    }
+
+    /// The item lines of a rendered checklist (`☐ 7. …` or `☑ 7. …`).
+    fn item_lines(text: &str) -> Vec<&str> {
+        text.lines()
+            .filter(|l| l.starts_with('☐') || l.starts_with('☑'))
+            .collect()
+    }
+
+    fn assert_bounded(what: &str, text: &str) {
+        let items = item_lines(text);
+        assert_eq!(items.len(), bounds::CHECKLIST_ITEMS, "{what}: {text}");
+        assert!(items[0].contains("1. step 1"), "{what}: {}", items[0]);
+        assert!(text.contains("…and 15 more"), "{what}: {text}");
+        assert!(!text.contains("step 31"), "{what}: {text}");
+    }
+
+    fn playbook() -> Playbook {
+        let text = |s: String| Texts(BTreeMap::from([(Lang::En, s)]));
+        Playbook {
+            id: "long".into(),
+            title: text("A long runbook".into()),
+            severity: None,
+            matchers: Vec::new(),
+            first_actions: (1..=ITEMS).map(|i| text(format!("step {i}"))).collect(),
+            escalation: None,
+            roles: BTreeMap::new(),
+            update_every: None,
+            customer: BTreeMap::new(),
+            links: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_checklist_shows_thirty_items_and_counts_the_rest() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 9, 13, 0, 0).unwrap();
+        let posted = Checklist {
+            id: 1,
+            schedule: "morning".into(),
+            title: "Morning checklist".into(),
+            rooms: vec!["console".into()],
+            posted_at: at,
+            items: (1..=ITEMS)
+                .map(|i| ChecklistItem {
+                    text: format!("step {i}"),
+                    done_by: None,
+                    done_at: None,
+                })
+                .collect(),
+        };
+        assert_bounded("a schedule's", &rendered(&checklist_posted(&posted)));
+
+        let playbook = playbook();
+        let actor = Actor {
+            name: "ana".into(),
+            room: "console".into(),
+        };
+        let (mut incident, _) =
+            Incident::declare("Checkout down".into(), Severity::Sev1, None, &actor, at);
+        incident.number = 7;
+        incident.steps = (0..ITEMS)
+            .map(|item| Step {
+                playbook: playbook.id.clone(),
+                item: u32::try_from(item).unwrap(),
+                done_by: None,
+                done_at: None,
+            })
+            .collect();
+        let policies = Policies {
+            playbooks: vec![playbook.clone()],
+            ..Policies::default()
+        };
+        assert_bounded(
+            "a started playbook's",
+            &rendered(&playbook_started(&incident, &playbook, Lang::En)),
+        );
+        assert_bounded(
+            "an incident's",
+            &rendered(&incident_checklist(&incident, &policies, Lang::En)),
+        );
+        assert_bounded(
+            "a playbook's own",
+            &rendered(&playbook_show(&playbook, Lang::En)),
+        );
+    }
 }

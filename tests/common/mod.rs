@@ -500,6 +500,16 @@ pub async fn insert_open_incidents(store: &Arc<dyn Store>, n: usize, now: DateTi
     tx.commit().await.expect("commit the incidents");
 }
 
+/// Every outbox row in `state`, oldest first.
+pub async fn outbox_rows(
+    store: &Arc<dyn Store>,
+    state: runroom::store::OutboxState,
+) -> Vec<runroom::store::OutboxRow> {
+    let mut rows = store.outbox_in_state(state, 100_000).await.expect("outbox");
+    rows.sort_by_key(|r| r.id);
+    rows
+}
+
 /// Checks that each queued message fits its platform the way `engine::fit` promises: within
 /// the platform's limit as the platform counts it, and a split message as consecutive rows
 /// `{key}#p1…#pN` whose texts start with `(i/N) `. Returns the number of split messages.

@@ -3,8 +3,8 @@
 //! `editMessageText`, a `ForumTopic` for `createForumTopic`), or Telegram's errors: 429 with
 //! `parameters.retry_after` when a chat is scripted to be rate-limited or goes over its limit
 //! of calls a minute, 400 with `parameters.migrate_to_chat_id` for a group that moved, "the
-//! chat is not a forum", "message is not modified", 403 for a person who never started the
-//! bot. It records every call, and makes the updates Telegram would post to a webhook.
+//! chat is not a forum", "message is not modified", "message is too long" past 4,096
+//! characters once its HTML is parsed, 403 for a person who never started the bot. It records every call, and makes the updates Telegram would post to a webhook.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -311,6 +311,10 @@ fn answer(state: &mut Inner, method: &str, body: &Value, at: Instant) -> (u16, V
     if about_a_chat && let Some(trouble) = chat_trouble(state, method, chat, at) {
         return trouble;
     }
+    let text_method = matches!(method, "SendMessage" | "EditMessageText");
+    if text_method && let Some(problem) = body["text"].as_str().and_then(text_problem) {
+        return refuse(400, problem);
+    }
     match method {
         "SendMessage" => {
             state.next_message += 1;
@@ -394,6 +398,47 @@ fn answer(state: &mut Inner, method: &str, body: &Value, at: Instant) -> (u16, V
         }
         _ => refuse(400, "Bad Request: method not faked"),
     }
+}
+
+/// The longest message text, counted after its entities are parsed.
+pub const TEXT_MAX: usize = 4096;
+
+/// Why Telegram refuses a message's text, if it does: empty, or longer than [`TEXT_MAX`] once
+/// parsed.
+fn text_problem(html: &str) -> Option<&'static str> {
+    match parsed_len(html) {
+        0 => Some("Bad Request: message text is empty"),
+        n if n > TEXT_MAX => Some("Bad Request: message is too long"),
+        _ => None,
+    }
+}
+
+/// A text's length as Telegram counts it in HTML parse mode: tags are not text and an entity
+/// (`&lt;`) is one character; in UTF-16 units, as Telegram counts its entities.
+pub fn parsed_len(html: &str) -> usize {
+    let mut len = 0;
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        let skip = match c {
+            '<' => rest.find('>').map_or(rest.len(), |end| end + 1),
+            '&' => match rest.find(';').filter(|end| *end <= 6) {
+                Some(end) => {
+                    len += 1;
+                    end + 1
+                }
+                None => {
+                    len += 1;
+                    1
+                }
+            },
+            _ => {
+                len += c.len_utf16();
+                c.len_utf8()
+            }
+        };
+        rest = &rest[skip..];
+    }
+    len
 }
 
 /// A text message update as Telegram posts it to a webhook.

@@ -9,6 +9,7 @@ mod fakes;
 
 mod cards;
 mod commands;
+mod limits;
 mod pages;
 
 use std::sync::Arc;
