@@ -133,7 +133,31 @@ pub struct DatabaseConfig {
     pub commit_linger_us: u64,
 }
 
+/// The longest a writer may wait for more commands: group commit is meant to cost a command a
+/// few hundred microseconds at most, never a noticeable delay.
+pub const MAX_COMMIT_LINGER_US: u64 = 1_000;
+
 impl DatabaseConfig {
+    /// The writers' settings are within what group commit is for.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.writers == 0 {
+            return Err(invalid("database.writers", "must be at least 1"));
+        }
+        if self.commit_batch == 0 {
+            return Err(invalid("database.commit_batch", "must be at least 1"));
+        }
+        if self.commit_linger_us > MAX_COMMIT_LINGER_US {
+            return Err(invalid(
+                "database.commit_linger_us",
+                format!(
+                    "{} µs is too long: a command waits for it; at most {MAX_COMMIT_LINGER_US}",
+                    self.commit_linger_us
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// How the engine commits units of work.
     pub fn writer(&self) -> crate::engine::writer::WriterConfig {
         crate::engine::writer::WriterConfig {
@@ -319,6 +343,7 @@ impl Config {
                     path: origin.to_string(),
                     message: e.to_string(),
                 })?;
+        config.database.validate()?;
         let rooms = config.rooms()?;
         let policies = config.policies(&rooms)?;
         config.access(&rooms, &policies.people)?;
@@ -614,6 +639,31 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_writers_settings_are_checked() {
+        let refused = |text: &str| match Config::parse(text, "test", &[]) {
+            Err(ConfigError::Invalid { field, problem }) => format!("{field}: {problem}"),
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            refused("[database]\ncommit_linger_us = 5000\n"),
+            "database.commit_linger_us: 5000 µs is too long: a command waits for it; at most 1000"
+        );
+        assert_eq!(
+            refused("[database]\ncommit_batch = 0\n"),
+            "database.commit_batch: must be at least 1"
+        );
+        assert_eq!(
+            refused("[database]\nwriters = 0\n"),
+            "database.writers: must be at least 1"
+        );
+        let most = Config::parse("[database]\ncommit_linger_us = 1000\n", "test", &[]).unwrap();
+        assert_eq!(
+            most.database.writer().linger,
+            std::time::Duration::from_micros(MAX_COMMIT_LINGER_US)
+        );
     }
 
     #[test]
