@@ -10,7 +10,7 @@
 //! slack` (`-- --quick` for a short run that only checks it works; `-- --only declare` for one
 //! verb's rows, `-- --concurrency 32` for the rows at that concurrency, `-- --requests N` for N
 //! requests in each row and `-- --open N` for the size of the large database, as when
-//! profiling).
+//! profiling; `-- --postgres` runs runroom on Postgres, `RUNROOM_TEST_POSTGRES_URL`).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -73,13 +73,27 @@ api_url = "{api}"
         (slack::BOT_TOKEN_ENV, fake.bot_token.clone()),
         (slack::SIGNING_SECRET_ENV, SECRET.to_string()),
     ]);
-    let store = runroom::store::connect(&common::sqlite_url(dir))
-        .await
-        .unwrap();
+    let store = if on_postgres() {
+        // A schema of its own in the test database, as each test gets.
+        common::postgres()
+            .await
+            .expect("--postgres needs RUNROOM_TEST_POSTGRES_URL")
+            .store
+    } else {
+        runroom::store::connect(&common::sqlite_url(dir))
+            .await
+            .unwrap()
+    };
     seed(store.as_ref(), open).await;
     let (_app, base) =
         common::loopback::serve_app(config, store, Arc::new(SystemClock), secrets).await;
     format!("{base}{PATH}")
+}
+
+/// `-- --postgres`: runroom's store is Postgres (`RUNROOM_TEST_POSTGRES_URL`) instead of an
+/// embedded SQLite file.
+fn on_postgres() -> bool {
+    std::env::args().any(|a| a == "--postgres")
 }
 
 /// `n` open incidents written straight through the store in one transaction (a database that
