@@ -1349,6 +1349,59 @@ async fn pending_postmortems_are_read_by_when_they_fall_due() {
 }
 
 #[tokio::test]
+async fn migration_16_finds_the_pending_postmortems_in_the_states() {
+    use runroom::engine::incident::{PostmortemOutcome, Status};
+    for test in backends().await {
+        let store = &test.store;
+        let t0 = start_time();
+        let mut tx = store.begin().await.expect("begin");
+        for (title, recorded) in [("pending", false), ("written", true)] {
+            let mut incident = new_incident(title);
+            incident.status = Status::Resolved;
+            incident.resolved_at = Some(t0);
+            incident.postmortem_due_at = Some(t0 + Duration::hours(48));
+            incident.postmortem = recorded.then(|| PostmortemOutcome {
+                done: true,
+                text: "https://wiki.example/pm".into(),
+                at: t0,
+            });
+            tx.insert_incident(&incident).await.expect("insert");
+        }
+        tx.commit().await.expect("commit");
+        // As a database from before migration 16 holds them: the states only.
+        let sql = "DROP INDEX incidents_postmortem_due; \
+                   ALTER TABLE incidents DROP COLUMN postmortem_due_at; \
+                   DELETE FROM _sqlx_migrations WHERE version = 16;";
+        common::raw_sql(&test, sql, sql).await;
+        store.migrate().await.expect("migrate");
+        let due = store
+            .postmortems_due(t0 - Duration::days(1), t0 + Duration::hours(48), 10)
+            .await
+            .expect("due");
+        let found: Vec<(&str, Option<chrono::DateTime<chrono::Utc>>)> = due
+            .items
+            .iter()
+            .map(|i| (i.title.as_str(), i.postmortem_due_at))
+            .collect();
+        assert_eq!(
+            found,
+            [("pending", Some(t0 + Duration::hours(48)))],
+            "[{}]",
+            test.name
+        );
+        let early = store
+            .postmortems_due(t0 - Duration::days(1), t0 + Duration::hours(47), 10)
+            .await
+            .expect("due");
+        assert_eq!(
+            early.total, 0,
+            "[{}] the backfilled time is the due time",
+            test.name
+        );
+    }
+}
+
+#[tokio::test]
 async fn pending_postmortems_are_an_index_range_on_sqlite() {
     use runroom::store::incidents::{POSTMORTEMS_DUE_COUNT_SQL, POSTMORTEMS_DUE_SQL};
     let backend = common::sqlite().await;

@@ -173,12 +173,15 @@ pub trait IncidentTx: Send {
 pub const ROWS_CHUNK: usize = 500;
 
 /// The pending postmortems due by `$1` of incidents declared from `$2`, soonest first, `$3` of
-/// them: a range of the partial index `incidents_postmortem_due`.
+/// them: the range `[$2, $1]` of the partial index `incidents_postmortem_due`. A postmortem
+/// falls due after its incident was declared, so bounding the due time below by `$2` leaves
+/// nothing out, and keeps the pending ones nobody ever recorded, long past, out of the walk.
 pub const POSTMORTEMS_DUE_SQL: &str = "SELECT state FROM incidents WHERE postmortem_due_at IS NOT NULL \
-     AND postmortem_due_at <= $1 AND declared_at >= $2 ORDER BY postmortem_due_at, number LIMIT $3";
+     AND postmortem_due_at >= $2 AND postmortem_due_at <= $1 AND declared_at >= $2 \
+     ORDER BY postmortem_due_at, declared_at, number LIMIT $3";
 /// How many [`POSTMORTEMS_DUE_SQL`] would read without its limit (the same index range).
 pub const POSTMORTEMS_DUE_COUNT_SQL: &str = "SELECT COUNT(*) FROM incidents WHERE postmortem_due_at IS NOT NULL \
-     AND postmortem_due_at <= $1 AND declared_at >= $2";
+     AND postmortem_due_at >= $2 AND postmortem_due_at <= $1 AND declared_at >= $2";
 
 /// What an incident row's upsert changes when the number exists.
 pub const UPSERT_INCIDENT: &str = " ON CONFLICT (number) DO UPDATE SET title = excluded.title, \
