@@ -401,7 +401,7 @@ fn answer(state: &mut Inner, method: &str, body: &Value, at: Instant) -> (u16, V
 }
 
 /// The longest message text, counted after its entities are parsed.
-pub const TEXT_MAX: usize = 4096;
+const TEXT_MAX: usize = 4096;
 
 /// Why Telegram refuses a message's text, if it does: empty, or longer than [`TEXT_MAX`] once
 /// parsed.
