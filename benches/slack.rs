@@ -53,7 +53,7 @@ fn command(i: usize, tag: &str, text: &str) -> String {
 }
 
 /// runroom with one Slack war room (English, UTC) talking to `fake`, on a fresh SQLite file in
-/// `dir` holding `open` open incidents; returns the URL of its slash-command endpoint.
+/// `dir` (or a fresh Postgres schema, with `--postgres`) holding `open` open incidents; returns the URL of its slash-command endpoint.
 async fn runroom(dir: &Path, fake: &FakeSlack, open: usize) -> String {
     let text = format!(
         r#"

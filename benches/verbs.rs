@@ -85,6 +85,11 @@ first_actions = ["Check the payment provider's status", "Roll back the last depl
 [[heartbeats]]
 id = "executor"
 every = "1m"
+
+# The fresh incidents are SEV4: each resolved one has a postmortem pending, so the handoff
+# preview reads a populated `incidents_postmortem_due`.
+[postmortems]
+sev4 = "48h"
 "#;
 
 /// One database with `open` open incidents (severities cycling, every tenth with a commander
@@ -163,8 +168,10 @@ struct Bench {
 }
 
 impl Bench {
-    /// Runs `text` on database `db`, returns how long it took and the incident it touched.
-    async fn run(&mut self, db: usize, text: &str) -> (Duration, Option<i64>) {
+    /// Runs `text` on database `db`, returns how long it took and the incident it touched. A
+    /// command refused (an error answer) stops the bench unless `refused` says it is meant to
+    /// be: a refusal would time the error path instead of the verb.
+    async fn run(&mut self, db: usize, text: &str, refused: bool) -> (Duration, Option<i64>) {
         self.next += 1;
         let inbound = Inbound {
             event_id: format!("bench-{}", self.next),
@@ -188,7 +195,7 @@ impl Bench {
         let outcome = self.engines[db].handle(&inbound).await.expect("engine");
         let took = started.elapsed();
         match outcome {
-            Outcome::Handled { incident, .. } => (took, incident),
+            Outcome::Handled { incident, ok, .. } if ok != refused => (took, incident),
             other => panic!("{text}: {other:?}"),
         }
     }
@@ -204,6 +211,8 @@ struct Verb {
     fresh: bool,
     prepare: Option<fn(fresh: i64) -> String>,
     cleanup: bool,
+    /// Its command is meant to be refused (the answer explains what was wrong).
+    refused: bool,
 }
 
 fn verbs() -> Vec<Verb> {
@@ -213,6 +222,7 @@ fn verbs() -> Vec<Verb> {
         fresh,
         prepare: None,
         cleanup: false,
+        refused: false,
     };
     // A fresh incident of its own, set up by `prepare`, resolved afterwards.
     let own = |name, prepare, command| Verb {
@@ -221,6 +231,7 @@ fn verbs() -> Vec<Verb> {
         fresh: true,
         prepare,
         cleanup: true,
+        refused: false,
     };
     vec![
         Verb {
@@ -229,6 +240,7 @@ fn verbs() -> Vec<Verb> {
             fresh: false,
             prepare: None,
             cleanup: true,
+            refused: false,
         },
         v("list", false, |_, _| "inc list".into()),
         v("list sev2 mine", false, |_, _| "inc list sev2 mine".into()),
@@ -249,8 +261,10 @@ fn verbs() -> Vec<Verb> {
             format!("inc note INC-{} note {i}", i % 8 + 1)
         }),
         v("severity", false, |i, _| {
-            let to = [1, 4][(i / 8) % 2];
-            format!("inc sev INC-{} sev{to}", i % 8 + 1)
+            // INC-k is seeded at SEV((k - 1) % 4 + 1); each pass over the eight moves every one
+            // a step on, so the command always changes something.
+            let (k, pass) = (i % 8 + 1, i / 8);
+            format!("inc sev INC-{k} sev{}", (k + pass) % 4 + 1)
         }),
         v("status", false, |i, _| {
             let to = ["identified", "monitoring"][(i / 8) % 2];
@@ -293,6 +307,7 @@ fn verbs() -> Vec<Verb> {
             fresh: true,
             prepare: Some(|n| format!("inc resolve INC-{n}")),
             cleanup: false,
+            refused: false,
         },
         v("oncall", false, |_, _| "inc oncall".into()),
         v("handoff preview", false, |_, _| {
@@ -300,11 +315,17 @@ fn verbs() -> Vec<Verb> {
         }),
         v("heartbeats", false, |_, _| "inc heartbeats".into()),
         v("lang", false, |_, _| "inc lang en".into()),
-        v("implicit reference (which?)", false, |i, _| {
-            format!("inc note servers {i}")
-        }),
+        Verb {
+            refused: true,
+            ..v("implicit reference (which?)", false, |i, _| {
+                format!("inc note servers {i}")
+            })
+        },
         v("help", false, |_, _| "inc help".into()),
-        v("unknown verb", false, |_, _| "/inc frobnicate".into()),
+        Verb {
+            refused: true,
+            ..v("unknown verb", false, |_, _| "/inc frobnicate".into())
+        },
     ]
 }
 
@@ -345,7 +366,7 @@ fn main() {
         for db in 0..SIZES.len() {
             for verb in verbs() {
                 if !verb.fresh && !verb.cleanup {
-                    bench.run(db, &(verb.command)(0, None)).await;
+                    bench.run(db, &(verb.command)(0, None), verb.refused).await;
                 }
             }
         }
@@ -361,21 +382,24 @@ fn main() {
                 // One command on each database in turn.
                 for (db, into) in samples.iter_mut().enumerate() {
                     let fresh = if verb.fresh {
-                        let (_, n) = bench.run(db, "inc declare sev4 \"Bench fresh\"").await;
+                        let (_, n) = bench
+                            .run(db, "inc declare sev4 \"Bench fresh\"", false)
+                            .await;
                         n
                     } else {
                         None
                     };
                     if let (Some(prepare), Some(n)) = (verb.prepare, fresh) {
-                        bench.run(db, &prepare(n)).await;
+                        bench.run(db, &prepare(n), false).await;
                     }
                     // What the commands before left running (a pooled connection going back,
                     // the writer's turn ending) finishes first, so it is not timed as this one.
                     tokio::time::sleep(SETTLE).await;
-                    let (took, touched) = bench.run(db, &(verb.command)(i, fresh)).await;
+                    let (took, touched) =
+                        bench.run(db, &(verb.command)(i, fresh), verb.refused).await;
                     into.push(took);
                     if let (true, Some(n)) = (verb.cleanup, touched) {
-                        bench.run(db, &format!("inc resolve INC-{n}")).await;
+                        bench.run(db, &format!("inc resolve INC-{n}"), false).await;
                     }
                 }
             }
