@@ -349,7 +349,10 @@ where
         .build()
         .unwrap();
     let seen = runtime.block_on(visit(url));
-    (seen, common::process::terminate(&mut child))
+    (
+        seen,
+        runtime.block_on(common::process::terminate(&mut child)),
+    )
 }
 
 #[test]

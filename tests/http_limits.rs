@@ -161,7 +161,7 @@ async fn slow_heads_are_cut_off_and_large_bodies_refused_unread() {
     };
     assert!(said.starts_with("HTTP/1.1 413"), "{said:?}");
 
-    common::process::terminate(&mut child);
+    common::process::terminate(&mut child).await;
 }
 
 #[tokio::test]
@@ -178,7 +178,7 @@ async fn a_signed_request_is_served_while_a_thousand_connections_hang() {
     assert_eq!(signed_help(&host).await, 200);
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(hanging);
-    common::process::terminate(&mut child);
+    common::process::terminate(&mut child).await;
 }
 
 #[tokio::test]
@@ -226,5 +226,5 @@ async fn past_the_connection_bound_a_client_is_told_to_retry() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    common::process::terminate(&mut child);
+    common::process::terminate(&mut child).await;
 }

@@ -168,7 +168,7 @@ async fn a_45_second_outage_under_steady_load_loses_nothing_acknowledged() {
         child.try_wait().unwrap().is_none(),
         "serve is still running"
     );
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     let mut distinct = titles.clone();
     distinct.sort();
     distinct.dedup();

@@ -46,8 +46,8 @@ fn serve_replica(config: &str, fake: &FakeGraph, name: Option<&str>) -> Child {
     common::process::spawn_serve(&mut command).0
 }
 
-fn stop(mut child: Child) {
-    let status = common::process::terminate(&mut child);
+async fn stop(mut child: Child) {
+    let status = common::process::terminate(&mut child).await;
     assert!(
         status.success(),
         "serve stops cleanly on SIGTERM, got {status}"
@@ -91,7 +91,7 @@ async fn a_killed_process_loses_nothing_and_sends_nothing_twice() {
     fake.stop_hanging();
     let second = serve(&config, &fake);
     let accepted = fake.wait_for_accepted(20, Duration::from_secs(30)).await;
-    stop(second);
+    stop(second).await;
     assert_each_once(&accepted, 20);
     assert_eq!(
         store
@@ -126,8 +126,8 @@ async fn two_processes_on_one_postgres_send_each_message_once() {
     let a = serve_replica(&config, &fake, Some("a"));
     let b = serve_replica(&config, &fake, Some("b"));
     let accepted = fake.wait_for_accepted(300, Duration::from_secs(60)).await;
-    stop(a);
-    stop(b);
+    stop(a).await;
+    stop(b).await;
     assert_each_once(&accepted, 300);
     assert_eq!(
         pg.store

@@ -73,7 +73,7 @@ async fn two_processes_on_one_postgres_fire_each_reminder_once() {
     let mut b = serve("b");
     let accepted = fake.wait_for_accepted(JOBS, Duration::from_secs(60)).await;
     for child in [&mut a, &mut b] {
-        let status = common::process::terminate(child);
+        let status = common::process::terminate(child).await;
         assert!(status.success(), "serve stops cleanly: {status}");
     }
     assert_each_once(&accepted, JOBS);

@@ -871,14 +871,14 @@ async fn a_command_acknowledged_while_the_database_is_locked_survives_a_sigkill(
         (std::fs::metadata(&journal).ok()?.len() == 0).then_some(())
     })
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     let incidents = incidents_in(dir.path()).await;
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].title, "Locked then killed");
 
     // A second restart finds nothing left to do.
     let (mut child, _url) = serve_with_slack(dir.path(), &fake, "http");
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     assert_eq!(incidents_in(dir.path()).await.len(), 1);
     assert_eq!(fake.cards(WAR_ROOM).len(), 1);
 }
@@ -970,7 +970,7 @@ async fn a_post_accepted_before_a_sigkill_is_found_not_posted_again() {
         all_sent(dir.path()).await.then_some(())
     })
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     assert!(
         fake.calls()
             .iter()
@@ -1127,7 +1127,7 @@ per_chat_burst = 10000
     })
     .await;
     for (mut child, _) in processes {
-        assert!(common::process::terminate(&mut child).success());
+        assert!(common::process::terminate(&mut child).await.success());
     }
 
     let incidents = store.recent_incidents(2 * COMMANDS as i64).await.unwrap();
@@ -1204,7 +1204,7 @@ async fn acknowledged_work_that_failed_is_retried_without_a_restart() {
         f.cards(WAR_ROOM).len() == 1
     })
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     let incidents = incidents_in(dir.path()).await;
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].title, "Lock outlived the wait");
@@ -1222,7 +1222,7 @@ async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
         f.cards(WAR_ROOM).len() == 1 && f.pins().len() == 1
     })
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
 
     // The same database in Socket Mode: no HTTP endpoint, commands over the WebSocket.
     let (mut child, url) = serve_with_slack(dir.path(), &fake, "socket");
@@ -1246,7 +1246,7 @@ async fn runroom_serve_takes_slack_over_http_and_over_socket_mode() {
         },
     )
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
 }
 
 /// About `chars` characters: accents, emoji with skin tones, a mention, `&` and `<` (which Slack

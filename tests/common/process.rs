@@ -5,8 +5,11 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Sends SIGTERM and waits (polling, at most 20 s) for the process to exit.
-pub fn terminate(child: &mut Child) -> ExitStatus {
+/// Sends SIGTERM and waits (polling, at most 20 s) for the process to exit. It waits without
+/// blocking the runtime: the fake platforms a test serves on it must go on answering while the
+/// process finishes the sends it started, or a stopping process would wait on them until its
+/// requests time out.
+pub async fn terminate(child: &mut Child) -> ExitStatus {
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -21,7 +24,7 @@ pub fn terminate(child: &mut Child) -> ExitStatus {
             Instant::now() < deadline,
             "the process did not stop within 20 s of SIGTERM"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -115,7 +115,7 @@ async fn runroom_serve_runs_a_roster_and_logs_no_number() {
     // A stranger is not answered.
     let stranger = graph::text_message("5548999990000", "?", "wamid.serve2", now, "inc list");
     assert_eq!(post(stranger).await.unwrap().status().as_u16(), 200);
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
 
     assert_eq!(fake.accepted().len(), 3, "nothing more was sent");
     let logs = std::fs::read_to_string(&log_path).unwrap();
@@ -230,7 +230,7 @@ async fn a_delivery_answered_before_a_sigkill_is_carried_out_once_after_the_rest
         || (std::fs::metadata(&journal).ok()?.len() == 0).then_some(()),
     )
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     let incident = store.incident(1).await.unwrap().expect("declared");
     assert_eq!(incident.title, "Antes do SIGKILL");
     assert!(store.incident(2).await.unwrap().is_none(), "declared once");
@@ -307,6 +307,6 @@ async fn a_send_whose_status_arrived_is_not_sent_again_after_a_sigkill() {
         },
     )
     .await;
-    assert!(common::process::terminate(&mut child).success());
+    assert!(common::process::terminate(&mut child).await.success());
     assert_eq!(fake.accepted().len(), 3, "nothing sent twice");
 }
