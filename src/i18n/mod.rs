@@ -1,8 +1,6 @@
 //! Localisation: the Fluent bundles for en, pt-BR and es (embedded in the binary), language
 //! negotiation, fallback to English, and rendering of [`Msg`] values in a room's language and zone.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fluent_bundle::concurrent::FluentBundle;
@@ -109,9 +107,9 @@ pub struct I18nError {
     problem: String,
 }
 
-/// All bundles, shareable across tasks.
+/// All bundles, shareable across tasks; one per language, in [`Lang::ALL`]'s order.
 pub struct I18n {
-    bundles: HashMap<Lang, FluentBundle<FluentResource>>,
+    bundles: Vec<FluentBundle<FluentResource>>,
 }
 
 impl std::fmt::Debug for I18n {
@@ -122,7 +120,7 @@ impl std::fmt::Debug for I18n {
 
 impl I18n {
     pub fn new() -> Result<I18n, I18nError> {
-        let mut bundles = HashMap::new();
+        let mut bundles = Vec::with_capacity(Lang::ALL.len());
         for lang in Lang::ALL {
             let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
             // Chat clients show the isolation marks as boxes or keep them in copied text.
@@ -140,7 +138,7 @@ impl I18n {
                     problem: format!("{errors:?}"),
                 })?;
             }
-            bundles.insert(lang, bundle);
+            bundles.push(bundle);
         }
         Ok(I18n { bundles })
     }
@@ -149,42 +147,71 @@ impl I18n {
     /// English; one missing everywhere renders as its id (and the parity tests keep that from
     /// shipping).
     pub fn render(&self, lang: Lang, tz: Tz, msg: &Msg) -> String {
-        let mut args = FluentArgs::new();
+        let mut out = String::new();
+        self.write(lang, tz, msg, &mut out);
+        out
+    }
+
+    /// Appends `msg`, rendered, to `out`. Text arguments are lent to Fluent, not copied, and a
+    /// message's lines are written into one buffer: a page of twenty lines is some eighty
+    /// messages, and each copy of their text would be another allocation.
+    fn write(&self, lang: Lang, tz: Tz, msg: &Msg, out: &mut String) {
+        let mut args = FluentArgs::with_capacity(msg.args.len());
         for (name, arg) in &msg.args {
             let value = match arg {
-                Arg::Text(s) => FluentValue::from(s.clone()),
+                Arg::Text(s) => FluentValue::from(s.as_str()),
                 Arg::Number(n) => FluentValue::from(*n),
                 Arg::Time(t) => {
                     FluentValue::from(self.format_time(lang, tz, *t, "format-datetime"))
                 }
                 Arg::Clock(t) => FluentValue::from(self.format_time(lang, tz, *t, "format-time")),
                 Arg::Msg(inner) => FluentValue::from(self.render(lang, tz, inner)),
-                Arg::Lines(lines) => FluentValue::from(
-                    lines
-                        .iter()
-                        .map(|m| self.render(lang, tz, m))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ),
+                Arg::Lines(lines) => {
+                    let mut text = String::new();
+                    for (i, line) in lines.iter().enumerate() {
+                        if i > 0 {
+                            text.push('\n');
+                        }
+                        self.write(lang, tz, line, &mut text);
+                    }
+                    FluentValue::from(text)
+                }
             };
             args.set(*name, value);
         }
-        let text = self
-            .format(lang, msg.id, Some(&args))
-            .or_else(|| self.format(Lang::En, msg.id, Some(&args)))
-            .unwrap_or_else(|| {
-                tracing::error!(id = msg.id, "message id missing from every locale");
-                msg.id.to_string()
-            });
+        let start = out.len();
+        if !self.write_message(lang, msg.id, Some(&args), out)
+            && !self.write_message(Lang::En, msg.id, Some(&args), out)
+        {
+            tracing::error!(id = msg.id, "message id missing from every locale");
+            out.push_str(msg.id);
+        }
         // Optional trailing parts (`{ $details }`) may be empty: no dangling blank line.
-        text.trim_end().to_string()
+        let end = start + out[start..].trim_end().len();
+        out.truncate(end);
     }
 
-    fn format(&self, lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
-        let bundle = self.bundles.get(&lang)?;
-        let pattern = bundle.get_message(id)?.value()?;
+    /// Appends message `id` of `lang` to `out`; false when `lang` has no such message.
+    fn write_message(
+        &self,
+        lang: Lang,
+        id: &str,
+        args: Option<&FluentArgs>,
+        out: &mut String,
+    ) -> bool {
+        let Some(bundle) = Lang::ALL
+            .iter()
+            .position(|l| *l == lang)
+            .and_then(|i| self.bundles.get(i))
+        else {
+            return false;
+        };
+        let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+            return false;
+        };
         let mut errors = Vec::new();
-        let text = bundle.format_pattern(pattern, args, &mut errors);
+        // Writing to a `String` cannot fail.
+        let _ = bundle.write_pattern(out, pattern, args, &mut errors);
         if !errors.is_empty() {
             tracing::warn!(
                 id,
@@ -193,14 +220,15 @@ impl I18n {
                 "fluent formatting problems"
             );
         }
-        Some(text.into_owned())
+        true
     }
 
     /// Times are stored in UTC and shown in the room's zone with the locale's own pattern.
     fn format_time(&self, lang: Lang, tz: Tz, at: DateTime<Utc>, pattern_id: &str) -> String {
-        let pattern = self
-            .format(lang, pattern_id, None)
-            .unwrap_or_else(|| "%Y-%m-%d %H:%M %Z".to_string());
+        let mut pattern = String::new();
+        if !self.write_message(lang, pattern_id, None, &mut pattern) {
+            pattern = "%Y-%m-%d %H:%M %Z".to_string();
+        }
         at.with_timezone(&tz).format(&pattern).to_string()
     }
 }
@@ -295,6 +323,79 @@ mod tests {
         assert_eq!(Lang::parse("Português"), Some(Lang::PtBr));
         assert_eq!(Lang::parse("fr"), None);
         assert_eq!(Lang::parse("klingon!"), None);
+    }
+
+    /// Bundles of the given sources (en, pt-BR, es), for rendering rules the real locales'
+    /// parity would never exercise.
+    fn bundles_of(sources: [&str; 3]) -> I18n {
+        let bundles = Lang::ALL
+            .iter()
+            .zip(sources)
+            .map(|(lang, source)| {
+                let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
+                bundle.set_use_isolating(false);
+                let resource = FluentResource::try_new(source.to_string()).unwrap();
+                bundle.add_resource(resource).unwrap();
+                bundle
+            })
+            .collect();
+        I18n { bundles }
+    }
+
+    #[test]
+    fn falls_back_to_english_then_to_the_id_and_trims_each_part() {
+        let i18n = bundles_of([
+            "page = { $count } open:\n    { $items }\nitem = { $name } · { $state } { $extra }\ngone = only in English",
+            "page = { $count } abertos:\n    { $items }\nitem = { $name } · { $state } { $extra }\nsev = crítico",
+            "page = x\nitem = y\nsev = z",
+        ]);
+        let item = |name: &str, state: Msg| Msg {
+            id: "item",
+            args: vec![
+                ("name", Arg::Text(name.into())),
+                ("state", Arg::Msg(state)),
+                // An optional part left empty: the line must not end in a blank.
+                ("extra", Arg::Text(String::new())),
+            ],
+        };
+        let page = Msg {
+            id: "page",
+            args: vec![
+                ("count", Arg::Number(2)),
+                (
+                    "items",
+                    Arg::Lines(vec![
+                        item(
+                            "API",
+                            Msg {
+                                id: "sev",
+                                args: Vec::new(),
+                            },
+                        ),
+                        item(
+                            "DB",
+                            Msg {
+                                id: "gone",
+                                args: Vec::new(),
+                            },
+                        ),
+                        item(
+                            "Edge",
+                            Msg {
+                                id: "nowhere",
+                                args: Vec::new(),
+                            },
+                        ),
+                    ]),
+                ),
+            ],
+        };
+        // pt-BR has "sev"; "gone" only English has; "nowhere" no language has. Each line's
+        // trailing blank is trimmed before the lines are joined.
+        assert_eq!(
+            i18n.render(Lang::PtBr, chrono_tz::UTC, &page),
+            "2 abertos:\nAPI · crítico\nDB · only in English\nEdge · nowhere"
+        );
     }
 
     #[test]
